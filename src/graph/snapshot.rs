@@ -1,0 +1,115 @@
+//! A copy of the graph at one moment, with Graphviz output.
+
+use std::fmt::Write as _;
+use std::panic::Location;
+
+use crate::id::LockId;
+use crate::tracker::global;
+
+/// A lock in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LockInfo {
+    /// The lock's id.
+    pub id: LockId,
+    /// The name given to `named`, if any.
+    pub name: Option<&'static str>,
+    /// Where the lock was created (known for locks made with `new`).
+    pub created_at: Option<&'static Location<'static>>,
+}
+
+impl LockInfo {
+    /// The label reports use: the name, else the creation site.
+    pub fn label(&self) -> String {
+        match (self.name, self.created_at) {
+            (Some(name), _) => name.to_string(),
+            (None, Some(site)) => site.to_string(),
+            (None, None) => self.id.to_string(),
+        }
+    }
+}
+
+/// An edge in a [`Snapshot`]: `to` was taken while `from` was held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EdgeInfo {
+    /// The lock that was held.
+    pub from: LockId,
+    /// The lock that was taken.
+    pub to: LockId,
+    /// The thread that first established the edge.
+    pub thread: String,
+    /// Where `to` was taken when the edge was first established.
+    pub site: &'static Location<'static>,
+}
+
+/// The live locks and edges of the lock-order graph at one moment.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    /// Every lock that has an edge, in a topological order of the graph.
+    pub locks: Vec<LockInfo>,
+    /// Every edge.
+    pub edges: Vec<EdgeInfo>,
+}
+
+/// Copies the process-wide lock-order graph.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::{graph, Mutex};
+///
+/// let outer = Mutex::named("outer", ());
+/// let inner = Mutex::named("inner", ());
+/// let _o = outer.lock();
+/// drop(inner.lock()); // records outer -> inner
+///
+/// let snap = graph::snapshot();
+/// assert!(snap.edges.iter().any(|e| e.from == outer.id() && e.to == inner.id()));
+/// assert!(snap.to_dot().contains("\"outer\" -> \"inner\""));
+/// ```
+pub fn snapshot() -> Snapshot {
+    global::with(|g| Snapshot {
+        locks: g.graph.nodes().map(|lock| LockInfo {
+            id: lock.id(),
+            name: lock.name(),
+            created_at: lock.created_at(),
+        }).collect(),
+        edges: g.graph.edges().map(|(from, to, data)| EdgeInfo {
+            from: from.id(),
+            to: to.id(),
+            thread: data.thread.to_string(),
+            site: data.to_site,
+        }).collect(),
+    })
+}
+
+impl Snapshot {
+    /// The lock with this id, if it is in the snapshot.
+    pub fn lock(&self, id: LockId) -> Option<&LockInfo> {
+        self.locks.iter().find(|lock| lock.id == id)
+    }
+
+    /// Whether the snapshot has the edge `from -> to`.
+    pub fn has_edge(&self, from: LockId, to: LockId) -> bool {
+        self.edges.iter().any(|e| e.from == from && e.to == to)
+    }
+
+    /// The graph in Graphviz `dot` syntax; nodes are labelled by name or creation site.
+    pub fn to_dot(&self) -> String {
+        let mut dot = String::from("digraph lockgraph {\n");
+        for lock in &self.locks {
+            let _ = writeln!(dot, "    {:?};", lock.label());
+        }
+        let label = |id| self.lock(id).map(LockInfo::label).unwrap_or_else(|| id.to_string());
+        for edge in &self.edges {
+            let _ = writeln!(
+                dot,
+                "    {:?} -> {:?} [label={:?}];",
+                label(edge.from),
+                label(edge.to),
+                format!("{} at {}", edge.thread, edge.site)
+            );
+        }
+        dot.push_str("}\n");
+        dot
+    }
+}

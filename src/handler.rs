@@ -1,0 +1,110 @@
+//! Delivering a violation: the user's handler first, then the policy.
+//!
+//! Nothing here runs while lockgraph's graph lock is held, so a handler may use
+//! lockgraph locks. A violation found inside the handler goes to the policy only
+//! (never to the handler again), so a handler cannot recurse forever.
+
+use std::cell::Cell;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use parking_lot::Mutex as RawMutex;
+
+use crate::id::LockId;
+use crate::policy::{Policy, policy};
+use crate::violation::{Violation, ViolationKind};
+
+/// A function called for every violation, before the policy acts.
+pub type Handler = Box<dyn Fn(&Violation) + Send + Sync>;
+
+static HANDLER: RawMutex<Option<Arc<Handler>>> = RawMutex::new(None);
+static WARNED: RawMutex<Option<HashSet<(ViolationKind, Vec<LockId>)>>> = RawMutex::new(None);
+
+thread_local! {
+    static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Installs (or with `None` removes) the handler called for every violation
+/// before the policy acts, and returns the previous handler.
+///
+/// The handler runs on the thread that found the violation, with none of
+/// lockgraph's internal locks held: it may take lockgraph locks. A violation
+/// found while the handler runs on that thread is not handed to the handler
+/// again, only to the policy. Under [`Policy::Ignore`] the handler is not called.
+///
+/// # Examples
+///
+/// Count potential deadlocks instead of panicking:
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use std::sync::Arc;
+/// use lockgraph::{set_handler, set_policy, Mutex, Policy};
+///
+/// let seen = Arc::new(AtomicUsize::new(0));
+/// let counter = seen.clone();
+/// let previous_handler = set_handler(Some(Box::new(move |v| {
+///     assert!(v.to_string().starts_with("lockgraph: "));
+///     counter.fetch_add(1, Ordering::SeqCst);
+/// })));
+/// let previous_policy = set_policy(Policy::Ignore);
+/// set_policy(Policy::Warn); // the handler runs under Warn and Panic
+/// let (a, b) = (Mutex::new(()), Mutex::new(()));
+/// drop((a.lock(), b.lock()));
+/// let _b = b.lock();
+/// let _a = a.lock(); // closes the cycle a -> b -> a
+/// assert_eq!(seen.load(Ordering::SeqCst), 1);
+/// set_handler(previous_handler);
+/// set_policy(previous_policy);
+/// ```
+pub fn set_handler(handler: Option<Handler>) -> Option<Handler> {
+    let previous = std::mem::replace(&mut *HANDLER.lock(), handler.map(Arc::new));
+    previous.map(|old| match Arc::try_unwrap(old) {
+        Ok(handler) => handler,
+        // Still running on some thread: hand back a handler that calls it.
+        Err(shared) => Box::new(move |v: &Violation| shared(v)),
+    })
+}
+
+/// Hands a violation to the handler, then acts on it as the policy says.
+pub(crate) fn report(violation: Violation) {
+    let policy = policy(violation.kind());
+    if policy == Policy::Ignore {
+        return;
+    }
+    call_handler(&violation);
+    let certain = violation.kind() == ViolationKind::SelfDeadlock;
+    if policy == Policy::Warn && !certain {
+        if first_time(&violation) {
+            eprintln!("{violation}\n");
+        }
+    } else if std::thread::panicking() {
+        eprintln!("{violation}\n(found while this thread was already panicking: not panicking again)\n");
+    } else {
+        panic!("{violation}");
+    }
+}
+
+fn call_handler(violation: &Violation) {
+    let Some(handler) = HANDLER.lock().clone() else {
+        return;
+    };
+    if IN_HANDLER.with(|flag| flag.replace(true)) {
+        return;
+    }
+    struct Reset;
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            IN_HANDLER.with(|flag| flag.set(false));
+        }
+    }
+    let _reset = Reset;
+    handler(violation);
+}
+
+fn first_time(violation: &Violation) -> bool {
+    WARNED
+        .lock()
+        .get_or_insert_with(HashSet::new)
+        .insert(violation.key())
+}

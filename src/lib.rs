@@ -1,0 +1,124 @@
+//! Drop-in lock types that find deadlocks before they happen.
+//!
+//! lockgraph's locks have parking_lot's API (and, in [`stdsync`], std's). Each
+//! lock gets a [`LockId`]; each thread remembers, in thread-local state, the
+//! locks it holds and in what order it took them; and every "took B while
+//! holding A" becomes an edge `A -> B` in one process-wide lock-order graph. An
+//! acquisition whose edge would close a cycle is a **potential deadlock**: it is
+//! reported at that acquisition, before it blocks, whether or not the threads
+//! involved ever actually collided.
+//!
+//! ```should_panic
+//! use lockgraph::Mutex;
+//!
+//! let a = Mutex::named("a", 0);
+//! let b = Mutex::named("b", 0);
+//! std::thread::scope(|s| {
+//!     s.spawn(|| { let _a = a.lock(); let _b = b.lock(); }).join().unwrap();
+//! });
+//! // Another thread, later, takes them the other way round. Nothing blocks,
+//! // but with unlucky timing these two threads would deadlock:
+//! let _b = b.lock();
+//! let _a = a.lock(); // panics: "lockgraph: potential deadlock ..."
+//! ```
+//!
+//! # Swapping it in
+//!
+//! Replace `parking_lot::{Mutex, RwLock, ...}` with `lockgraph::{Mutex, RwLock,
+//! ...}`, or `std::sync` with [`lockgraph::stdsync`](stdsync). The [`debug`]
+//! module gives the same names that are lockgraph's types only when
+//! `debug_assertions` are on.
+//!
+//! # The model
+//!
+//! - **Edges.** A call that can block (`lock`, `read`, `write`,
+//!   `upgradable_read`, an upgrade, the re-acquisition after a [`Condvar`]
+//!   wait) of lock `L` while holding `H1..Hk` records `Hi -> L` for every `Hi`.
+//!   A `try_*` (also timed) cannot block forever, so it records no edge into
+//!   `L`; while `L` is held, later blocking acquisitions get edges from it
+//!   (lockdep's rule).
+//! - **Check before blocking.** An edge that would close a cycle is never
+//!   inserted; it is reported (a [`Violation::Cycle`], naming every lock of the
+//!   shortest cycle, the thread and the call site that first made each edge,
+//!   and a two-thread deadlock scenario) before the thread blocks, so an
+//!   inversion that would deadlock right now is reported instead of hanging.
+//! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds (and
+//!   a plain `read` of an `RwLock` it already reads) is certain to hang: it is a
+//!   [`Violation::SelfDeadlock`] and panics under `Panic` and `Warn`.
+//! - **Ordered acquisition.** [`lock_all`] takes a set of locks in ascending id
+//!   order; [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
+//!   acquisition to follow that order ([`Violation::OrderViolation`]).
+//! - **Policy.** [`Policy::Panic`] (default), [`Policy::Warn`] (print each
+//!   distinct violation once, go on) or [`Policy::Ignore`], globally
+//!   ([`set_policy`]), per kind ([`set_kind_policy`]) or from the `LOCKGRAPH`
+//!   environment variable (`panic`, `warn`, `off`, plus `kind=policy` pairs
+//!   such as `LOCKGRAPH=warn,deadlock=panic`). A [`set_handler`] handler sees
+//!   every violation first.
+//!
+//! # Why it is sound
+//!
+//! If threads deadlock on lockgraph locks, each waits for a lock held by the
+//! next, so the acquisition each is blocked in would add an edge from a lock it
+//! holds to a lock the next one holds: together these edges form a cycle. The
+//! graph refuses the edge that closes any cycle, at the acquisition that tries
+//! to add it, before it blocks; so one of those threads is reported before the
+//! deadlock can form. Ids are never reused, so edges of dropped locks (which
+//! are removed from the graph) can never attach to new ones, and a per-thread
+//! cache of edges known to be in the graph never lies.
+//!
+//! # Cost
+//!
+//! The steady state — an acquisition order this thread has seen before —
+//! touches only thread-local data and the lock itself: no global lock, no
+//! shared write, no allocation. Only a new edge takes the graph's lock (a
+//! raw, uninstrumented parking_lot mutex, never held while user code runs) and
+//! captures a backtrace, once per distinct pair of call sites. With every kind
+//! ignored, acquisitions skip the bookkeeping altogether. The README has the
+//! measured ratios against raw parking_lot.
+//!
+//! # Limits
+//!
+//! - A report means the order *can* deadlock, not that it did: the threads may
+//!   never run at the same time in practice (for example, one lock order is used
+//!   only during start-up). Reports are about orders, not timings.
+//! - Only lockgraph locks are seen: an inversion that goes through a plain
+//!   `std` or parking_lot lock, a channel, or a join is not.
+//! - Lock ids follow first use, not creation (so `new` can be `const`).
+//! - Acquisitions made inside thread-local destructors after lockgraph's own
+//!   thread state is gone are not tracked.
+//! - Guards are not `Send`: the held set is per thread.
+
+#![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
+pub mod graph;
+mod handler;
+mod held;
+mod id;
+mod lock;
+mod lock_all;
+mod meta;
+mod policy;
+mod report;
+mod tracker;
+mod violation;
+
+pub use handler::{Handler, set_handler};
+pub use id::LockId;
+pub use lock::condvar::Condvar;
+pub use lock::mutex::{
+    FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
+};
+pub use lock::reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+pub use lock::rwlock::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
+pub use lock_all::{LockSet, SetLock, lock_all};
+pub use parking_lot::WaitTimeoutResult;
+pub use policy::{ENV_POLICY, Mode, Policy, mode, policy, set_kind_policy, set_mode, set_policy};
+pub use violation::{
+    BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
+    OrderViolation, SelfDeadlock, Violation, ViolationKind,
+};

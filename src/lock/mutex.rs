@@ -1,0 +1,282 @@
+//! `Mutex` and `FairMutex`: one definition, two raw locks.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::{guard_impls, lock_impls, relock_fns};
+use crate::held::Access;
+use crate::id::LockId;
+use crate::meta::LockMeta;
+use crate::tracker::{self, HeldToken, LockHeader};
+
+macro_rules! mutex_type {
+    (
+        $(#[$doc:meta])*
+        $Mutex:ident, $Guard:ident, $Mapped:ident,
+        raw: $Raw:ident, $RawGuard:ident, $RawMapped:ident
+    ) => {
+        $(#[$doc])*
+        pub struct $Mutex<T: ?Sized> {
+            pub(crate) header: LockHeader,
+            pub(crate) inner: parking_lot::$Raw<T>,
+        }
+
+        impl<T> $Mutex<T> {
+            /// Creates an unlocked mutex; reports name it by this call's `file:line:column`.
+            #[track_caller]
+            pub const fn new(value: T) -> Self {
+                $Mutex {
+                    header: LockHeader::new(LockMeta::created(Location::caller())),
+                    inner: parking_lot::$Raw::new(value),
+                }
+            }
+
+            /// Creates an unlocked mutex that reports call `name`.
+            pub const fn named(name: &'static str, value: T) -> Self {
+                $Mutex {
+                    header: LockHeader::new(LockMeta::named(name)),
+                    inner: parking_lot::$Raw::new(value),
+                }
+            }
+
+            /// Consumes the mutex and returns the value (its graph node and edges go with it).
+            pub fn into_inner(self) -> T {
+                let $Mutex { header, inner } = self;
+                drop(header);
+                inner.into_inner()
+            }
+        }
+
+        impl<T: ?Sized> $Mutex<T> {
+            /// Acquires the mutex, blocking the current thread until it is free.
+            ///
+            /// # Lock order
+            /// Records `H -> self` for every lock `H` this thread holds, and checks
+            /// them (and, under [`Mode::Ascending`](crate::Mode::Ascending), the id
+            /// order) before blocking.
+            ///
+            /// # Panics
+            /// Under [`Policy::Panic`](crate::Policy::Panic), if this acquisition
+            /// closes a lock-order cycle (before it blocks, so nothing is taken);
+            /// under `Panic` and `Warn`, if this thread already holds the mutex.
+            #[track_caller]
+            #[inline]
+            pub fn lock(&self) -> $Guard<'_, T> {
+                let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
+                $Guard { inner: self.inner.lock(), token, lock: self }
+            }
+
+            /// Attempts to acquire the mutex without blocking.
+            ///
+            /// # Lock order
+            /// Records no edge into this mutex (it cannot block); while it is held,
+            /// later blocking acquisitions get edges from it. Returns `None` when the
+            /// mutex is held, also by this thread.
+            #[track_caller]
+            #[inline]
+            pub fn try_lock(&self) -> Option<$Guard<'_, T>> {
+                let inner = self.inner.try_lock()?;
+                Some(self.guard(inner, Location::caller()))
+            }
+
+            /// Attempts to acquire the mutex, giving up after `timeout`.
+            ///
+            /// # Lock order
+            /// Like [`try_lock`](Self::try_lock): a timed wait cannot block
+            /// forever, so it records no edge into this mutex.
+            #[track_caller]
+            pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+                let inner = self.inner.try_lock_for(timeout)?;
+                Some(self.guard(inner, Location::caller()))
+            }
+
+            /// Attempts to acquire the mutex, giving up at `deadline`.
+            ///
+            /// # Lock order
+            /// As [`try_lock_for`](Self::try_lock_for).
+            #[track_caller]
+            pub fn try_lock_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
+                let inner = self.inner.try_lock_until(deadline)?;
+                Some(self.guard(inner, Location::caller()))
+            }
+
+            fn guard<'a>(
+                &'a self,
+                inner: parking_lot::$RawGuard<'a, T>,
+                site: &'static Location<'static>,
+            ) -> $Guard<'a, T> {
+                let token = tracker::after_try(&self.header, Access::Exclusive, site);
+                $Guard { inner, token, lock: self }
+            }
+
+            /// A mutable reference to the value; no locking is needed.
+            pub fn get_mut(&mut self) -> &mut T {
+                self.inner.get_mut()
+            }
+
+            /// Whether the mutex is held by any thread (a racy snapshot).
+            pub fn is_locked(&self) -> bool {
+                self.inner.is_locked()
+            }
+
+            /// This mutex's id (assigned now if it was never used).
+            pub fn id(&self) -> LockId {
+                self.header.id()
+            }
+
+            pub(crate) fn header(&self) -> &LockMeta {
+                &self.header
+            }
+        }
+
+        lock_impls!($Mutex);
+
+        #[doc = concat!("An RAII guard of a [`", stringify!($Mutex), "`]; the mutex is unlocked when it is dropped.")]
+        ///
+        /// Not `Send`: the held set it belongs to is per thread.
+        #[must_use = "if unused the mutex will immediately unlock"]
+        #[clippy::has_significant_drop]
+        pub struct $Guard<'a, T: ?Sized> {
+            pub(crate) inner: parking_lot::$RawGuard<'a, T>,
+            pub(crate) token: HeldToken<'a>,
+            lock: &'a $Mutex<T>,
+        }
+
+        impl<'a, T: ?Sized> $Guard<'a, T> {
+            /// The mutex this guard holds.
+            pub fn mutex(s: &Self) -> &'a $Mutex<T> {
+                s.lock
+            }
+
+            /// Makes a guard for a part of the locked data.
+            pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
+            where
+                F: FnOnce(&mut T) -> &mut U,
+            {
+                let $Guard { inner, token, .. } = s;
+                $Mapped { inner: parking_lot::$RawGuard::map(inner, f), token }
+            }
+
+            /// Makes a guard for a part of the locked data, if `f` finds one;
+            /// otherwise gives the guard back.
+            pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
+            where
+                F: FnOnce(&mut T) -> Option<&mut U>,
+            {
+                let $Guard { inner, token, lock } = s;
+                match parking_lot::$RawGuard::try_map(inner, f) {
+                    Ok(inner) => Ok($Mapped { inner, token }),
+                    Err(inner) => Err($Guard { inner, token, lock }),
+                }
+            }
+
+            relock_fns!($Guard, parking_lot::$RawGuard<'a, T>);
+
+            /// Leaks the guard: the mutex stays locked, and held by this thread, forever.
+            pub fn leak(s: Self) -> &'a mut T {
+                let $Guard { inner, token, .. } = s;
+                std::mem::forget(token);
+                parking_lot::$RawGuard::leak(inner)
+            }
+        }
+
+        guard_impls!($Guard, mut);
+
+        #[doc = concat!("A guard for a part of the data of a [`", stringify!($Mutex), "`], made by `map`.")]
+        #[must_use = "if unused the mutex will immediately unlock"]
+        #[clippy::has_significant_drop]
+        pub struct $Mapped<'a, T: ?Sized> {
+            inner: parking_lot::$RawMapped<'a, T>,
+            token: HeldToken<'a>,
+        }
+
+        impl<'a, T: ?Sized> $Mapped<'a, T> {
+            /// Makes a guard for a part of the data.
+            pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
+            where
+                F: FnOnce(&mut T) -> &mut U,
+            {
+                let $Mapped { inner, token } = s;
+                $Mapped { inner: parking_lot::$RawMapped::map(inner, f), token }
+            }
+
+            /// Makes a guard for a part of the data, if `f` finds one.
+            pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
+            where
+                F: FnOnce(&mut T) -> Option<&mut U>,
+            {
+                let $Mapped { inner, token } = s;
+                match parking_lot::$RawMapped::try_map(inner, f) {
+                    Ok(inner) => Ok($Mapped { inner, token }),
+                    Err(inner) => Err($Mapped { inner, token }),
+                }
+            }
+
+            /// Unlocks the mutex with a fair unlock.
+            pub fn unlock_fair(s: Self) {
+                let $Mapped { inner, token } = s;
+                parking_lot::$RawMapped::unlock_fair(inner);
+                drop(token);
+            }
+        }
+
+        guard_impls!($Mapped, mut);
+    };
+}
+
+mutex_type!(
+    /// A mutual-exclusion lock with parking_lot's API that checks lock order.
+    ///
+    /// Every blocking [`lock`](Mutex::lock) records "held -> this" edges in the
+    /// process-wide lock-order graph and reports a cycle before it blocks.
+    /// `new` is `const`, so a `Mutex` can live in a `static`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lockgraph::Mutex;
+    ///
+    /// let counter = Arc::new(Mutex::new(0));
+    /// let handles: Vec<_> = (0..4)
+    ///     .map(|_| {
+    ///         let counter = Arc::clone(&counter);
+    ///         std::thread::spawn(move || *counter.lock() += 1)
+    ///     })
+    ///     .collect();
+    /// handles.into_iter().for_each(|h| h.join().unwrap());
+    /// assert_eq!(*counter.lock(), 4);
+    /// ```
+    ///
+    /// A lock-order inversion is caught even though nothing deadlocks:
+    ///
+    /// ```should_panic
+    /// use lockgraph::Mutex;
+    ///
+    /// let a = Mutex::named("a", ());
+    /// let b = Mutex::named("b", ());
+    /// {
+    ///     let _a = a.lock();
+    ///     let _b = b.lock(); // a -> b
+    /// }
+    /// let _b = b.lock();
+    /// let _a = a.lock(); // b -> a closes a cycle: panics with the report
+    /// ```
+    Mutex, MutexGuard, MappedMutexGuard,
+    raw: Mutex, MutexGuard, MappedMutexGuard
+);
+
+mutex_type!(
+    /// A mutex that always hands the lock to the longest waiter (parking_lot's
+    /// `FairMutex`), with lock-order checking. Same API as [`Mutex`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fair = lockgraph::FairMutex::named("fair", vec![1]);
+    /// fair.lock().push(2);
+    /// assert_eq!(fair.lock().len(), 2);
+    /// ```
+    FairMutex, FairMutexGuard, MappedFairMutexGuard,
+    raw: FairMutex, FairMutexGuard, MappedFairMutexGuard
+);

@@ -1,0 +1,197 @@
+//! `ReentrantMutex`: a mutex the owning thread may take again.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::{guard_impls, lock_impls, relock_fns};
+use crate::held::Access;
+use crate::id::LockId;
+use crate::meta::LockMeta;
+use crate::tracker::{self, HeldToken, LockHeader};
+
+type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
+
+/// A mutex that the thread holding it may lock again (parking_lot's
+/// `ReentrantMutex`), with lock-order checking. Gives shared access only.
+///
+/// # Examples
+///
+/// ```
+/// use std::cell::RefCell;
+/// use lockgraph::ReentrantMutex;
+///
+/// let log = ReentrantMutex::named("log", RefCell::new(Vec::new()));
+/// let outer = log.lock();
+/// let inner = log.lock(); // same thread: no wait, no report
+/// inner.borrow_mut().push("nested");
+/// drop(inner);
+/// outer.borrow_mut().push("outer");
+/// assert_eq!(outer.borrow().len(), 2);
+/// ```
+pub struct ReentrantMutex<T: ?Sized> {
+    pub(crate) header: LockHeader,
+    pub(crate) inner: parking_lot::ReentrantMutex<T>,
+}
+
+impl<T> ReentrantMutex<T> {
+    /// Creates an unlocked mutex; reports name it by this call's `file:line:column`.
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        ReentrantMutex {
+            header: LockHeader::new(LockMeta::created(Location::caller())),
+            inner: parking_lot::ReentrantMutex::new(value),
+        }
+    }
+
+    /// Creates an unlocked mutex that reports call `name`.
+    pub const fn named(name: &'static str, value: T) -> Self {
+        ReentrantMutex {
+            header: LockHeader::new(LockMeta::named(name)),
+            inner: parking_lot::ReentrantMutex::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the value.
+    pub fn into_inner(self) -> T {
+        let ReentrantMutex { header, inner } = self;
+        drop(header);
+        inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> ReentrantMutex<T> {
+    /// Acquires the mutex, blocking unless this thread already holds it.
+    ///
+    /// # Lock order
+    /// The first acquisition records `H -> self` for every held lock `H`,
+    /// checked before blocking; taking it again on the owning thread records
+    /// nothing.
+    ///
+    /// # Panics
+    /// Under [`Policy::Panic`](crate::Policy::Panic), if the first acquisition
+    /// closes a lock-order cycle.
+    #[track_caller]
+    #[inline]
+    pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
+        let token = tracker::before_blocking(&self.header, Access::Reentrant, Location::caller());
+        ReentrantMutexGuard { inner: self.inner.lock(), token, lock: self }
+    }
+
+    /// Attempts to acquire the mutex without blocking (succeeds on the owning thread).
+    ///
+    /// # Lock order
+    /// Records no edge into this mutex.
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, T>> {
+        let inner = self.inner.try_lock()?;
+        Some(self.guard(inner, Location::caller()))
+    }
+
+    /// Attempts to acquire the mutex, giving up after `timeout`.
+    ///
+    /// # Lock order
+    /// Records no edge into this mutex.
+    #[track_caller]
+    pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
+        let inner = self.inner.try_lock_for(timeout)?;
+        Some(self.guard(inner, Location::caller()))
+    }
+
+    /// Attempts to acquire the mutex, giving up at `deadline`.
+    ///
+    /// # Lock order
+    /// Records no edge into this mutex.
+    #[track_caller]
+    pub fn try_lock_until(&self, deadline: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
+        let inner = self.inner.try_lock_until(deadline)?;
+        Some(self.guard(inner, Location::caller()))
+    }
+
+    fn guard<'a>(&'a self, inner: RawGuard<'a, T>, site: &'static Location<'static>) -> ReentrantMutexGuard<'a, T> {
+        let token = tracker::after_try(&self.header, Access::Reentrant, site);
+        ReentrantMutexGuard { inner, token, lock: self }
+    }
+
+    /// A mutable reference to the value; no locking is needed.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Whether any thread holds the mutex (a racy snapshot).
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Whether this thread holds the mutex.
+    pub fn is_owned_by_current_thread(&self) -> bool {
+        self.inner.is_owned_by_current_thread()
+    }
+
+    /// This mutex's id (assigned now if it was never used).
+    pub fn id(&self) -> LockId {
+        self.header.id()
+    }
+
+    pub(crate) fn header(&self) -> &LockMeta {
+        &self.header
+    }
+}
+
+lock_impls!(ReentrantMutex);
+
+/// An RAII guard of a [`ReentrantMutex`].
+#[must_use = "if unused the ReentrantMutex will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct ReentrantMutexGuard<'a, T: ?Sized> {
+    inner: RawGuard<'a, T>,
+    token: HeldToken<'a>,
+    lock: &'a ReentrantMutex<T>,
+}
+
+impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
+    /// The mutex this guard holds.
+    pub fn remutex(s: &Self) -> &'a ReentrantMutex<T> {
+        s.lock
+    }
+
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
+        let ReentrantMutexGuard { inner, token, .. } = s;
+        MappedReentrantMutexGuard { inner: RawGuard::map(inner, f), token }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one.
+    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedReentrantMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let ReentrantMutexGuard { inner, token, lock } = s;
+        match RawGuard::try_map(inner, f) {
+            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
+            Err(inner) => Err(ReentrantMutexGuard { inner, token, lock }),
+        }
+    }
+
+    relock_fns!(ReentrantMutexGuard, RawGuard<'a, T>);
+}
+
+guard_impls!(ReentrantMutexGuard);
+
+/// A guard for a part of a [`ReentrantMutex`]'s data, made by `map`.
+#[must_use = "if unused the ReentrantMutex will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
+    inner: parking_lot::MappedReentrantMutexGuard<'a, T>,
+    token: HeldToken<'a>,
+}
+
+impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
+        let MappedReentrantMutexGuard { inner, token } = s;
+        let inner = parking_lot::MappedReentrantMutexGuard::map(inner, f);
+        MappedReentrantMutexGuard { inner, token }
+    }
+}
+
+guard_impls!(MappedReentrantMutexGuard);

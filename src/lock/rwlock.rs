@@ -1,0 +1,425 @@
+//! `RwLock` and its guards.
+//!
+//! Reads and writes are ordered alike (a read-read cycle is reported, as a
+//! queued writer can turn it into a deadlock). A plain `read` of a lock this
+//! thread already reads is a self-deadlock; `read_recursive` is the way to read
+//! again.
+
+use std::panic::Location;
+use std::time::{Duration, Instant};
+
+use super::{guard_impls, lock_impls, relock_fns};
+use crate::held::Access;
+use crate::id::LockId;
+use crate::meta::LockMeta;
+use crate::tracker::{self, HeldToken, LockHeader};
+
+type RawRead<'a, T> = parking_lot::RwLockReadGuard<'a, T>;
+type RawWrite<'a, T> = parking_lot::RwLockWriteGuard<'a, T>;
+type RawUpgradable<'a, T> = parking_lot::RwLockUpgradableReadGuard<'a, T>;
+
+/// A reader-writer lock with parking_lot's API that checks lock order.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::RwLock;
+///
+/// let config = RwLock::named("config", String::from("v1"));
+/// {
+///     let r1 = config.read();
+///     let r2 = config.read_recursive(); // a second read on this thread
+///     assert_eq!(*r1, *r2);
+/// }
+/// config.write().push_str("-patched");
+/// assert_eq!(*config.read(), "v1-patched");
+/// ```
+pub struct RwLock<T: ?Sized> {
+    pub(crate) header: LockHeader,
+    pub(crate) inner: parking_lot::RwLock<T>,
+}
+
+impl<T> RwLock<T> {
+    /// Creates an unlocked lock; reports name it by this call's `file:line:column`.
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        RwLock {
+            header: LockHeader::new(LockMeta::created(Location::caller())),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
+    /// Creates an unlocked lock that reports call `name`.
+    pub const fn named(name: &'static str, value: T) -> Self {
+        RwLock {
+            header: LockHeader::new(LockMeta::named(name)),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns the value.
+    pub fn into_inner(self) -> T {
+        let RwLock { header, inner } = self;
+        drop(header);
+        inner.into_inner()
+    }
+}
+
+/// Acquisition methods: `$blocking` checks and blocks, the `try` forms record no
+/// edge into the lock.
+macro_rules! acquire_fns {
+    (
+        $access:expr, $Guard:ident,
+        $(#[$blocking_doc:meta])* $blocking:ident,
+        $try_now:ident, $try_for:ident, $try_until:ident
+    ) => {
+        $(#[$blocking_doc])*
+        #[track_caller]
+        #[inline]
+        pub fn $blocking(&self) -> $Guard<'_, T> {
+            let token = tracker::before_blocking(&self.header, $access, Location::caller());
+            $Guard { inner: self.inner.$blocking(), token, lock: self }
+        }
+
+        #[doc = concat!("Attempts [`", stringify!($blocking), "`](Self::", stringify!($blocking), ") without blocking.")]
+        ///
+        /// # Lock order
+        /// Records no edge into this lock (it cannot block); while it is held,
+        /// later blocking acquisitions get edges from it.
+        #[track_caller]
+        pub fn $try_now(&self) -> Option<$Guard<'_, T>> {
+            let inner = self.inner.$try_now()?;
+            let token = tracker::after_try(&self.header, $access, Location::caller());
+            Some($Guard { inner, token, lock: self })
+        }
+
+        #[doc = concat!("Attempts [`", stringify!($blocking), "`](Self::", stringify!($blocking), "), giving up after `timeout`.")]
+        ///
+        /// # Lock order
+        /// A timed wait cannot block forever: no edge into this lock.
+        #[track_caller]
+        pub fn $try_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+            let inner = self.inner.$try_for(timeout)?;
+            let token = tracker::after_try(&self.header, $access, Location::caller());
+            Some($Guard { inner, token, lock: self })
+        }
+
+        #[doc = concat!("Attempts [`", stringify!($blocking), "`](Self::", stringify!($blocking), "), giving up at `deadline`.")]
+        ///
+        /// # Lock order
+        /// A timed wait cannot block forever: no edge into this lock.
+        #[track_caller]
+        pub fn $try_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
+            let inner = self.inner.$try_until(deadline)?;
+            let token = tracker::after_try(&self.header, $access, Location::caller());
+            Some($Guard { inner, token, lock: self })
+        }
+    };
+}
+
+impl<T: ?Sized> RwLock<T> {
+    acquire_fns!(
+        Access::Read, RwLockReadGuard,
+        /// Locks for shared reading, blocking until no writer holds or waits for it.
+        ///
+        /// # Lock order
+        /// Records `H -> self` for every held lock `H`, checked before blocking.
+        ///
+        /// # Panics
+        /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
+        /// already holds the lock in any mode (a second `read` blocks behind a
+        /// queued writer: use [`read_recursive`](Self::read_recursive)).
+        read, try_read, try_read_for, try_read_until
+    );
+
+    acquire_fns!(
+        Access::ReadRecursive, RwLockReadGuard,
+        /// Locks for shared reading even if a writer is waiting, so a thread that
+        /// already reads may read again.
+        ///
+        /// # Lock order
+        /// Records `H -> self` for every held lock `H`, unless this thread already
+        /// reads the lock (then it records nothing).
+        ///
+        /// # Panics
+        /// Under `Panic` and `Warn`, if this thread holds the lock for writing.
+        read_recursive, try_read_recursive, try_read_recursive_for, try_read_recursive_until
+    );
+
+    acquire_fns!(
+        Access::Exclusive, RwLockWriteGuard,
+        /// Locks for exclusive writing, blocking until no one else holds it.
+        ///
+        /// # Lock order
+        /// Records `H -> self` for every held lock `H`, checked before blocking.
+        ///
+        /// # Panics
+        /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
+        /// already holds the lock in any mode.
+        write, try_write, try_write_for, try_write_until
+    );
+
+    acquire_fns!(
+        Access::Upgradable, RwLockUpgradableReadGuard,
+        /// Locks for reading with the right to upgrade to writing later; only
+        /// one thread at a time may hold an upgradable read.
+        ///
+        /// # Lock order
+        /// Records `H -> self` for every held lock `H`, checked before blocking.
+        ///
+        /// # Panics
+        /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
+        /// already holds the lock in any mode.
+        upgradable_read, try_upgradable_read, try_upgradable_read_for, try_upgradable_read_until
+    );
+
+    /// A mutable reference to the value; no locking is needed.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    /// Whether the lock is held in any mode (a racy snapshot).
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Whether the lock is held for writing (a racy snapshot).
+    pub fn is_locked_exclusive(&self) -> bool {
+        self.inner.is_locked_exclusive()
+    }
+
+    /// This lock's id (assigned now if it was never used).
+    pub fn id(&self) -> LockId {
+        self.header.id()
+    }
+
+    pub(crate) fn header(&self) -> &LockMeta {
+        &self.header
+    }
+}
+
+lock_impls!(RwLock);
+
+/// A shared-read guard of an [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    inner: RawRead<'a, T>,
+    token: HeldToken<'a>,
+    lock: &'a RwLock<T>,
+}
+
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// The lock this guard reads.
+    pub fn rwlock(s: &Self) -> &'a RwLock<T> {
+        s.lock
+    }
+
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
+        let RwLockReadGuard { inner, token, .. } = s;
+        MappedRwLockReadGuard { inner: RawRead::map(inner, f), token }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one.
+    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockReadGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let RwLockReadGuard { inner, token, lock } = s;
+        match RawRead::try_map(inner, f) {
+            Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
+            Err(inner) => Err(RwLockReadGuard { inner, token, lock }),
+        }
+    }
+
+    relock_fns!(RwLockReadGuard, RawRead<'a, T>);
+}
+
+guard_impls!(RwLockReadGuard);
+
+/// An exclusive-write guard of an [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    inner: RawWrite<'a, T>,
+    token: HeldToken<'a>,
+    lock: &'a RwLock<T>,
+}
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// The lock this guard writes.
+    pub fn rwlock(s: &Self) -> &'a RwLock<T> {
+        s.lock
+    }
+
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F>(s: Self, f: F) -> MappedRwLockWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let RwLockWriteGuard { inner, token, .. } = s;
+        MappedRwLockWriteGuard { inner: RawWrite::map(inner, f), token }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one.
+    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockWriteGuard<'a, U>, Self>
+    where
+        F: FnOnce(&mut T) -> Option<&mut U>,
+    {
+        let RwLockWriteGuard { inner, token, lock } = s;
+        match RawWrite::try_map(inner, f) {
+            Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
+            Err(inner) => Err(RwLockWriteGuard { inner, token, lock }),
+        }
+    }
+
+    /// Turns the write lock into a read lock without letting a writer in between.
+    ///
+    /// # Lock order
+    /// Records nothing (never blocks); the lock is now held for reading.
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let RwLockWriteGuard { inner, token, lock } = s;
+        tracker::change_access(&token, Access::Read);
+        RwLockReadGuard { inner: RawWrite::downgrade(inner), token, lock }
+    }
+
+    /// Turns the write lock into an upgradable read lock.
+    ///
+    /// # Lock order
+    /// Records nothing (never blocks).
+    pub fn downgrade_to_upgradable(s: Self) -> RwLockUpgradableReadGuard<'a, T> {
+        let RwLockWriteGuard { inner, token, lock } = s;
+        tracker::change_access(&token, Access::Upgradable);
+        let inner = RawWrite::downgrade_to_upgradable(inner);
+        RwLockUpgradableReadGuard { inner, token, lock }
+    }
+
+    relock_fns!(RwLockWriteGuard, RawWrite<'a, T>);
+}
+
+guard_impls!(RwLockWriteGuard, mut);
+
+/// An upgradable-read guard of an [`RwLock`].
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct RwLockUpgradableReadGuard<'a, T: ?Sized> {
+    inner: RawUpgradable<'a, T>,
+    token: HeldToken<'a>,
+    lock: &'a RwLock<T>,
+}
+
+impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
+    /// The lock this guard reads.
+    pub fn rwlock(s: &Self) -> &'a RwLock<T> {
+        s.lock
+    }
+
+    /// Upgrades to a write lock, blocking until the other readers leave.
+    ///
+    /// # Lock order
+    /// A blocking acquisition of this lock for writing: records `H -> self` for
+    /// every other held lock `H` (a reader of this lock may be waiting for one
+    /// of them), checked before blocking.
+    #[track_caller]
+    pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, T> {
+        let RwLockUpgradableReadGuard { inner, token, lock } = s;
+        let suspended = tracker::suspend(&token, Some(Access::Exclusive));
+        let inner = RawUpgradable::upgrade(inner);
+        suspended.resume();
+        RwLockWriteGuard { inner, token, lock }
+    }
+
+    /// Upgrades to a write lock if no other reader holds the lock.
+    ///
+    /// # Lock order
+    /// Records nothing (never blocks).
+    pub fn try_upgrade(s: Self) -> Result<RwLockWriteGuard<'a, T>, Self> {
+        Self::try_upgrade_with(s, RawUpgradable::try_upgrade)
+    }
+
+    /// Upgrades to a write lock, giving up after `timeout`.
+    ///
+    /// # Lock order
+    /// Records nothing (a timed wait cannot block forever).
+    pub fn try_upgrade_for(s: Self, timeout: Duration) -> Result<RwLockWriteGuard<'a, T>, Self> {
+        Self::try_upgrade_with(s, |inner| RawUpgradable::try_upgrade_for(inner, timeout))
+    }
+
+    /// Upgrades to a write lock, giving up at `deadline`.
+    ///
+    /// # Lock order
+    /// Records nothing (a timed wait cannot block forever).
+    pub fn try_upgrade_until(s: Self, deadline: Instant) -> Result<RwLockWriteGuard<'a, T>, Self> {
+        Self::try_upgrade_with(s, |inner| RawUpgradable::try_upgrade_until(inner, deadline))
+    }
+
+    fn try_upgrade_with(
+        s: Self,
+        attempt: impl FnOnce(RawUpgradable<'a, T>) -> Result<RawWrite<'a, T>, RawUpgradable<'a, T>>,
+    ) -> Result<RwLockWriteGuard<'a, T>, Self> {
+        let RwLockUpgradableReadGuard { inner, token, lock } = s;
+        match attempt(inner) {
+            Ok(inner) => {
+                tracker::change_access(&token, Access::Exclusive);
+                Ok(RwLockWriteGuard { inner, token, lock })
+            }
+            Err(inner) => Err(RwLockUpgradableReadGuard { inner, token, lock }),
+        }
+    }
+
+    /// Turns the upgradable read into a plain read.
+    ///
+    /// # Lock order
+    /// Records nothing (never blocks).
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let RwLockUpgradableReadGuard { inner, token, lock } = s;
+        tracker::change_access(&token, Access::Read);
+        RwLockReadGuard { inner: RawUpgradable::downgrade(inner), token, lock }
+    }
+
+    relock_fns!(RwLockUpgradableReadGuard, RawUpgradable<'a, T>);
+}
+
+guard_impls!(RwLockUpgradableReadGuard);
+
+/// A read guard for a part of an [`RwLock`]'s data, made by `map`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct MappedRwLockReadGuard<'a, T: ?Sized> {
+    inner: parking_lot::MappedRwLockReadGuard<'a, T>,
+    token: HeldToken<'a>,
+}
+
+impl<'a, T: ?Sized> MappedRwLockReadGuard<'a, T> {
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
+        let MappedRwLockReadGuard { inner, token } = s;
+        let inner = parking_lot::MappedRwLockReadGuard::map(inner, f);
+        MappedRwLockReadGuard { inner, token }
+    }
+}
+
+guard_impls!(MappedRwLockReadGuard);
+
+/// A write guard for a part of an [`RwLock`]'s data, made by `map`.
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct MappedRwLockWriteGuard<'a, T: ?Sized> {
+    inner: parking_lot::MappedRwLockWriteGuard<'a, T>,
+    token: HeldToken<'a>,
+}
+
+impl<'a, T: ?Sized> MappedRwLockWriteGuard<'a, T> {
+    /// Makes a guard for a part of the data.
+    pub fn map<U: ?Sized, F>(s: Self, f: F) -> MappedRwLockWriteGuard<'a, U>
+    where
+        F: FnOnce(&mut T) -> &mut U,
+    {
+        let MappedRwLockWriteGuard { inner, token } = s;
+        let inner = parking_lot::MappedRwLockWriteGuard::map(inner, f);
+        MappedRwLockWriteGuard { inner, token }
+    }
+}
+
+guard_impls!(MappedRwLockWriteGuard, mut);

@@ -1,0 +1,211 @@
+//! The tracker: the policy glue between the lock types and the pieces that know
+//! nothing of each other (the held set, the graph, the reports).
+//!
+//! Every lock type calls the same few functions: [`before_blocking`] before an
+//! acquisition that may block, [`after_try`] after a successful `try_*`, and
+//! drops the returned [`HeldToken`] when the guard goes. The steady state (an
+//! order this thread has seen before) touches only thread-local data.
+
+mod edge_cache;
+pub(crate) mod global;
+mod thread;
+
+use std::panic::Location;
+
+use crate::handler;
+use crate::held::{Access, HeldLock};
+use crate::meta::LockMeta;
+use crate::policy;
+use crate::violation::{LockRef, SelfDeadlock, Violation};
+
+/// An acquisition recorded in this thread's held set; dropping it forgets it.
+///
+/// Guards keep it next to the raw guard. It refers to the lock's header so that
+/// the release can mark the lock as a graph node (for a cheap drop later).
+pub(crate) struct HeldToken<'a> {
+    meta: Option<&'a LockMeta>,
+}
+
+impl<'a> HeldToken<'a> {
+    /// A token that records nothing (tracking was off for this acquisition).
+    const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+}
+
+impl Drop for HeldToken<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(meta) = self.meta {
+            let id = meta.id();
+            thread::with(|state| state.pop(meta, id));
+        }
+    }
+}
+
+/// Checks a blocking acquisition of `meta` (self-deadlock, ascending order, lock
+/// order) before the caller blocks, then records it as held.
+///
+/// The caller takes the raw lock right after; a panic here (the Panic policy)
+/// happens before anything is taken or recorded.
+#[inline]
+pub(crate) fn before_blocking<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> HeldToken<'a> {
+    if !policy::tracking() {
+        return HeldToken::UNTRACKED;
+    }
+    let id = meta.id();
+    if !id.is_tracked() {
+        return HeldToken::UNTRACKED;
+    }
+    let recorded = thread::with(|state| {
+        state.check_blocking(meta, id, access, site);
+        state.push(meta, id, access, site);
+    });
+    token(meta, recorded)
+}
+
+/// Records a successful non-blocking (or timed) acquisition: no edge into
+/// `meta`, but later blocking acquisitions get edges from it.
+#[inline]
+pub(crate) fn after_try<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> HeldToken<'a> {
+    if !policy::tracking() {
+        return HeldToken::UNTRACKED;
+    }
+    let id = meta.id();
+    let recorded = thread::with(|state| state.push(meta, id, access, site));
+    token(meta, recorded.filter(|_| id.is_tracked()))
+}
+
+#[inline]
+fn token(meta: &LockMeta, recorded: Option<()>) -> HeldToken<'_> {
+    match recorded {
+        Some(()) => HeldToken { meta: Some(meta) },
+        None => HeldToken::UNTRACKED,
+    }
+}
+
+/// A held lock released for a while and then taken again by a blocking call:
+/// a condition-variable wait, `unlocked`, `bump`, or an upgrade.
+pub(crate) struct Suspended {
+    entry: Option<HeldLock>,
+}
+
+/// Takes `token`'s lock out of the held set and checks, now, before anything
+/// blocks, its re-acquisition (edges from every other held lock), as held
+/// before or, for an upgrade, as `access`.
+#[track_caller]
+pub(crate) fn suspend(token: &HeldToken<'_>, access: Option<Access>) -> Suspended {
+    let Some(meta) = token.meta else {
+        return Suspended { entry: None };
+    };
+    let site = Location::caller();
+    let id = meta.id();
+    let entry = thread::with(|state| {
+        let mut entry = state.pop(meta, id)?;
+        entry.access = access.unwrap_or(entry.access);
+        state.check_blocking(meta, id, entry.access, site);
+        Some(entry)
+    });
+    Suspended {
+        entry: entry.flatten(),
+    }
+}
+
+impl Suspended {
+    /// The lock is held again.
+    pub(crate) fn resume(self) {
+        if let Some(entry) = self.entry {
+            thread::with(|state| state.restore(entry));
+        }
+    }
+}
+
+/// Records that `token`'s lock is now held as `access` (a downgrade, or an
+/// upgrade that did not block).
+pub(crate) fn change_access(token: &HeldToken<'_>, access: Access) {
+    if let Some(meta) = token.meta {
+        thread::with(|state| state.set_access(meta.id(), access));
+    }
+}
+
+/// The tracking header of every lockgraph lock; dropping it removes the lock
+/// from the graph.
+pub(crate) struct LockHeader(LockMeta);
+
+impl LockHeader {
+    pub(crate) const fn new(meta: LockMeta) -> Self {
+        LockHeader(meta)
+    }
+}
+
+impl std::ops::Deref for LockHeader {
+    type Target = LockMeta;
+
+    fn deref(&self) -> &LockMeta {
+        &self.0
+    }
+}
+
+impl Drop for LockHeader {
+    fn drop(&mut self) {
+        lock_dropped(&self.0);
+    }
+}
+
+impl std::fmt::Debug for LockHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A lock is being dropped: remove its node and edges from the graph.
+fn lock_dropped(meta: &LockMeta) {
+    let Some(id) = meta.lazy_id().assigned() else {
+        return;
+    };
+    let leaked = thread::with(|state| state.holds(id) && state.pop(meta, id).is_some());
+    if leaked == Some(true) {
+        eprintln!(
+            "lockgraph: {} was dropped while this thread still held it (its guard was leaked \
+             or forgotten); it is no longer tracked",
+            meta.origin()
+        );
+    }
+    if meta.lazy_id().in_graph() {
+        global::with(|g| g.graph.remove(id));
+    }
+}
+
+/// The checks `lock_all` runs on its whole set before taking any lock: the same
+/// lock twice is a self-deadlock, and holding a lock with a higher id than the
+/// set's lowest breaks the ascending rule. `set` is sorted by id.
+pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
+    let Some(lowest) = set.first() else {
+        return;
+    };
+    if !policy::tracking() {
+        return;
+    }
+    thread::with(|state| {
+        if let Some(pair) = set.windows(2).find(|pair| pair[0].id == pair[1].id) {
+            handler::report(Violation::SelfDeadlock(SelfDeadlock {
+                thread: state.label(),
+                lock: pair[0].clone(),
+                access: Access::Exclusive,
+                site,
+                first: None,
+            }));
+        }
+        let higher = state.highest_held_other_than(lowest.id).filter(|h| h.id > lowest.id);
+        // A held lock that is also in the set is a self-deadlock, found when it is taken.
+        if let Some(higher) = higher.filter(|h| set.iter().all(|lock| lock.id != h.id)) {
+            handler::report(state.order_violation(lowest, site, &higher, true));
+        }
+    });
+}

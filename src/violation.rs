@@ -1,0 +1,319 @@
+//! Violations as values: what was found, which locks, which threads, which lines.
+//!
+//! The human report is each type's `Display` (see `report.rs`); what happens next
+//! is decided by the policy and the handler (see `policy.rs`).
+
+use std::error::Error;
+use std::panic::Location;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::held::{Access, HeldLock};
+use crate::id::LockId;
+use crate::meta::Origin;
+
+/// What a thread is called in reports: its name, or else its `ThreadId`.
+pub(crate) type ThreadLabel = Arc<str>;
+
+/// The kind of a [`Violation`], used to set a policy per kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ViolationKind {
+    /// A potential deadlock: a lock-order cycle ([`Violation::Cycle`]).
+    Cycle,
+    /// A breach of the ascending-id rule ([`Violation::OrderViolation`]).
+    OrderViolation,
+    /// A thread re-taking a lock it holds ([`Violation::SelfDeadlock`]).
+    SelfDeadlock,
+    /// An actual deadlock among blocked threads ([`Violation::Deadlock`]).
+    Deadlock,
+    /// A thread blocked longer than the long-wait threshold ([`Violation::LongWait`]).
+    LongWait,
+}
+
+impl ViolationKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [ViolationKind; 5] = [
+        ViolationKind::Cycle,
+        ViolationKind::OrderViolation,
+        ViolationKind::SelfDeadlock,
+        ViolationKind::Deadlock,
+        ViolationKind::LongWait,
+    ];
+
+    /// The spelling used in the `LOCKGRAPH` environment variable
+    /// (`cycle`, `order`, `self`, `deadlock`, `long-wait`).
+    pub fn env_name(self) -> &'static str {
+        match self {
+            ViolationKind::Cycle => "cycle",
+            ViolationKind::OrderViolation => "order",
+            ViolationKind::SelfDeadlock => "self",
+            ViolationKind::Deadlock => "deadlock",
+            ViolationKind::LongWait => "long-wait",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A lock as a report names it.
+#[derive(Clone, Debug)]
+pub struct LockRef {
+    pub(crate) id: LockId,
+    pub(crate) origin: Origin,
+}
+
+impl LockRef {
+    pub(crate) fn new(id: LockId, origin: Origin) -> Self {
+        LockRef { id, origin }
+    }
+
+    /// The lock's id.
+    pub fn id(&self) -> LockId {
+        self.id
+    }
+
+    /// The name given to `named`, if any.
+    pub fn name(&self) -> Option<&'static str> {
+        self.origin.name()
+    }
+
+    /// Where the lock was created (known for locks made with `new`).
+    pub fn created_at(&self) -> Option<&'static Location<'static>> {
+        self.origin.site()
+    }
+}
+
+/// A lock some thread holds, and where that thread took it.
+#[derive(Clone, Debug)]
+pub struct HeldRef {
+    pub(crate) lock: LockRef,
+    pub(crate) access: Access,
+    pub(crate) site: &'static Location<'static>,
+}
+
+impl HeldRef {
+    pub(crate) fn from_held(held: &HeldLock) -> Self {
+        HeldRef {
+            lock: LockRef::new(held.id, held.origin),
+            access: held.access,
+            site: held.site,
+        }
+    }
+
+    /// The lock.
+    pub fn lock(&self) -> &LockRef {
+        &self.lock
+    }
+
+    /// Where the thread took it.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+}
+
+/// A captured, lazily resolved backtrace, shared by every edge established by
+/// the same pair of call sites.
+#[derive(Clone, Debug)]
+pub struct EdgeBacktrace(pub(crate) Arc<parking_lot::Mutex<backtrace::Backtrace>>);
+
+/// One "A before B" edge of the lock-order graph, as it was first established.
+#[derive(Clone, Debug)]
+pub struct OrderEdge {
+    pub(crate) from: LockRef,
+    pub(crate) to: LockRef,
+    pub(crate) thread: ThreadLabel,
+    pub(crate) from_site: &'static Location<'static>,
+    pub(crate) to_site: &'static Location<'static>,
+    pub(crate) backtrace: Option<EdgeBacktrace>,
+}
+
+impl OrderEdge {
+    /// The lock that was held.
+    pub fn from(&self) -> &LockRef {
+        &self.from
+    }
+
+    /// The lock that was taken while `from` was held.
+    pub fn to(&self) -> &LockRef {
+        &self.to
+    }
+
+    /// The thread that first established the edge.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// Where `to` was taken when the edge was first established.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.to_site
+    }
+}
+
+/// A potential deadlock: taking `acquiring` while holding `holding` would close a
+/// cycle in the lock-order graph.
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) acquiring: LockRef,
+    pub(crate) access: Access,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) held: Vec<HeldRef>,
+    pub(crate) holding: HeldRef,
+    /// The existing path `acquiring -> ... -> holding`.
+    pub(crate) path: Vec<OrderEdge>,
+}
+
+impl Cycle {
+    /// The existing edges that the refused edge would have closed into a cycle,
+    /// from the lock being taken back to the held lock.
+    pub fn path(&self) -> &[OrderEdge] {
+        &self.path
+    }
+
+    /// Where the offending acquisition was made.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+}
+
+/// A breach of the ascending-id rule (`lock_all`, or any blocking acquisition
+/// under [`Mode::Ascending`](crate::Mode::Ascending)).
+#[derive(Clone, Debug)]
+pub struct OrderViolation {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) acquiring: LockRef,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) higher: HeldRef,
+    pub(crate) held: Vec<HeldRef>,
+    pub(crate) in_lock_all: bool,
+}
+
+/// A thread re-taking a lock it already holds in a way that can never succeed.
+#[derive(Clone, Debug)]
+pub struct SelfDeadlock {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) lock: LockRef,
+    pub(crate) access: Access,
+    pub(crate) site: &'static Location<'static>,
+    /// The earlier acquisition, or `None` for the same lock twice in one `lock_all`.
+    pub(crate) first: Option<HeldRef>,
+}
+
+/// One thread of an actual deadlock.
+#[derive(Clone, Debug)]
+pub struct BlockedThread {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) waiting_for: LockRef,
+    pub(crate) access: Access,
+    pub(crate) since: &'static Location<'static>,
+    pub(crate) holds: Vec<HeldRef>,
+}
+
+impl BlockedThread {
+    /// The thread's name, or its `ThreadId`.
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The lock it waits for.
+    pub fn waiting_for(&self) -> &LockRef {
+        &self.waiting_for
+    }
+
+    /// The locks it holds.
+    pub fn holds(&self) -> &[HeldRef] {
+        &self.holds
+    }
+}
+
+/// An actual deadlock: every thread of a wait-for cycle among lockgraph locks.
+#[derive(Clone, Debug)]
+pub struct Deadlock {
+    pub(crate) threads: Vec<BlockedThread>,
+}
+
+impl Deadlock {
+    /// The threads of the cycle, each waiting for a lock the next one holds.
+    pub fn threads(&self) -> &[BlockedThread] {
+        &self.threads
+    }
+}
+
+/// A thread that has waited for a lock longer than the long-wait threshold.
+#[derive(Clone, Debug)]
+pub struct LongWait {
+    pub(crate) waiter: BlockedThread,
+    pub(crate) waited: Duration,
+    /// The threads holding the lock (known only for threads that are blocked
+    /// themselves or were holding it when the waiter looked), with their sites.
+    pub(crate) holders: Vec<(ThreadLabel, HeldRef)>,
+}
+
+impl LongWait {
+    /// How long the thread had waited when it was reported.
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
+}
+
+/// A lock-order problem found by lockgraph.
+///
+/// `Display` gives the full human report, which starts with `lockgraph: `.
+/// Under the default [`Policy::Panic`](crate::Policy::Panic) the report is the
+/// panic message.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Violation {
+    /// A potential deadlock: a lock-order cycle, found before it could happen.
+    Cycle(Cycle),
+    /// The ascending-id rule was broken.
+    OrderViolation(OrderViolation),
+    /// A thread re-took a non-reentrant lock it holds; it would block forever.
+    SelfDeadlock(SelfDeadlock),
+    /// Threads are actually deadlocked on lockgraph locks.
+    Deadlock(Deadlock),
+    /// A thread has waited for a lock longer than the long-wait threshold.
+    LongWait(LongWait),
+}
+
+impl Violation {
+    /// The kind of this violation.
+    pub fn kind(&self) -> ViolationKind {
+        match self {
+            Violation::Cycle(_) => ViolationKind::Cycle,
+            Violation::OrderViolation(_) => ViolationKind::OrderViolation,
+            Violation::SelfDeadlock(_) => ViolationKind::SelfDeadlock,
+            Violation::Deadlock(_) => ViolationKind::Deadlock,
+            Violation::LongWait(_) => ViolationKind::LongWait,
+        }
+    }
+
+    /// The locks involved: for a cycle, the lock being taken and then every lock
+    /// along the cycle; for an order violation, the held lock and the lock being
+    /// taken; for a deadlock, the lock each thread waits for.
+    pub fn locks(&self) -> Vec<LockId> {
+        match self {
+            Violation::Cycle(c) => {
+                let mut locks = vec![c.acquiring.id];
+                locks.extend(c.path.iter().map(|edge| edge.to.id));
+                locks
+            }
+            Violation::OrderViolation(o) => vec![o.higher.lock.id, o.acquiring.id],
+            Violation::SelfDeadlock(s) => vec![s.lock.id],
+            Violation::Deadlock(d) => d.threads.iter().map(|t| t.waiting_for.id).collect(),
+            Violation::LongWait(w) => vec![w.waiter.waiting_for.id],
+        }
+    }
+
+    /// Two reports of the same problem have the same key (kind and lock set).
+    pub(crate) fn key(&self) -> (ViolationKind, Vec<LockId>) {
+        let mut locks = self.locks();
+        locks.sort();
+        locks.dedup();
+        (self.kind(), locks)
+    }
+}
+
+impl Error for Violation {}
