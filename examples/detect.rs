@@ -12,7 +12,10 @@ use lockgraph::{Mutex, Policy};
 
 fn main() {
     lockgraph::set_policy(Policy::Warn);
-    let accounts = Arc::new((Mutex::named("account a", 100), Mutex::named("account b", 50)));
+    let accounts = Arc::new((
+        Mutex::named("account a", 100),
+        Mutex::named("account b", 50),
+    ));
 
     let pair = Arc::clone(&accounts);
     let first = thread::Builder::new().name("transfer a->b".into());

@@ -79,7 +79,9 @@ pub(crate) fn report(violation: Violation) {
             eprintln!("{violation}\n");
         }
     } else if std::thread::panicking() {
-        eprintln!("{violation}\n(found while this thread was already panicking: not panicking again)\n");
+        eprintln!(
+            "{violation}\n(found while this thread was already panicking: not panicking again)\n"
+        );
     } else {
         panic!("{violation}");
     }

@@ -174,9 +174,33 @@ tuple_set!((A, a, 0), (B, b, 1));
 tuple_set!((A, a, 0), (B, b, 1), (C, c, 2));
 tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3));
 tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3), (E, e, 4));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3), (E, e, 4), (F, f, 5));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3), (E, e, 4), (F, f, 5), (G, g, 6));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3), (E, e, 4), (F, f, 5), (G, g, 6), (H, h, 7));
+tuple_set!(
+    (A, a, 0),
+    (B, b, 1),
+    (C, c, 2),
+    (D, d, 3),
+    (E, e, 4),
+    (F, f, 5)
+);
+tuple_set!(
+    (A, a, 0),
+    (B, b, 1),
+    (C, c, 2),
+    (D, d, 3),
+    (E, e, 4),
+    (F, f, 5),
+    (G, g, 6)
+);
+tuple_set!(
+    (A, a, 0),
+    (B, b, 1),
+    (C, c, 2),
+    (D, d, 3),
+    (E, e, 4),
+    (F, f, 5),
+    (G, g, 6),
+    (H, h, 7)
+);
 
 /// Takes the locks of a slice in ascending id order; guards in slice order.
 #[track_caller]
@@ -186,7 +210,10 @@ fn lock_slice<'a, L: SetLock + ?Sized + 'a>(locks: &[&'a L]) -> Vec<L::Guard<'a>
     for index in ascending_order(&refs) {
         guards[index] = Some(locks[index].lock_in_set());
     }
-    guards.into_iter().map(|g| g.expect("every member was taken")).collect()
+    guards
+        .into_iter()
+        .map(|g| g.expect("every member was taken"))
+        .collect()
 }
 
 impl<'a, L: SetLock> LockSet<'a> for &'a [L] {

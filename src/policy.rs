@@ -158,7 +158,11 @@ pub fn set_mode(mode: Mode) -> Mode {
 
 /// The checking mode in force.
 pub fn mode() -> Mode {
-    if ascending() { Mode::Ascending } else { Mode::Graph }
+    if ascending() {
+        Mode::Ascending
+    } else {
+        Mode::Graph
+    }
 }
 
 #[inline]
@@ -225,7 +229,9 @@ pub(crate) fn parse_env(value: &str) -> Result<EnvSetting, String> {
         match lower.split_once('=') {
             None => default = Some(Policy::parse(&lower).ok_or_else(|| part.to_string())?),
             Some((kind, policy)) => {
-                let kind = ViolationKind::ALL.into_iter().find(|k| k.env_name() == kind.trim());
+                let kind = ViolationKind::ALL
+                    .into_iter()
+                    .find(|k| k.env_name() == kind.trim());
                 let policy = Policy::parse(policy.trim());
                 match (kind, policy) {
                     (Some(kind), Some(policy)) => kinds.push((kind, policy)),

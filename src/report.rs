@@ -66,7 +66,11 @@ impl Display for Cycle {
             self.access.verb(),
             self.site
         )?;
-        writeln!(f, "while holding {} (taken at {}),", self.holding.lock, self.holding.site)?;
+        writeln!(
+            f,
+            "while holding {} (taken at {}),",
+            self.holding.lock, self.holding.site
+        )?;
         writeln!(f, "but the opposite order is already known:")?;
         for edge in &self.path {
             write_edge(f, edge)?;
@@ -104,7 +108,10 @@ fn scenario(f: &mut Formatter<'_>, edge: &OrderEdge, cycle: &Cycle) -> fmt::Resu
     let one = |lock: &LockRef, access: &str| format!("{access}({lock})");
     let rows = [
         (one(&edge.from, "lock"), String::new()),
-        (String::new(), one(&cycle.holding.lock, cycle.holding.access.verb())),
+        (
+            String::new(),
+            one(&cycle.holding.lock, cycle.holding.access.verb()),
+        ),
         (one(&edge.to, "lock"), String::new()),
         (String::new(), one(&cycle.acquiring, cycle.access.verb())),
     ];
@@ -118,7 +125,10 @@ fn scenario(f: &mut Formatter<'_>, edge: &OrderEdge, cycle: &Cycle) -> fmt::Resu
     for (left, right) in rows {
         writeln!(f, "{}", format!("    {left:width$}{right}").trim_end())?;
     }
-    writeln!(f, "    *** DEADLOCK: each thread waits for the lock the other holds ***")
+    writeln!(
+        f,
+        "    *** DEADLOCK: each thread waits for the lock the other holds ***"
+    )
 }
 
 fn write_backtrace(f: &mut Formatter<'_>, backtrace: &EdgeBacktrace) -> fmt::Result {
@@ -144,7 +154,9 @@ fn write_backtrace(f: &mut Formatter<'_>, backtrace: &EdgeBacktrace) -> fmt::Res
         .map_or(0, |last| last + 1);
     let internal = |name: &str| {
         let name = name.trim_start_matches('<');
-        ["core::", "std::", "alloc::"].iter().any(|p| name.starts_with(p))
+        ["core::", "std::", "alloc::"]
+            .iter()
+            .any(|p| name.starts_with(p))
     };
     let runtime = |name: &str| name.starts_with("__rust") || name.starts_with("std::rt::");
     let user = symbols[start..]
@@ -176,13 +188,19 @@ impl Display for OrderViolation {
             self.higher.lock, self.higher.lock.id, self.higher.site
         )?;
         held_list(f, "locks held by this thread", &self.held)?;
-        write!(f, "Release the higher lock first, or take all of them in one lock_all.")
+        write!(
+            f,
+            "Release the higher lock first, or take all of them in one lock_all."
+        )
     }
 }
 
 impl Display for SelfDeadlock {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        writeln!(f, "lockgraph: self-deadlock: a thread re-takes a lock it holds")?;
+        writeln!(
+            f,
+            "lockgraph: self-deadlock: a thread re-takes a lock it holds"
+        )?;
         writeln!(
             f,
             "thread \"{}\" calls {} on {} at {}",
@@ -192,11 +210,18 @@ impl Display for SelfDeadlock {
             self.site
         )?;
         match &self.first {
-            Some(first) => writeln!(f, "but already holds it ({} at {})", first.access.verb(), first.site)?,
+            Some(first) => writeln!(
+                f,
+                "but already holds it ({} at {})",
+                first.access.verb(),
+                first.site
+            )?,
             None => writeln!(f, "and passes the same lock twice to one lock_all")?,
         }
         let why = match (&self.first, self.access) {
-            (Some(first), Access::Read) if matches!(first.access, Access::Read | Access::ReadRecursive) => {
+            (Some(first), Access::Read)
+                if matches!(first.access, Access::Read | Access::ReadRecursive) =>
+            {
                 "a second read blocks behind any queued writer, which waits for the first read (use read_recursive)"
             }
             _ => "the lock is not reentrant, so this thread would wait for itself forever",
@@ -230,7 +255,10 @@ impl Display for Deadlock {
             self.threads.len()
         )?;
         self.threads.iter().try_for_each(|t| t.fmt(f))?;
-        write!(f, "Each thread waits for a lock held by the next one; none can go on.")
+        write!(
+            f,
+            "Each thread waits for a lock held by the next one; none can go on."
+        )
     }
 }
 
@@ -243,11 +271,17 @@ impl Display for LongWait {
         )?;
         self.waiter.fmt(f)?;
         if self.holders.is_empty() {
-            writeln!(f, "  the holder is not known (it took the lock without tracking)")?;
+            writeln!(
+                f,
+                "  the holder is not known (it took the lock without tracking)"
+            )?;
         }
         for (thread, held) in &self.holders {
             writeln!(f, "  held by thread \"{thread}\": {held}")?;
         }
-        write!(f, "This is not a deadlock (yet): the holder may still release it.")
+        write!(
+            f,
+            "This is not a deadlock (yet): the holder may still release it."
+        )
     }
 }

@@ -10,8 +10,8 @@
 use std::collections::{HashMap, VecDeque};
 
 use petgraph::acyclic::Acyclic;
-use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::data::Build;
+use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences};
 
 use crate::id::LockId;

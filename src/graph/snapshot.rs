@@ -68,17 +68,25 @@ pub struct Snapshot {
 /// ```
 pub fn snapshot() -> Snapshot {
     global::with(|g| Snapshot {
-        locks: g.graph.nodes().map(|lock| LockInfo {
-            id: lock.id(),
-            name: lock.name(),
-            created_at: lock.created_at(),
-        }).collect(),
-        edges: g.graph.edges().map(|(from, to, data)| EdgeInfo {
-            from: from.id(),
-            to: to.id(),
-            thread: data.thread.to_string(),
-            site: data.to_site,
-        }).collect(),
+        locks: g
+            .graph
+            .nodes()
+            .map(|lock| LockInfo {
+                id: lock.id(),
+                name: lock.name(),
+                created_at: lock.created_at(),
+            })
+            .collect(),
+        edges: g
+            .graph
+            .edges()
+            .map(|(from, to, data)| EdgeInfo {
+                from: from.id(),
+                to: to.id(),
+                thread: data.thread.to_string(),
+                site: data.to_site,
+            })
+            .collect(),
     })
 }
 
@@ -99,7 +107,11 @@ impl Snapshot {
         for lock in &self.locks {
             let _ = writeln!(dot, "    {:?};", lock.label());
         }
-        let label = |id| self.lock(id).map(LockInfo::label).unwrap_or_else(|| id.to_string());
+        let label = |id| {
+            self.lock(id)
+                .map(LockInfo::label)
+                .unwrap_or_else(|| id.to_string())
+        };
         for edge in &self.edges {
             let _ = writeln!(
                 dot,

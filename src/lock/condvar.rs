@@ -94,7 +94,11 @@ impl Condvar {
     /// # Lock order
     /// As [`wait`](Self::wait).
     #[track_caller]
-    pub fn wait_until<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, deadline: Instant) -> WaitTimeoutResult {
+    pub fn wait_until<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Instant,
+    ) -> WaitTimeoutResult {
         released(guard, |inner| self.inner.wait_until(inner, deadline))
     }
 
@@ -103,7 +107,11 @@ impl Condvar {
     /// # Lock order
     /// As [`wait`](Self::wait).
     #[track_caller]
-    pub fn wait_for<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>, timeout: Duration) -> WaitTimeoutResult {
+    pub fn wait_for<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        timeout: Duration,
+    ) -> WaitTimeoutResult {
         released(guard, |inner| self.inner.wait_for(inner, timeout))
     }
 
@@ -121,7 +129,9 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        released(guard, |inner| self.inner.wait_while_until(inner, condition, deadline))
+        released(guard, |inner| {
+            self.inner.wait_while_until(inner, condition, deadline)
+        })
     }
 
     /// Waits until `condition` returns false or for at most `timeout`.
@@ -138,6 +148,8 @@ impl Condvar {
     where
         F: FnMut(&mut T) -> bool,
     {
-        released(guard, |inner| self.inner.wait_while_for(inner, condition, timeout))
+        released(guard, |inner| {
+            self.inner.wait_while_for(inner, condition, timeout)
+        })
     }
 }

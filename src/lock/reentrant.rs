@@ -74,7 +74,11 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let token = tracker::before_blocking(&self.header, Access::Reentrant, Location::caller());
-        ReentrantMutexGuard { inner: self.inner.lock(), token, lock: self }
+        ReentrantMutexGuard {
+            inner: self.inner.lock(),
+            token,
+            lock: self,
+        }
     }
 
     /// Attempts to acquire the mutex without blocking (succeeds on the owning thread).
@@ -107,9 +111,17 @@ impl<T: ?Sized> ReentrantMutex<T> {
         Some(self.guard(inner, Location::caller()))
     }
 
-    fn guard<'a>(&'a self, inner: RawGuard<'a, T>, site: &'static Location<'static>) -> ReentrantMutexGuard<'a, T> {
+    fn guard<'a>(
+        &'a self,
+        inner: RawGuard<'a, T>,
+        site: &'static Location<'static>,
+    ) -> ReentrantMutexGuard<'a, T> {
         let token = tracker::after_try(&self.header, Access::Reentrant, site);
-        ReentrantMutexGuard { inner, token, lock: self }
+        ReentrantMutexGuard {
+            inner,
+            token,
+            lock: self,
+        }
     }
 
     /// A mutable reference to the value; no locking is needed.
@@ -157,7 +169,10 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
     /// Makes a guard for a part of the data.
     pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
         let ReentrantMutexGuard { inner, token, .. } = s;
-        MappedReentrantMutexGuard { inner: RawGuard::map(inner, f), token }
+        MappedReentrantMutexGuard {
+            inner: RawGuard::map(inner, f),
+            token,
+        }
     }
 
     /// Makes a guard for a part of the data, if `f` finds one.

@@ -218,7 +218,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// Makes a guard for a part of the data.
     pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
         let RwLockReadGuard { inner, token, .. } = s;
-        MappedRwLockReadGuard { inner: RawRead::map(inner, f), token }
+        MappedRwLockReadGuard {
+            inner: RawRead::map(inner, f),
+            token,
+        }
     }
 
     /// Makes a guard for a part of the data, if `f` finds one.
@@ -259,7 +262,10 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         F: FnOnce(&mut T) -> &mut U,
     {
         let RwLockWriteGuard { inner, token, .. } = s;
-        MappedRwLockWriteGuard { inner: RawWrite::map(inner, f), token }
+        MappedRwLockWriteGuard {
+            inner: RawWrite::map(inner, f),
+            token,
+        }
     }
 
     /// Makes a guard for a part of the data, if `f` finds one.
@@ -281,7 +287,11 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let RwLockWriteGuard { inner, token, lock } = s;
         tracker::change_access(&token, Access::Read);
-        RwLockReadGuard { inner: RawWrite::downgrade(inner), token, lock }
+        RwLockReadGuard {
+            inner: RawWrite::downgrade(inner),
+            token,
+            lock,
+        }
     }
 
     /// Turns the write lock into an upgradable read lock.
@@ -375,7 +385,11 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
         tracker::change_access(&token, Access::Read);
-        RwLockReadGuard { inner: RawUpgradable::downgrade(inner), token, lock }
+        RwLockReadGuard {
+            inner: RawUpgradable::downgrade(inner),
+            token,
+            lock,
+        }
     }
 
     relock_fns!(RwLockUpgradableReadGuard, RawUpgradable<'a, T>);

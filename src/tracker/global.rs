@@ -78,9 +78,15 @@ impl Global {
                 to_site: site,
                 backtrace: backtrace_for(backtraces, held.site, site),
             };
-            match graph.insert((held.id, || from.clone()), (target.id, || target.clone()), data) {
+            match graph.insert(
+                (held.id, || from.clone()),
+                (target.id, || target.clone()),
+                data,
+            ) {
                 Insert::Known | Insert::Added => recorded.known.push(held.id),
-                Insert::Cycle(path) => recorded.cycles.push((*held, path.into_iter().map(order_edge).collect())),
+                Insert::Cycle(path) => recorded
+                    .cycles
+                    .push((*held, path.into_iter().map(order_edge).collect())),
             }
         }
         recorded
@@ -93,7 +99,9 @@ fn backtrace_for(
     to: &'static Location<'static>,
 ) -> EdgeBacktrace {
     let captured = cache.entry((from, to)).or_insert_with(|| {
-        EdgeBacktrace(Arc::new(RawMutex::new(backtrace::Backtrace::new_unresolved())))
+        EdgeBacktrace(Arc::new(RawMutex::new(
+            backtrace::Backtrace::new_unresolved(),
+        )))
     });
     captured.clone()
 }

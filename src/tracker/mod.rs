@@ -202,7 +202,9 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
                 first: None,
             }));
         }
-        let higher = state.highest_held_other_than(lowest.id).filter(|h| h.id > lowest.id);
+        let higher = state
+            .highest_held_other_than(lowest.id)
+            .filter(|h| h.id > lowest.id);
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
         if let Some(higher) = higher.filter(|h| set.iter().all(|lock| lock.id != h.id)) {
             handler::report(state.order_violation(lowest, site, &higher, true));

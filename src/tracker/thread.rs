@@ -67,7 +67,11 @@ impl ThreadState {
         }
         let graph = policy::graph_checks();
         let slow = policy::ascending()
-            || graph && held.as_slice().iter().any(|h| !self.cache.contains(h.id, id));
+            || graph
+                && held
+                    .as_slice()
+                    .iter()
+                    .any(|h| !self.cache.contains(h.id, id));
         drop(held);
         if slow {
             self.check_slow(meta, id, access, site);
@@ -77,7 +81,13 @@ impl ThreadState {
 
     /// Records an acquisition that has succeeded.
     #[inline]
-    pub(crate) fn push(&self, meta: &LockMeta, id: LockId, access: Access, site: &'static Location<'static>) {
+    pub(crate) fn push(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
         self.held.borrow_mut().push(HeldLock {
             id,
             origin: meta.origin(),
@@ -111,7 +121,12 @@ impl ThreadState {
     }
 
     pub(crate) fn held_refs(&self) -> Vec<HeldRef> {
-        self.held.borrow().as_slice().iter().map(HeldRef::from_held).collect()
+        self.held
+            .borrow()
+            .as_slice()
+            .iter()
+            .map(HeldRef::from_held)
+            .collect()
     }
 
     pub(crate) fn highest_held_other_than(&self, id: LockId) -> Option<HeldLock> {
@@ -132,7 +147,10 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Entry {
-        let reads = matches!(previous.access, Access::Read | Access::ReadRecursive | Access::Upgradable);
+        let reads = matches!(
+            previous.access,
+            Access::Read | Access::ReadRecursive | Access::Upgradable
+        );
         let allowed = match access {
             Access::Reentrant => previous.access == Access::Reentrant,
             Access::ReadRecursive => reads,
@@ -155,7 +173,13 @@ impl ThreadState {
     /// order (or on every acquisition under `Mode::Ascending`).
     #[cold]
     #[inline(never)]
-    fn check_slow(&self, meta: &LockMeta, id: LockId, access: Access, site: &'static Location<'static>) {
+    fn check_slow(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
         if policy::ascending() {
