@@ -3,7 +3,7 @@
 //! Reports name locks by name or creation site and threads by name, never by
 //! address, so the same program gives the same report from run to run.
 
-use std::fmt::{self, Display, Formatter, Write as _};
+use std::fmt::{self, Display, Formatter};
 
 use crate::held::Access;
 use crate::violation::{

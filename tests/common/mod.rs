@@ -1,0 +1,34 @@
+//! Shared test support: catching lockgraph's panics as text.
+#![allow(dead_code)]
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// Runs `f` and returns the panic message, if it panicked.
+pub fn panic_message<R>(f: impl FnOnce() -> R) -> Option<String> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(_) => None,
+        Err(payload) => Some(payload_text(payload)),
+    }
+}
+
+/// The text of a panic payload (`panic!` with a format gives a `String`).
+pub fn payload_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    match payload.downcast::<String>() {
+        Ok(text) => *text,
+        Err(payload) => payload
+            .downcast::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_else(|_| "<non-text panic>".into()),
+    }
+}
+
+/// Runs `f` on a new thread named `name` and waits for it; returns its panic message.
+pub fn on_thread<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> Option<String> {
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn_scoped(s, f)
+            .expect("spawn");
+        handle.join().err().map(payload_text)
+    })
+}

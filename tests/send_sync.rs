@@ -1,0 +1,45 @@
+//! Compile-time pins of Send/Sync: locks are Send + Sync (for T: Send), guards
+//! are never Send (the held set is per thread).
+
+use lockgraph::*;
+
+/// Fails to compile if `T: Send`, through an ambiguous trait method.
+macro_rules! assert_not_send {
+    ($t:ty) => {
+        const _: fn() = || {
+            trait AmbiguousIfSend<A> {
+                fn check() {}
+            }
+            impl<T: ?Sized> AmbiguousIfSend<()> for T {}
+            impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
+            let _ = <$t as AmbiguousIfSend<_>>::check;
+        };
+    };
+}
+
+fn is_send_sync<T: Send + Sync>() {}
+fn is_sync<T: Sync>() {}
+
+assert_not_send!(MutexGuard<'static, u8>);
+assert_not_send!(MappedMutexGuard<'static, u8>);
+assert_not_send!(FairMutexGuard<'static, u8>);
+assert_not_send!(MappedFairMutexGuard<'static, u8>);
+assert_not_send!(ReentrantMutexGuard<'static, u8>);
+assert_not_send!(MappedReentrantMutexGuard<'static, u8>);
+assert_not_send!(RwLockReadGuard<'static, u8>);
+assert_not_send!(RwLockWriteGuard<'static, u8>);
+assert_not_send!(RwLockUpgradableReadGuard<'static, u8>);
+assert_not_send!(MappedRwLockReadGuard<'static, u8>);
+assert_not_send!(MappedRwLockWriteGuard<'static, u8>);
+
+#[test]
+fn locks_are_send_and_sync_and_guards_sync() {
+    is_send_sync::<Mutex<u8>>();
+    is_send_sync::<FairMutex<u8>>();
+    is_send_sync::<ReentrantMutex<u8>>();
+    is_send_sync::<RwLock<u8>>();
+    is_send_sync::<Condvar>();
+    is_send_sync::<Violation>();
+    is_sync::<MutexGuard<'static, u8>>();
+    is_sync::<RwLockReadGuard<'static, u8>>();
+}
