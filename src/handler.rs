@@ -18,7 +18,10 @@ use crate::violation::{Violation, ViolationKind};
 pub type Handler = Box<dyn Fn(&Violation) + Send + Sync>;
 
 static HANDLER: RawMutex<Option<Arc<Handler>>> = RawMutex::new(None);
-static WARNED: RawMutex<Option<HashSet<(ViolationKind, Vec<LockId>)>>> = RawMutex::new(None);
+/// The key of every violation already printed under `Warn`.
+type Warned = HashSet<(ViolationKind, Vec<LockId>)>;
+
+static WARNED: RawMutex<Option<Warned>> = RawMutex::new(None);
 
 thread_local! {
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };

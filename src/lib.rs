@@ -118,7 +118,10 @@ pub use lock::rwlock::{
 };
 pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
-pub use policy::{ENV_POLICY, Mode, Policy, mode, policy, set_kind_policy, set_mode, set_policy};
+pub use policy::{
+    ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy, set_kind_policy, set_mode,
+    set_policy,
+};
 pub use violation::{
     BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation, ViolationKind,

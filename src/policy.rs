@@ -117,6 +117,26 @@ pub fn set_kind_policy(kind: ViolationKind, policy: Policy) -> Policy {
     previous
 }
 
+/// Removes the policy of one kind, so that it follows [`set_policy`] again, and
+/// returns the policy that kind had before.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::{clear_kind_policy, policy, set_kind_policy, set_policy, Policy, ViolationKind};
+/// let before = set_kind_policy(ViolationKind::LongWait, Policy::Ignore);
+/// clear_kind_policy(ViolationKind::LongWait);
+/// assert_eq!(policy(ViolationKind::LongWait), policy(ViolationKind::Cycle));
+/// # let _ = before;
+/// ```
+pub fn clear_kind_policy(kind: ViolationKind) -> Policy {
+    init_from_env();
+    let previous = policy_now(kind);
+    KIND_POLICY[kind.index()].store(0, Relaxed);
+    refresh();
+    previous
+}
+
 /// The policy in force for one kind of violation.
 ///
 /// # Examples

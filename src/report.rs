@@ -6,6 +6,7 @@
 use std::fmt::{self, Display, Formatter};
 
 use crate::held::Access;
+use crate::id::LockId;
 use crate::violation::{
     BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation,
@@ -32,57 +33,101 @@ impl Display for LockRef {
     }
 }
 
-impl Display for HeldRef {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({} at {})", self.lock, self.access.verb(), self.site)
+/// What each lock of one report is called: its name or creation site, plus
+/// `[1]`, `[2]`, ... (in order of appearance) when several locks of the report
+/// share a label, as locks created in a loop do. Never an id or an address, so
+/// the same program gives the same report.
+struct Names(Vec<(LockId, String)>);
+
+impl Names {
+    fn of<'a>(locks: impl IntoIterator<Item = &'a LockRef>) -> Names {
+        let mut names: Vec<(LockId, String)> = Vec::new();
+        for lock in locks {
+            if !names.iter().any(|(id, _)| *id == lock.id) {
+                names.push((lock.id, lock.to_string()));
+            }
+        }
+        let labels: Vec<String> = names.iter().map(|(_, label)| label.clone()).collect();
+        for (index, (_, label)) in names.iter_mut().enumerate() {
+            let same = |other: &String| other == &labels[index];
+            if labels.iter().filter(|other| same(other)).count() > 1 {
+                let rank = labels[..=index].iter().filter(|other| same(other)).count();
+                label.push_str(&format!(" [{rank}]"));
+            }
+        }
+        Names(names)
+    }
+
+    fn get(&self, lock: &LockRef) -> &str {
+        let found = self.0.iter().find(|(id, _)| *id == lock.id);
+        found.map_or("an unknown lock", |(_, label)| label)
+    }
+
+    fn held(&self, held: &HeldRef) -> String {
+        format!(
+            "{} ({}() at {})",
+            self.get(&held.lock),
+            held.access.verb(),
+            held.site
+        )
     }
 }
 
-fn held_list(f: &mut Formatter<'_>, title: &str, held: &[HeldRef]) -> fmt::Result {
+fn held_list(f: &mut Formatter<'_>, names: &Names, title: &str, held: &[HeldRef]) -> fmt::Result {
     if held.is_empty() {
         return writeln!(f, "{title}: nothing");
     }
     writeln!(f, "{title}:")?;
-    held.iter().try_for_each(|h| writeln!(f, "    {h}"))
+    held.iter()
+        .try_for_each(|h| writeln!(f, "    {}", names.held(h)))
+}
+
+impl Cycle {
+    fn names(&self) -> Names {
+        let path = self.path.iter().flat_map(|edge| [&edge.from, &edge.to]);
+        let held = self.held.iter().map(|h| &h.lock);
+        Names::of(
+            [&self.acquiring, &self.holding.lock]
+                .into_iter()
+                .chain(path)
+                .chain(held),
+        )
+    }
 }
 
 impl Display for Cycle {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let kind = if self.path.len() == 1 {
-            "lock order inversion"
-        } else {
-            "lock order cycle"
+        let names = self.names();
+        let kind = match self.path.len() {
+            1 => "lock order inversion",
+            _ => "lock order cycle",
         };
+        let count = self.path.len() + 1;
+        writeln!(f, "lockgraph: potential deadlock ({kind} of {count} locks)")?;
+        let (taking, holding) = (names.get(&self.acquiring), names.get(&self.holding.lock));
+        let verb = self.access.verb();
         writeln!(
             f,
-            "lockgraph: potential deadlock ({kind} of {} locks)",
-            self.path.len() + 1
+            "thread \"{}\" calls {verb}() on {taking} at {}",
+            self.thread, self.site
         )?;
         writeln!(
             f,
-            "thread \"{}\" is taking {} ({} at {})",
-            self.thread,
-            self.acquiring,
-            self.access.verb(),
-            self.site
+            "while it holds {holding}, taken at {}.",
+            self.holding.site
         )?;
-        writeln!(
-            f,
-            "while holding {} (taken at {}),",
-            self.holding.lock, self.holding.site
-        )?;
-        writeln!(f, "but the opposite order is already known:")?;
+        writeln!(f, "The opposite order is already known:")?;
         for edge in &self.path {
-            write_edge(f, edge)?;
+            write_edge(f, &names, edge)?;
         }
         writeln!(
             f,
-            "  {} -> {}    would be added now by thread \"{}\" at {}",
-            self.holding.lock, self.acquiring, self.thread, self.site
+            "  {holding} -> {taking}    would be added now by thread \"{}\" at {}",
+            self.thread, self.site
         )?;
-        held_list(f, "locks held by this thread", &self.held)?;
+        held_list(f, &names, "locks held by this thread", &self.held)?;
         if let [edge] = self.path.as_slice() {
-            scenario(f, edge, self)?;
+            scenario(f, &names, edge, self)?;
         }
         write!(
             f,
@@ -91,37 +136,42 @@ impl Display for Cycle {
     }
 }
 
-fn write_edge(f: &mut Formatter<'_>, edge: &OrderEdge) -> fmt::Result {
+fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Result {
     writeln!(
         f,
         "  {} -> {}    first by thread \"{}\": held since {}, then took the second at {}",
-        edge.from, edge.to, edge.thread, edge.from_site, edge.to_site
+        names.get(&edge.from),
+        names.get(&edge.to),
+        edge.thread,
+        edge.from_site,
+        edge.to_site
     )?;
-    if let Some(backtrace) = &edge.backtrace {
-        write_backtrace(f, backtrace)?;
+    match &edge.backtrace {
+        Some(backtrace) => write_backtrace(f, backtrace),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The two-column "possible deadlock" picture for a two-lock cycle, as lockdep draws it.
-fn scenario(f: &mut Formatter<'_>, edge: &OrderEdge, cycle: &Cycle) -> fmt::Result {
-    let one = |lock: &LockRef, access: &str| format!("{access}({lock})");
+fn scenario(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge, cycle: &Cycle) -> fmt::Result {
+    let step = |lock: &LockRef, access: Access| format!("{}({})", access.verb(), names.get(lock));
     let rows = [
-        (one(&edge.from, "lock"), String::new()),
+        (step(&edge.from, Access::Exclusive), String::new()),
         (
             String::new(),
-            one(&cycle.holding.lock, cycle.holding.access.verb()),
+            step(&cycle.holding.lock, cycle.holding.access),
         ),
-        (one(&edge.to, "lock"), String::new()),
-        (String::new(), one(&cycle.acquiring, cycle.access.verb())),
+        (step(&edge.to, Access::Exclusive), String::new()),
+        (String::new(), step(&cycle.acquiring, cycle.access)),
     ];
     let title1 = format!("thread 1 (\"{}\")", edge.thread);
     let title2 = format!("thread 2 (\"{}\")", cycle.thread);
-    let widest = rows.iter().map(|(a, _)| a.len()).max().unwrap_or(0);
+    let widest = rows.iter().map(|(left, _)| left.len()).max().unwrap_or(0);
     let width = widest.max(title1.len()) + 4;
     writeln!(f, "possible deadlock:")?;
     writeln!(f, "    {title1:width$}{title2}")?;
-    writeln!(f, "    {:width$}{}", "--------", "--------")?;
+    let rule = "--------";
+    writeln!(f, "    {rule:width$}{rule}")?;
     for (left, right) in rows {
         writeln!(f, "{}", format!("    {left:width$}{right}").trim_end())?;
     }
@@ -171,23 +221,26 @@ fn write_backtrace(f: &mut Formatter<'_>, backtrace: &EdgeBacktrace) -> fmt::Res
 
 impl Display for OrderViolation {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let rule = if self.in_lock_all {
-            "lock_all takes its locks in ascending id order"
-        } else {
-            "Mode::Ascending requires locks to be taken in ascending id order"
+        let held = self.held.iter().map(|h| &h.lock);
+        let names = Names::of([&self.acquiring, &self.higher.lock].into_iter().chain(held));
+        let rule = match self.in_lock_all {
+            true => "lock_all takes its locks in ascending id order",
+            false => "Mode::Ascending requires locks to be taken in ascending id order",
         };
         writeln!(f, "lockgraph: lock order violation ({rule})")?;
+        let (taking, higher) = (names.get(&self.acquiring), names.get(&self.higher.lock));
+        let (taking_id, higher_id) = (self.acquiring.id, self.higher.lock.id);
         writeln!(
             f,
-            "thread \"{}\" is taking {} ({}) at {}",
-            self.thread, self.acquiring, self.acquiring.id, self.site
+            "thread \"{}\" takes {taking} (id {taking_id}) at {}",
+            self.thread, self.site
         )?;
         writeln!(
             f,
-            "while holding {} ({}), taken at {}, which has a higher id",
-            self.higher.lock, self.higher.lock.id, self.higher.site
+            "while it holds {higher} (id {higher_id}), taken at {}, which has a higher id.",
+            self.higher.site
         )?;
-        held_list(f, "locks held by this thread", &self.held)?;
+        held_list(f, &names, "locks held by this thread", &self.held)?;
         write!(
             f,
             "Release the higher lock first, or take all of them in one lock_all."
@@ -197,31 +250,30 @@ impl Display for OrderViolation {
 
 impl Display for SelfDeadlock {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let names = Names::of([&self.lock]);
+        let lock = names.get(&self.lock);
         writeln!(
             f,
             "lockgraph: self-deadlock: a thread re-takes a lock it holds"
         )?;
+        let verb = self.access.verb();
         writeln!(
             f,
-            "thread \"{}\" calls {} on {} at {}",
-            self.thread,
-            self.access.verb(),
-            self.lock,
-            self.site
+            "thread \"{}\" calls {verb}() on {lock} at {}",
+            self.thread, self.site
         )?;
         match &self.first {
             Some(first) => writeln!(
                 f,
-                "but already holds it ({} at {})",
+                "but already holds it ({}() at {})",
                 first.access.verb(),
                 first.site
             )?,
             None => writeln!(f, "and passes the same lock twice to one lock_all")?,
         }
-        let why = match (&self.first, self.access) {
-            (Some(first), Access::Read)
-                if matches!(first.access, Access::Read | Access::ReadRecursive) =>
-            {
+        let reading = |access| matches!(access, Access::Read | Access::ReadRecursive);
+        let why = match &self.first {
+            Some(first) if self.access == Access::Read && reading(first.access) => {
                 "a second read blocks behind any queued writer, which waits for the first read (use read_recursive)"
             }
             _ => "the lock is not reentrant, so this thread would wait for itself forever",
@@ -230,31 +282,36 @@ impl Display for SelfDeadlock {
     }
 }
 
-impl Display for BlockedThread {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "  thread \"{}\" waits to {} {} since {}",
-            self.thread,
-            self.access.verb(),
-            self.waiting_for,
-            self.since
-        )?;
-        for held in &self.holds {
-            writeln!(f, "      holding {held}")?;
-        }
-        Ok(())
-    }
+fn write_blocked(f: &mut Formatter<'_>, names: &Names, blocked: &BlockedThread) -> fmt::Result {
+    writeln!(
+        f,
+        "  thread \"{}\" waits to {} {} since {}",
+        blocked.thread,
+        blocked.access.verb(),
+        names.get(&blocked.waiting_for),
+        blocked.since
+    )?;
+    blocked
+        .holds
+        .iter()
+        .try_for_each(|held| writeln!(f, "      holding {}", names.held(held)))
+}
+
+fn blocked_locks(blocked: &BlockedThread) -> impl Iterator<Item = &LockRef> {
+    std::iter::once(&blocked.waiting_for).chain(blocked.holds.iter().map(|h| &h.lock))
 }
 
 impl Display for Deadlock {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let names = Names::of(self.threads.iter().flat_map(blocked_locks));
+        let count = self.threads.len();
         writeln!(
             f,
-            "lockgraph: deadlock: {} threads are blocked in a cycle",
-            self.threads.len()
+            "lockgraph: deadlock: {count} threads are blocked in a cycle"
         )?;
-        self.threads.iter().try_for_each(|t| t.fmt(f))?;
+        self.threads
+            .iter()
+            .try_for_each(|t| write_blocked(f, &names, t))?;
         write!(
             f,
             "Each thread waits for a lock held by the next one; none can go on."
@@ -264,12 +321,17 @@ impl Display for Deadlock {
 
 impl Display for LongWait {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let holders = self.holders.iter().map(|(_, held)| &held.lock);
+        let names = Names::of(blocked_locks(&self.waiter).chain(holders));
+        let waiter = &self.waiter;
+        let lock = names.get(&waiter.waiting_for);
+        let waited = self.waited;
         writeln!(
             f,
-            "lockgraph: long wait: thread \"{}\" has waited {:.1?} for {}",
-            self.waiter.thread, self.waited, self.waiter.waiting_for
+            "lockgraph: long wait: thread \"{}\" has waited {waited:.1?} for {lock}",
+            waiter.thread
         )?;
-        self.waiter.fmt(f)?;
+        write_blocked(f, &names, waiter)?;
         if self.holders.is_empty() {
             writeln!(
                 f,
@@ -277,7 +339,7 @@ impl Display for LongWait {
             )?;
         }
         for (thread, held) in &self.holders {
-            writeln!(f, "  held by thread \"{thread}\": {held}")?;
+            writeln!(f, "  held by thread \"{thread}\": {}", names.held(held))?;
         }
         write!(
             f,

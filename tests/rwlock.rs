@@ -87,9 +87,9 @@ fn downgrade_and_upgrade_keep_the_held_mode() {
     let mut w = RwLockUpgradableReadGuard::upgrade(up);
     *w += 1;
     let up = RwLockWriteGuard::downgrade_to_upgradable(w);
-    let w = RwLockUpgradableReadGuard::try_upgrade(up)
-        .ok()
-        .expect("no readers");
+    let Ok(w) = RwLockUpgradableReadGuard::try_upgrade(up) else {
+        panic!("no other readers: the upgrade must succeed");
+    };
     assert_eq!(*w, 6);
 }
 

@@ -182,10 +182,9 @@ impl ThreadState {
     ) {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
-        if policy::ascending() {
-            if let Some(higher) = self.highest_held_other_than(id).filter(|h| h.id > id) {
-                violations.push(self.order_violation(&target, site, &higher, false));
-            }
+        let higher = policy::ascending().then(|| self.highest_held_other_than(id));
+        if let Some(higher) = higher.flatten().filter(|h| h.id > id) {
+            violations.push(self.order_violation(&target, site, &higher, false));
         }
         if policy::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site));

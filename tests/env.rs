@@ -1,0 +1,127 @@
+//! The `LOCKGRAPH` environment variable, read once per process: each case runs
+//! this test binary again as a child process with the variable set.
+
+use std::process::Command;
+
+use lockgraph::{Policy, ViolationKind, policy};
+
+/// Runs `child_reports_policies` in a child process with `LOCKGRAPH=value`;
+/// returns the child's stdout and stderr.
+fn run_child(value: &str) -> (String, String) {
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "child_reports_policies",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("LOCKGRAPH", value)
+        .env("LOCKGRAPH_CHILD", "1")
+        .output()
+        .expect("run child");
+    assert!(output.status.success(), "child failed: {output:?}");
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("utf-8");
+    (text(output.stdout), text(output.stderr))
+}
+
+/// Prints the policy of every kind as `kind=policy` lines (run as a child).
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child_reports_policies() {
+    if std::env::var_os("LOCKGRAPH_CHILD").is_none() {
+        return;
+    }
+    for kind in ViolationKind::ALL {
+        println!("policy {}={:?}", kind.env_name(), policy(kind));
+    }
+}
+
+fn policies(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split("policy ").nth(1))
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn off_ignores_everything() {
+    let (stdout, _) = run_child("off");
+    assert!(
+        policies(&stdout).iter().all(|p| p.ends_with("=Ignore")),
+        "{stdout}"
+    );
+    assert_eq!(policies(&stdout).len(), 5);
+}
+
+#[test]
+fn warn_with_a_per_kind_override() {
+    let (stdout, stderr) = run_child("warn,deadlock=panic");
+    let found = policies(&stdout);
+    assert!(found.contains(&"cycle=Warn".to_string()), "{stdout}");
+    assert!(found.contains(&"deadlock=Panic".to_string()), "{stdout}");
+    assert!(!stderr.contains("lockgraph: ignoring"), "{stderr}");
+}
+
+#[test]
+fn a_bad_value_is_reported_once_and_the_default_kept() {
+    let (stdout, stderr) = run_child("warm");
+    assert!(
+        policies(&stdout).iter().all(|p| p.ends_with("=Panic")),
+        "{stdout}"
+    );
+    let complaints = stderr
+        .matches("lockgraph: ignoring LOCKGRAPH=\"warm\"")
+        .count();
+    assert_eq!(complaints, 1, "{stderr}");
+    assert!(stderr.contains("accepted: panic, warn, off"), "{stderr}");
+}
+
+#[test]
+fn the_api_overrides_the_environment() {
+    // In this process LOCKGRAPH is whatever the user set; the API wins.
+    let before = lockgraph::set_kind_policy(ViolationKind::LongWait, Policy::Warn);
+    assert_eq!(policy(ViolationKind::LongWait), Policy::Warn);
+    lockgraph::set_kind_policy(ViolationKind::LongWait, before);
+}
+
+/// Two distinct cycles, the first one hit twice (run as a child under `warn`).
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child_warns() {
+    if std::env::var_os("LOCKGRAPH_CHILD").is_none() {
+        return;
+    }
+    let (a, b, c) = (
+        lockgraph::Mutex::named("a", ()),
+        lockgraph::Mutex::named("b", ()),
+        lockgraph::Mutex::named("c", ()),
+    );
+    for (x, y) in [(&a, &b), (&a, &b), (&b, &c)] {
+        drop((x.lock(), y.lock()));
+        drop((y.lock(), x.lock()));
+    }
+    println!("child finished");
+}
+
+#[test]
+fn warn_prints_each_distinct_cycle_once_and_goes_on() {
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "child_warns", "--ignored", "--nocapture"])
+        .env("LOCKGRAPH", "warn")
+        .env("LOCKGRAPH_CHILD", "1")
+        .output()
+        .expect("run child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success() && stdout.contains("child finished"),
+        "{stdout}"
+    );
+    assert_eq!(
+        stderr.matches("lockgraph: potential deadlock").count(),
+        2,
+        "{stderr}"
+    );
+}

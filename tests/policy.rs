@@ -1,0 +1,212 @@
+//! Policies, per-kind policies, modes and the handler. These change global
+//! settings, so every test here takes `SETTINGS` first.
+
+mod common;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::panic_message;
+use lockgraph::{
+    Mode, Mutex, Policy, Violation, ViolationKind, clear_kind_policy, set_handler, set_kind_policy,
+    set_mode, set_policy,
+};
+
+static SETTINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn settings() -> std::sync::MutexGuard<'static, ()> {
+    SETTINGS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Restores the default settings when dropped, even if the test fails.
+struct Restore;
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        set_policy(Policy::Panic);
+        for kind in ViolationKind::ALL {
+            clear_kind_policy(kind);
+        }
+        set_mode(Mode::Graph);
+        set_handler(None);
+    }
+}
+
+fn inversion(a: &Mutex<()>, b: &Mutex<()>) {
+    drop((a.lock(), b.lock()));
+    drop((b.lock(), a.lock()));
+}
+
+fn counting_handler() -> Arc<AtomicUsize> {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Arc::clone(&count);
+    set_handler(Some(Box::new(move |_: &Violation| {
+        seen.fetch_add(1, Ordering::SeqCst);
+    })));
+    count
+}
+
+#[test]
+fn warn_goes_on_and_keeps_detecting_other_cycles() {
+    let _s = settings();
+    let _r = Restore;
+    assert_eq!(set_policy(Policy::Warn), Policy::Panic);
+    let count = counting_handler();
+    let (a, b, c) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+    inversion(&a, &b); // reported, goes on
+    inversion(&a, &b); // the same cycle again: handler sees it, stderr only once
+    inversion(&b, &c); // a different cycle: still detected
+    assert_eq!(count.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn ignore_reports_nothing_and_calls_no_handler() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Ignore);
+    let count = counting_handler();
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    inversion(&a, &b);
+    assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn panic_policy_panics_before_blocking_and_leaves_nothing_locked() {
+    let _s = settings();
+    let _r = Restore;
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    let held_b = b.lock();
+    assert!(panic_message(|| a.lock()).is_some());
+    assert!(!a.is_locked(), "the panicking acquisition took nothing");
+    drop(held_b);
+}
+
+#[test]
+fn per_kind_policy_overrides_the_default() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    assert_eq!(
+        set_kind_policy(ViolationKind::Cycle, Policy::Panic),
+        Policy::Warn
+    );
+    assert_eq!(lockgraph::policy(ViolationKind::Cycle), Policy::Panic);
+    assert_eq!(lockgraph::policy(ViolationKind::Deadlock), Policy::Warn);
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    let _b = b.lock();
+    assert!(panic_message(|| a.lock()).is_some());
+}
+
+#[test]
+fn self_deadlock_panics_even_under_warn() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let m = Mutex::new(());
+    let _g = m.lock();
+    let report = panic_message(|| m.lock()).expect("certain deadlocks always panic");
+    assert!(report.starts_with("lockgraph: self-deadlock"));
+}
+
+#[test]
+fn a_handler_may_take_lockgraph_locks() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let log = Arc::new(Mutex::named("log", Vec::<String>::new()));
+    let sink = Arc::clone(&log);
+    set_handler(Some(Box::new(move |v: &Violation| {
+        sink.lock().push(format!("{:?}", v.kind()));
+    })));
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    let _b = b.lock();
+    let _a = a.lock(); // handler runs here, while this thread holds b
+    assert_eq!(*log.lock(), ["Cycle"]);
+}
+
+#[test]
+fn a_violation_inside_the_handler_goes_to_the_policy_only() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (x, y) = (Arc::new(Mutex::new(())), Arc::new(Mutex::new(())));
+    let (hx, hy, seen) = (Arc::clone(&x), Arc::clone(&y), Arc::clone(&calls));
+    set_handler(Some(Box::new(move |_: &Violation| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        inversion(&hx, &hy); // a cycle found inside the handler
+    })));
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    inversion(&a, &b);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "no recursion into the handler"
+    );
+}
+
+#[test]
+fn set_handler_returns_the_previous_handler() {
+    let _s = settings();
+    let _r = Restore;
+    assert!(set_handler(Some(Box::new(|_: &Violation| {}))).is_none());
+    let previous = set_handler(None).expect("the handler set above");
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    let _b = b.lock();
+    let report = panic_message(|| a.lock()).unwrap();
+    let violation_text = report.clone();
+    assert!(violation_text.starts_with("lockgraph:"));
+    previous(&dummy_violation()); // still callable
+}
+
+fn dummy_violation() -> Violation {
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let slot = Arc::clone(&seen);
+    set_handler(Some(Box::new(move |v: &Violation| {
+        *slot.lock().unwrap() = Some(v.clone());
+    })));
+    let m = Mutex::new(());
+    let (x, y) = (Mutex::new(()), Mutex::new(()));
+    drop(m);
+    inversion(&x, &y);
+    set_handler(None);
+    let v = seen.lock().unwrap().take();
+    v.expect("a violation was captured")
+}
+
+#[test]
+fn ascending_mode_rejects_descending_acquisitions() {
+    let _s = settings();
+    let _r = Restore;
+    assert_eq!(set_mode(Mode::Ascending), Mode::Graph);
+    let low = Mutex::named("low", ());
+    let high = Mutex::named("high", ());
+    assert!(low.id() < high.id());
+    drop((low.lock(), high.lock())); // ascending: fine
+    let _h = high.lock();
+    assert!(low.try_lock().is_some(), "try_lock is exempt");
+    let report = panic_message(|| low.lock()).expect("descending");
+    assert!(
+        report.starts_with("lockgraph: lock order violation"),
+        "{report}"
+    );
+    assert!(report.contains("Mode::Ascending"), "{report}");
+}
+
+#[test]
+fn violations_know_their_kind_and_locks() {
+    let _s = settings();
+    let v = dummy_violation();
+    assert_eq!(v.kind(), ViolationKind::Cycle);
+    assert_eq!(v.locks().len(), 2);
+    let text = v.to_string();
+    assert!(text.starts_with("lockgraph: potential deadlock"));
+    let as_error: &dyn std::error::Error = &v;
+    assert_eq!(as_error.to_string(), text);
+}
