@@ -50,10 +50,15 @@ fn a_longer_cycle_lists_every_edge_and_no_scenario() {
     drop((l[1].lock(), l[2].lock()));
     let report = on_thread("closer", || drop((l[2].lock(), l[0].lock()))).expect("cycle");
     assert!(report.contains("lock order cycle of 3 locks"), "{report}");
-    let edges = report.lines().filter(|l| l.contains(" -> ") && l.contains(" by thread "));
+    let edges = report
+        .lines()
+        .filter(|l| l.contains(" -> ") && l.contains(" by thread "));
     assert_eq!(edges.count(), 3, "{report}");
     for rank in ["[1]", "[2]", "[3]"] {
-        assert!(report.contains(rank), "same-site locks are told apart: {report}");
+        assert!(
+            report.contains(rank),
+            "same-site locks are told apart: {report}"
+        );
     }
     assert!(!report.contains("possible deadlock:"), "{report}");
 }

@@ -1,0 +1,122 @@
+//! Mutex and FairMutex: the guard API keeps the held set exact.
+
+mod common;
+
+use common::panic_message;
+use lockgraph::{FairMutex, FairMutexGuard, MappedMutexGuard, Mutex, MutexGuard};
+
+#[test]
+fn map_and_try_map_keep_the_lock_held() {
+    let m = Mutex::new((1, 2));
+    let mut second = MutexGuard::map(m.lock(), |pair| &mut pair.1);
+    *second += 10;
+    assert!(m.is_locked());
+    drop(second);
+    let kept = MutexGuard::try_map(m.lock(), |_| None::<&mut u8>)
+        .err()
+        .expect("no part");
+    assert_eq!(*kept, (1, 12));
+    let first = MutexGuard::try_map(kept, |pair| Some(&mut pair.0))
+        .ok()
+        .expect("a part");
+    let first = MappedMutexGuard::map(first, |x| x);
+    assert_eq!(*first, 1);
+    drop(first);
+    assert!(!m.is_locked());
+}
+
+#[test]
+fn unlocked_releases_and_retakes() {
+    let m = Mutex::new(0);
+    let other = Mutex::new(());
+    let mut g = m.lock();
+    let was_free = MutexGuard::unlocked(&mut g, || {
+        let free = !m.is_locked();
+        drop(other.lock()); // m is not held here: no m -> other edge
+        free
+    });
+    assert!(was_free);
+    drop(g);
+    assert!(!lockgraph::graph::snapshot().has_edge(m.id(), other.id()));
+}
+
+#[test]
+fn unlocked_retake_is_checked() {
+    let m = Mutex::new(());
+    let outer = Mutex::new(());
+    drop((m.lock(), outer.lock())); // m -> outer
+    let mut g = m.try_lock().expect("free");
+    let report = panic_message(|| {
+        let _o = outer.lock();
+        MutexGuard::unlocked(&mut g, || ()); // retake m while holding outer
+    });
+    assert!(report.expect("cycle").contains("potential deadlock"));
+}
+
+#[test]
+fn fair_unlocks_and_bump() {
+    let f = FairMutex::new(1);
+    let mut g = f.lock();
+    FairMutexGuard::bump(&mut g);
+    *g += 1;
+    FairMutexGuard::unlock_fair(g);
+    assert!(!f.is_locked());
+    let m = Mutex::new(3);
+    MutexGuard::unlock_fair(m.lock());
+    assert_eq!(m.into_inner(), 3);
+    assert_eq!(f.into_inner(), 2);
+}
+
+#[test]
+fn timed_lock_adds_no_edge_into_the_lock() {
+    let a = Mutex::new(());
+    let b = Mutex::new(());
+    let _a = a.lock();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(5);
+    drop(b.try_lock_until(deadline).expect("free"));
+    drop(
+        b.try_lock_for(std::time::Duration::from_millis(5))
+            .expect("free"),
+    );
+    assert!(!lockgraph::graph::snapshot().has_edge(a.id(), b.id()));
+}
+
+#[test]
+fn a_lock_dropped_while_its_leaked_guard_holds_it_is_forgotten() {
+    let holder = Mutex::new(());
+    let leaked = Box::new(Mutex::named("leaked", 5));
+    *MutexGuard::leak(leaked.lock()) += 1;
+    drop(leaked); // prints a warning, must not panic
+    // The thread's held set no longer has it: taking `holder` records no edge.
+    let other = Mutex::new(());
+    drop((holder.lock(), other.lock()));
+    let snapshot = lockgraph::graph::snapshot();
+    assert!(snapshot.has_edge(holder.id(), other.id()));
+    assert_eq!(
+        snapshot
+            .edges
+            .iter()
+            .filter(|e| e.to == holder.id())
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn debug_never_blocks_and_names_the_lock() {
+    let m = Mutex::named("config", 7);
+    let text = format!("{m:?}");
+    assert!(text.contains("\"config\"") && text.contains('7'), "{text}");
+    let _g = m.lock();
+    let locked = format!("{m:?}");
+    assert!(locked.contains("locked"), "{locked}");
+    assert_eq!(format!("{:?}", m.try_lock().map(|_| ())), "None");
+}
+
+#[test]
+fn get_mut_and_default_and_from() {
+    let mut m: Mutex<Vec<u8>> = Mutex::default();
+    m.get_mut().push(1);
+    let n = Mutex::from(2u8);
+    assert_eq!((m.into_inner(), n.into_inner()), (vec![1], 2));
+}
