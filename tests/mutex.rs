@@ -12,13 +12,13 @@ fn map_and_try_map_keep_the_lock_held() {
     *second += 10;
     assert!(m.is_locked());
     drop(second);
-    let kept = MutexGuard::try_map(m.lock(), |_| None::<&mut u8>)
-        .err()
-        .expect("no part");
+    let Err(kept) = MutexGuard::try_map(m.lock(), |_| None::<&mut u8>) else {
+        panic!("no part was found: the guard comes back");
+    };
     assert_eq!(*kept, (1, 12));
-    let first = MutexGuard::try_map(kept, |pair| Some(&mut pair.0))
-        .ok()
-        .expect("a part");
+    let Ok(first) = MutexGuard::try_map(kept, |pair| Some(&mut pair.0)) else {
+        panic!("a part was found");
+    };
     let first = MappedMutexGuard::map(first, |x| x);
     assert_eq!(*first, 1);
     drop(first);
