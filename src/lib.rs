@@ -1,6 +1,6 @@
 //! Drop-in lock types that find deadlocks before they happen.
 //!
-//! lockgraph's locks have parking_lot's API (and, in [`stdsync`], std's). Each
+//! lockgraph's locks have parking_lot's API (and, in `stdsync`, std's). Each
 //! lock gets a [`LockId`]; each thread remembers, in thread-local state, the
 //! locks it holds and in what order it took them; and every "took B while
 //! holding A" becomes an edge `A -> B` in one process-wide lock-order graph. An
@@ -25,9 +25,7 @@
 //! # Swapping it in
 //!
 //! Replace `parking_lot::{Mutex, RwLock, ...}` with `lockgraph::{Mutex, RwLock,
-//! ...}`, or `std::sync` with [`lockgraph::stdsync`](stdsync). The [`debug`]
-//! module gives the same names that are lockgraph's types only when
-//! `debug_assertions` are on.
+//! ...}`.
 //!
 //! # The model
 //!

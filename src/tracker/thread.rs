@@ -218,7 +218,9 @@ impl ThreadState {
         for &from in &recorded.known {
             self.cache.insert(from, target.id);
         }
-        self.held.borrow_mut().mark_sources(&recorded.known);
+        // Every source now has a node (even one whose edge was refused).
+        let source_ids: Vec<LockId> = sources.iter().map(|h| h.id).collect();
+        self.held.borrow_mut().mark_sources(&source_ids);
         let held = self.held_refs();
         let cycles = recorded.cycles.into_iter();
         cycles
