@@ -85,11 +85,18 @@ fn calculator_actor(requests: u64) {
     for n in 1..=requests {
         calculator.send(Request::Add(n));
         if n % (requests / 4).max(1) == 0 {
-            println!("  after adding 1..={n}: total is {}", ask_total(&calculator));
+            println!(
+                "  after adding 1..={n}: total is {}",
+                ask_total(&calculator)
+            );
         }
     }
     let expected = requests * (requests + 1) / 2;
-    assert_eq!(ask_total(&calculator), expected, "the calculator lost additions");
+    assert_eq!(
+        ask_total(&calculator),
+        expected,
+        "the calculator lost additions"
+    );
     calculator.stop();
     println!("  calculator closed and joined; final total {expected} is exact");
 }

@@ -49,8 +49,13 @@ fn main() {
     let started = Instant::now();
     let sequential = count_primes(0..limit);
     let sequential_time = started.elapsed();
-    println!("pool: {parallel} primes in {pool_time:.2?}; sequential: {sequential} in {sequential_time:.2?}");
-    assert_eq!(parallel, sequential, "the pool and the sequential run disagree");
+    println!(
+        "pool: {parallel} primes in {pool_time:.2?}; sequential: {sequential} in {sequential_time:.2?}"
+    );
+    assert_eq!(
+        parallel, sequential,
+        "the pool and the sequential run disagree"
+    );
 
     show_panicking_job(&pool);
     drop(pool); // stops and joins the workers
@@ -81,7 +86,10 @@ fn submit_chunk(
         *finished += 1;
         let worker = thread::current().name().unwrap_or("?").to_owned();
         match outcome {
-            Ok(count) => println!("  [{:>2}/{chunks}] {label} {count:>6} primes  ({worker})", *finished),
+            Ok(count) => println!(
+                "  [{:>2}/{chunks}] {label} {count:>6} primes  ({worker})",
+                *finished
+            ),
             Err(panic) => println!("  [{:>2}/{chunks}] {label} {panic}", *finished),
         }
     });
@@ -105,7 +113,10 @@ fn show_panicking_job(pool: &Pool) {
     let failing: Future<u64> = pool.submit(|| panic!("deliberate failure in a job"));
     let outcome = failing.result_timeout(RESULT_TIMEOUT).expect("the job ran");
     panic::set_hook(default_hook);
-    assert_eq!(outcome, Err(JobPanic("deliberate failure in a job".to_owned())));
+    assert_eq!(
+        outcome,
+        Err(JobPanic("deliberate failure in a job".to_owned()))
+    );
     println!("  its future holds: {}", outcome.unwrap_err());
     let after = pool.submit(|| count_primes(0..100));
     assert_eq!(wait_for(&after), 25);
@@ -115,7 +126,9 @@ fn show_panicking_job(pool: &Pool) {
 /// `0..limit` cut into `chunks` ranges of (nearly) equal length.
 fn split(limit: u64, chunks: u64) -> impl Iterator<Item = Range<u64>> {
     let step = limit.div_ceil(chunks).max(1);
-    (0..limit).step_by(step as usize).map(move |start| start..(start + step).min(limit))
+    (0..limit)
+        .step_by(step as usize)
+        .map(move |start| start..(start + step).min(limit))
 }
 
 /// How many primes `range` holds (trial division: deliberately CPU-bound).
@@ -127,5 +140,9 @@ fn is_prime(n: u64) -> bool {
     if n < 4 {
         return n >= 2;
     }
-    n % 2 != 0 && (3..).step_by(2).take_while(|d| d * d <= n).all(|d| n % d != 0)
+    n % 2 != 0
+        && (3..)
+            .step_by(2)
+            .take_while(|d| d * d <= n)
+            .all(|d| n % d != 0)
 }

@@ -58,7 +58,9 @@ fn main() {
     let consumers = cli::arg("consumers", 2usize);
     let batches = cli::arg("batches", 500usize);
     let capacity = cli::arg("capacity", 4usize).max(1);
-    println!("{producers} producers -> queue of {capacity} -> {consumers} consumers, {batches} batches each");
+    println!(
+        "{producers} producers -> queue of {capacity} -> {consumers} consumers, {batches} batches each"
+    );
 
     let queue = Queue::bounded("batch queue", capacity);
     let calibration = Arc::new(Calibration { offset: 1000 });
@@ -73,7 +75,9 @@ fn main() {
                 scope.spawn(move || produce(queue, batches, calibration))
             })
             .collect();
-        producers.into_iter().for_each(|p| p.join().expect("producer"));
+        producers
+            .into_iter()
+            .for_each(|p| p.join().expect("producer"));
         consumers.iter().for_each(|_| queue.put(Message::Done)); // one sentinel each
         consumers
             .into_iter()
@@ -111,13 +115,20 @@ fn consume(queue: &Queue<Message>) -> Tally {
 /// Prints each consumer's share and checks the totals against the producers.
 fn report(tallies: &[Tally], producers: usize, batches: usize, offset: i64) {
     for (c, tally) in tallies.iter().enumerate() {
-        println!("  consumer {c}: {} batches, sum {}", tally.batches, tally.sum);
+        println!(
+            "  consumer {c}: {} batches, sum {}",
+            tally.batches, tally.sum
+        );
     }
     let readings = (batches * 4) as i64;
     let per_producer = readings * (readings - 1) / 2 + readings * offset;
     let expected = per_producer * producers as i64;
     let sum: i64 = tallies.iter().map(|t| t.sum).sum();
     let taken: usize = tallies.iter().map(|t| t.batches).sum();
-    assert_eq!((taken, sum), (producers * batches, expected), "lost or doubled batches");
+    assert_eq!(
+        (taken, sum),
+        (producers * batches, expected),
+        "lost or doubled batches"
+    );
     println!("all {taken} batches arrived exactly once; total {sum} is exact");
 }

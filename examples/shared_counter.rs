@@ -55,7 +55,10 @@ fn main() {
     for (style, increment) in styles {
         hammer(&counter, threads, increments, increment);
         expected += threads * increments;
-        println!("{style:>22}: {threads} threads x {increments} = count {}", counter.get());
+        println!(
+            "{style:>22}: {threads} threads x {increments} = count {}",
+            counter.get()
+        );
         assert_eq!(counter.get(), expected, "lost increments");
     }
     println!("the final count {expected} is exact");

@@ -69,7 +69,9 @@ impl Drop for Pool {
             self.jobs.put(None);
         }
         for worker in self.workers.drain(..) {
-            worker.join().expect("a worker never panics: jobs are caught");
+            worker
+                .join()
+                .expect("a worker never panics: jobs are caught");
         }
     }
 }

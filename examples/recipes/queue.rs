@@ -52,7 +52,8 @@ impl<T> Queue<T> {
     /// Removes the oldest item, waiting while the queue is empty.
     pub fn get(&self) -> T {
         let mut items = self.items.lock();
-        self.not_empty.wait_while(&mut items, |items| items.is_empty());
+        self.not_empty
+            .wait_while(&mut items, |items| items.is_empty());
         self.take_front(items)
     }
 
