@@ -69,7 +69,7 @@ fn count_in_pool(pool: &Pool, limit: u64, chunks: u64) -> u64 {
     let futures: Vec<Future<u64>> = split(limit, chunks)
         .map(|range| submit_chunk(pool, range, Arc::clone(&finished), chunks))
         .collect();
-    futures.iter().map(|future| wait_for(future)).sum()
+    futures.iter().map(wait_for).sum()
 }
 
 /// Submits one chunk and attaches its progress callback.
@@ -140,9 +140,9 @@ fn is_prime(n: u64) -> bool {
     if n < 4 {
         return n >= 2;
     }
-    n % 2 != 0
+    !n.is_multiple_of(2)
         && (3..)
             .step_by(2)
             .take_while(|d| d * d <= n)
-            .all(|d| n % d != 0)
+            .all(|d| !n.is_multiple_of(d))
 }

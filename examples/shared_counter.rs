@@ -43,11 +43,14 @@ impl SharedCounter {
     }
 }
 
+/// One way of incrementing the counter.
+type Increment = fn(&SharedCounter);
+
 fn main() {
     let threads = cli::arg("threads", 8u64);
     let increments = cli::arg("increments", 20_000u64);
     let counter = SharedCounter::new();
-    let styles: [(&str, fn(&SharedCounter)); 2] = [
+    let styles: [(&str, Increment); 2] = [
         ("explicit guard + drop", SharedCounter::increment_explicit),
         ("scoped guard", SharedCounter::increment_scoped),
     ];
@@ -65,7 +68,7 @@ fn main() {
 }
 
 /// Runs `threads` threads, each calling `increment` `increments` times.
-fn hammer(counter: &SharedCounter, threads: u64, increments: u64, increment: fn(&SharedCounter)) {
+fn hammer(counter: &SharedCounter, threads: u64, increments: u64, increment: Increment) {
     thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| (0..increments).for_each(|_| increment(counter)));

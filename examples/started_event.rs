@@ -58,8 +58,7 @@ fn run_round(from: u32, verbose: bool) -> Vec<String> {
     started.wait();
     say(RUNNING.to_owned());
     worker.join().expect("the countdown never panics");
-    let log = log.lock().clone();
-    log
+    log.lock().clone()
 }
 
 /// The worker: announces itself, sets `started`, then counts down.
