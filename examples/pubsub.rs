@@ -9,8 +9,9 @@
 //! receives news only while its subscription guard lives; publisher threads
 //! looking the exchange up concurrently; and a relay task that forwards the
 //! alerts it sees on "news" to a second exchange, "alerts". Every lock is a
-//! lockgraph lock (registry, subscriber lists, mailboxes), and the run is
-//! free of reports.
+//! lockgraph lock (the registry's `Mutex`, each exchange's `RwLock` of
+//! subscribers, the mailboxes' `Mutex` and `Condvar`s), and the run is free
+//! of reports.
 //!
 //! ```text
 //! cargo run --example pubsub -- --publishers 4 --messages 50

@@ -1,37 +1,38 @@
 //! A publish/subscribe exchange: tasks (actors) attach to it, and every
 //! message sent to the exchange goes to every task attached at that moment.
-//! The list of subscribers is a lockgraph `Mutex`; delivery happens after it
-//! is released, so a subscriber may itself attach, detach or send.
+//! The list of subscribers is a lockgraph `RwLock` (senders only read it,
+//! attaching and detaching write it); delivery happens after it is released,
+//! so a subscriber may itself attach, detach or send.
 //!
 //! Needs `#[path = "recipes/actor.rs"] mod actor;` (and its queue) next to it.
 
 #![allow(dead_code)] // shared by several examples; each uses a part
 
-use lockgraph::Mutex;
+use lockgraph::RwLock;
 
 use crate::actor::Mailbox;
 
 /// Fans each message out to the mailboxes attached to it.
 pub struct Exchange<M> {
-    subscribers: Mutex<Vec<Mailbox<M>>>,
+    subscribers: RwLock<Vec<Mailbox<M>>>,
 }
 
 impl<M: Clone> Exchange<M> {
     /// An exchange with no subscribers.
     pub fn new() -> Self {
         Exchange {
-            subscribers: Mutex::named("exchange subscribers", Vec::new()),
+            subscribers: RwLock::named("exchange subscribers", Vec::new()),
         }
     }
 
     /// Attaches a task: it receives every message sent from now on.
     pub fn attach(&self, task: Mailbox<M>) {
-        self.subscribers.lock().push(task);
+        self.subscribers.write().push(task);
     }
 
     /// Detaches a task (once, if it was attached more than once).
     pub fn detach(&self, task: &Mailbox<M>) {
-        let mut subscribers = self.subscribers.lock();
+        let mut subscribers = self.subscribers.write();
         if let Some(index) = subscribers.iter().position(|s| s.same_actor(task)) {
             subscribers.remove(index);
         }
@@ -39,7 +40,7 @@ impl<M: Clone> Exchange<M> {
 
     /// Sends `message` to every attached task; returns how many got it.
     pub fn send(&self, message: M) -> usize {
-        let subscribers = self.subscribers.lock().clone();
+        let subscribers = self.subscribers.read().clone();
         for task in &subscribers {
             task.send(message.clone());
         }
@@ -48,7 +49,7 @@ impl<M: Clone> Exchange<M> {
 
     /// How many tasks are attached.
     pub fn subscribers(&self) -> usize {
-        self.subscribers.lock().len()
+        self.subscribers.read().len()
     }
 
     /// Attaches `tasks` until the returned guard is dropped.
