@@ -163,7 +163,7 @@ impl<T> Future<T> {
         };
         done.notify_all();
         for callback in callbacks {
-            callback(&outcome);
+            run_callback(callback, &outcome);
         }
     }
 
@@ -174,12 +174,13 @@ impl<T> Future<T> {
 
     /// Runs `callback` with the outcome once the job is done: in the worker
     /// that finished it, or right now in this thread if it is already done.
+    /// A callback that panics is reported on stderr; the worker goes on.
     pub fn add_done_callback(&self, callback: impl FnOnce(&Outcome<T>) + Send + 'static) {
         let mut slot = self.shared.0.lock();
         match slot.outcome.clone() {
             Some(outcome) => {
                 drop(slot);
-                callback(&outcome);
+                run_callback(Box::new(callback), &outcome);
             }
             None => slot.callbacks.push(Box::new(callback)),
         }
@@ -202,5 +203,13 @@ impl<T: Clone> Future<T> {
         let deadline = Instant::now() + timeout;
         done.wait_while_until(&mut slot, |slot| slot.outcome.is_none(), deadline);
         slot.outcome.as_deref().cloned()
+    }
+}
+
+/// Runs one done-callback; a panic in it is printed, not passed on, so that a
+/// faulty callback cannot kill a worker.
+fn run_callback<T>(callback: Callback<T>, outcome: &Outcome<T>) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
+        eprintln!("a done-callback panicked: {}", JobPanic::from(panic).0);
     }
 }
