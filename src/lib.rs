@@ -100,6 +100,8 @@ mod lock;
 mod lock_all;
 mod meta;
 mod policy;
+#[cfg(feature = "proptest")]
+pub mod proptest;
 mod report;
 mod tracker;
 mod violation;
