@@ -188,11 +188,11 @@ impl Model {
             verdicts.push(Verdict::SelfDeadlock { lock: pair[0] });
             return Outcome::Ran(verdicts);
         }
-        if let Some(higher) = self.highest_held_outside(thread, &locks) {
-            if higher > locks[0] {
-                let acquiring = locks[0];
-                verdicts.push(Verdict::OrderViolation { higher, acquiring });
-            }
+        let acquiring = locks[0];
+        if let Some(higher) = self.highest_held_outside(thread, &locks)
+            && higher > acquiring
+        {
+            verdicts.push(Verdict::OrderViolation { higher, acquiring });
         }
         let before = self.held[thread].len();
         for &lock in &locks {

@@ -240,15 +240,11 @@ pub fn cyclic_programs(
     })
 }
 
-type NoiseAround = (Vec<Op>, Vec<Op>);
+/// Each cycle thread's two acquisitions, and its noise before and after them.
+type CycleThreads = (Vec<(Acquisition, Acquisition)>, Vec<(Vec<Op>, Vec<Op>)>);
 
 fn plant(
-    (kinds, cycle, (pairs, noise), extra): (
-        Vec<LockKind>,
-        Vec<usize>,
-        (Vec<(Acquisition, Acquisition)>, Vec<NoiseAround>),
-        Vec<Vec<Op>>,
-    ),
+    (kinds, cycle, (pairs, noise), extra): (Vec<LockKind>, Vec<usize>, CycleThreads, Vec<Vec<Op>>),
 ) -> Planted {
     let k = cycle.len();
     let mut threads: Vec<Vec<Op>> = (0..k)
