@@ -63,6 +63,17 @@ pub fn check_tolerant(program: &Program) -> Result<Vec<Observed>, String> {
 ///   lockgraph looks only at the highest held lock, and says nothing when that
 ///   one is a member of the set, even if another held lock is above the set's
 ///   lowest.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{known_bug, Op, Step, Verdict};
+///
+/// let step = Step { thread: 0, op: Op::LockAll(vec![0, 2]) };
+/// let expected = [Verdict::OrderViolation { higher: 1, acquiring: 0 }];
+/// assert!(known_bug(&step, &expected, &[]));
+/// assert!(!known_bug(&step, &expected, &expected));
+/// ```
 pub fn known_bug(step: &Step, expected: &[Verdict], observed: &[Verdict]) -> bool {
     let mut without = expected.to_vec();
     without.retain(|v| !matches!(v, Verdict::OrderViolation { .. }));

@@ -51,6 +51,26 @@ pub enum Outcome {
 }
 
 /// The model's state: live locks, each thread's held set, the edge set.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{LockKind, Model, Op, Outcome, Program, Step, Verdict};
+///
+/// let program = Program { kinds: vec![LockKind::Mutex; 2], threads: vec![vec![]; 2], turns: vec![] };
+/// let mut model = Model::new(&program);
+/// let step = |thread, op| Step { thread, op };
+/// assert_eq!(model.step(&step(0, Op::Lock(0))), Outcome::Ran(vec![]));
+/// assert_eq!(model.step(&step(0, Op::Lock(1))), Outcome::Ran(vec![]));
+/// assert!(model.edges().contains(&(0, 1)));
+/// // Thread 1 would wait for thread 0, which holds lock 1: the step cannot run.
+/// assert_eq!(model.step(&step(1, Op::Lock(1))), Outcome::Skipped);
+/// assert_eq!(model.step(&step(0, Op::Lock(0))), Outcome::Ran(vec![Verdict::SelfDeadlock { lock: 0 }]));
+/// assert_eq!(model.step(&step(0, Op::UnlockAll)), Outcome::Ran(vec![]));
+/// assert_eq!(model.step(&step(0, Op::Drop(1))), Outcome::Ran(vec![]));
+/// assert!(model.edges().is_empty());
+/// assert_eq!(model.live().collect::<Vec<_>>(), [0]);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Model {
     slot_kinds: Vec<LockKind>,

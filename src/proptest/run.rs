@@ -90,6 +90,22 @@ pub fn run(program: &Program, steps: &[Step]) -> Result<Vec<Vec<Observed>>, Stri
 ///
 /// # Errors
 /// As [`run`], and the first error `check` returns.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{plan, run_checked, LockKind, Op, Program};
+///
+/// let program = Program {
+///     kinds: vec![LockKind::Mutex],
+///     threads: vec![vec![Op::Drop(0), Op::Create(0)]],
+///     turns: vec![],
+/// };
+/// let steps: Vec<_> = plan(&program).into_iter().map(|(step, _)| step).collect();
+/// let mut live = Vec::new();
+/// run_checked(&program, &steps, |locks| Ok(live.push(locks.live.clone()))).unwrap();
+/// assert_eq!(live, [vec![false], vec![false, true]]);
+/// ```
 pub fn run_checked(
     program: &Program,
     steps: &[Step],
