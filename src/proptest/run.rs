@@ -19,8 +19,8 @@ use std::time::Duration;
 use super::model::Verdict;
 use super::op::{Hold, LockKind, Op, Program, Step};
 use crate::{
-    LockId, Mode, Mutex, Policy, ReentrantMutex, RwLock, Violation, ViolationKind, lock_all,
-    set_handler, set_mode, set_policy,
+    Handler, LockId, Mode, Mutex, Policy, ReentrantMutex, RwLock, Violation, ViolationKind,
+    lock_all, set_handler, set_mode, set_policy,
 };
 
 /// The longest a single step may take before the run is declared hung.
@@ -142,6 +142,7 @@ pub fn run_checked(
 /// The Warn policy and a collecting handler, for the length of a run.
 struct Capture {
     violations: Arc<StdMutex<Vec<Violation>>>,
+    handler: Option<Handler>,
     policy: Policy,
     mode: Mode,
 }
@@ -150,7 +151,7 @@ impl Capture {
     fn install() -> Capture {
         let violations = Arc::new(StdMutex::new(Vec::new()));
         let sink = violations.clone();
-        set_handler(Some(Box::new(move |v: &Violation| {
+        let handler = set_handler(Some(Box::new(move |v: &Violation| {
             sink.lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(v.clone());
@@ -159,6 +160,7 @@ impl Capture {
         let mode = set_mode(Mode::Graph);
         Capture {
             violations,
+            handler,
             policy,
             mode,
         }
@@ -171,7 +173,7 @@ impl Capture {
 
 impl Drop for Capture {
     fn drop(&mut self) {
-        set_handler(None);
+        set_handler(self.handler.take());
         set_policy(self.policy);
         set_mode(self.mode);
     }
