@@ -39,13 +39,16 @@ impl Choices<'_> {
     }
 
     fn op(&mut self, locks: usize) -> Op {
-        let code = self.below(11);
+        let code = self.below(12);
         if code == 9 {
             let members = 1 + self.below(LOCK_ALL_MAX);
             return Op::LockAll((0..members).map(|_| self.below(locks)).collect());
         }
         if code == 10 {
             return Op::UnlockAll;
+        }
+        if code == 11 {
+            return Op::Ascending(self.below(2) == 1);
         }
         let make = [
             Op::Lock,

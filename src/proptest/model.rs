@@ -24,7 +24,9 @@ pub enum Verdict {
         /// The length of the shortest path `acquiring -> ... -> holding`.
         hops: usize,
     },
-    /// `lock_all` while holding `higher`, whose id is above the set's lowest, `acquiring`.
+    /// `lock_all` while holding `higher`, whose id is above the set's lowest,
+    /// `acquiring`; or, under `Mode::Ascending`, any blocking acquisition of
+    /// `acquiring` while holding `higher`, the highest held lock, above it.
     OrderViolation {
         /// The held lock.
         higher: usize,
@@ -78,6 +80,7 @@ pub struct Model {
     created: usize,
     held: Vec<Vec<(usize, Hold)>>,
     edges: BTreeSet<(usize, usize)>,
+    ascending: bool,
 }
 
 impl Model {
@@ -90,6 +93,7 @@ impl Model {
             created: locks,
             held: vec![Vec::new(); program.threads.len()],
             edges: BTreeSet::new(),
+            ascending: false,
         }
     }
 
@@ -111,6 +115,10 @@ impl Model {
             Op::UnlockAll if self.held[thread].is_empty() => Outcome::Skipped,
             Op::UnlockAll => {
                 self.held[thread].clear();
+                Outcome::Ran(Vec::new())
+            }
+            Op::Ascending(on) => {
+                self.ascending = *on;
                 Outcome::Ran(Vec::new())
             }
             Op::Create(slot) => self.create(*slot),
@@ -258,10 +266,22 @@ impl Model {
                 return Err(());
             }
         } else {
+            self.check_ascending(thread, lock, verdicts);
             self.add_edges(thread, lock, verdicts);
         }
         self.held[thread].push((lock, hold));
         Ok(())
+    }
+
+    /// Under `Mode::Ascending`, holding a lock above `lock` is an order violation.
+    fn check_ascending(&self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {
+        let held = self.held[thread].iter().map(|&(h, _)| h);
+        if let Some(higher) = held.max().filter(|&h| self.ascending && h > lock) {
+            verdicts.push(Verdict::OrderViolation {
+                higher,
+                acquiring: lock,
+            });
+        }
     }
 
     fn add_edges(&mut self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {

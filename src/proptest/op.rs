@@ -38,6 +38,10 @@ pub enum Op {
     Create(usize),
     /// Drops the lock in a slot: its node and edges leave the graph.
     Drop(usize),
+    /// Switches [`Mode::Ascending`](crate::Mode::Ascending) on (`true`) or
+    /// back to [`Mode::Graph`](crate::Mode::Graph), process-wide, for the
+    /// following steps.
+    Ascending(bool),
 }
 
 /// A lock-order program: the locks, what each thread does, and the order in
@@ -174,7 +178,7 @@ impl Op {
             | Op::Unlock(s)
             | Op::Create(s)
             | Op::Drop(s) => Some(s),
-            Op::UnlockAll | Op::LockAll(_) => None,
+            Op::UnlockAll | Op::LockAll(_) | Op::Ascending(_) => None,
         }
     }
 }

@@ -471,6 +471,9 @@ fn execute<'t>(table: &'t LockTable, op: &Op, held: &mut Vec<(usize, Guard<'t>)>
             held.extend(lock.try_acquire().map(|guard| (number, guard)));
         }
         Op::LockAll(slots) => held.extend(lock_set(table, slots)),
+        Op::Ascending(on) => {
+            set_mode(if *on { Mode::Ascending } else { Mode::Graph });
+        }
         Op::Create(_) | Op::Drop(_) => {}
         acquisition => {
             let Some(slot) = acquisition.slot() else {

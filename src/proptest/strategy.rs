@@ -44,6 +44,7 @@ fn op(locks: usize) -> impl Strategy<Value = Op> {
         1 => vec(slot.clone(), 1..=LOCK_ALL_MAX).prop_map(Op::LockAll),
         1 => slot.clone().prop_map(Op::Create),
         1 => slot.prop_map(Op::Drop),
+        1 => any::<bool>().prop_map(Op::Ascending),
     ]
 }
 
@@ -55,7 +56,8 @@ fn check_shape(locks: usize, threads: usize) {
 /// Programs of `locks` locks (each a `Mutex`, `RwLock` or `ReentrantMutex`),
 /// one to `threads` threads of up to `ops` operations each (the whole
 /// vocabulary: acquisitions, `try_lock`, releases in any order, `lock_all`,
-/// creating and dropping locks), and an arbitrary interleaving.
+/// creating and dropping locks, switching `Mode::Ascending`), and an arbitrary
+/// interleaving.
 ///
 /// # Panics
 /// Unless `1 <= locks <= 16` and `threads >= 1`.
