@@ -28,6 +28,7 @@ mod model;
 mod op;
 mod run;
 mod strategy;
+mod table;
 
 pub use check::{check, check_graph, check_tolerant, known_bug};
 pub use model::{Model, Outcome, Verdict, plan};
