@@ -14,6 +14,30 @@ pub enum LockKind {
 
 /// One operation of one thread. Locks are named by their slot (an index into
 /// [`Program::kinds`]); an operation on a dropped slot does nothing.
+///
+/// # Examples
+///
+/// A plain `read` of an `RwLock` this thread already reads is a
+/// self-deadlock; `read_recursive` is not, and neither is re-taking a
+/// `ReentrantMutex`:
+///
+/// ```
+/// use lockgraph::proptest::{plan, LockKind, Op, Program, Verdict};
+///
+/// let program = Program {
+///     kinds: vec![LockKind::RwLock, LockKind::ReentrantMutex],
+///     threads: vec![vec![
+///         Op::Read(0),
+///         Op::ReadRecursive(0),
+///         Op::Lock(1),
+///         Op::Lock(1),
+///         Op::Read(0),
+///     ]],
+///     turns: vec![],
+/// };
+/// let verdicts: Vec<Verdict> = plan(&program).into_iter().flat_map(|(_, v)| v).collect();
+/// assert_eq!(verdicts, [Verdict::SelfDeadlock { lock: 0 }]);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
     /// `lock()` (`write()` on an `RwLock`).
