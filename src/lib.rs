@@ -99,6 +99,8 @@ mod lock_all;
 #[allow(unsafe_code)] // the only unsafe code: packing a lock's origin into 12 bytes
 mod meta;
 mod policy;
+#[cfg(feature = "proptest")]
+pub mod proptest;
 mod report;
 mod tracker;
 mod violation;

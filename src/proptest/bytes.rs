@@ -1,0 +1,100 @@
+//! Programs from raw bytes, for fuzzers: every byte string is a program, and
+//! small inputs are small programs, so a fuzzer's minimised input reads as a
+//! short program.
+//!
+//! The layout: one byte for the number of locks, one per lock for its kind,
+//! one for the number of threads; then, until the bytes run out, one step per
+//! group: the thread, the operation, and its lock(s). Steps run in input
+//! order. Missing bytes read as zero.
+
+use super::op::{LockKind, Op, Program};
+use super::run::LOCK_ALL_MAX;
+
+/// The most locks a decoded program has.
+const LOCKS: usize = 6;
+/// The most threads a decoded program has.
+const THREADS: usize = 4;
+/// The most steps a decoded program has.
+const STEPS: usize = 96;
+
+/// Reads small choices from a byte string.
+struct Choices<'a> {
+    bytes: &'a [u8],
+}
+
+impl Choices<'_> {
+    /// A number below `n` (zero once the bytes run out).
+    fn below(&mut self, n: usize) -> usize {
+        match self.bytes.split_first() {
+            Some((&first, rest)) => {
+                self.bytes = rest;
+                usize::from(first) % n
+            }
+            None => 0,
+        }
+    }
+
+    fn kind(&mut self) -> LockKind {
+        [LockKind::Mutex, LockKind::RwLock, LockKind::ReentrantMutex][self.below(3)]
+    }
+
+    fn op(&mut self, locks: usize) -> Op {
+        let code = self.below(12);
+        if code == 9 {
+            let members = 1 + self.below(LOCK_ALL_MAX);
+            return Op::LockAll((0..members).map(|_| self.below(locks)).collect());
+        }
+        if code == 10 {
+            return Op::UnlockAll;
+        }
+        if code == 11 {
+            return Op::Ascending(self.below(2) == 1);
+        }
+        let make = [
+            Op::Lock,
+            Op::Write,
+            Op::Read,
+            Op::ReadRecursive,
+            Op::UpgradableRead,
+            Op::TryLock,
+            Op::Unlock,
+            Op::Create,
+            Op::Drop,
+        ][code];
+        make(self.below(locks))
+    }
+}
+
+impl Program {
+    /// Decodes a program from any byte string (see the module docs for the
+    /// layout). The same bytes always give the same program.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::proptest::{LockKind, Op, Program};
+    ///
+    /// // 2 locks (mutexes), 2 threads; t0 locks l0, t0 locks l1, t1 locks l1, t1 locks l0.
+    /// let program = Program::from_bytes(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 1, 1, 0, 1, 1, 0, 0]);
+    /// assert_eq!(program.kinds, [LockKind::Mutex, LockKind::Mutex]);
+    /// assert_eq!(program.threads[1], [Op::Lock(1), Op::Lock(0)]);
+    /// assert_eq!(program.turns, [0, 0, 1, 1]);
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Program {
+        let mut input = Choices { bytes };
+        let locks = 1 + input.below(LOCKS);
+        let kinds: Vec<LockKind> = (0..locks).map(|_| input.kind()).collect();
+        let threads = 1 + input.below(THREADS);
+        let mut program = Program {
+            kinds,
+            threads: vec![Vec::new(); threads],
+            turns: Vec::new(),
+        };
+        while !input.bytes.is_empty() && program.turns.len() < STEPS {
+            let thread = input.below(threads);
+            program.threads[thread].push(input.op(locks));
+            program.turns.push(thread);
+        }
+        program
+    }
+}

@@ -1,0 +1,181 @@
+//! The differential checks: the model's verdicts against lockgraph's reports,
+//! and the model's edge set against the real graph.
+
+use std::collections::BTreeSet;
+
+use super::model::{Model, Verdict, plan};
+use super::op::{Op, Program, Step};
+use super::run::{LiveLocks, Observed, run, run_checked};
+use crate::graph::{self, Snapshot};
+
+/// Runs `program` in the model and on real locks, and compares the violations,
+/// step by step (same kind, same locks, same order). Returns every violation
+/// seen, in order.
+///
+/// Changes process-wide settings while it runs (see [`run`]).
+///
+/// # Errors
+/// The first step where lockgraph and the model disagree, or a run error.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{check, LockKind, Op, Program};
+///
+/// let reentry = Program {
+///     kinds: vec![LockKind::ReentrantMutex, LockKind::RwLock],
+///     threads: vec![vec![Op::Lock(0), Op::Lock(0), Op::Read(1), Op::ReadRecursive(1)]],
+///     turns: vec![],
+/// };
+/// assert!(check(&reentry).unwrap().is_empty());
+/// ```
+pub fn check(program: &Program) -> Result<Vec<Observed>, String> {
+    compare(program, |_, _, _| false)
+}
+
+/// [`check`], tolerating the disagreements that are known lockgraph bugs
+/// ([`known_bug`]), so that fuzzing and property tests go on finding new ones.
+///
+/// # Errors
+/// As [`check`].
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{check_tolerant, LockKind, Op, Program};
+///
+/// let program = Program {
+///     kinds: vec![LockKind::ReentrantMutex; 3],
+///     threads: vec![vec![Op::Lock(1), Op::Lock(2), Op::LockAll(vec![0, 2])]],
+///     turns: vec![],
+/// };
+/// check_tolerant(&program).unwrap();
+/// ```
+pub fn check_tolerant(program: &Program) -> Result<Vec<Observed>, String> {
+    compare(program, known_bug)
+}
+
+/// Whether lockgraph's `observed` reports for `step`, where the model expects
+/// `expected`, are a known lockgraph bug:
+///
+/// - DESIGN.md: taking a set with `lock_all` "while already holding a lock
+///   whose id is higher than the set's lowest is an `OrderViolation`".
+///   lockgraph looks only at the highest held lock, and says nothing when that
+///   one is a member of the set, even if another held lock is above the set's
+///   lowest.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{known_bug, Op, Step, Verdict};
+///
+/// let step = Step { thread: 0, op: Op::LockAll(vec![0, 2]) };
+/// let expected = [Verdict::OrderViolation { higher: 1, acquiring: 0 }];
+/// assert!(known_bug(&step, &expected, &[]));
+/// assert!(!known_bug(&step, &expected, &expected));
+/// ```
+pub fn known_bug(step: &Step, expected: &[Verdict], observed: &[Verdict]) -> bool {
+    // The set's own check comes first, before any member is taken.
+    let set_check = matches!(expected.first(), Some(Verdict::OrderViolation { .. }));
+    matches!(step.op, Op::LockAll(_)) && set_check && expected[1..] == *observed
+}
+
+fn compare(
+    program: &Program,
+    tolerate: impl Fn(&Step, &[Verdict], &[Verdict]) -> bool,
+) -> Result<Vec<Observed>, String> {
+    let planned = plan(program);
+    let steps: Vec<Step> = planned.iter().map(|(step, _)| step.clone()).collect();
+    let seen = run(program, &steps)?;
+    let mut reports = Vec::new();
+    for ((step, expected), observed) in planned.iter().zip(&seen) {
+        let verdicts: Vec<Verdict> = observed.iter().map(|o| o.verdict.clone()).collect();
+        if &verdicts != expected && !tolerate(step, expected, &verdicts) {
+            return Err(disagreement(program, step, expected, observed));
+        }
+        reports.extend(observed.iter().cloned());
+    }
+    Ok(reports)
+}
+
+fn disagreement(program: &Program, step: &Step, expected: &[Verdict], seen: &[Observed]) -> String {
+    let reports: Vec<&str> = seen.iter().map(|o| o.report.as_str()).collect();
+    format!(
+        "lockgraph and the model disagree at {step:?}\n  model:     {expected:?}\n  lockgraph: {:?}\n\
+         program: {program:?}\nreports:\n{}",
+        seen.iter().map(|o| &o.verdict).collect::<Vec<_>>(),
+        reports.join("\n\n")
+    )
+}
+
+/// Runs `program` on real locks and, after every step, compares the real
+/// lock-order graph with the model's: the same edges among the run's locks,
+/// no edge touching a dropped lock, and no cycle anywhere.
+///
+/// Reads the process-wide graph: other locks in use at the same time must not
+/// share it with the run's locks (their edges are ignored, but a cycle is not).
+///
+/// # Errors
+/// The first step after which the graphs differ, or a run error.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{check_graph, LockKind, Op, Program};
+///
+/// let program = Program {
+///     kinds: vec![LockKind::Mutex, LockKind::RwLock],
+///     threads: vec![vec![Op::Lock(0), Op::Read(1), Op::UnlockAll, Op::Drop(1), Op::Create(1)]],
+///     turns: vec![],
+/// };
+/// check_graph(&program).unwrap();
+/// ```
+pub fn check_graph(program: &Program) -> Result<(), String> {
+    let planned = plan(program);
+    let steps: Vec<Step> = planned.iter().map(|(step, _)| step.clone()).collect();
+    let mut model = Model::new(program);
+    let mut next = steps.iter();
+    run_checked(program, &steps, |locks| {
+        let step = next.next().ok_or("more steps ran than were planned")?;
+        model.step(step);
+        same_graph(&model, locks, &graph::snapshot())
+            .map_err(|e| format!("after {step:?}: {e}\nprogram: {program:?}"))
+    })?;
+    Ok(())
+}
+
+fn same_graph(model: &Model, locks: &LiveLocks<'_>, snapshot: &Snapshot) -> Result<(), String> {
+    let number = |id| locks.ids.iter().position(|&known| known == id);
+    let mut edges = BTreeSet::new();
+    for edge in &snapshot.edges {
+        let (Some(from), Some(to)) = (number(edge.from), number(edge.to)) else {
+            continue;
+        };
+        if !locks.live[from] || !locks.live[to] {
+            return Err(format!("edge {from} -> {to} touches a dropped lock"));
+        }
+        edges.insert((from, to));
+    }
+    if &edges != model.edges() {
+        return Err(format!("graph {edges:?}, model {:?}", model.edges()));
+    }
+    acyclic(snapshot)
+}
+
+/// Kahn's algorithm over the whole snapshot.
+fn acyclic(snapshot: &Snapshot) -> Result<(), String> {
+    let mut edges: Vec<_> = snapshot.edges.iter().map(|e| (e.from, e.to)).collect();
+    loop {
+        let sources: BTreeSet<_> = edges.iter().map(|&(from, _)| from).collect();
+        let before = edges.len();
+        // Drop edges out of locks that no remaining edge points to.
+        let targets: BTreeSet<_> = edges.iter().map(|&(_, to)| to).collect();
+        edges.retain(|(from, _)| targets.contains(from));
+        if edges.is_empty() {
+            return Ok(());
+        }
+        if edges.len() == before {
+            return Err(format!("the graph has a cycle among {sources:?}"));
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! The reference model: lockgraph's rules (DESIGN.md, "Semantics") written for
+//! clarity, not speed. The edge set is a plain set and reachability is
+//! recomputed from scratch for every new edge.
+//!
+//! Locks are numbered in creation order (the program's initial locks first,
+//! then each [`Op::Create`]); the runner gives real locks ids in that order, so
+//! the model's numbers order like [`LockId`](crate::LockId)s.
+
+use std::collections::{BTreeSet, VecDeque};
+
+use super::op::{Hold, LockKind, Op, Program, Step};
+use super::run::LOCK_ALL_MAX;
+
+/// What lockgraph must report for one step: the kind and the locks, by number.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Verdict {
+    /// Taking `acquiring` while holding `holding` closes a cycle; the shortest
+    /// existing path from `acquiring` back to `holding` has `hops` edges.
+    Cycle {
+        /// The lock being taken.
+        acquiring: usize,
+        /// The held lock whose edge was refused.
+        holding: usize,
+        /// The length of the shortest path `acquiring -> ... -> holding`.
+        hops: usize,
+    },
+    /// `lock_all` while holding `higher`, whose id is above the set's lowest,
+    /// `acquiring`; or, under `Mode::Ascending`, any blocking acquisition of
+    /// `acquiring` while holding `higher`, the highest held lock, above it.
+    OrderViolation {
+        /// The held lock.
+        higher: usize,
+        /// The set's lowest lock.
+        acquiring: usize,
+    },
+    /// A thread re-taking `lock` in a way that can never succeed.
+    SelfDeadlock {
+        /// The lock.
+        lock: usize,
+    },
+}
+
+/// What a step did in the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The step cannot run: it would wait for another thread (which, one step
+    /// at a time, could never release), names a dropped lock, releases a lock
+    /// not held, creates or drops a lock while some thread holds a lock, or is a
+    /// `lock_all` of mixed kinds or of more than [`LOCK_ALL_MAX`] locks.
+    Skipped,
+    /// The step runs and lockgraph reports these violations, in this order.
+    Ran(Vec<Verdict>),
+}
+
+/// The model's state: live locks, each thread's held set, the edge set.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{LockKind, Model, Op, Outcome, Program, Step, Verdict};
+///
+/// let program = Program { kinds: vec![LockKind::Mutex; 2], threads: vec![vec![]; 2], turns: vec![] };
+/// let mut model = Model::new(&program);
+/// let step = |thread, op| Step { thread, op };
+/// assert_eq!(model.step(&step(0, Op::Lock(0))), Outcome::Ran(vec![]));
+/// assert_eq!(model.step(&step(0, Op::Lock(1))), Outcome::Ran(vec![]));
+/// assert!(model.edges().contains(&(0, 1)));
+/// // Thread 1 would wait for thread 0, which holds lock 1: the step cannot run.
+/// assert_eq!(model.step(&step(1, Op::Lock(1))), Outcome::Skipped);
+/// assert_eq!(model.step(&step(0, Op::Lock(0))), Outcome::Ran(vec![Verdict::SelfDeadlock { lock: 0 }]));
+/// assert_eq!(model.step(&step(0, Op::UnlockAll)), Outcome::Ran(vec![]));
+/// assert_eq!(model.step(&step(0, Op::Drop(1))), Outcome::Ran(vec![]));
+/// assert!(model.edges().is_empty());
+/// assert_eq!(model.live().collect::<Vec<_>>(), [0]);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Model {
+    slot_kinds: Vec<LockKind>,
+    slots: Vec<Option<usize>>,
+    created: usize,
+    held: Vec<Vec<(usize, Hold)>>,
+    edges: BTreeSet<(usize, usize)>,
+    ascending: bool,
+}
+
+impl Model {
+    /// The state before `program` runs: every slot holds a live lock.
+    pub fn new(program: &Program) -> Model {
+        let locks = program.kinds.len();
+        Model {
+            slot_kinds: program.kinds.clone(),
+            slots: (0..locks).map(Some).collect(),
+            created: locks,
+            held: vec![Vec::new(); program.threads.len()],
+            edges: BTreeSet::new(),
+            ascending: false,
+        }
+    }
+
+    /// The edges `from -> to` of the lock-order graph, by lock number.
+    pub fn edges(&self) -> &BTreeSet<(usize, usize)> {
+        &self.edges
+    }
+
+    /// The live locks, by number.
+    pub fn live(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots.iter().flatten().copied()
+    }
+
+    /// Runs one step.
+    pub fn step(&mut self, step: &Step) -> Outcome {
+        let thread = step.thread;
+        match &step.op {
+            Op::Unlock(slot) => self.unlock(thread, *slot),
+            Op::UnlockAll if self.held[thread].is_empty() => Outcome::Skipped,
+            Op::UnlockAll => {
+                self.held[thread].clear();
+                Outcome::Ran(Vec::new())
+            }
+            Op::Ascending(on) => {
+                self.ascending = *on;
+                Outcome::Ran(Vec::new())
+            }
+            Op::Create(slot) => self.create(*slot),
+            Op::Drop(slot) => self.drop_lock(*slot),
+            Op::TryLock(slot) => self.try_lock(thread, *slot),
+            Op::LockAll(slots) => self.lock_all(thread, slots),
+            op => self.lock_one(thread, op),
+        }
+    }
+
+    fn lock_number(&self, slot: usize) -> Option<(usize, LockKind)> {
+        let lock = (*self.slots.get(slot)?)?;
+        Some((lock, self.slot_kinds[slot]))
+    }
+
+    fn quiescent(&self) -> bool {
+        self.held.iter().all(Vec::is_empty)
+    }
+
+    fn unlock(&mut self, thread: usize, slot: usize) -> Outcome {
+        let Some((lock, _)) = self.lock_number(slot) else {
+            return Outcome::Skipped;
+        };
+        let held = &mut self.held[thread];
+        match held.iter().rposition(|&(h, _)| h == lock) {
+            Some(index) => {
+                held.remove(index);
+                Outcome::Ran(Vec::new())
+            }
+            None => Outcome::Skipped,
+        }
+    }
+
+    fn create(&mut self, slot: usize) -> Outcome {
+        if !self.quiescent() || self.slots.get(slot) != Some(&None) {
+            return Outcome::Skipped;
+        }
+        self.slots[slot] = Some(self.created);
+        self.created += 1;
+        Outcome::Ran(Vec::new())
+    }
+
+    fn drop_lock(&mut self, slot: usize) -> Outcome {
+        let Some((lock, _)) = self.lock_number(slot) else {
+            return Outcome::Skipped;
+        };
+        if !self.quiescent() {
+            return Outcome::Skipped;
+        }
+        self.slots[slot] = None;
+        self.edges.retain(|&(from, to)| from != lock && to != lock);
+        Outcome::Ran(Vec::new())
+    }
+
+    fn try_lock(&mut self, thread: usize, slot: usize) -> Outcome {
+        let Some((lock, kind)) = self.lock_number(slot) else {
+            return Outcome::Skipped;
+        };
+        let hold = Hold::of(kind, &Op::TryLock(slot));
+        let mine = self.previous_hold(thread, lock);
+        let free = match mine {
+            Some(previous) => hold == Hold::Reentrant && hold.reenters(previous),
+            None => !self.waits(thread, lock, hold),
+        };
+        if free {
+            self.held[thread].push((lock, hold));
+        }
+        Outcome::Ran(Vec::new())
+    }
+
+    fn lock_one(&mut self, thread: usize, op: &Op) -> Outcome {
+        let slot = op.slot().expect("a single-lock operation");
+        let Some((lock, kind)) = self.lock_number(slot) else {
+            return Outcome::Skipped;
+        };
+        let hold = Hold::of(kind, op);
+        if self.previous_hold(thread, lock).is_none() && self.waits(thread, lock, hold) {
+            return Outcome::Skipped;
+        }
+        let mut verdicts = Vec::new();
+        let _ = self.acquire(thread, lock, hold, &mut verdicts);
+        Outcome::Ran(verdicts)
+    }
+
+    fn lock_all(&mut self, thread: usize, slots: &[usize]) -> Outcome {
+        let Some(members) = self.set_members(thread, slots) else {
+            return Outcome::Skipped;
+        };
+        let (kind, mut locks): (Vec<LockKind>, Vec<usize>) =
+            members.iter().map(|&(l, k)| (k, l)).unzip();
+        locks.sort_unstable();
+        let hold = Hold::of(kind[0], &Op::Lock(0));
+        let mut verdicts = Vec::new();
+        if let Some(pair) = locks.windows(2).find(|pair| pair[0] == pair[1]) {
+            verdicts.push(Verdict::SelfDeadlock { lock: pair[0] });
+            return Outcome::Ran(verdicts);
+        }
+        let acquiring = locks[0];
+        if let Some(higher) = self.highest_held_outside(thread, &locks)
+            && higher > acquiring
+        {
+            verdicts.push(Verdict::OrderViolation { higher, acquiring });
+        }
+        let before = self.held[thread].len();
+        for &lock in &locks {
+            if self.acquire(thread, lock, hold, &mut verdicts).is_err() {
+                // The panic unwinds the set: the members taken so far are released.
+                self.held[thread].truncate(before);
+                break;
+            }
+        }
+        Outcome::Ran(verdicts)
+    }
+
+    /// The members of a `lock_all` set, if it can run: live, all of one kind,
+    /// none held by another thread.
+    fn set_members(&self, thread: usize, slots: &[usize]) -> Option<Vec<(usize, LockKind)>> {
+        let members: Option<Vec<_>> = slots.iter().map(|&s| self.lock_number(s)).collect();
+        let members = members.filter(|m| (1..=LOCK_ALL_MAX).contains(&m.len()))?;
+        let kind = members[0].1;
+        let hold = Hold::of(kind, &Op::Lock(0));
+        let runs = members
+            .iter()
+            .all(|&(lock, k)| k == kind && !self.waits(thread, lock, hold));
+        runs.then_some(members)
+    }
+
+    fn highest_held_outside(&self, thread: usize, set: &[usize]) -> Option<usize> {
+        let held = self.held[thread].iter().map(|&(lock, _)| lock);
+        held.filter(|lock| !set.contains(lock)).max()
+    }
+
+    /// A blocking acquisition by a thread that will not wait for another:
+    /// the self-deadlock rules, then the edges from every held lock.
+    fn acquire(
+        &mut self,
+        thread: usize,
+        lock: usize,
+        hold: Hold,
+        verdicts: &mut Vec<Verdict>,
+    ) -> Result<(), ()> {
+        if let Some(previous) = self.previous_hold(thread, lock) {
+            if !hold.reenters(previous) {
+                verdicts.push(Verdict::SelfDeadlock { lock });
+                return Err(());
+            }
+        } else {
+            self.check_ascending(thread, lock, verdicts);
+            self.add_edges(thread, lock, verdicts);
+        }
+        self.held[thread].push((lock, hold));
+        Ok(())
+    }
+
+    /// Under `Mode::Ascending`, holding a lock above `lock` is an order violation.
+    fn check_ascending(&self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {
+        let held = self.held[thread].iter().map(|&(h, _)| h);
+        if let Some(higher) = held.max().filter(|&h| self.ascending && h > lock) {
+            verdicts.push(Verdict::OrderViolation {
+                higher,
+                acquiring: lock,
+            });
+        }
+    }
+
+    fn add_edges(&mut self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {
+        let mut sources: Vec<usize> = Vec::new();
+        for &(held, _) in &self.held[thread] {
+            if !sources.contains(&held) {
+                sources.push(held);
+            }
+        }
+        for holding in sources {
+            if self.edges.contains(&(holding, lock)) {
+                continue;
+            }
+            match self.distance(lock, holding) {
+                Some(hops) => verdicts.push(Verdict::Cycle {
+                    acquiring: lock,
+                    holding,
+                    hops,
+                }),
+                None => {
+                    self.edges.insert((holding, lock));
+                }
+            }
+        }
+    }
+
+    /// The number of edges on the shortest path `from -> ... -> to`, if any.
+    fn distance(&self, from: usize, to: usize) -> Option<usize> {
+        let mut queue = VecDeque::from([(from, 0)]);
+        let mut seen = BTreeSet::from([from]);
+        while let Some((node, hops)) = queue.pop_front() {
+            if node == to {
+                return Some(hops);
+            }
+            for &(_, next) in self.edges.iter().filter(|&&(a, _)| a == node) {
+                if seen.insert(next) {
+                    queue.push_back((next, hops + 1));
+                }
+            }
+        }
+        None
+    }
+
+    fn previous_hold(&self, thread: usize, lock: usize) -> Option<Hold> {
+        let mut held = self.held[thread].iter().rev();
+        held.find(|&&(h, _)| h == lock).map(|&(_, hold)| hold)
+    }
+
+    /// Whether taking `lock` as `hold` would wait for another thread.
+    fn waits(&self, thread: usize, lock: usize, hold: Hold) -> bool {
+        let others = self.held.iter().enumerate().filter(|&(t, _)| t != thread);
+        others
+            .flat_map(|(_, held)| held)
+            .any(|&(h, other)| h == lock && hold.waits_for(other))
+    }
+}
+
+/// Runs `program` in the model: the steps that can run, each with the
+/// violations lockgraph must report for it.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{plan, LockKind, Op, Program, Verdict};
+///
+/// let program = Program {
+///     kinds: vec![LockKind::Mutex; 2],
+///     threads: vec![vec![Op::Lock(0), Op::Lock(1)], vec![Op::Lock(1), Op::Lock(0)]],
+///     turns: vec![],
+/// };
+/// let verdicts: Vec<Verdict> = plan(&program).into_iter().flat_map(|(_, v)| v).collect();
+/// assert_eq!(verdicts, [Verdict::Cycle { acquiring: 0, holding: 1, hops: 1 }]);
+/// ```
+pub fn plan(program: &Program) -> Vec<(Step, Vec<Verdict>)> {
+    let mut model = Model::new(program);
+    let steps = program.steps().into_iter();
+    let ran = steps.filter_map(|step| match model.step(&step) {
+        Outcome::Skipped => None,
+        Outcome::Ran(verdicts) => Some((step, verdicts)),
+    });
+    ran.collect()
+}

@@ -1,0 +1,153 @@
+//! lockgraph against its reference model, on generated lock-order programs.
+//!
+//! Every run sets the global policy and handler, so the tests of this file
+//! serialise on one lock.
+#![cfg(feature = "proptest")]
+
+use std::sync::{Mutex, MutexGuard};
+
+use lockgraph::proptest::{
+    LockKind, Op, Program, Verdict, acquisition_programs, check, check_graph, check_tolerant,
+    consistent_programs, cyclic_programs, programs,
+};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestError, TestRng, TestRunner};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn lockgraph_agrees_with_the_model(program in programs(4, 3, 10)) {
+        let _serial = serial();
+        check_tolerant(&program).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn the_graph_matches_the_model_after_every_step(program in programs(3, 2, 8)) {
+        let _serial = serial();
+        check_graph(&program).map_err(TestCaseError::fail)?;
+    }
+
+    #[test]
+    fn consistent_orders_never_report(program in consistent_programs(5, 3, 3)) {
+        let _serial = serial();
+        let seen = check(&program).map_err(TestCaseError::fail)?;
+        prop_assert!(seen.is_empty(), "reported: {:?}", seen);
+    }
+
+    #[test]
+    fn a_planted_cycle_is_always_reported(planted in cyclic_programs(6, 4, 2)) {
+        let _serial = serial();
+        let seen = check(&planted.program).map_err(TestCaseError::fail)?;
+        let verdicts: Vec<Verdict> = seen.into_iter().map(|o| o.verdict).collect();
+        let k = planted.cycle.len();
+        // The initial locks are numbered by slot.
+        let closing = Verdict::Cycle { acquiring: planted.cycle[0], holding: planted.cycle[k - 1], hops: k - 1 };
+        prop_assert_eq!(verdicts, vec![closing]);
+    }
+}
+
+/// DESIGN.md: "Taking a set while already holding a lock whose id is higher
+/// than the set's lowest is an OrderViolation". lockgraph looks only at the
+/// highest held lock, and says nothing when that one is a member of the set.
+#[test]
+#[ignore = "core bug: lock_all misses a held lock above the set's lowest when a higher held lock is in the set"]
+fn lock_all_misses_a_higher_lock_when_a_member_is_held() {
+    let _serial = serial();
+    let program = Program {
+        kinds: vec![LockKind::ReentrantMutex; 3],
+        threads: vec![vec![Op::Lock(1), Op::Lock(2), Op::LockAll(vec![0, 2])]],
+        turns: vec![],
+    };
+    let seen = check(&program).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(seen.len(), 1);
+}
+
+fn has_cycle(program: &Program) -> Result<bool, TestCaseError> {
+    let seen = check(program).map_err(TestCaseError::fail)?;
+    Ok(seen
+        .iter()
+        .any(|o| matches!(o.verdict, Verdict::Cycle { .. })))
+}
+
+#[test]
+fn a_failing_program_shrinks_to_the_minimal_inversion() {
+    let _serial = serial();
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&acquisition_programs(4, 3, 5), |program| {
+        prop_assert!(!has_cycle(&program)?);
+        Ok(())
+    });
+    let Err(TestError::Fail(_, shrunk)) = result else {
+        panic!("no failing program found: {result:?}");
+    };
+    let [first, second] = &shrunk.threads[..] else {
+        panic!("not two threads: {shrunk:?}");
+    };
+    let [Op::Lock(a), Op::Lock(b)] = first[..] else {
+        panic!("not two acquisitions: {shrunk:?}");
+    };
+    assert_ne!(a, b, "{shrunk:?}");
+    assert_eq!(second, &[Op::Lock(b), Op::Lock(a)], "{shrunk:?}");
+    assert_eq!(shrunk.kinds[a], LockKind::Mutex, "{shrunk:?}");
+    assert_eq!(shrunk.kinds[b], LockKind::Mutex, "{shrunk:?}");
+}
+
+/// The kinds of the reports, and the reports, of two runs of `program`.
+fn two_runs(program: &Program) -> [(Vec<String>, Vec<String>); 2] {
+    [(); 2].map(|()| {
+        let seen = check(program).unwrap_or_else(|e| panic!("{e}"));
+        let kind = |v: &Verdict| format!("{v:?}").split(' ').next().unwrap_or("").to_string();
+        let mut kinds: Vec<String> = seen.iter().map(|o| kind(&o.verdict)).collect();
+        kinds.sort();
+        kinds.dedup();
+        (kinds, seen.into_iter().map(|o| o.report).collect())
+    })
+}
+
+/// A three-lock cycle, a self-deadlock, and then `last` on a thread of its own.
+fn eventful(last: Vec<Op>) -> Program {
+    Program {
+        kinds: vec![LockKind::Mutex, LockKind::RwLock, LockKind::Mutex],
+        threads: vec![
+            vec![Op::Lock(0), Op::Read(1)],
+            vec![Op::Write(1), Op::Lock(2)],
+            vec![Op::Lock(2), Op::Lock(0), Op::Lock(0)],
+            last,
+        ],
+        turns: vec![],
+    }
+}
+
+/// The same program, run twice on fresh locks, reads the same: reports name
+/// locks and threads, never ids or addresses.
+#[test]
+fn reports_read_the_same_from_run_to_run() {
+    let _serial = serial();
+    let [(kinds, first), (_, second)] = two_runs(&eventful(vec![Op::Lock(1), Op::Lock(0)]));
+    assert_eq!(kinds, ["Cycle", "SelfDeadlock"]);
+    assert_eq!(first, second);
+}
+
+/// The same for an order violation, whose report shows lock ids.
+#[test]
+#[ignore = "core bug: the OrderViolation report prints process-wide lock ids (\"l0\" (#27336))"]
+fn order_violation_reports_read_the_same_from_run_to_run() {
+    let _serial = serial();
+    let [(kinds, first), (_, second)] =
+        two_runs(&eventful(vec![Op::Write(1), Op::LockAll(vec![2, 0])]));
+    assert_eq!(kinds, ["Cycle", "OrderViolation", "SelfDeadlock"]);
+    assert_eq!(first, second);
+}
