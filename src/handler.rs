@@ -107,9 +107,15 @@ fn call_handler(violation: &Violation) {
     handler(violation);
 }
 
+/// Forgets what was printed once this many distinct violations were (ids are
+/// never reused, so a long run that keeps making new locks would grow forever).
+const WARNED_LIMIT: usize = 100_000;
+
 fn first_time(violation: &Violation) -> bool {
-    WARNED
-        .lock()
-        .get_or_insert_with(HashSet::new)
-        .insert(violation.key())
+    let mut warned = WARNED.lock();
+    let warned = warned.get_or_insert_with(HashSet::new);
+    if warned.len() >= WARNED_LIMIT {
+        warned.clear();
+    }
+    warned.insert(violation.key())
 }

@@ -108,9 +108,12 @@ impl HeldLocks {
         }
     }
 
-    /// The held lock with the highest id that is not `except`.
-    pub(crate) fn highest_other_than(&self, except: LockId) -> Option<&HeldLock> {
-        let others = self.entries.iter().filter(|held| held.id != except);
+    /// The held lock with the highest id that is not one of `except`.
+    pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<&HeldLock> {
+        let others = self
+            .entries
+            .iter()
+            .filter(|held| !except.contains(&held.id));
         others.max_by_key(|held| held.id)
     }
 }
@@ -139,6 +142,6 @@ mod tests {
         let left: Vec<LockId> = set.as_slice().iter().map(|h| h.id).collect();
         assert_eq!(left, [ids[1], ids[2]]);
         assert!(set.remove(ids[0]).is_none());
-        assert_eq!(set.highest_other_than(ids[2]).map(|h| h.id), Some(ids[1]));
+        assert_eq!(set.highest_outside(&[ids[2]]).map(|h| h.id), Some(ids[1]));
     }
 }

@@ -229,15 +229,14 @@ impl Display for OrderViolation {
         };
         writeln!(f, "lockgraph: lock order violation ({rule})")?;
         let (taking, higher) = (names.get(&self.acquiring), names.get(&self.higher.lock));
-        let (taking_id, higher_id) = (self.acquiring.id, self.higher.lock.id);
         writeln!(
             f,
-            "thread \"{}\" takes {taking} (id {taking_id}) at {}",
+            "thread \"{}\" takes {taking} at {}",
             self.thread, self.site
         )?;
         writeln!(
             f,
-            "while it holds {higher} (id {higher_id}), taken at {}, which has a higher id.",
+            "while it holds {higher}, taken at {}, which has a higher id (it was used first).",
             self.higher.site
         )?;
         held_list(f, &names, "locks held by this thread", &self.held)?;

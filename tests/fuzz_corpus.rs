@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use lockgraph::proptest::{Program, check_graph, check_tolerant};
+use lockgraph::proptest::{Program, check, check_graph};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -48,7 +48,7 @@ fn graph_ops_seeds() {
 fn lock_orders_seeds() {
     let kinds = Mutex::new(BTreeSet::new());
     replay("lock_orders", |program| {
-        let seen = check_tolerant(program)?;
+        let seen = check(program)?;
         let mut kinds = kinds.lock().unwrap_or_else(|e| e.into_inner());
         kinds.extend(seen.iter().map(|o| {
             format!("{:?}", o.verdict)

@@ -5,14 +5,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use lockgraph::proptest::{Program, check_tolerant};
+use lockgraph::proptest::{Program, check};
 
 mod reports;
 
 fuzz_target!(|data: &[u8]| {
     reports::expect_lockgraph_panics();
     let program = Program::from_bytes(data);
-    if let Err(disagreement) = check_tolerant(&program) {
+    if let Err(disagreement) = check(&program) {
         panic!("{disagreement}");
     }
 });

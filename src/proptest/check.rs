@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::model::{Model, Verdict, plan};
-use super::op::{Op, Program, Step};
+use super::op::{Program, Step};
 use super::run::{LiveLocks, Observed, run, run_checked};
 use crate::graph::{self, Snapshot};
 
@@ -30,67 +30,17 @@ use crate::graph::{self, Snapshot};
 /// assert!(check(&reentry).unwrap().is_empty());
 /// ```
 pub fn check(program: &Program) -> Result<Vec<Observed>, String> {
-    compare(program, |_, _, _| false)
+    compare(program)
 }
 
-/// [`check`], tolerating the disagreements that are known lockgraph bugs
-/// ([`known_bug`]), so that fuzzing and property tests go on finding new ones.
-///
-/// # Errors
-/// As [`check`].
-///
-/// # Examples
-///
-/// ```
-/// use lockgraph::proptest::{check_tolerant, LockKind, Op, Program};
-///
-/// let program = Program {
-///     kinds: vec![LockKind::ReentrantMutex; 3],
-///     threads: vec![vec![Op::Lock(1), Op::Lock(2), Op::LockAll(vec![0, 2])]],
-///     turns: vec![],
-/// };
-/// check_tolerant(&program).unwrap();
-/// ```
-pub fn check_tolerant(program: &Program) -> Result<Vec<Observed>, String> {
-    compare(program, known_bug)
-}
-
-/// Whether lockgraph's `observed` reports for `step`, where the model expects
-/// `expected`, are a known lockgraph bug:
-///
-/// - DESIGN.md: taking a set with `lock_all` "while already holding a lock
-///   whose id is higher than the set's lowest is an `OrderViolation`".
-///   lockgraph looks only at the highest held lock, and says nothing when that
-///   one is a member of the set, even if another held lock is above the set's
-///   lowest.
-///
-/// # Examples
-///
-/// ```
-/// use lockgraph::proptest::{known_bug, Op, Step, Verdict};
-///
-/// let step = Step { thread: 0, op: Op::LockAll(vec![0, 2]) };
-/// let expected = [Verdict::OrderViolation { higher: 1, acquiring: 0 }];
-/// assert!(known_bug(&step, &expected, &[]));
-/// assert!(!known_bug(&step, &expected, &expected));
-/// ```
-pub fn known_bug(step: &Step, expected: &[Verdict], observed: &[Verdict]) -> bool {
-    // The set's own check comes first, before any member is taken.
-    let set_check = matches!(expected.first(), Some(Verdict::OrderViolation { .. }));
-    matches!(step.op, Op::LockAll(_)) && set_check && expected[1..] == *observed
-}
-
-fn compare(
-    program: &Program,
-    tolerate: impl Fn(&Step, &[Verdict], &[Verdict]) -> bool,
-) -> Result<Vec<Observed>, String> {
+fn compare(program: &Program) -> Result<Vec<Observed>, String> {
     let planned = plan(program);
     let steps: Vec<Step> = planned.iter().map(|(step, _)| step.clone()).collect();
     let seen = run(program, &steps)?;
     let mut reports = Vec::new();
     for ((step, expected), observed) in planned.iter().zip(&seen) {
         let verdicts: Vec<Verdict> = observed.iter().map(|o| o.verdict.clone()).collect();
-        if &verdicts != expected && !tolerate(step, expected, &verdicts) {
+        if &verdicts != expected {
             return Err(disagreement(program, step, expected, observed));
         }
         reports.extend(observed.iter().cloned());

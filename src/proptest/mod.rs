@@ -30,7 +30,7 @@ mod run;
 mod strategy;
 mod table;
 
-pub use check::{check, check_graph, check_tolerant, known_bug};
+pub use check::{check, check_graph};
 pub use model::{Model, Outcome, Verdict, plan};
 pub use op::{LockKind, Op, Program, Step};
 pub use run::{LOCK_ALL_MAX, LiveLocks, Observed, run, run_checked};

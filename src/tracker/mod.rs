@@ -14,6 +14,7 @@ use std::panic::Location;
 
 use crate::handler;
 use crate::held::{Access, HeldLock};
+use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::policy;
 use crate::violation::{LockRef, SelfDeadlock, Violation};
@@ -202,11 +203,10 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
                 first: None,
             }));
         }
-        let higher = state
-            .highest_held_other_than(lowest.id)
-            .filter(|h| h.id > lowest.id);
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
-        if let Some(higher) = higher.filter(|h| set.iter().all(|lock| lock.id != h.id)) {
+        let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
+        let higher = state.highest_held_outside(&members);
+        if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
             handler::report(state.order_violation(lowest, site, &higher, true));
         }
     });

@@ -129,8 +129,9 @@ impl ThreadState {
             .collect()
     }
 
-    pub(crate) fn highest_held_other_than(&self, id: LockId) -> Option<HeldLock> {
-        self.held.borrow().highest_other_than(id).copied()
+    /// The held lock with the highest id that is not one of `except`.
+    pub(crate) fn highest_held_outside(&self, except: &[LockId]) -> Option<HeldLock> {
+        self.held.borrow().highest_outside(except).copied()
     }
 
     pub(crate) fn label(&self) -> ThreadLabel {
@@ -182,7 +183,7 @@ impl ThreadState {
     ) {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
-        let higher = policy::ascending().then(|| self.highest_held_other_than(id));
+        let higher = policy::ascending().then(|| self.highest_held_outside(&[id]));
         if let Some(higher) = higher.flatten().filter(|h| h.id > id) {
             violations.push(self.order_violation(&target, site, &higher, false));
         }
