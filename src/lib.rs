@@ -92,6 +92,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod debug;
 pub mod graph;
 mod handler;
 mod held;
@@ -101,12 +102,15 @@ mod lock_all;
 mod meta;
 mod policy;
 mod report;
+pub mod stdsync;
 mod tracker;
 mod violation;
 
 pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
+pub use lock::lazy::Lazy;
+pub use lock::once_cell::OnceCell;
 pub use lock::mutex::{
     FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
 };

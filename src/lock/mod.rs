@@ -2,7 +2,10 @@
 //! before blocking and keep a [`HeldToken`](crate::tracker::HeldToken) in every guard.
 
 pub(crate) mod condvar;
+pub(crate) mod init;
+pub(crate) mod lazy;
 pub(crate) mod mutex;
+pub(crate) mod once_cell;
 pub(crate) mod reentrant;
 pub(crate) mod rwlock;
 
