@@ -110,10 +110,10 @@ pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
 pub use lock::lazy::Lazy;
-pub use lock::once_cell::OnceCell;
 pub use lock::mutex::{
     FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
 };
+pub use lock::once_cell::OnceCell;
 pub use lock::reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
 pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,

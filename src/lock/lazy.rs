@@ -4,8 +4,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::panic::Location;
 
-use crate::id::LockId;
 use super::init::as_held;
+use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::tracker::LockHeader;
 

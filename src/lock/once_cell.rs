@@ -216,7 +216,9 @@ impl<T> OnceCell<T> {
     {
         match self.inner.get() {
             Some(value) => value,
-            None => as_held(&self.header, Location::caller(), || self.inner.get_or_init(f)),
+            None => as_held(&self.header, Location::caller(), || {
+                self.inner.get_or_init(f)
+            }),
         }
     }
 

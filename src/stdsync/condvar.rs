@@ -4,8 +4,8 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::Duration;
 
-use super::mutex::{Mutex, MutexGuard};
 use super::guard_result::map_lock;
+use super::mutex::{Mutex, MutexGuard};
 use crate::tracker::{self, HeldToken, Suspended};
 
 /// A guard taken apart for a wait: its mutex is out of the held set.
@@ -25,7 +25,14 @@ impl<'a, T: ?Sized> Parked<'a, T> {
     ) -> (std::sync::MutexGuard<'a, T>, Self) {
         let MutexGuard { inner, token, lock } = guard;
         match catch_unwind(AssertUnwindSafe(|| tracker::suspend_at(&token, None, site))) {
-            Ok(suspended) => (inner, Parked { token, lock, suspended }),
+            Ok(suspended) => (
+                inner,
+                Parked {
+                    token,
+                    lock,
+                    suspended,
+                },
+            ),
             Err(report) => {
                 drop(inner);
                 resume_unwind(report)
@@ -35,7 +42,11 @@ impl<'a, T: ?Sized> Parked<'a, T> {
 
     /// The mutex is held again.
     fn resume(self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let Parked { token, lock, suspended } = self;
+        let Parked {
+            token,
+            lock,
+            suspended,
+        } = self;
         suspended.resume();
         MutexGuard { inner, token, lock }
     }

@@ -114,7 +114,11 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-        map_lock(self.inner.lock(), |inner| MutexGuard { inner, token, lock: self })
+        map_lock(self.inner.lock(), |inner| MutexGuard {
+            inner,
+            token,
+            lock: self,
+        })
     }
 
     /// Attempts to acquire the mutex without blocking.
@@ -142,7 +146,11 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         map_try(self.inner.try_lock(), |inner| {
             let token = tracker::after_try(&self.header, Access::Exclusive, site);
-            MutexGuard { inner, token, lock: self }
+            MutexGuard {
+                inner,
+                token,
+                lock: self,
+            }
         })
     }
 

@@ -179,7 +179,9 @@ impl<T> OnceLock<T> {
     {
         match self.inner.get() {
             Some(value) => value,
-            None => as_held(&self.header, Location::caller(), || self.inner.get_or_init(f)),
+            None => as_held(&self.header, Location::caller(), || {
+                self.inner.get_or_init(f)
+            }),
         }
     }
 

@@ -106,7 +106,10 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let token = tracker::before_blocking(&self.header, Access::Read, Location::caller());
-        map_lock(self.inner.read(), |inner| RwLockReadGuard { inner, _token: token })
+        map_lock(self.inner.read(), |inner| RwLockReadGuard {
+            inner,
+            _token: token,
+        })
     }
 
     /// Attempts to lock for reading without blocking.
@@ -131,7 +134,10 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         map_try(self.inner.try_read(), |inner| {
             let token = tracker::after_try(&self.header, Access::Read, site);
-            RwLockReadGuard { inner, _token: token }
+            RwLockReadGuard {
+                inner,
+                _token: token,
+            }
         })
     }
 
@@ -155,7 +161,10 @@ impl<T: ?Sized> RwLock<T> {
     #[inline]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-        map_lock(self.inner.write(), |inner| RwLockWriteGuard { inner, _token: token })
+        map_lock(self.inner.write(), |inner| RwLockWriteGuard {
+            inner,
+            _token: token,
+        })
     }
 
     /// Attempts to lock for writing without blocking; `WouldBlock` when the
@@ -180,7 +189,10 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         map_try(self.inner.try_write(), |inner| {
             let token = tracker::after_try(&self.header, Access::Exclusive, site);
-            RwLockWriteGuard { inner, _token: token }
+            RwLockWriteGuard {
+                inner,
+                _token: token,
+            }
         })
     }
 
