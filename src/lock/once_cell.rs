@@ -33,13 +33,14 @@ use crate::tracker::LockHeader;
 /// fails, so the cell is still empty when it is waited for again):
 ///
 /// ```should_panic
+/// use std::panic::{AssertUnwindSafe, catch_unwind};
 /// use lockgraph::{Mutex, OnceCell};
 ///
 /// let (cell, lock) = (OnceCell::<u32>::named("cell"), Mutex::named("lock", 1));
-/// let _ = std::panic::catch_unwind(|| cell.get_or_init(|| {
+/// let _ = catch_unwind(AssertUnwindSafe(|| cell.get_or_init(|| {
 ///     let _l = lock.lock(); // cell -> lock
 ///     panic!("initialiser failed")
-/// }));
+/// })));
 /// let held = lock.lock();
 /// cell.get_or_init(|| *held); // lock -> cell closes the cycle: panics
 /// ```

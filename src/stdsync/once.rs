@@ -44,6 +44,7 @@ impl Once {
     /// assert!(!once.is_completed());
     /// ```
     #[track_caller]
+    #[allow(clippy::new_without_default)] // std's `Once` has no `Default`: keep its API
     pub const fn new() -> Once {
         Once {
             header: LockHeader::new(LockMeta::created(Location::caller())),
