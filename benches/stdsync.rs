@@ -9,8 +9,9 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use lockgraph::{Policy, set_policy};
 
-fn nothing_held(c: &mut Criterion) {
-    let mut group = c.benchmark_group("nothing held");
+/// Lock+unlock of a free mutex, for std, stdsync, parking_lot and lockgraph.
+fn lock_unlock(c: &mut Criterion, group_name: &str) {
+    let mut group = c.benchmark_group(group_name);
     let std_mutex = std::sync::Mutex::new(0u64);
     let ours = lockgraph::stdsync::Mutex::new(0u64);
     let parking = parking_lot::Mutex::new(0u64);
@@ -28,6 +29,10 @@ fn nothing_held(c: &mut Criterion) {
         b.iter(|| *black_box(&root).lock() += 1)
     });
     group.finish();
+}
+
+fn nothing_held(c: &mut Criterion) {
+    lock_unlock(c, "nothing held");
 }
 
 fn nested_seen_order(c: &mut Criterion) {
@@ -60,24 +65,7 @@ fn nested_seen_order(c: &mut Criterion) {
 
 fn off_switch(c: &mut Criterion) {
     let previous = set_policy(Policy::Ignore);
-    let mut group = c.benchmark_group("off switch (Policy::Ignore)");
-    let std_mutex = std::sync::Mutex::new(0u64);
-    let ours = lockgraph::stdsync::Mutex::new(0u64);
-    let parking = parking_lot::Mutex::new(0u64);
-    let root = lockgraph::Mutex::new(0u64);
-    group.bench_function("std::sync::Mutex", |b| {
-        b.iter(|| *black_box(&std_mutex).lock().unwrap() += 1)
-    });
-    group.bench_function("stdsync::Mutex", |b| {
-        b.iter(|| *black_box(&ours).lock().unwrap() += 1)
-    });
-    group.bench_function("parking_lot::Mutex", |b| {
-        b.iter(|| *black_box(&parking).lock() += 1)
-    });
-    group.bench_function("lockgraph::Mutex", |b| {
-        b.iter(|| *black_box(&root).lock() += 1)
-    });
-    group.finish();
+    lock_unlock(c, "off switch (Policy::Ignore)");
     set_policy(previous);
 }
 

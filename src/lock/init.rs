@@ -28,6 +28,16 @@ pub(crate) fn as_held<R>(
     init()
 }
 
+/// The header of a cell made with `new` at `site`.
+pub(crate) const fn created_header(site: &'static Location<'static>) -> LockHeader {
+    LockHeader::new(LockMeta::created(site))
+}
+
+/// The header of a cell made with `named`.
+pub(crate) const fn named_header(name: &'static str) -> LockHeader {
+    LockHeader::new(LockMeta::named(name))
+}
+
 /// A header for a copy of a cell (`Clone`): a new lock, described as the original.
 pub(crate) fn copy_header(header: &LockHeader) -> LockHeader {
     LockHeader::new(match header.origin() {

@@ -4,8 +4,8 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::Duration;
 
-use super::guard_result::map_lock;
 use super::mutex::{Mutex, MutexGuard};
+use super::poisoning::map_lock;
 use crate::tracker::{self, HeldToken, Suspended};
 
 /// A guard taken apart for a wait: its mutex is out of the held set.

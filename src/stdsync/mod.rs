@@ -37,11 +37,11 @@
 //! ```
 
 mod condvar;
-mod guard_result;
 mod lazy_lock;
 mod mutex;
 mod once;
 mod once_lock;
+mod poisoning;
 mod rwlock;
 
 pub use condvar::Condvar;

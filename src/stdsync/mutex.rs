@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
-use super::guard_result::{map_lock, map_try};
+use super::poisoning::{map_lock, map_try, poisoning_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
@@ -154,63 +154,7 @@ impl<T: ?Sized> Mutex<T> {
         })
     }
 
-    /// Whether a thread panicked while holding the mutex.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let m = lockgraph::stdsync::Mutex::new(0);
-    /// let _ = std::panic::catch_unwind(|| {
-    ///     let _guard = m.lock().unwrap();
-    ///     panic!("while holding");
-    /// });
-    /// assert!(m.is_poisoned());
-    /// ```
-    pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
-    }
-
-    /// Clears the poisoned state.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let m = lockgraph::stdsync::Mutex::new(0);
-    /// let _ = std::panic::catch_unwind(|| {
-    ///     let _guard = m.lock().unwrap();
-    ///     panic!("while holding");
-    /// });
-    /// m.clear_poison();
-    /// assert!(m.lock().is_ok());
-    /// ```
-    pub fn clear_poison(&self) {
-        self.inner.clear_poison()
-    }
-
-    /// A mutable reference to the value (no locking is needed); `Err` if poisoned.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut m = lockgraph::stdsync::Mutex::new(1);
-    /// *m.get_mut().unwrap() = 5;
-    /// assert_eq!(*m.lock().unwrap(), 5);
-    /// ```
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.inner.get_mut()
-    }
-
-    /// This mutex's id (assigned now if it was never used).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let m = lockgraph::stdsync::Mutex::new(());
-    /// assert_eq!(m.id(), m.id());
-    /// ```
-    pub fn id(&self) -> LockId {
-        self.header.id()
-    }
+    poisoning_fns!(Mutex, lock);
 }
 
 lock_impls!(Mutex);

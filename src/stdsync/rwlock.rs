@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
-use super::guard_result::{map_lock, map_try};
+use super::poisoning::{map_lock, map_try, poisoning_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
@@ -196,63 +196,7 @@ impl<T: ?Sized> RwLock<T> {
         })
     }
 
-    /// Whether a thread panicked while holding the lock for writing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = lockgraph::stdsync::RwLock::new(0);
-    /// let _ = std::panic::catch_unwind(|| {
-    ///     let _w = lock.write().unwrap();
-    ///     panic!("while writing");
-    /// });
-    /// assert!(lock.is_poisoned());
-    /// ```
-    pub fn is_poisoned(&self) -> bool {
-        self.inner.is_poisoned()
-    }
-
-    /// Clears the poisoned state.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = lockgraph::stdsync::RwLock::new(0);
-    /// let _ = std::panic::catch_unwind(|| {
-    ///     let _w = lock.write().unwrap();
-    ///     panic!("while writing");
-    /// });
-    /// lock.clear_poison();
-    /// assert!(lock.read().is_ok());
-    /// ```
-    pub fn clear_poison(&self) {
-        self.inner.clear_poison()
-    }
-
-    /// A mutable reference to the value (no locking is needed); `Err` if poisoned.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let mut lock = lockgraph::stdsync::RwLock::new(0);
-    /// *lock.get_mut().unwrap() = 4;
-    /// assert_eq!(*lock.read().unwrap(), 4);
-    /// ```
-    pub fn get_mut(&mut self) -> LockResult<&mut T> {
-        self.inner.get_mut()
-    }
-
-    /// This lock's id (assigned now if it was never used).
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let (a, b) = (lockgraph::stdsync::RwLock::new(()), lockgraph::stdsync::RwLock::new(()));
-    /// assert_ne!(a.id(), b.id());
-    /// ```
-    pub fn id(&self) -> LockId {
-        self.header.id()
-    }
+    poisoning_fns!(RwLock, write);
 }
 
 lock_impls!(RwLock);
