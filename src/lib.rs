@@ -45,6 +45,13 @@
 //! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds (and
 //!   a plain `read` of an `RwLock` it already reads) is certain to hang: it is a
 //!   [`Violation::SelfDeadlock`] and panics under `Panic` and `Warn`.
+//! - **One-time initialisation.** [`OnceCell`], [`Lazy`] and stdsync's
+//!   `OnceLock`, `LazyLock` and `Once` run their initialiser as if the cell
+//!   were a held lock: getting a cell that is not initialised yet is a blocking
+//!   acquisition of it (other threads wait for the initialiser), so a cycle
+//!   through an initialiser is reported like any other, and initialising a
+//!   cell from its own initialiser is a self-deadlock, not a hang. An
+//!   initialised cell is not tracked at all.
 //! - **Ordered acquisition.** [`lock_all`] takes a set of locks in ascending id
 //!   order; [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
 //!   acquisition to follow that order ([`Violation::OrderViolation`]).

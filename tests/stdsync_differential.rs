@@ -33,4 +33,5 @@ same_as_std!(
     once_lock_race,
     lazy_lock_panicking_initialiser,
     once_poisoning,
+    downgrade,
 );

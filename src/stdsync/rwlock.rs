@@ -237,3 +237,35 @@ pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
 
 guard_impls!(RwLockReadGuard);
 guard_impls!(RwLockWriteGuard, mut);
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock without letting a writer in between.
+    ///
+    /// # Lock order
+    /// Records nothing: it cannot block. The lock stays in this thread's held
+    /// set, now as read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::stdsync::{RwLock, RwLockWriteGuard};
+    ///
+    /// let lock = RwLock::new(1);
+    /// let mut writing = lock.write().unwrap();
+    /// *writing += 1;
+    /// let reading = RwLockWriteGuard::downgrade(writing);
+    /// assert_eq!(*reading, 2);
+    /// assert!(lock.try_read().is_ok());
+    /// ```
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let RwLockWriteGuard {
+            inner,
+            _token: token,
+        } = s;
+        tracker::change_access(&token, Access::Read);
+        RwLockReadGuard {
+            inner: std::sync::RwLockWriteGuard::downgrade(inner),
+            _token: token,
+        }
+    }
+}

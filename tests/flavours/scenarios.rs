@@ -246,3 +246,21 @@ pub fn once_poisoning() -> Vec<String> {
     once.wait();
     observed
 }
+
+/// A downgraded write guard lets other readers in, not writers.
+pub fn downgrade() -> Vec<TryOutcome> {
+    use sync::RwLockWriteGuard;
+
+    let lock = RwLock::new(1);
+    let mut writing = lock.write().unwrap();
+    *writing = 2;
+    let reading = RwLockWriteGuard::downgrade(writing);
+    let mut outcomes = Vec::new();
+    thread::scope(|s| {
+        outcomes.push(s.spawn(|| try_outcome(lock.try_read())).join().unwrap());
+        outcomes.push(s.spawn(|| try_outcome(lock.try_write())).join().unwrap());
+    });
+    drop(reading);
+    outcomes.push(try_outcome(lock.try_write()));
+    outcomes
+}
