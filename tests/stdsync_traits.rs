@@ -44,3 +44,15 @@ fn guards_are_sync_but_not_send_like_std() {
     <RwLockReadGuard<'static, u8> as AmbiguousIfSend<_>>::not_send();
     <RwLockWriteGuard<'static, u8> as AmbiguousIfSend<_>>::not_send();
 }
+
+/// `LazyLock::get` has no bound on `F`, as in std, so generic code compiles.
+#[test]
+fn lazy_lock_get_needs_no_bound_on_the_initialiser() {
+    fn is_ready<T, F>(lazy: &LazyLock<T, F>) -> bool {
+        LazyLock::get(lazy).is_some()
+    }
+    let lazy = LazyLock::new(|| 1);
+    assert!(!is_ready(&lazy));
+    assert_eq!(*lazy, 1);
+    assert!(is_ready(&lazy));
+}

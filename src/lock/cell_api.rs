@@ -266,9 +266,14 @@ macro_rules! once_cell_type {
 pub(crate) use once_cell_type;
 
 /// A lazy value `$Lazy<T, F>` over `$Inner<T, F>` (imported under that name by
-/// the caller); `$path` is its public path, used in the doc examples.
+/// the caller); `$path` is its public path, used in the doc examples. `get`
+/// and `get_mut` take the inner type's bounds (`F: FnOnce() -> T` for
+/// once_cell, none for std).
 macro_rules! lazy_type {
-    ($(#[$doc:meta])* $Lazy:ident over $Inner:ident, $path:literal) => {
+    (
+        $(#[$doc:meta])* $Lazy:ident over $Inner:ident, $path:literal,
+        get where [$($get_bound:tt)*]
+    ) => {
         $(#[$doc])*
         pub struct $Lazy<T, F = fn() -> T> {
             header: $crate::tracker::LockHeader,
@@ -362,6 +367,26 @@ macro_rules! lazy_type {
                 $Inner::force_mut(&mut this.inner)
             }
 
+            /// This cell's id in the lock-order graph (an associated function,
+            /// so that it does not hide a method of `T`).
+            ///
+            /// # Examples
+            ///
+            /// ```
+            #[doc = concat!("use ", $path, " as Lazy;")]
+            ///
+            /// let lazy = Lazy::new(|| 1);
+            /// assert_eq!(Lazy::id(&lazy), Lazy::id(&lazy));
+            /// ```
+            pub fn id(this: &$Lazy<T, F>) -> $crate::LockId {
+                this.header.id()
+            }
+        }
+
+        impl<T, F> $Lazy<T, F>
+        where
+            $($get_bound)*
+        {
             /// The value, if initialised (never blocks, never initialises).
             ///
             /// # Examples
@@ -390,21 +415,6 @@ macro_rules! lazy_type {
             /// ```
             pub fn get_mut(this: &mut $Lazy<T, F>) -> Option<&mut T> {
                 $Inner::get_mut(&mut this.inner)
-            }
-
-            /// This cell's id in the lock-order graph (an associated function,
-            /// so that it does not hide a method of `T`).
-            ///
-            /// # Examples
-            ///
-            /// ```
-            #[doc = concat!("use ", $path, " as Lazy;")]
-            ///
-            /// let lazy = Lazy::new(|| 1);
-            /// assert_eq!(Lazy::id(&lazy), Lazy::id(&lazy));
-            /// ```
-            pub fn id(this: &$Lazy<T, F>) -> $crate::LockId {
-                this.header.id()
             }
         }
 

@@ -25,7 +25,8 @@ lazy_type!(
     /// assert!(PRIMES[&7]);
     /// assert!(!PRIMES[&9]);
     /// ```
-    Lazy over CellLazy, "lockgraph::Lazy"
+    Lazy over CellLazy, "lockgraph::Lazy",
+    get where [F: FnOnce() -> T]
 );
 
 impl<T, F> Lazy<T, F> {

@@ -25,5 +25,6 @@ lazy_type!(
     /// assert!(PRIMES[&7]);
     /// assert!(!PRIMES[&9]);
     /// ```
-    LazyLock over StdLazyLock, "lockgraph::stdsync::LazyLock"
+    LazyLock over StdLazyLock, "lockgraph::stdsync::LazyLock",
+    get where []
 );
