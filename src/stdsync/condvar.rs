@@ -4,35 +4,27 @@ use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::sync::{LockResult, WaitTimeoutResult};
 use std::time::Duration;
 
-use super::mutex::{Mutex, MutexGuard};
+use super::mutex::MutexGuard;
 use super::poisoning::map_lock;
 use crate::tracker::{self, HeldToken, Suspended};
 
 /// A guard taken apart for a wait: its mutex is out of the held set.
-struct Parked<'a, T: ?Sized> {
+struct Parked<'a> {
     token: HeldToken<'a>,
-    lock: &'a Mutex<T>,
     suspended: Suspended,
 }
 
-impl<'a, T: ?Sized> Parked<'a, T> {
+impl<'a> Parked<'a> {
     /// Takes `guard`'s mutex out of the held set and checks its re-acquisition.
     /// A report that panics drops std's guard first, outside the unwinding, so
     /// lockgraph's panic does not poison the mutex.
-    fn park(
+    fn park<T: ?Sized>(
         guard: MutexGuard<'a, T>,
         site: &'static Location<'static>,
     ) -> (std::sync::MutexGuard<'a, T>, Self) {
-        let MutexGuard { inner, token, lock } = guard;
+        let MutexGuard { inner, token } = guard;
         match catch_unwind(AssertUnwindSafe(|| tracker::suspend_at(&token, None, site))) {
-            Ok(suspended) => (
-                inner,
-                Parked {
-                    token,
-                    lock,
-                    suspended,
-                },
-            ),
+            Ok(suspended) => (inner, Parked { token, suspended }),
             Err(report) => {
                 drop(inner);
                 resume_unwind(report)
@@ -41,14 +33,10 @@ impl<'a, T: ?Sized> Parked<'a, T> {
     }
 
     /// The mutex is held again.
-    fn resume(self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let Parked {
-            token,
-            lock,
-            suspended,
-        } = self;
+    fn resume<T: ?Sized>(self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        let Parked { token, suspended } = self;
         suspended.resume();
-        MutexGuard { inner, token, lock }
+        MutexGuard { inner, token }
     }
 }
 

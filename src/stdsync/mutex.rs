@@ -114,11 +114,7 @@ impl<T: ?Sized> Mutex<T> {
     #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-        map_lock(self.inner.lock(), |inner| MutexGuard {
-            inner,
-            token,
-            lock: self,
-        })
+        map_lock(self.inner.lock(), |inner| MutexGuard { inner, token })
     }
 
     /// Attempts to acquire the mutex without blocking.
@@ -146,11 +142,7 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         map_try(self.inner.try_lock(), |inner| {
             let token = tracker::after_try(&self.header, Access::Exclusive, site);
-            MutexGuard {
-                inner,
-                token,
-                lock: self,
-            }
+            MutexGuard { inner, token }
         })
     }
 
@@ -177,7 +169,6 @@ lock_impls!(Mutex);
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     pub(crate) inner: std::sync::MutexGuard<'a, T>,
     pub(crate) token: HeldToken<'a>,
-    pub(crate) lock: &'a Mutex<T>,
 }
 
 guard_impls!(MutexGuard, mut);
