@@ -17,6 +17,18 @@
 //! the lock being taken); re-taking a mutex this thread holds, and initialising
 //! a cell from its own initialiser, are reported instead of hanging.
 //!
+//! # Differences from std
+//!
+//! - Re-taking a [`Mutex`] this thread holds, a second [`RwLock::read`] on one
+//!   thread, and initialising a cell from its own initialiser panic with a
+//!   [`SelfDeadlock`](crate::Violation::SelfDeadlock) report (under `Panic`
+//!   and `Warn`) where std would deadlock or panic.
+//! - `Debug` of a lock also shows its lockgraph id or origin.
+//! - Nightly-only std items (`MutexGuard::map`, `Mutex::replace`,
+//!   `OnceLock::try_insert`, `ReentrantLock`, `mpmc`, ...) are not provided by
+//!   the instrumented types; the unstable std types reached through the
+//!   re-export are std's, not instrumented.
+//!
 //! # Examples
 //!
 //! ```
