@@ -43,6 +43,13 @@
 //! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds (and
 //!   a plain `read` of an `RwLock` it already reads) is certain to hang: it is a
 //!   [`Violation::SelfDeadlock`] and panics under `Panic` and `Warn`.
+//! - **One-time initialisation.** [`OnceCell`], [`Lazy`] and stdsync's
+//!   `OnceLock`, `LazyLock` and `Once` run their initialiser as if the cell
+//!   were a held lock: getting a cell that is not initialised yet is a blocking
+//!   acquisition of it (other threads wait for the initialiser), so a cycle
+//!   through an initialiser is reported like any other, and initialising a
+//!   cell from its own initialiser is a self-deadlock, not a hang. An
+//!   initialised cell is not tracked at all.
 //! - **Ordered acquisition.** [`lock_all`] takes a set of locks in ascending id
 //!   order; [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
 //!   acquisition to follow that order ([`Violation::OrderViolation`]).
@@ -90,6 +97,7 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod debug;
 pub mod graph;
 mod handler;
 mod held;
@@ -102,15 +110,18 @@ mod policy;
 #[cfg(feature = "proptest")]
 pub mod proptest;
 mod report;
+pub mod stdsync;
 mod tracker;
 mod violation;
 
 pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
+pub use lock::lazy::Lazy;
 pub use lock::mutex::{
     FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
 };
+pub use lock::once_cell::OnceCell;
 pub use lock::reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
 pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,

@@ -1,8 +1,12 @@
 //! The lock types: thin layers over parking_lot's locks that call the tracker
 //! before blocking and keep a [`HeldToken`](crate::tracker::HeldToken) in every guard.
 
+pub(crate) mod cell_api;
 pub(crate) mod condvar;
+pub(crate) mod init;
+pub(crate) mod lazy;
 pub(crate) mod mutex;
+pub(crate) mod once_cell;
 pub(crate) mod reentrant;
 pub(crate) mod rwlock;
 

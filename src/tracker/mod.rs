@@ -102,10 +102,19 @@ pub(crate) struct Suspended {
 /// before or, for an upgrade, as `access`.
 #[track_caller]
 pub(crate) fn suspend(token: &HeldToken<'_>, access: Option<Access>) -> Suspended {
+    suspend_at(token, access, Location::caller())
+}
+
+/// [`suspend`] for a caller that knows the call site (one running the check
+/// inside a closure, such as `catch_unwind`).
+pub(crate) fn suspend_at(
+    token: &HeldToken<'_>,
+    access: Option<Access>,
+    site: &'static Location<'static>,
+) -> Suspended {
     let Some(meta) = token.meta else {
         return Suspended { entry: None };
     };
-    let site = Location::caller();
     let id = meta.id();
     let entry = thread::with(|state| {
         let mut entry = state.pop(meta, id)?;

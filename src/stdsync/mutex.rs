@@ -1,0 +1,174 @@
+//! `stdsync::Mutex`: std's mutex, with its poisoning, plus a lock-order header.
+
+use std::panic::Location;
+use std::sync::{LockResult, TryLockResult};
+
+use super::poisoning::{map_lock, map_try, poisoning_fns};
+use crate::held::Access;
+use crate::id::LockId;
+use crate::lock::{guard_impls, lock_impls};
+use crate::meta::LockMeta;
+use crate::tracker::{self, HeldToken, LockHeader};
+
+/// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
+/// checks lock order.
+///
+/// It is std's mutex inside: a panic while a guard is held poisons it, and
+/// [`lock`](Mutex::lock) then returns `Err(PoisonError)` carrying the guard,
+/// exactly as std does. A lock-order report under
+/// [`Policy::Panic`](crate::Policy::Panic) happens before the mutex is taken,
+/// so it never poisons it.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::stdsync::{Arc, Mutex};
+///
+/// let counter = Arc::new(Mutex::new(0));
+/// let handles: Vec<_> = (0..4)
+///     .map(|_| {
+///         let counter = Arc::clone(&counter);
+///         std::thread::spawn(move || *counter.lock().unwrap() += 1)
+///     })
+///     .collect();
+/// handles.into_iter().for_each(|h| h.join().unwrap());
+/// assert_eq!(*counter.lock().unwrap(), 4);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    pub(crate) header: LockHeader,
+    pub(crate) inner: std::sync::Mutex<T>,
+}
+
+impl<T> Mutex<T> {
+    /// Creates an unlocked mutex; reports name it by this call's `file:line:column`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static COUNT: lockgraph::stdsync::Mutex<u32> = lockgraph::stdsync::Mutex::new(0);
+    /// *COUNT.lock().unwrap() += 1;
+    /// ```
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        Mutex {
+            header: LockHeader::new(LockMeta::created(Location::caller())),
+            inner: std::sync::Mutex::new(value),
+        }
+    }
+
+    /// Creates an unlocked mutex that reports call `name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let accounts = lockgraph::stdsync::Mutex::named("accounts", vec![10, 20]);
+    /// assert_eq!(accounts.lock().unwrap().len(), 2);
+    /// ```
+    pub const fn named(name: &'static str, value: T) -> Self {
+        Mutex {
+            header: LockHeader::new(LockMeta::named(name)),
+            inner: std::sync::Mutex::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the value; `Err` (with the value) if it
+    /// is poisoned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::stdsync::Mutex::new(7);
+    /// assert_eq!(m.into_inner().unwrap(), 7);
+    /// ```
+    pub fn into_inner(self) -> LockResult<T> {
+        let Mutex { header, inner } = self;
+        drop(header);
+        inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Acquires the mutex, blocking the current thread until it is free.
+    ///
+    /// Returns `Err(PoisonError)` (which still holds the guard) if another
+    /// thread panicked while holding the mutex.
+    ///
+    /// # Lock order
+    /// Records `H -> self` for every lock `H` this thread holds, and checks them
+    /// before blocking.
+    ///
+    /// # Panics
+    /// Under [`Policy::Panic`](crate::Policy::Panic), if this acquisition closes a
+    /// lock-order cycle (before it blocks: nothing is taken or poisoned); under
+    /// `Panic` and `Warn`, if this thread already holds the mutex (std would
+    /// deadlock or panic).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::stdsync::Mutex::new(1);
+    /// *m.lock().unwrap() += 1;
+    /// assert_eq!(*m.lock().unwrap(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+        let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
+        map_lock(self.inner.lock(), |inner| MutexGuard { inner, token })
+    }
+
+    /// Attempts to acquire the mutex without blocking.
+    ///
+    /// Returns `Err(TryLockError::WouldBlock)` when the mutex is held, also
+    /// when this thread holds it (nothing is reported: it cannot block).
+    ///
+    /// # Lock order
+    /// Records no edge into this mutex; while it is held, later blocking
+    /// acquisitions get edges from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::stdsync::{Mutex, TryLockError};
+    ///
+    /// let m = Mutex::new(());
+    /// let held = m.lock().unwrap();
+    /// assert!(matches!(m.try_lock(), Err(TryLockError::WouldBlock)));
+    /// drop(held);
+    /// assert!(m.try_lock().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
+        let site = Location::caller();
+        map_try(self.inner.try_lock(), |inner| {
+            let token = tracker::after_try(&self.header, Access::Exclusive, site);
+            MutexGuard { inner, token }
+        })
+    }
+
+    poisoning_fns!(Mutex, lock);
+}
+
+lock_impls!(Mutex);
+
+/// An RAII guard of a [`Mutex`]; the mutex is unlocked when it is dropped (and
+/// poisoned if the thread is panicking then).
+///
+/// Not `Send`, like std's.
+///
+/// # Examples
+///
+/// ```
+/// let m = lockgraph::stdsync::Mutex::new(String::from("a"));
+/// let mut guard: lockgraph::stdsync::MutexGuard<'_, String> = m.lock().unwrap();
+/// guard.push('b');
+/// assert_eq!(*guard, "ab");
+/// ```
+#[must_use = "if unused the Mutex will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct MutexGuard<'a, T: ?Sized + 'a> {
+    pub(crate) inner: std::sync::MutexGuard<'a, T>,
+    pub(crate) token: HeldToken<'a>,
+}
+
+guard_impls!(MutexGuard, mut);

@@ -1,0 +1,271 @@
+//! `stdsync::RwLock`: std's reader-writer lock, with its poisoning, plus a
+//! lock-order header.
+
+use std::panic::Location;
+use std::sync::{LockResult, TryLockResult};
+
+use super::poisoning::{map_lock, map_try, poisoning_fns};
+use crate::held::Access;
+use crate::id::LockId;
+use crate::lock::{guard_impls, lock_impls};
+use crate::meta::LockMeta;
+use crate::tracker::{self, HeldToken, LockHeader};
+
+/// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
+/// checks lock order.
+///
+/// Reads and writes are ordered alike. A second `read` of a lock this thread
+/// already reads is a [`SelfDeadlock`](crate::Violation::SelfDeadlock): std
+/// documents that it may deadlock (a writer queued in between waits for the
+/// first read, which waits for the second). A write-guard panic poisons the lock;
+/// a read-guard panic does not (std's rule).
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::stdsync::RwLock;
+///
+/// let config = RwLock::named("config", String::from("v1"));
+/// assert_eq!(*config.read().unwrap(), "v1");
+/// config.write().unwrap().push_str("-patched");
+/// assert_eq!(*config.read().unwrap(), "v1-patched");
+/// ```
+pub struct RwLock<T: ?Sized> {
+    pub(crate) header: LockHeader,
+    pub(crate) inner: std::sync::RwLock<T>,
+}
+
+impl<T> RwLock<T> {
+    /// Creates an unlocked lock; reports name it by this call's `file:line:column`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static TABLE: lockgraph::stdsync::RwLock<Vec<u8>> = lockgraph::stdsync::RwLock::new(Vec::new());
+    /// TABLE.write().unwrap().push(1);
+    /// ```
+    #[track_caller]
+    pub const fn new(value: T) -> Self {
+        RwLock {
+            header: LockHeader::new(LockMeta::created(Location::caller())),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// Creates an unlocked lock that reports call `name`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::stdsync::RwLock::named("routes", 3);
+    /// assert_eq!(*lock.read().unwrap(), 3);
+    /// ```
+    pub const fn named(name: &'static str, value: T) -> Self {
+        RwLock {
+            header: LockHeader::new(LockMeta::named(name)),
+            inner: std::sync::RwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns the value; `Err` (with the value) if poisoned.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::stdsync::RwLock::new(2);
+    /// assert_eq!(lock.into_inner().unwrap(), 2);
+    /// ```
+    pub fn into_inner(self) -> LockResult<T> {
+        let RwLock { header, inner } = self;
+        drop(header);
+        inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Locks for shared reading, blocking while a writer holds the lock.
+    ///
+    /// # Lock order
+    /// Records `H -> self` for every held lock `H`, checked before blocking.
+    ///
+    /// # Panics
+    /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
+    /// already holds the lock in any mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::stdsync::RwLock::new(1);
+    /// let (r1, r2) = std::thread::scope(|s| {
+    ///     let r = s.spawn(|| *lock.read().unwrap()).join().unwrap();
+    ///     (r, *lock.read().unwrap())
+    /// });
+    /// assert_eq!(r1 + r2, 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
+        let token = tracker::before_blocking(&self.header, Access::Read, Location::caller());
+        map_lock(self.inner.read(), |inner| RwLockReadGuard {
+            inner,
+            _token: token,
+        })
+    }
+
+    /// Attempts to lock for reading without blocking.
+    ///
+    /// # Lock order
+    /// Records no edge into this lock; while it is held, later blocking
+    /// acquisitions get edges from it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::stdsync::{RwLock, TryLockError};
+    ///
+    /// let lock = RwLock::new(0);
+    /// let writing = lock.write().unwrap();
+    /// assert!(matches!(lock.try_read(), Err(TryLockError::WouldBlock)));
+    /// drop(writing);
+    /// assert!(lock.try_read().is_ok());
+    /// ```
+    #[track_caller]
+    pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
+        let site = Location::caller();
+        map_try(self.inner.try_read(), |inner| {
+            let token = tracker::after_try(&self.header, Access::Read, site);
+            RwLockReadGuard {
+                inner,
+                _token: token,
+            }
+        })
+    }
+
+    /// Locks for exclusive writing, blocking until no one else holds the lock.
+    ///
+    /// # Lock order
+    /// Records `H -> self` for every held lock `H`, checked before blocking.
+    ///
+    /// # Panics
+    /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
+    /// already holds the lock in any mode.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::stdsync::RwLock::new(vec![1]);
+    /// lock.write().unwrap().push(2);
+    /// assert_eq!(lock.read().unwrap().len(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
+        let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
+        map_lock(self.inner.write(), |inner| RwLockWriteGuard {
+            inner,
+            _token: token,
+        })
+    }
+
+    /// Attempts to lock for writing without blocking; `WouldBlock` when the
+    /// lock is held, also by this thread (nothing is reported).
+    ///
+    /// # Lock order
+    /// As [`try_read`](Self::try_read).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::stdsync::{RwLock, TryLockError};
+    ///
+    /// let lock = RwLock::new(0);
+    /// let reading = lock.read().unwrap();
+    /// assert!(matches!(lock.try_write(), Err(TryLockError::WouldBlock)));
+    /// drop(reading);
+    /// *lock.try_write().unwrap() = 1;
+    /// ```
+    #[track_caller]
+    pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
+        let site = Location::caller();
+        map_try(self.inner.try_write(), |inner| {
+            let token = tracker::after_try(&self.header, Access::Exclusive, site);
+            RwLockWriteGuard {
+                inner,
+                _token: token,
+            }
+        })
+    }
+
+    poisoning_fns!(RwLock, write);
+}
+
+lock_impls!(RwLock);
+
+/// An RAII guard for shared reading of a [`RwLock`], released when dropped.
+///
+/// # Examples
+///
+/// ```
+/// let lock = lockgraph::stdsync::RwLock::new(5);
+/// let guard: lockgraph::stdsync::RwLockReadGuard<'_, i32> = lock.read().unwrap();
+/// assert_eq!(*guard, 5);
+/// ```
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
+    inner: std::sync::RwLockReadGuard<'a, T>,
+    _token: HeldToken<'a>,
+}
+
+/// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
+/// (and poisoning the lock if the thread is panicking then).
+///
+/// # Examples
+///
+/// ```
+/// let lock = lockgraph::stdsync::RwLock::new(5);
+/// let mut guard: lockgraph::stdsync::RwLockWriteGuard<'_, i32> = lock.write().unwrap();
+/// *guard += 1;
+/// assert_eq!(*guard, 6);
+/// ```
+#[must_use = "if unused the RwLock will immediately unlock"]
+#[clippy::has_significant_drop]
+pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
+    inner: std::sync::RwLockWriteGuard<'a, T>,
+    _token: HeldToken<'a>,
+}
+
+guard_impls!(RwLockReadGuard);
+guard_impls!(RwLockWriteGuard, mut);
+
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock without letting a writer in between.
+    ///
+    /// # Lock order
+    /// Records nothing: it cannot block. The lock stays in this thread's held
+    /// set, now as read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::stdsync::{RwLock, RwLockWriteGuard};
+    ///
+    /// let lock = RwLock::new(1);
+    /// let mut writing = lock.write().unwrap();
+    /// *writing += 1;
+    /// let reading = RwLockWriteGuard::downgrade(writing);
+    /// assert_eq!(*reading, 2);
+    /// assert!(lock.try_read().is_ok());
+    /// ```
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let RwLockWriteGuard {
+            inner,
+            _token: token,
+        } = s;
+        tracker::change_access(&token, Access::Read);
+        RwLockReadGuard {
+            inner: std::sync::RwLockWriteGuard::downgrade(inner),
+            _token: token,
+        }
+    }
+}
