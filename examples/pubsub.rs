@@ -30,20 +30,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::thread;
 
-use lockgraph::Mutex;
+use lockgraph::{Lazy, Mutex};
 
 use actor::Actor;
 use exchange::Exchange;
 
 /// Every exchange by name, created on first use.
-// becomes lockgraph::Lazy once it lands
-static EXCHANGES: Mutex<Option<HashMap<String, Arc<Exchange<String>>>>> =
-    Mutex::named("exchange registry", None);
+/// The registry of named exchanges, built on first use by an instrumented
+/// `Lazy` (its initialiser counts as a held lock) around a lockgraph `Mutex`.
+type Registry = Mutex<HashMap<String, Arc<Exchange<String>>>>;
+static EXCHANGES: Lazy<Registry> = Lazy::named("exchange registry init", || {
+    Mutex::named("exchange registry", HashMap::new())
+});
 
 /// The exchange called `name`, created the first time anyone asks for it.
 fn get_exchange(name: &str) -> Arc<Exchange<String>> {
-    let mut registry = EXCHANGES.lock();
-    let exchanges = registry.get_or_insert_with(HashMap::new);
+    let mut exchanges = EXCHANGES.lock();
     let exchange = exchanges.entry(name.to_owned()).or_default();
     Arc::clone(exchange)
 }
@@ -128,7 +130,6 @@ fn check(
     assert_eq!(late.len(), 2);
     println!("-- \"alerts\" received: {alerts:?}");
     assert_eq!(*alerts, ["relayed alert: the late task is listening"]);
-    let registry = EXCHANGES.lock();
-    let names = registry.as_ref().map_or(0, HashMap::len);
+    let names = EXCHANGES.lock().len();
     println!("-- {names} exchanges in the registry; every task closed and joined");
 }

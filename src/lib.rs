@@ -1,6 +1,6 @@
 //! Drop-in lock types that find deadlocks before they happen.
 //!
-//! lockgraph's locks have parking_lot's API (and, in `stdsync`, std's). Each
+//! lockgraph's locks have parking_lot's API (and, in [`stdsync`], std's). Each
 //! lock gets a [`LockId`]; each thread remembers, in thread-local state, the
 //! locks it holds and in what order it took them; and every "took B while
 //! holding A" becomes an edge `A -> B` in one process-wide lock-order graph. An
@@ -25,7 +25,13 @@
 //! # Swapping it in
 //!
 //! Replace `parking_lot::{Mutex, RwLock, ...}` with `lockgraph::{Mutex, RwLock,
-//! ...}`.
+//! ...}`, `once_cell::sync::{OnceCell, Lazy}` with [`OnceCell`] and [`Lazy`],
+//! or `use std::sync;` with `use lockgraph::stdsync as sync;` ([`stdsync`]).
+//! The [`debug`] module has the same names, which are lockgraph's types when
+//! `debug_assertions` are on and the plain parking_lot / std types otherwise.
+//!
+//! One-time initialisation is a lock too: while an initialiser runs, its cell
+//! counts as held, so a cycle through an initialiser is reported like any other.
 //!
 //! # The model
 //!
