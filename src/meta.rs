@@ -43,18 +43,25 @@ impl fmt::Display for Origin {
     }
 }
 
-/// The tracking header every lockgraph lock carries next to its raw lock.
+/// The tracking header every lockgraph lock carries next to its raw lock
+/// (20 bytes: a `Mutex<()>` fits in 24).
 pub(crate) struct LockMeta {
     id: LazyId,
-    origin: Origin,
+    origin: PackedOrigin,
 }
+
+/// An [`Origin`] at 4-byte alignment, so that [`LockMeta`] needs no padding;
+/// only ever read by value.
+#[derive(Clone, Copy)]
+#[repr(C, packed(4))]
+struct PackedOrigin(Origin);
 
 impl LockMeta {
     /// An unnamed lock created at `site`.
     pub(crate) const fn created(site: &'static Location<'static>) -> Self {
         LockMeta {
             id: LazyId::new(),
-            origin: Origin::Created(site),
+            origin: PackedOrigin(Origin::Created(site)),
         }
     }
 
@@ -62,7 +69,7 @@ impl LockMeta {
     pub(crate) const fn named(name: &'static str) -> Self {
         LockMeta {
             id: LazyId::new(),
-            origin: Origin::Named(name),
+            origin: PackedOrigin(Origin::Named(name)),
         }
     }
 
@@ -76,15 +83,17 @@ impl LockMeta {
     }
 
     pub(crate) fn origin(&self) -> Origin {
-        self.origin
+        let PackedOrigin(origin) = self.origin;
+        origin
     }
 }
 
 impl fmt::Debug for LockMeta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let origin = self.origin();
         match self.id.assigned() {
-            Some(id) => write!(f, "{} {}", id, self.origin),
-            None => write!(f, "{}", self.origin),
+            Some(id) => write!(f, "{id} {origin}"),
+            None => write!(f, "{origin}"),
         }
     }
 }

@@ -5,15 +5,13 @@
 //! while waiting for a user lock, and nothing called under it takes it again, so
 //! the detector cannot deadlock.
 
-use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex as RawMutex;
 
-use crate::graph::order::{Insert, LockGraph, PathEdge};
+use crate::graph::order::{FastMap, Insert, LockGraph, PathEdge};
 use crate::held::HeldLock;
-use crate::id::LockId;
 use crate::violation::{EdgeBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
@@ -27,18 +25,20 @@ pub(crate) struct EdgeData {
 
 pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
 
-type SitePair = (&'static Location<'static>, &'static Location<'static>);
+/// Two call sites by address (comparing `Location`s by content would compare
+/// file names on every lookup).
+type SitePair = (usize, usize);
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
     /// One backtrace per distinct pair of call sites, shared by all their edges.
-    backtraces: HashMap<SitePair, EdgeBacktrace>,
+    backtraces: FastMap<SitePair, EdgeBacktrace>,
 }
 
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
     RawMutex::new(Global {
         graph: LockGraph::new(),
-        backtraces: HashMap::new(),
+        backtraces: FastMap::default(),
     })
 });
 
@@ -47,28 +47,21 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Global) -> R) -> R {
     f(&mut GLOBAL.lock())
 }
 
-/// The result of recording the edges into one acquisition.
-pub(crate) struct Recorded {
-    /// Edges now known to be in the graph (inserted or already there).
-    pub(crate) known: Vec<LockId>,
-    /// For each refused edge: the held lock and the existing path back to it.
-    pub(crate) cycles: Vec<(HeldLock, Vec<OrderEdge>)>,
-}
+/// A refused edge: the held lock it came from and the existing path back to it.
+pub(crate) type Refused = (HeldLock, Vec<OrderEdge>);
 
 impl Global {
-    /// Inserts `h -> target` for every held `h` in `sources`; an edge that would
-    /// close a cycle is refused and returned with its path.
+    /// Inserts `h -> target` for every held `h` in `sources`, and marks `h` as
+    /// a `source` when the edge is in the graph (inserted or already there). An
+    /// edge that would close a cycle is refused and returned with its path.
     pub(crate) fn record(
         &mut self,
-        sources: &[HeldLock],
+        sources: &mut [HeldLock],
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
-    ) -> Recorded {
-        let mut recorded = Recorded {
-            known: Vec::new(),
-            cycles: Vec::new(),
-        };
+    ) -> Vec<Refused> {
+        let mut refused = Vec::new();
         let Global { graph, backtraces } = self;
         for held in sources {
             let from = LockRef::new(held.id, held.origin);
@@ -83,22 +76,26 @@ impl Global {
                 (target.id, || target.clone()),
                 data,
             ) {
-                Insert::Known | Insert::Added => recorded.known.push(held.id),
-                Insert::Cycle(path) => recorded
-                    .cycles
-                    .push((*held, path.into_iter().map(order_edge).collect())),
+                Insert::Known | Insert::Added => held.source = true,
+                Insert::Cycle(path) => {
+                    refused.push((*held, path.into_iter().map(order_edge).collect()));
+                }
             }
         }
-        recorded
+        refused
     }
 }
 
 fn backtrace_for(
-    cache: &mut HashMap<SitePair, EdgeBacktrace>,
+    cache: &mut FastMap<SitePair, EdgeBacktrace>,
     from: &'static Location<'static>,
     to: &'static Location<'static>,
 ) -> EdgeBacktrace {
-    let captured = cache.entry((from, to)).or_insert_with(|| {
+    let sites = (
+        std::ptr::from_ref(from).addr(),
+        std::ptr::from_ref(to).addr(),
+    );
+    let captured = cache.entry(sites).or_insert_with(|| {
         EdgeBacktrace(Arc::new(RawMutex::new(
             backtrace::Backtrace::new_unresolved(),
         )))

@@ -36,7 +36,7 @@ impl Drop for HeldToken<'_> {
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
             let id = meta.id();
-            thread::with(|state| state.pop(meta, id));
+            thread::with(|state| state.release(meta, id));
         }
     }
 }
@@ -59,10 +59,7 @@ pub(crate) fn before_blocking<'a>(
     if !id.is_tracked() {
         return HeldToken::UNTRACKED;
     }
-    let recorded = thread::with(|state| {
-        state.check_blocking(meta, id, access, site);
-        state.push(meta, id, access, site);
-    });
+    let recorded = thread::with(|state| state.acquire(meta, id, access, site));
     token(meta, recorded)
 }
 
