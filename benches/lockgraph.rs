@@ -149,7 +149,7 @@ macro_rules! scenarios {
                 for i in 0..iters {
                     let m = Mutex::new(i);
                     bump(&m);
-                    drop(black_box(m));
+                    black_box(m); // dropped here
                 }
                 start.elapsed()
             }

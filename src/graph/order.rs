@@ -117,6 +117,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     /// Whether `from -> to` is in the graph.
+    #[cfg(test)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
         match (self.index.get(&from), self.index.get(&to)) {
             (Some(&a), Some(&b)) => self.pairs.contains_key(&(a, b)),
@@ -137,10 +138,12 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn node_count(&self) -> usize {
         self.index.len()
     }
 
+    #[cfg(test)]
     pub(crate) fn edge_count(&self) -> usize {
         self.dag.edge_count()
     }

@@ -20,7 +20,9 @@ pub(crate) struct EdgeData {
     pub(crate) thread: ThreadLabel,
     pub(crate) from_site: &'static Location<'static>,
     pub(crate) to_site: &'static Location<'static>,
-    pub(crate) backtrace: EdgeBacktrace,
+    /// Index of the edge's backtrace in [`Backtraces::captured`] (an index, not
+    /// a shared pointer: no reference count to touch per edge).
+    pub(crate) backtrace: u32,
 }
 
 pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
@@ -31,14 +33,21 @@ type SitePair = (usize, usize);
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
-    /// One backtrace per distinct pair of call sites, shared by all their edges.
-    backtraces: FastMap<SitePair, EdgeBacktrace>,
+    backtraces: Backtraces,
+}
+
+/// One backtrace per distinct pair of call sites, shared by all their edges
+/// (as many as there are pairs of call sites in the program, never more).
+#[derive(Default)]
+struct Backtraces {
+    by_sites: FastMap<SitePair, u32>,
+    captured: Vec<EdgeBacktrace>,
 }
 
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
     RawMutex::new(Global {
         graph: LockGraph::new(),
-        backtraces: FastMap::default(),
+        backtraces: Backtraces::default(),
     })
 });
 
@@ -69,7 +78,7 @@ impl Global {
                 thread: thread.clone(),
                 from_site: held.site,
                 to_site: site,
-                backtrace: backtrace_for(backtraces, held.site, site),
+                backtrace: backtraces.index_for(held.site, site),
             };
             match graph.insert(
                 (held.id, || from.clone()),
@@ -78,7 +87,8 @@ impl Global {
             ) {
                 Insert::Known | Insert::Added => held.source = true,
                 Insert::Cycle(path) => {
-                    refused.push((*held, path.into_iter().map(order_edge).collect()));
+                    let path = path.into_iter().map(|e| backtraces.order_edge(e));
+                    refused.push((*held, path.collect()));
                 }
             }
         }
@@ -86,30 +96,35 @@ impl Global {
     }
 }
 
-fn backtrace_for(
-    cache: &mut FastMap<SitePair, EdgeBacktrace>,
-    from: &'static Location<'static>,
-    to: &'static Location<'static>,
-) -> EdgeBacktrace {
-    let sites = (
-        std::ptr::from_ref(from).addr(),
-        std::ptr::from_ref(to).addr(),
-    );
-    let captured = cache.entry(sites).or_insert_with(|| {
-        EdgeBacktrace(Arc::new(RawMutex::new(
-            backtrace::Backtrace::new_unresolved(),
-        )))
-    });
-    captured.clone()
-}
+impl Backtraces {
+    /// The backtrace of the call-site pair `from`, `to`: captured now if the
+    /// pair is new (unresolved: symbols are looked up only for a report).
+    fn index_for(
+        &mut self,
+        from: &'static Location<'static>,
+        to: &'static Location<'static>,
+    ) -> u32 {
+        let sites = (
+            std::ptr::from_ref(from).addr(),
+            std::ptr::from_ref(to).addr(),
+        );
+        let Backtraces { by_sites, captured } = self;
+        *by_sites.entry(sites).or_insert_with(|| {
+            let backtrace = backtrace::Backtrace::new_unresolved();
+            captured.push(EdgeBacktrace(Arc::new(RawMutex::new(backtrace))));
+            u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
+        })
+    }
 
-fn order_edge(edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
-    OrderEdge {
-        from: edge.from,
-        to: edge.to,
-        thread: edge.info.thread,
-        from_site: edge.info.from_site,
-        to_site: edge.info.to_site,
-        backtrace: Some(edge.info.backtrace),
+    fn order_edge(&self, edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
+        let backtrace = self.captured.get(edge.info.backtrace as usize);
+        OrderEdge {
+            from: edge.from,
+            to: edge.to,
+            thread: edge.info.thread,
+            from_site: edge.info.from_site,
+            to_site: edge.info.to_site,
+            backtrace: backtrace.cloned(),
+        }
     }
 }

@@ -32,7 +32,7 @@ impl<'a> HeldToken<'a> {
 }
 
 impl Drop for HeldToken<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
             let id = meta.id();
@@ -46,7 +46,7 @@ impl Drop for HeldToken<'_> {
 ///
 /// The caller takes the raw lock right after; a panic here (the Panic policy)
 /// happens before anything is taken or recorded.
-#[inline]
+#[inline(always)]
 pub(crate) fn before_blocking<'a>(
     meta: &'a LockMeta,
     access: Access,

@@ -243,10 +243,9 @@ impl ThreadState {
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
-        if policy::ascending() {
-            if let Some(higher) = self.highest_held_other_than(id).filter(|h| h.id > id) {
-                violations.push(self.order_violation(&target, site, &higher, false));
-            }
+        let higher = || self.highest_held_other_than(id).filter(|h| h.id > id);
+        if let Some(higher) = policy::ascending().then(higher).flatten() {
+            violations.push(self.order_violation(&target, site, &higher, false));
         }
         if policy::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site));
