@@ -100,8 +100,7 @@
 //! - Guards are not `Send`: the held set is per thread.
 
 #![warn(missing_docs)]
-#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
-#![warn(clippy::undocumented_unsafe_blocks)]
+#![forbid(unsafe_code)]
 
 pub mod debug;
 pub mod graph;
@@ -110,7 +109,6 @@ mod held;
 mod id;
 mod lock;
 mod lock_all;
-#[allow(unsafe_code)] // the only unsafe code: packing a lock's origin into 12 bytes
 mod meta;
 mod policy;
 #[cfg(feature = "proptest")]

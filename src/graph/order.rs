@@ -8,7 +8,9 @@
 //! a cycle is refused and never inserted; the cycle comes back as data.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
+use petgraph::Direction;
 use petgraph::acyclic::Acyclic;
 use petgraph::data::Build;
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
@@ -36,17 +38,58 @@ pub(crate) enum Insert<N, E> {
     Cycle(Vec<PathEdge<N, E>>),
 }
 
+/// A hash map with [`FastHasher`]: for keys that are small integers or
+/// addresses, not chosen by an adversary.
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FastHasher>>;
+
+/// A multiply-rotate hasher (as rustc's FxHash) for integer keys: a few cycles
+/// where SipHash takes dozens, which matters with a graph node added and removed
+/// for every short-lived lock.
+#[derive(Default)]
+pub(crate) struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        bytes.iter().for_each(|&b| self.write_u64(u64::from(b)));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517C_C1B7_2722_0A95);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// A directed acyclic graph of lock ids.
 pub(crate) struct LockGraph<N, E> {
     dag: Acyclic<StableDiGraph<N, E>>,
-    index: HashMap<LockId, NodeIndex>,
+    index: FastMap<LockId, NodeIndex>,
+    /// Every edge, by its two node indices: "is a -> b there?" in one hash
+    /// lookup, where `find_edge` walks `a`'s out-edges (one cache miss per edge
+    /// in a big graph).
+    pairs: FastMap<(NodeIndex, NodeIndex), ()>,
 }
 
 impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     pub(crate) fn new() -> Self {
         LockGraph {
             dag: Acyclic::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
+            pairs: FastMap::default(),
         }
     }
 
@@ -60,12 +103,15 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     ) -> Insert<N, E> {
         let a = self.node(from.0, from.1);
         let b = self.node(to.0, to.1);
-        if self.dag.find_edge(a, b).is_some() {
+        if self.pairs.contains_key(&(a, b)) {
             return Insert::Known;
         }
         // `from == to` never reaches here: the tracker handles re-acquisition.
         match self.dag.try_add_edge(a, b, info()) {
-            Ok(_) => Insert::Added,
+            Ok(_) => {
+                self.pairs.insert((a, b), ());
+                Insert::Added
+            }
             Err(_) => Insert::Cycle(self.shortest_path(b, a)),
         }
     }
@@ -74,7 +120,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     #[cfg(test)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
         match (self.index.get(&from), self.index.get(&to)) {
-            (Some(&a), Some(&b)) => self.dag.find_edge(a, b).is_some(),
+            (Some(&a), Some(&b)) => self.pairs.contains_key(&(a, b)),
             _ => false,
         }
     }
@@ -82,6 +128,12 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// Removes a lock and every edge into or out of it.
     pub(crate) fn remove(&mut self, id: LockId) {
         if let Some(node) = self.index.remove(&id) {
+            let graph = self.dag.inner();
+            let outgoing = graph.edges_directed(node, Direction::Outgoing);
+            let incoming = graph.edges_directed(node, Direction::Incoming);
+            for edge in outgoing.chain(incoming) {
+                self.pairs.remove(&(edge.source(), edge.target()));
+            }
             self.dag.remove_node(node);
         }
     }
@@ -194,5 +246,17 @@ mod tests {
         g.remove(l[1]);
         assert_eq!((g.node_count(), g.edge_count()), (2, 0));
         assert!(matches!(insert(&mut g, l[2], l[0]), Insert::Added));
+    }
+
+    #[test]
+    fn a_reused_node_slot_inherits_no_edge() {
+        let l = ids(3);
+        let mut g = LockGraph::new();
+        insert(&mut g, l[0], l[1]);
+        g.remove(l[1]);
+        // l[2] takes the slot l[1] had: the old pair must not answer for it.
+        assert!(matches!(insert(&mut g, l[2], l[0]), Insert::Added));
+        assert!(!g.contains(l[0], l[2]));
+        assert!(g.contains(l[2], l[0]));
     }
 }

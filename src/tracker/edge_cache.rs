@@ -1,4 +1,5 @@
-//! A per-thread cache of edges known to be in the graph.
+//! Per-thread caches of what is known to be in the graph: single edges, and
+//! whole held sets (chain keys) whose edges into a lock are all there.
 //!
 //! Ids are never reused, so "edge a -> b is in the graph" stays true for as long
 //! as either lock can still be taken: a cached edge is never stale in a way that
@@ -10,34 +11,42 @@ use crate::id::LockId;
 
 const SLOTS: usize = 1024;
 
-/// Direct-mapped: one edge per slot, a newer edge evicts an older one.
-pub(crate) struct EdgeCache {
+/// Direct-mapped set of 64-bit keys: one key per slot, a newer key evicts an
+/// older one. 0 is never a key (it marks an empty slot).
+pub(crate) struct KeyCache {
     slots: [Cell<u64>; SLOTS],
 }
 
-impl EdgeCache {
+impl KeyCache {
     pub(crate) const fn new() -> Self {
-        EdgeCache {
+        KeyCache {
             slots: [const { Cell::new(0) }; SLOTS],
         }
     }
 
     #[inline]
-    pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
-        let key = key(from, to);
+    pub(crate) fn contains(&self, key: u64) -> bool {
         self.slots[slot(key)].get() == key
     }
 
-    pub(crate) fn insert(&self, from: LockId, to: LockId) {
-        let key = key(from, to);
+    pub(crate) fn insert(&self, key: u64) {
         self.slots[slot(key)].set(key);
     }
 }
 
-/// Never 0: ids start at 1, so an empty slot matches nothing.
+/// The key of edge `from -> to`; never 0, since ids start at 1.
 #[inline]
-fn key(from: LockId, to: LockId) -> u64 {
+pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
     (u64::from(from.as_u32()) << 32) | u64::from(to.as_u32())
+}
+
+/// The key of "every lock of the held set with chain key `chain` -> `to`".
+/// A 64-bit hash, as lockdep's chain keys: two different held sets share a key
+/// with probability about 2^-64.
+#[inline]
+pub(crate) fn chain_key(chain: u64, to: LockId) -> u64 {
+    let mixed = (chain ^ u64::from(to.as_u32())).wrapping_mul(0xD6E8_FEB8_6659_FD93);
+    (mixed ^ (mixed >> 32)) | 1
 }
 
 #[inline]
@@ -53,10 +62,20 @@ mod tests {
     #[test]
     fn remembers_edges_by_direction() {
         let (a, b) = (LazyId::new().get(), LazyId::new().get());
-        let cache = EdgeCache::new();
-        assert!(!cache.contains(a, b));
-        cache.insert(a, b);
-        assert!(cache.contains(a, b));
-        assert!(!cache.contains(b, a));
+        let cache = KeyCache::new();
+        assert!(!cache.contains(edge_key(a, b)));
+        cache.insert(edge_key(a, b));
+        assert!(cache.contains(edge_key(a, b)));
+        assert!(!cache.contains(edge_key(b, a)));
+    }
+
+    #[test]
+    fn chain_keys_depend_on_the_set_and_the_target() {
+        let (a, b) = (LazyId::new().get(), LazyId::new().get());
+        let cache = KeyCache::new();
+        cache.insert(chain_key(7, a));
+        assert!(cache.contains(chain_key(7, a)));
+        assert!(!cache.contains(chain_key(7, b)));
+        assert!(!cache.contains(chain_key(8, a)));
     }
 }

@@ -5,15 +5,13 @@
 //! while waiting for a user lock, and nothing called under it takes it again, so
 //! the detector cannot deadlock.
 
-use std::collections::HashMap;
 use std::panic::Location;
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::Mutex as RawMutex;
 
-use crate::graph::order::{Insert, LockGraph, PathEdge};
+use crate::graph::order::{FastMap, Insert, LockGraph, PathEdge};
 use crate::held::HeldLock;
-use crate::id::LockId;
 use crate::violation::{EdgeBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
@@ -22,23 +20,34 @@ pub(crate) struct EdgeData {
     pub(crate) thread: ThreadLabel,
     pub(crate) from_site: &'static Location<'static>,
     pub(crate) to_site: &'static Location<'static>,
-    pub(crate) backtrace: EdgeBacktrace,
+    /// Index of the edge's backtrace in [`Backtraces::captured`] (an index, not
+    /// a shared pointer: no reference count to touch per edge).
+    pub(crate) backtrace: u32,
 }
 
 pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
 
-type SitePair = (&'static Location<'static>, &'static Location<'static>);
+/// Two call sites by address (comparing `Location`s by content would compare
+/// file names on every lookup).
+type SitePair = (usize, usize);
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
-    /// One backtrace per distinct pair of call sites, shared by all their edges.
-    backtraces: HashMap<SitePair, EdgeBacktrace>,
+    backtraces: Backtraces,
+}
+
+/// One backtrace per distinct pair of call sites, shared by all their edges
+/// (as many as there are pairs of call sites in the program, never more).
+#[derive(Default)]
+struct Backtraces {
+    by_sites: FastMap<SitePair, u32>,
+    captured: Vec<EdgeBacktrace>,
 }
 
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
     RawMutex::new(Global {
         graph: LockGraph::new(),
-        backtraces: HashMap::new(),
+        backtraces: Backtraces::default(),
     })
 });
 
@@ -47,28 +56,21 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Global) -> R) -> R {
     f(&mut GLOBAL.lock())
 }
 
-/// The result of recording the edges into one acquisition.
-pub(crate) struct Recorded {
-    /// Edges now known to be in the graph (inserted or already there).
-    pub(crate) known: Vec<LockId>,
-    /// For each refused edge: the held lock and the existing path back to it.
-    pub(crate) cycles: Vec<(HeldLock, Vec<OrderEdge>)>,
-}
+/// A refused edge: the held lock it came from and the existing path back to it.
+pub(crate) type Refused = (HeldLock, Vec<OrderEdge>);
 
 impl Global {
-    /// Inserts `h -> target` for every held `h` in `sources`; an edge that would
-    /// close a cycle is refused and returned with its path.
+    /// Inserts `h -> target` for every held `h` in `sources`, and marks `h` as
+    /// a `source` when the edge is in the graph (inserted or already there). An
+    /// edge that would close a cycle is refused and returned with its path.
     pub(crate) fn record(
         &mut self,
-        sources: &[HeldLock],
+        sources: &mut [HeldLock],
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
-    ) -> Recorded {
-        let mut recorded = Recorded {
-            known: Vec::new(),
-            cycles: Vec::new(),
-        };
+    ) -> Vec<Refused> {
+        let mut refused = Vec::new();
         let Global { graph, backtraces } = self;
         for held in sources {
             let from = LockRef::new(held.id, held.origin);
@@ -76,43 +78,53 @@ impl Global {
                 thread: thread.clone(),
                 from_site: held.site,
                 to_site: site,
-                backtrace: backtrace_for(backtraces, held.site, site),
+                backtrace: backtraces.index_for(held.site, site),
             };
             match graph.insert(
                 (held.id, || from.clone()),
                 (target.id, || target.clone()),
                 data,
             ) {
-                Insert::Known | Insert::Added => recorded.known.push(held.id),
-                Insert::Cycle(path) => recorded
-                    .cycles
-                    .push((*held, path.into_iter().map(order_edge).collect())),
+                Insert::Known | Insert::Added => held.source = true,
+                Insert::Cycle(path) => {
+                    let path = path.into_iter().map(|e| backtraces.order_edge(e));
+                    refused.push((*held, path.collect()));
+                }
             }
         }
-        recorded
+        refused
     }
 }
 
-fn backtrace_for(
-    cache: &mut HashMap<SitePair, EdgeBacktrace>,
-    from: &'static Location<'static>,
-    to: &'static Location<'static>,
-) -> EdgeBacktrace {
-    let captured = cache.entry((from, to)).or_insert_with(|| {
-        EdgeBacktrace(Arc::new(RawMutex::new(
-            backtrace::Backtrace::new_unresolved(),
-        )))
-    });
-    captured.clone()
-}
+impl Backtraces {
+    /// The backtrace of the call-site pair `from`, `to`: captured now if the
+    /// pair is new (unresolved: symbols are looked up only for a report).
+    fn index_for(
+        &mut self,
+        from: &'static Location<'static>,
+        to: &'static Location<'static>,
+    ) -> u32 {
+        let sites = (
+            std::ptr::from_ref(from).addr(),
+            std::ptr::from_ref(to).addr(),
+        );
+        let Backtraces { by_sites, captured } = self;
+        *by_sites.entry(sites).or_insert_with(|| {
+            let backtrace = backtrace::Backtrace::new_unresolved();
+            captured.push(EdgeBacktrace(Arc::new(RawMutex::new(backtrace))));
+            u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
+        })
+    }
 
-fn order_edge(edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
-    OrderEdge {
-        from: edge.from,
-        to: edge.to,
-        thread: edge.info.thread,
-        from_site: edge.info.from_site,
-        to_site: edge.info.to_site,
-        backtrace: Some(edge.info.backtrace),
+    fn order_edge(&self, edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
+        let backtrace = self.captured.get(edge.info.backtrace as usize);
+        OrderEdge {
+            from: edge.from,
+            to: edge.to,
+            thread: edge.info.thread,
+            from_site: edge.info.from_site,
+            to_site: edge.info.to_site,
+            backtrace: backtrace.cloned(),
+        }
     }
 }

@@ -33,11 +33,11 @@ impl<'a> HeldToken<'a> {
 }
 
 impl Drop for HeldToken<'_> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
             let id = meta.id();
-            thread::with(|state| state.pop(meta, id));
+            thread::with(|state| state.release(meta, id));
         }
     }
 }
@@ -47,7 +47,7 @@ impl Drop for HeldToken<'_> {
 ///
 /// The caller takes the raw lock right after; a panic here (the Panic policy)
 /// happens before anything is taken or recorded.
-#[inline]
+#[inline(always)]
 pub(crate) fn before_blocking<'a>(
     meta: &'a LockMeta,
     access: Access,
@@ -60,10 +60,7 @@ pub(crate) fn before_blocking<'a>(
     if !id.is_tracked() {
         return HeldToken::UNTRACKED;
     }
-    let recorded = thread::with(|state| {
-        state.check_blocking(meta, id, access, site);
-        state.push(meta, id, access, site);
-    });
+    let recorded = thread::with(|state| state.acquire(meta, id, access, site));
     token(meta, recorded)
 }
 

@@ -1,10 +1,10 @@
 //! One thread's view: the locks it holds, the edges it knows are in the graph,
 //! and the checks an acquisition runs before it may block.
 
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::panic::Location;
 
-use super::edge_cache::EdgeCache;
+use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use crate::handler;
 use crate::held::{Access, HeldLock, HeldLocks};
@@ -25,7 +25,12 @@ pub(crate) enum Entry {
 
 pub(crate) struct ThreadState {
     held: RefCell<HeldLocks>,
-    cache: EdgeCache,
+    /// Edges known to be in the graph.
+    edges: KeyCache,
+    /// Held sets (chain keys) whose edges into a lock are all in the graph.
+    chains: KeyCache,
+    /// Reused by the slow path, so that recording edges does not allocate.
+    scratch: Cell<Vec<HeldLock>>,
     label: OnceCell<ThreadLabel>,
 }
 
@@ -33,7 +38,9 @@ thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
             held: RefCell::new(HeldLocks::new()),
-            cache: EdgeCache::new(),
+            edges: KeyCache::new(),
+            chains: KeyCache::new(),
+            scratch: Cell::new(Vec::new()),
             label: OnceCell::new(),
         }
     };
@@ -49,6 +56,10 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
 impl ThreadState {
     /// The checks a blocking acquisition of `meta` runs before it blocks.
     /// Reports violations (and may panic, before anything is recorded).
+    ///
+    /// The steady state is one lookup: this held set (its chain key) was
+    /// already checked against `id`, so `id` is not held and every edge into it
+    /// is in the graph.
     #[inline]
     pub(crate) fn check_blocking(
         &self,
@@ -57,26 +68,81 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Entry {
-        let held = self.held.borrow();
-        if held.is_empty() {
+        let chain = match self.held.borrow().as_slice().last() {
+            None => return Entry::First,
+            Some(last) => last.chain,
+        };
+        let key = chain_key(chain, id);
+        if self.chains.contains(key) && !policy::ascending() {
             return Entry::First;
         }
-        if let Some(&previous) = held.find(id) {
-            drop(held);
+        self.check_new_chain(meta, id, access, site, key)
+    }
+
+    /// A held set not yet checked against `id`: re-entry, then the edges one
+    /// by one; remembers the set once all its edges are known to be in the graph.
+    #[cold]
+    #[inline(never)]
+    fn check_new_chain(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+        key: u64,
+    ) -> Entry {
+        let previous = self.held.borrow().find(id).copied();
+        if let Some(previous) = previous {
             return self.check_reentry(meta, previous, access, site);
         }
         let graph = policy::graph_checks();
-        let slow = policy::ascending()
-            || graph
-                && held
-                    .as_slice()
-                    .iter()
-                    .any(|h| !self.cache.contains(h.id, id));
-        drop(held);
-        if slow {
-            self.check_slow(meta, id, access, site);
+        let clean = match policy::ascending() || graph && !self.knows_edges_into(id) {
+            true => self.check_slow(meta, id, access, site),
+            false => true,
+        };
+        if graph && clean && !policy::ascending() {
+            self.chains.insert(key);
         }
         Entry::First
+    }
+
+    /// Whether every edge from a held lock into `id` is known to be in the graph.
+    fn knows_edges_into(&self, id: LockId) -> bool {
+        let held = self.held.borrow();
+        let mut sources = held.as_slice().iter();
+        sources.all(|h| self.edges.contains(edge_key(h.id, id)))
+    }
+
+    /// Checks a blocking acquisition of `meta` (as [`Self::check_blocking`])
+    /// and records it as held: one borrow of the held set in the steady state.
+    #[inline]
+    pub(crate) fn acquire(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) {
+        let mut held = self.held.borrow_mut();
+        if let Some(last) = held.as_slice().last() {
+            let key = chain_key(last.chain, id);
+            if !self.chains.contains(key) || policy::ascending() {
+                drop(held);
+                self.check_new_chain(meta, id, access, site, key);
+                held = self.held.borrow_mut();
+            }
+        }
+        held.push(new_entry(meta, id, access, site));
+    }
+
+    /// Forgets the most recent acquisition of `meta` (a guard is dropped).
+    #[inline]
+    pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
+        let last = self.held.borrow_mut().pop_if_last(id);
+        match last {
+            Some(source) => mark_if_source(meta, source),
+            None => drop(self.pop(meta, id)),
+        }
     }
 
     /// Records an acquisition that has succeeded.
@@ -88,22 +154,16 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        self.held.borrow_mut().push(HeldLock {
-            id,
-            origin: meta.origin(),
-            access,
-            site,
-            source: false,
-        });
+        self.held
+            .borrow_mut()
+            .push(new_entry(meta, id, access, site));
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
     #[inline]
     pub(crate) fn pop(&self, meta: &LockMeta, id: LockId) -> Option<HeldLock> {
         let held = self.held.borrow_mut().remove(id)?;
-        if held.source {
-            meta.lazy_id().mark_in_graph();
-        }
+        mark_if_source(meta, held.source);
         Some(held)
     }
 
@@ -171,7 +231,8 @@ impl ThreadState {
 
     /// The ascending-order rule and the graph work for edges not yet known to
     /// be in the graph. Slow path: runs only the first time this thread sees an
-    /// order (or on every acquisition under `Mode::Ascending`).
+    /// order (or on every acquisition under `Mode::Ascending`). Returns whether
+    /// no violation was found.
     #[cold]
     #[inline(never)]
     fn check_slow(
@@ -180,19 +241,23 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-    ) {
+    ) -> bool {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
-        let higher = policy::ascending().then(|| self.highest_held_outside(&[id]));
-        if let Some(higher) = higher.flatten().filter(|h| h.id > id) {
+        let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
+        if let Some(higher) = policy::ascending().then(higher).flatten() {
             violations.push(self.order_violation(&target, site, &higher, false));
         }
         if policy::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site));
         }
+        let clean = violations.is_empty();
         violations.into_iter().for_each(handler::report);
+        clean
     }
 
+    /// Inserts the edges into `target` that this thread does not know to be in
+    /// the graph; returns the cycles the refused ones would have closed.
     fn record_edges(
         &self,
         meta: &LockMeta,
@@ -200,30 +265,30 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Vec<Violation> {
-        let mut sources: Vec<HeldLock> = self.held.borrow().as_slice().to_vec();
-        let mut seen = Vec::with_capacity(sources.len());
-        sources.retain(|h| {
-            let fresh = h.id != target.id && !seen.contains(&h.id);
-            seen.push(h.id);
-            fresh && !self.cache.contains(h.id, target.id)
-        });
+        let mut sources = self.scratch.take();
+        self.collect_unknown_sources(target.id, &mut sources);
         if sources.is_empty() {
+            self.scratch.set(sources);
             return Vec::new();
         }
-        let thread = self.label();
-        let recorded = global::with(|g| {
-            let recorded = g.record(&sources, target, site, &thread);
-            meta.lazy_id().mark_in_graph();
-            recorded
+        let thread = self.label.get_or_init(current_label);
+        let cycles = global::with(|g| {
+            let cycles = g.record(&mut sources, target, site, thread);
+            if !meta.lazy_id().in_graph() {
+                meta.lazy_id().mark_in_graph();
+            }
+            cycles
         });
-        for &from in &recorded.known {
-            self.cache.insert(from, target.id);
+        for source in sources.iter().filter(|s| s.source) {
+            self.edges.insert(edge_key(source.id, target.id));
         }
-        // Every source now has a node (even one whose edge was refused).
-        let source_ids: Vec<LockId> = sources.iter().map(|h| h.id).collect();
-        self.held.borrow_mut().mark_sources(&source_ids);
+        self.held.borrow_mut().mark_sources(&sources);
+        self.scratch.set(sources);
+        if cycles.is_empty() {
+            return Vec::new();
+        }
         let held = self.held_refs();
-        let cycles = recorded.cycles.into_iter();
+        let cycles = cycles.into_iter();
         cycles
             .map(|(holding, path)| {
                 Violation::Cycle(Cycle {
@@ -237,6 +302,21 @@ impl ThreadState {
                 })
             })
             .collect()
+    }
+
+    /// The held locks (each once, not `target`) with an edge into `target` not
+    /// known to be in the graph, into `sources` (emptied first).
+    fn collect_unknown_sources(&self, target: LockId, sources: &mut Vec<HeldLock>) {
+        sources.clear();
+        for held in self.held.borrow().as_slice() {
+            let repeated = held.id == target || sources.iter().any(|s| s.id == held.id);
+            if !repeated && !self.edges.contains(edge_key(held.id, target)) {
+                sources.push(HeldLock {
+                    source: false,
+                    ..*held
+                });
+            }
+        }
     }
 
     pub(crate) fn order_violation(
@@ -254,6 +334,33 @@ impl ThreadState {
             held: self.held_refs(),
             in_lock_all,
         })
+    }
+}
+
+/// The held-set entry for an acquisition (its chain key is set by the push).
+#[inline]
+fn new_entry(
+    meta: &LockMeta,
+    id: LockId,
+    access: Access,
+    site: &'static Location<'static>,
+) -> HeldLock {
+    HeldLock {
+        id,
+        origin: meta.origin(),
+        access,
+        site,
+        source: false,
+        chain: 0,
+    }
+}
+
+/// A released lock that was the source of a graph edge may have a node: its
+/// drop must then remove it from the graph.
+#[inline]
+fn mark_if_source(meta: &LockMeta, source: bool) {
+    if source && !meta.lazy_id().in_graph() {
+        meta.lazy_id().mark_in_graph();
     }
 }
 
