@@ -103,6 +103,7 @@ mod policy;
 mod report;
 mod tracker;
 mod violation;
+mod watchdog;
 
 pub use handler::{Handler, set_handler};
 pub use id::LockId;
@@ -122,3 +123,4 @@ pub use violation::{
     BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation, ViolationKind,
 };
+pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};

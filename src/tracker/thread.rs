@@ -3,6 +3,7 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::panic::Location;
+use std::sync::Arc;
 
 use super::edge_cache::EdgeCache;
 use super::global;
@@ -14,6 +15,7 @@ use crate::policy;
 use crate::violation::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
+use crate::watchdog::{self, registry::ThreadRecord};
 
 /// What a blocking acquisition found before it may go on.
 pub(crate) enum Entry {
@@ -27,6 +29,8 @@ pub(crate) struct ThreadState {
     held: RefCell<HeldLocks>,
     cache: EdgeCache,
     label: OnceCell<ThreadLabel>,
+    /// The watchdog's view of this thread (its mirrored held set).
+    record: OnceCell<Arc<ThreadRecord>>,
 }
 
 thread_local! {
@@ -35,6 +39,7 @@ thread_local! {
             held: RefCell::new(HeldLocks::new()),
             cache: EdgeCache::new(),
             label: OnceCell::new(),
+            record: OnceCell::new(),
         }
     };
 }
@@ -88,19 +93,23 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        self.held.borrow_mut().push(HeldLock {
+        let mut held = self.held.borrow_mut();
+        held.push(HeldLock {
             id,
             origin: meta.origin(),
             access,
             site,
             source: false,
         });
+        self.mirror(held.as_slice(), held.as_slice().len() - 1);
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
     #[inline]
     pub(crate) fn pop(&self, meta: &LockMeta, id: LockId) -> Option<HeldLock> {
-        let held = self.held.borrow_mut().remove(id)?;
+        let mut set = self.held.borrow_mut();
+        let (index, held) = set.remove(id)?;
+        self.mirror(set.as_slice(), index);
         if held.source {
             meta.lazy_id().mark_in_graph();
         }
@@ -109,11 +118,51 @@ impl ThreadState {
 
     /// Puts back an entry taken out by [`Self::pop`] (after a condition-variable wait).
     pub(crate) fn restore(&self, held: HeldLock) {
-        self.held.borrow_mut().push(held);
+        let mut set = self.held.borrow_mut();
+        set.push(held);
+        self.mirror(set.as_slice(), set.as_slice().len() - 1);
     }
 
     pub(crate) fn set_access(&self, id: LockId, access: Access) {
-        self.held.borrow_mut().set_access(id, access);
+        let mut set = self.held.borrow_mut();
+        if let Some(index) = set.set_access(id, access) {
+            self.mirror(set.as_slice(), index);
+        }
+    }
+
+    /// Mirrors `held[from..]` for the watchdog, if long waits are on.
+    #[inline]
+    fn mirror(&self, held: &[HeldLock], from: usize) {
+        let generation = watchdog::settings::mirror_generation();
+        if generation != 0 {
+            self.record().mirror(held, from, generation);
+        }
+    }
+
+    /// This thread's watchdog record, registered at first use.
+    #[inline]
+    pub(crate) fn record(&self) -> &Arc<ThreadRecord> {
+        self.record
+            .get_or_init(|| ThreadRecord::register(self.label()))
+    }
+
+    /// Leaves the last held entry out of the mirror if it is `id` (a lock
+    /// recorded before its raw lock is taken); returns whether it did.
+    pub(crate) fn hide_wait(&self, id: LockId) -> bool {
+        let set = self.held.borrow();
+        let entries = set.as_slice();
+        let waiting = entries.last().is_some_and(|last| last.id == id);
+        if waiting {
+            self.mirror(&entries[..entries.len() - 1], entries.len());
+        }
+        waiting
+    }
+
+    /// Mirrors the whole held set again.
+    pub(crate) fn unhide_wait(&self) {
+        let set = self.held.borrow();
+        let len = set.as_slice().len();
+        self.mirror(set.as_slice(), len.saturating_sub(1));
     }
 
     pub(crate) fn holds(&self, id: LockId) -> bool {
