@@ -12,8 +12,8 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use lockgraph::{
-    Condvar, Mutex, Policy, RwLock, Violation, ViolationKind, set_deadlock_check, set_handler,
-    set_kind_policy, set_long_wait, set_policy,
+    Condvar, Deadlock, Mutex, Policy, RwLock, Violation, ViolationKind, set_deadlock_check,
+    set_handler, set_kind_policy, set_long_wait, set_policy,
 };
 
 static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -64,19 +64,18 @@ fn leaked<T>(value: T) -> &'static T {
     Box::leak(Box::new(value))
 }
 
-/// Spawns `name`: takes `first`, meets the others at `barrier`, then takes `second`.
-fn take_in_order(
+/// Spawns `name`: takes a lock, meets the others at `barrier`, then runs `then`.
+fn hold_then<G>(
     name: &str,
-    first: &'static Mutex<()>,
-    second: &'static Mutex<()>,
-    barrier: Arc<Barrier>,
-    done: &'static AtomicUsize,
+    barrier: &Arc<Barrier>,
+    take: impl FnOnce() -> G + Send + 'static,
+    then: impl FnOnce() + Send + 'static,
 ) -> JoinHandle<()> {
+    let barrier = Arc::clone(barrier);
     let body = move || {
-        let _first = first.lock();
+        let _held = take();
         barrier.wait();
-        let _second = second.lock();
-        done.fetch_add(1, Ordering::SeqCst);
+        then();
     };
     thread::Builder::new()
         .name(name.into())
@@ -103,59 +102,52 @@ fn ring(prefix: &str, count: usize, done: &'static AtomicUsize) -> Vec<JoinHandl
     let barrier = Arc::new(Barrier::new(count + 1));
     let handles = (0..count).map(|i| {
         let name = format!("{prefix}-{i}");
-        let next = locks[(i + 1) % count];
-        take_in_order(&name, locks[i], next, Arc::clone(&barrier), done)
+        let (first, second) = (locks[i], locks[(i + 1) % count]);
+        let then = move || {
+            let _second = second.lock();
+            done.fetch_add(1, Ordering::SeqCst);
+        };
+        hold_then(&name, &barrier, || first.lock(), then)
     });
     let handles = handles.collect();
     barrier.wait();
     handles
 }
 
-fn expected_names(prefix: &str, count: usize) -> Vec<String> {
-    (0..count).map(|i| format!("{prefix}-{i}")).collect()
+/// Deadlocks `count` threads in a ring under Warn and returns the report,
+/// checked to come within about twice the check interval and to name them all.
+fn ring_report(setup: &Setup, prefix: &str, count: usize) -> (Deadlock, &'static AtomicUsize) {
+    let done = leaked(AtomicUsize::new(0));
+    let _detached = ring(prefix, count, done);
+    let (found, after) = setup
+        .await_first(ViolationKind::Deadlock, 20 * CHECK)
+        .expect("the deadlock is reported");
+    assert!(after <= 3 * CHECK, "reported after {after:?}");
+    let expected: Vec<String> = (0..count).map(|i| format!("{prefix}-{i}")).collect();
+    assert_eq!(names(&found), expected);
+    let header = format!("lockgraph: deadlock: {count} threads");
+    assert!(found.to_string().starts_with(&header), "{found}");
+    let Violation::Deadlock(deadlock) = found else {
+        unreachable!()
+    };
+    (deadlock, done)
 }
 
 #[test]
 fn two_threads_deadlocked_under_warn_are_reported_once_within_twice_the_interval() {
     let setup = Setup::new(Policy::Warn);
-    let done = leaked(AtomicUsize::new(0));
-    let _detached = ring("warn2", 2, done);
-    let (found, after) = setup
-        .await_first(ViolationKind::Deadlock, 20 * CHECK)
-        .expect("the deadlock is reported");
-    assert!(after <= 3 * CHECK, "reported after {after:?}");
-    assert_eq!(names(&found), expected_names("warn2", 2));
-    let report = found.to_string();
-    assert!(
-        report.starts_with("lockgraph: deadlock: 2 threads"),
-        "{report}"
-    );
+    let (_, done) = ring_report(&setup, "warn2", 2);
     thread::sleep(3 * CHECK);
-    assert_eq!(
-        setup.seen(ViolationKind::Deadlock).len(),
-        1,
-        "reported once"
-    );
-    assert_eq!(
-        done.load(Ordering::SeqCst),
-        0,
-        "under Warn the threads stay blocked"
-    );
+    let reports = setup.seen(ViolationKind::Deadlock).len();
+    assert_eq!(reports, 1, "reported once");
+    let finished = done.load(Ordering::SeqCst);
+    assert_eq!(finished, 0, "under Warn the threads stay blocked");
 }
 
 #[test]
 fn three_threads_deadlocked_under_warn_are_all_named() {
     let setup = Setup::new(Policy::Warn);
-    let done = leaked(AtomicUsize::new(0));
-    let _detached = ring("warn3", 3, done);
-    let (found, after) = setup
-        .await_first(ViolationKind::Deadlock, 20 * CHECK)
-        .expect("the deadlock is reported");
-    assert!(after <= 3 * CHECK, "reported after {after:?}");
-    assert_eq!(names(&found), expected_names("warn3", 3));
-    let Violation::Deadlock(deadlock) = &found else {
-        unreachable!()
-    };
+    let (deadlock, _) = ring_report(&setup, "warn3", 3);
     // Each thread waits for the lock the next one holds.
     let threads = deadlock.threads();
     for (i, waiter) in threads.iter().enumerate() {
@@ -201,39 +193,10 @@ fn readers_holding_while_a_writer_waits_in_a_cycle() {
     let table = leaked(RwLock::named("table", 0));
     let index = leaked(Mutex::named("index", ()));
     let barrier = Arc::new(Barrier::new(4));
-    let spawn = |name: &str, body: Box<dyn FnOnce() + Send>| {
-        thread::Builder::new()
-            .name(name.into())
-            .spawn(body)
-            .unwrap()
-    };
-    let b = Arc::clone(&barrier);
-    spawn(
-        "reader",
-        Box::new(move || {
-            let _r = table.read();
-            b.wait();
-            let _i = index.lock(); // held by the writer
-        }),
-    );
-    let b = Arc::clone(&barrier);
-    spawn(
-        "idle-reader",
-        Box::new(move || {
-            let _r = table.read();
-            b.wait();
-            thread::sleep(Duration::from_secs(3600)); // holds, not blocked
-        }),
-    );
-    let b = Arc::clone(&barrier);
-    spawn(
-        "writer",
-        Box::new(move || {
-            let _i = index.lock();
-            b.wait();
-            let _w = table.write(); // waits for both readers
-        }),
-    );
+    hold_then("reader", &barrier, || table.read(), || drop(index.lock()));
+    let forever = || thread::sleep(Duration::from_secs(3600)); // holds, not blocked
+    hold_then("idle-reader", &barrier, || table.read(), forever);
+    hold_then("writer", &barrier, || index.lock(), || drop(table.write()));
     barrier.wait();
     let (found, _) = setup
         .await_first(ViolationKind::Deadlock, 20 * CHECK)
