@@ -32,6 +32,11 @@ pub(crate) struct HeldToken<'a> {
 impl<'a> HeldToken<'a> {
     /// A token that records nothing (tracking was off for this acquisition).
     const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+
+    /// The lock's header, if the acquisition was recorded.
+    pub(crate) fn meta(&self) -> Option<&'a LockMeta> {
+        self.meta
+    }
 }
 
 impl Drop for HeldToken<'_> {
@@ -121,6 +126,11 @@ pub(crate) fn suspend(token: &HeldToken<'_>, access: Option<Access>) -> Suspende
 }
 
 impl Suspended {
+    /// How the lock is to be taken again, if it was recorded.
+    pub(crate) fn access(&self) -> Option<Access> {
+        self.entry.map(|entry| entry.access)
+    }
+
     /// The lock is held again.
     pub(crate) fn resume(self) {
         if let Some(entry) = self.entry {

@@ -20,4 +20,4 @@ pub(crate) mod settings;
 mod wait;
 
 pub use settings::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
-pub(crate) use wait::acquire;
+pub(crate) use wait::{Relock, acquire};

@@ -105,3 +105,33 @@ impl<'a, T: ?Sized> RawAcquire for Upgrade<'a, T> {
         RawUpgradable::upgrade(self.0)
     }
 }
+
+/// A raw guard whose lock can be taken again, as the guard holds it (the
+/// re-acquisition at the end of `unlocked`).
+pub(crate) trait Retake<'a> {
+    /// The acquisition that takes the lock again.
+    type Again: RawAcquire;
+    /// That acquisition, for this guard's lock.
+    fn again(&self) -> Self::Again;
+}
+
+macro_rules! retake {
+    ($($Guard:ident => |$g:ident| $again:expr, $Again:ty;)*) => {$(
+        impl<'a, T: ?Sized> Retake<'a> for parking_lot::$Guard<'a, T> {
+            type Again = $Again;
+            fn again(&self) -> Self::Again {
+                let $g = self;
+                $again
+            }
+        }
+    )*};
+}
+
+retake!(
+    MutexGuard => |g| parking_lot::MutexGuard::mutex(g), &'a parking_lot::Mutex<T>;
+    FairMutexGuard => |g| parking_lot::FairMutexGuard::mutex(g), &'a parking_lot::FairMutex<T>;
+    ReentrantMutexGuard => |g| parking_lot::ReentrantMutexGuard::remutex(g), &'a parking_lot::ReentrantMutex<T>;
+    RwLockReadGuard => |g| Read(parking_lot::RwLockReadGuard::rwlock(g)), Read<'a, T>;
+    RwLockWriteGuard => |g| Write(parking_lot::RwLockWriteGuard::rwlock(g)), Write<'a, T>;
+    RwLockUpgradableReadGuard => |g| UpgradableRead(RawUpgradable::rwlock(g)), UpgradableRead<'a, T>;
+);

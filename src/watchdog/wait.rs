@@ -18,14 +18,14 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex as RawMutex;
 
 use super::cycle;
-use super::raw::RawAcquire;
+use super::raw::{RawAcquire, Retake};
 use super::registry::{self, ThreadRecord, Waiting};
 use super::settings;
 use crate::handler;
 use crate::held::Access;
 use crate::meta::LockMeta;
 use crate::policy::{Policy, policy};
-use crate::tracker;
+use crate::tracker::{self, HeldToken, Suspended};
 use crate::violation::{
     BlockedThread, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation, ViolationKind,
 };
@@ -233,4 +233,44 @@ fn first_report(serials: &[u64]) -> bool {
     reported
         .get_or_insert_with(HashSet::new)
         .insert(serials.to_vec())
+}
+
+/// The re-acquisition at the end of a guard's `unlocked` (or `bump`), which
+/// parking_lot makes itself, with a plain blocking lock.
+///
+/// The watchdog cannot take that lock in parking_lot's place, so after the
+/// caller's closure it waits, watched, until it could take the lock, and lets
+/// it go again; the raw re-acquisition right after then rarely has to wait
+/// (a wait that begins in that moment is not watched).
+pub(crate) struct Relock<'a, R> {
+    again: R,
+    meta: Option<&'a LockMeta>,
+    access: Option<Access>,
+    site: &'static Location<'static>,
+}
+
+impl<'a, R: RawAcquire> Relock<'a, R> {
+    /// Prepares the re-acquisition of `guard`'s lock, suspended from this
+    /// thread's held set as `suspended`.
+    #[track_caller]
+    pub(crate) fn new<G>(guard: &G, token: &HeldToken<'a>, suspended: &Suspended) -> Self
+    where
+        G: Retake<'a, Again = R>,
+    {
+        Relock {
+            again: guard.again(),
+            meta: token.meta(),
+            access: suspended.access(),
+            site: Location::caller(),
+        }
+    }
+
+    /// Runs `f`, then waits (watched) until the lock is free.
+    pub(crate) fn after<U>(self, f: impl FnOnce() -> U) -> U {
+        let result = f();
+        if let (Some(meta), Some(access)) = (self.meta, self.access) {
+            drop(acquire(self.again, meta, access, self.site));
+        }
+        result
+    }
 }
