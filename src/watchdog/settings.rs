@@ -20,8 +20,9 @@ static LONG_WAIT: AtomicU64 = AtomicU64::new(OFF);
 static ENV_READ: Once = Once::new();
 /// While long waits are on, the generation of the held-set mirrors in use
 /// (a new one each time they are switched on); 0 while they are off, when
-/// threads keep no mirror at all.
-static MIRRORING: AtomicU32 = AtomicU32::new(0);
+/// threads keep no mirror at all; `UNREAD` until the environment is read.
+static MIRRORING: AtomicU32 = AtomicU32::new(UNREAD);
+const UNREAD: u32 = u32::MAX;
 static GENERATIONS: AtomicU32 = AtomicU32::new(0);
 
 /// Sets how often a thread blocked on a lockgraph lock checks the wait-for
@@ -67,7 +68,7 @@ fn store_long_wait(raw: u64) -> u64 {
     if raw == OFF {
         MIRRORING.store(0, Relaxed);
     } else if previous == OFF {
-        let generation = GENERATIONS.fetch_add(1, Relaxed).wrapping_add(1).max(1);
+        let generation = GENERATIONS.fetch_add(1, Relaxed) % (UNREAD - 1) + 1;
         MIRRORING.store(generation, Relaxed);
     }
     previous
@@ -81,10 +82,23 @@ pub(crate) fn deadlock_check() -> Option<Duration> {
 }
 
 /// The generation of held-set mirrors to keep, or 0 when none are kept.
+/// On the fast path: one relaxed load.
 #[inline]
 pub(crate) fn mirror_generation() -> u32 {
+    match MIRRORING.load(Relaxed) {
+        UNREAD => first_mirror_generation(),
+        generation => generation,
+    }
+}
+
+#[cold]
+fn first_mirror_generation() -> u32 {
     init_from_env();
-    MIRRORING.load(Relaxed)
+    // Still unread: `LOCKGRAPH_LONG_WAIT` is not set, long waits are off.
+    match MIRRORING.compare_exchange(UNREAD, 0, Relaxed, Relaxed) {
+        Ok(_) => 0,
+        Err(generation) => generation,
+    }
 }
 
 /// The long-wait threshold in force.
