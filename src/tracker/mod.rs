@@ -161,6 +161,9 @@ pub(crate) fn waiter(lock: LockId) -> Option<(Arc<ThreadRecord>, ThreadLabel, Ve
 /// threads' long-wait reports do not name it as a holder; returns whether it
 /// was recorded (then [`unhide_wait`] puts it back once it is taken).
 pub(crate) fn hide_wait(lock: LockId) -> bool {
+    if crate::watchdog::settings::mirror_generation() == 0 {
+        return false; // no mirror is kept
+    }
     thread::with(|state| state.hide_wait(lock)).unwrap_or(false)
 }
 
