@@ -135,8 +135,15 @@ impl ThreadState {
     fn mirror(&self, held: &[HeldLock], from: usize) {
         let generation = watchdog::settings::mirror_generation();
         if generation != 0 {
-            self.record().mirror(held, from, generation);
+            self.mirror_now(held, from, generation);
         }
+    }
+
+    /// Out of line, so that the fast path stays small while no mirror is kept.
+    #[cold]
+    #[inline(never)]
+    fn mirror_now(&self, held: &[HeldLock], from: usize, generation: u32) {
+        self.record().mirror(held, from, generation);
     }
 
     /// This thread's watchdog record, registered at first use.
