@@ -87,16 +87,18 @@ impl HeldLocks {
         self.entries.last().map_or(EMPTY_CHAIN, |last| last.chain)
     }
 
-    /// Removes the most recent entry for `id`, if any.
+    /// Removes the most recent entry for `id`, if any; returns it and where it was.
     #[inline]
-    pub(crate) fn remove(&mut self, id: LockId) -> Option<HeldLock> {
+    pub(crate) fn remove(&mut self, id: LockId) -> Option<(usize, HeldLock)> {
         match self.entries.last() {
-            Some(last) if last.id == id => self.entries.pop(),
+            Some(last) if last.id == id => {
+                let last = self.entries.pop()?;
+                Some((self.entries.len(), last))
+            }
             _ => self.remove_out_of_order(id),
         }
     }
 
-    #[cold]
     /// Removes the last entry if it is `id` (the usual release) and returns
     /// whether it was the source of an edge; `None` if the last entry is another lock.
     #[inline]
@@ -106,11 +108,12 @@ impl HeldLocks {
         Some(source)
     }
 
-    fn remove_out_of_order(&mut self, id: LockId) -> Option<HeldLock> {
+    #[cold]
+    fn remove_out_of_order(&mut self, id: LockId) -> Option<(usize, HeldLock)> {
         let index = self.entries.iter().rposition(|held| held.id == id)?;
         let removed = self.entries.remove(index);
         self.rechain_from(index);
-        Some(removed)
+        Some((index, removed))
     }
 
     /// Recomputes the chain keys of the entries from `index` on.
@@ -131,10 +134,11 @@ impl HeldLocks {
     }
 
     /// Changes how the most recent entry for `id` is held (upgrade, downgrade).
-    pub(crate) fn set_access(&mut self, id: LockId, access: Access) {
-        if let Some(held) = self.entries.iter_mut().rev().find(|held| held.id == id) {
-            held.access = access;
-        }
+    /// Returns the index of the changed entry.
+    pub(crate) fn set_access(&mut self, id: LockId, access: Access) -> Option<usize> {
+        let index = self.entries.iter().rposition(|held| held.id == id)?;
+        self.entries[index].access = access;
+        Some(index)
     }
 
     pub(crate) fn as_slice(&self) -> &[HeldLock] {
@@ -182,7 +186,10 @@ mod tests {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
         let mut set = HeldLocks::new();
         ids.iter().for_each(|&id| set.push(held(id)));
-        assert_eq!(set.remove(ids[0]).map(|h| h.id), Some(ids[0]));
+        assert_eq!(
+            set.remove(ids[0]).map(|(at, h)| (at, h.id)),
+            Some((0, ids[0]))
+        );
         let left: Vec<LockId> = set.as_slice().iter().map(|h| h.id).collect();
         assert_eq!(left, [ids[1], ids[2]]);
         assert!(set.remove(ids[0]).is_none());

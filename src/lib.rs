@@ -59,6 +59,17 @@
 //! - **Ordered acquisition.** [`lock_all`] takes a set of locks in ascending id
 //!   order; [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
 //!   acquisition to follow that order ([`Violation::OrderViolation`]).
+//! - **Actual deadlocks and long waits.** Some deadlocks still happen (under
+//!   `Warn` or `Ignore`, or through a lock held far too long). A blocking
+//!   acquisition that cannot proceed at once waits on the raw lock one
+//!   [`set_deadlock_check`] interval at a time (100 ms by default) and checks,
+//!   at each timeout, the wait-for graph of the blocked threads for a cycle
+//!   through itself: a [`Violation::Deadlock`], reported once, within about
+//!   two intervals, by one thread of the cycle (under `Panic` that thread
+//!   panics out of its wait and its unwinding releases its locks). A wait
+//!   longer than [`set_long_wait`] (off by default) is a [`Violation::LongWait`]
+//!   naming the holders. Condition-variable waits and timed acquisitions are
+//!   never watched. No helper thread is involved.
 //! - **Policy.** [`Policy::Panic`] (default), [`Policy::Warn`] (print each
 //!   distinct violation once, go on) or [`Policy::Ignore`], globally
 //!   ([`set_policy`]), per kind ([`set_kind_policy`]) or from the `LOCKGRAPH`
@@ -84,7 +95,11 @@
 //! shared write, no allocation. Only a new edge takes the graph's lock (a
 //! raw, uninstrumented parking_lot mutex, never held while user code runs) and
 //! captures a backtrace, once per distinct pair of call sites. With every kind
-//! ignored, acquisitions skip the bookkeeping altogether. The README has the
+//! ignored, acquisitions skip the bookkeeping altogether. The watchdog costs
+//! nothing until an acquisition has to wait: it first tries the raw lock
+//! without blocking, then waits with the raw lock's timed acquisition, and
+//! publishes its wait only after a whole check interval. While long waits are
+//! on, each thread also mirrors its held set into atomics only it writes. The README has the
 //! measured ratios against raw parking_lot.
 //!
 //! # Limits
@@ -98,9 +113,14 @@
 //! - Acquisitions made inside thread-local destructors after lockgraph's own
 //!   thread state is gone are not tracked.
 //! - Guards are not `Send`: the held set is per thread.
+//! - The watchdog sees waits on lockgraph locks only. For the re-acquisition
+//!   at the end of a guard's `unlocked` (and `bump`), which parking_lot makes
+//!   itself, it waits until the lock is free first; a wait that begins in the
+//!   moment between is not watched.
 
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod debug;
 pub mod graph;
@@ -117,6 +137,7 @@ mod report;
 pub mod stdsync;
 mod tracker;
 mod violation;
+mod watchdog;
 
 pub use handler::{Handler, set_handler};
 pub use id::LockId;
@@ -141,3 +162,4 @@ pub use violation::{
     BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation, ViolationKind,
 };
+pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};

@@ -85,7 +85,8 @@ macro_rules! relock_fns {
             F: FnOnce() -> U,
         {
             let suspended = $crate::tracker::suspend(&s.token, None);
-            let result = <$Raw>::unlocked(&mut s.inner, f);
+            let relock = $crate::watchdog::Relock::new(&s.inner, &s.token, &suspended);
+            let result = <$Raw>::unlocked(&mut s.inner, || relock.after(f));
             suspended.resume();
             result
         }
@@ -107,20 +108,20 @@ macro_rules! relock_fns {
             F: FnOnce() -> U,
         {
             let suspended = $crate::tracker::suspend(&s.token, None);
-            let result = <$Raw>::unlocked_fair(&mut s.inner, f);
+            let relock = $crate::watchdog::Relock::new(&s.inner, &s.token, &suspended);
+            let result = <$Raw>::unlocked_fair(&mut s.inner, || relock.after(f));
             suspended.resume();
             result
         }
 
-        /// Lets a waiting thread take the lock, then takes it back.
+        /// Lets a waiting thread take the lock, then takes it back (a fair
+        /// unlock and a re-lock, also when no thread waits).
         ///
         /// # Lock order
         /// Taking it back is a blocking acquisition, checked first.
         #[track_caller]
         pub fn bump(s: &mut Self) {
-            let suspended = $crate::tracker::suspend(&s.token, None);
-            <$Raw>::bump(&mut s.inner);
-            suspended.resume();
+            Self::unlocked_fair(s, || ());
         }
     };
 }

@@ -8,6 +8,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
+use crate::watchdog;
 
 macro_rules! mutex_type {
     (
@@ -62,8 +63,10 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline]
             pub fn lock(&self) -> $Guard<'_, T> {
-                let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-                $Guard { inner: self.inner.lock(), token, lock: self }
+                let site = Location::caller();
+                let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
+                let inner = watchdog::acquire(&self.inner, &self.header, Access::Exclusive, site);
+                $Guard { inner, token, lock: self }
             }
 
             /// Attempts to acquire the mutex without blocking.

@@ -8,6 +8,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
+use crate::watchdog;
 
 type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
 
@@ -73,9 +74,10 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
-        let token = tracker::before_blocking(&self.header, Access::Reentrant, Location::caller());
+        let site = Location::caller();
+        let token = tracker::before_blocking(&self.header, Access::Reentrant, site);
         ReentrantMutexGuard {
-            inner: self.inner.lock(),
+            inner: watchdog::acquire(&self.inner, &self.header, Access::Reentrant, site),
             token,
             lock: self,
         }

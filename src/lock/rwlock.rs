@@ -13,6 +13,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
+use crate::watchdog::{self, raw};
 
 type RawRead<'a, T> = parking_lot::RwLockReadGuard<'a, T>;
 type RawWrite<'a, T> = parking_lot::RwLockWriteGuard<'a, T>;
@@ -69,7 +70,7 @@ impl<T> RwLock<T> {
 /// edge into the lock.
 macro_rules! acquire_fns {
     (
-        $access:expr, $Guard:ident,
+        $access:expr, $Raw:ident, $Guard:ident,
         $(#[$blocking_doc:meta])* $blocking:ident,
         $try_now:ident, $try_for:ident, $try_until:ident
     ) => {
@@ -77,8 +78,10 @@ macro_rules! acquire_fns {
         #[track_caller]
         #[inline]
         pub fn $blocking(&self) -> $Guard<'_, T> {
-            let token = tracker::before_blocking(&self.header, $access, Location::caller());
-            $Guard { inner: self.inner.$blocking(), token, lock: self }
+            let site = Location::caller();
+            let token = tracker::before_blocking(&self.header, $access, site);
+            let inner = watchdog::acquire(raw::$Raw(&self.inner), &self.header, $access, site);
+            $Guard { inner, token, lock: self }
         }
 
         #[doc = concat!("Attempts [`", stringify!($blocking), "`](Self::", stringify!($blocking), ") without blocking.")]
@@ -119,7 +122,7 @@ macro_rules! acquire_fns {
 
 impl<T: ?Sized> RwLock<T> {
     acquire_fns!(
-        Access::Read, RwLockReadGuard,
+        Access::Read, Read, RwLockReadGuard,
         /// Locks for shared reading, blocking until no writer holds or waits for it.
         ///
         /// # Lock order
@@ -133,7 +136,7 @@ impl<T: ?Sized> RwLock<T> {
     );
 
     acquire_fns!(
-        Access::ReadRecursive, RwLockReadGuard,
+        Access::ReadRecursive, ReadRecursive, RwLockReadGuard,
         /// Locks for shared reading even if a writer is waiting, so a thread that
         /// already reads may read again.
         ///
@@ -147,7 +150,7 @@ impl<T: ?Sized> RwLock<T> {
     );
 
     acquire_fns!(
-        Access::Exclusive, RwLockWriteGuard,
+        Access::Exclusive, Write, RwLockWriteGuard,
         /// Locks for exclusive writing, blocking until no one else holds it.
         ///
         /// # Lock order
@@ -160,7 +163,7 @@ impl<T: ?Sized> RwLock<T> {
     );
 
     acquire_fns!(
-        Access::Upgradable, RwLockUpgradableReadGuard,
+        Access::Upgradable, UpgradableRead, RwLockUpgradableReadGuard,
         /// Locks for reading with the right to upgrade to writing later; only
         /// one thread at a time may hold an upgradable read.
         ///
@@ -335,7 +338,12 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
         let suspended = tracker::suspend(&token, Some(Access::Exclusive));
-        let inner = RawUpgradable::upgrade(inner);
+        let inner = watchdog::acquire(
+            raw::Upgrade(inner),
+            &lock.header,
+            Access::Exclusive,
+            Location::caller(),
+        );
         suspended.resume();
         RwLockWriteGuard { inner, token, lock }
     }

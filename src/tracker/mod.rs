@@ -11,13 +11,15 @@ pub(crate) mod global;
 mod thread;
 
 use std::panic::Location;
+use std::sync::Arc;
 
 use crate::handler;
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::policy;
-use crate::violation::{LockRef, SelfDeadlock, Violation};
+use crate::violation::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
+use crate::watchdog::registry::ThreadRecord;
 
 /// An acquisition recorded in this thread's held set; dropping it forgets it.
 ///
@@ -30,6 +32,11 @@ pub(crate) struct HeldToken<'a> {
 impl<'a> HeldToken<'a> {
     /// A token that records nothing (tracking was off for this acquisition).
     const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+
+    /// The lock's header, if the acquisition was recorded.
+    pub(crate) fn meta(&self) -> Option<&'a LockMeta> {
+        self.meta
+    }
 }
 
 impl Drop for HeldToken<'_> {
@@ -125,6 +132,11 @@ pub(crate) fn suspend_at(
 }
 
 impl Suspended {
+    /// How the lock is to be taken again, if it was recorded.
+    pub(crate) fn access(&self) -> Option<Access> {
+        self.entry.map(|entry| entry.access)
+    }
+
     /// The lock is held again.
     pub(crate) fn resume(self) {
         if let Some(entry) = self.entry {
@@ -139,6 +151,31 @@ pub(crate) fn change_access(token: &HeldToken<'_>, access: Access) {
     if let Some(meta) = token.meta {
         thread::with(|state| state.set_access(meta.id(), access));
     }
+}
+
+/// This thread's watchdog record, name and held locks, for a wait on `lock`
+/// (left out: a blocking acquisition records its lock before it waits).
+pub(crate) fn waiter(lock: LockId) -> Option<(Arc<ThreadRecord>, ThreadLabel, Vec<HeldRef>)> {
+    thread::with(|state| {
+        let mut holds = state.held_refs();
+        holds.retain(|held| held.lock.id() != lock);
+        (Arc::clone(state.record()), state.label(), holds)
+    })
+}
+
+/// Keeps a lock this thread waits for out of its mirrored held set, so other
+/// threads' long-wait reports do not name it as a holder; returns whether it
+/// was recorded (then [`unhide_wait`] puts it back once it is taken).
+pub(crate) fn hide_wait(lock: LockId) -> bool {
+    if crate::watchdog::settings::mirror_generation() == 0 {
+        return false; // no mirror is kept
+    }
+    thread::with(|state| state.hide_wait(lock)).unwrap_or(false)
+}
+
+/// Puts back the lock [`hide_wait`] left out.
+pub(crate) fn unhide_wait() {
+    thread::with(|state| state.unhide_wait());
 }
 
 /// The tracking header of every lockgraph lock; dropping it removes the lock

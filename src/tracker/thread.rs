@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::panic::Location;
+use std::sync::Arc;
 
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
@@ -14,6 +15,7 @@ use crate::policy;
 use crate::violation::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
+use crate::watchdog::{self, registry::ThreadRecord};
 
 /// What a blocking acquisition found before it may go on.
 pub(crate) enum Entry {
@@ -32,6 +34,8 @@ pub(crate) struct ThreadState {
     /// Reused by the slow path, so that recording edges does not allocate.
     scratch: Cell<Vec<HeldLock>>,
     label: OnceCell<ThreadLabel>,
+    /// The watchdog's view of this thread (its mirrored held set).
+    record: OnceCell<Arc<ThreadRecord>>,
 }
 
 thread_local! {
@@ -42,6 +46,7 @@ thread_local! {
             chains: KeyCache::new(),
             scratch: Cell::new(Vec::new()),
             label: OnceCell::new(),
+            record: OnceCell::new(),
         }
     };
 }
@@ -133,15 +138,22 @@ impl ThreadState {
             }
         }
         held.push(new_entry(meta, id, access, site));
+        self.mirror(held.as_slice(), held.as_slice().len() - 1);
     }
 
     /// Forgets the most recent acquisition of `meta` (a guard is dropped).
     #[inline]
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
-        let last = self.held.borrow_mut().pop_if_last(id);
-        match last {
-            Some(source) => mark_if_source(meta, source),
-            None => drop(self.pop(meta, id)),
+        let mut held = self.held.borrow_mut();
+        match held.pop_if_last(id) {
+            Some(source) => {
+                self.mirror(held.as_slice(), held.as_slice().len());
+                mark_if_source(meta, source);
+            }
+            None => {
+                drop(held);
+                let _ = self.pop(meta, id);
+            }
         }
     }
 
@@ -154,26 +166,75 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        self.held
-            .borrow_mut()
-            .push(new_entry(meta, id, access, site));
+        let mut held = self.held.borrow_mut();
+        held.push(new_entry(meta, id, access, site));
+        self.mirror(held.as_slice(), held.as_slice().len() - 1);
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
     #[inline]
     pub(crate) fn pop(&self, meta: &LockMeta, id: LockId) -> Option<HeldLock> {
-        let held = self.held.borrow_mut().remove(id)?;
+        let mut set = self.held.borrow_mut();
+        let (index, held) = set.remove(id)?;
+        self.mirror(set.as_slice(), index);
         mark_if_source(meta, held.source);
         Some(held)
     }
 
     /// Puts back an entry taken out by [`Self::pop`] (after a condition-variable wait).
     pub(crate) fn restore(&self, held: HeldLock) {
-        self.held.borrow_mut().push(held);
+        let mut set = self.held.borrow_mut();
+        set.push(held);
+        self.mirror(set.as_slice(), set.as_slice().len() - 1);
     }
 
     pub(crate) fn set_access(&self, id: LockId, access: Access) {
-        self.held.borrow_mut().set_access(id, access);
+        let mut set = self.held.borrow_mut();
+        if let Some(index) = set.set_access(id, access) {
+            self.mirror(set.as_slice(), index);
+        }
+    }
+
+    /// Mirrors `held[from..]` for the watchdog, if long waits are on.
+    #[inline]
+    fn mirror(&self, held: &[HeldLock], from: usize) {
+        let generation = watchdog::settings::mirror_generation();
+        if generation != 0 {
+            self.mirror_now(held, from, generation);
+        }
+    }
+
+    /// Out of line, so that the fast path stays small while no mirror is kept.
+    #[cold]
+    #[inline(never)]
+    fn mirror_now(&self, held: &[HeldLock], from: usize, generation: u32) {
+        self.record().mirror(held, from, generation);
+    }
+
+    /// This thread's watchdog record, registered at first use.
+    #[inline]
+    pub(crate) fn record(&self) -> &Arc<ThreadRecord> {
+        self.record
+            .get_or_init(|| ThreadRecord::register(self.label()))
+    }
+
+    /// Leaves the last held entry out of the mirror if it is `id` (a lock
+    /// recorded before its raw lock is taken); returns whether it did.
+    pub(crate) fn hide_wait(&self, id: LockId) -> bool {
+        let set = self.held.borrow();
+        let entries = set.as_slice();
+        let waiting = entries.last().is_some_and(|last| last.id == id);
+        if waiting {
+            self.mirror(&entries[..entries.len() - 1], entries.len());
+        }
+        waiting
+    }
+
+    /// Mirrors the whole held set again.
+    pub(crate) fn unhide_wait(&self) {
+        let set = self.held.borrow();
+        let len = set.as_slice().len();
+        self.mirror(set.as_slice(), len.saturating_sub(1));
     }
 
     pub(crate) fn holds(&self, id: LockId) -> bool {

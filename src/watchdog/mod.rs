@@ -1,0 +1,24 @@
+//! The watchdog: actual deadlocks and long waits, found by the blocked
+//! threads themselves (no helper thread).
+//!
+//! The lock-order graph reports *potential* deadlocks; some real ones still
+//! happen (under `Warn` or `Ignore`, or when a lock is held far too long). A
+//! blocking acquisition that cannot proceed at once waits on the raw lock one
+//! [`set_deadlock_check`] interval at a time and, at each timeout, checks the
+//! wait-for graph of the blocked threads for a cycle through itself
+//! ([`Violation::Deadlock`](crate::Violation::Deadlock)) and its own wait
+//! against the [`set_long_wait`] threshold
+//! ([`Violation::LongWait`](crate::Violation::LongWait)).
+//!
+//! Condition-variable waits and timed acquisitions (`try_lock_for`, ...) are
+//! never watched: they are not lock waits, or cannot last forever.
+
+mod cycle;
+pub(crate) mod raw;
+#[allow(unsafe_code)] // the crate's only unsafe block: reading back a mirrored call site
+pub(crate) mod registry;
+pub(crate) mod settings;
+mod wait;
+
+pub use settings::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
+pub(crate) use wait::{Relock, acquire};
