@@ -5,7 +5,11 @@
 //! The layout: one byte for the number of locks, one per lock for its kind,
 //! one for the number of threads; then, until the bytes run out, one step per
 //! group: the thread, the operation, and its lock(s). Steps run in input
-//! order. Missing bytes read as zero.
+//! order. Missing bytes read as zero, and a choice with one option reads no
+//! byte. The bytes are read through the
+//! `arbitrary` crate's `Unstructured`, as cargo-fuzz targets usually do.
+
+use arbitrary::Unstructured;
 
 use super::op::{LockKind, Op, Program};
 use super::run::LOCK_ALL_MAX;
@@ -19,19 +23,14 @@ const STEPS: usize = 96;
 
 /// Reads small choices from a byte string.
 struct Choices<'a> {
-    bytes: &'a [u8],
+    bytes: Unstructured<'a>,
 }
 
 impl Choices<'_> {
     /// A number below `n` (zero once the bytes run out).
     fn below(&mut self, n: usize) -> usize {
-        match self.bytes.split_first() {
-            Some((&first, rest)) => {
-                self.bytes = rest;
-                usize::from(first) % n
-            }
-            None => 0,
-        }
+        let last = u8::try_from(n - 1).unwrap_or(u8::MAX);
+        usize::from(self.bytes.int_in_range(0..=last).unwrap_or(0))
     }
 
     fn kind(&mut self) -> LockKind {
@@ -81,7 +80,9 @@ impl Program {
     /// assert_eq!(program.turns, [0, 0, 1, 1]);
     /// ```
     pub fn from_bytes(bytes: &[u8]) -> Program {
-        let mut input = Choices { bytes };
+        let mut input = Choices {
+            bytes: Unstructured::new(bytes),
+        };
         let locks = 1 + input.below(LOCKS);
         let kinds: Vec<LockKind> = (0..locks).map(|_| input.kind()).collect();
         let threads = 1 + input.below(THREADS);
