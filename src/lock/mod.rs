@@ -126,3 +126,37 @@ macro_rules! relock_fns {
     };
 }
 pub(crate) use relock_fns;
+
+/// `new`, `named` and `into_inner` for a lock type with fields `header` and
+/// `inner` (a raw lock of type `$Raw` with a `const fn new` and `into_inner`).
+macro_rules! constructors {
+    ($Lock:ident, $Raw:ty) => {
+        impl<T> $Lock<T> {
+            /// Creates an unlocked lock; reports name it by this call's `file:line:column`.
+            #[track_caller]
+            pub const fn new(value: T) -> Self {
+                let site = std::panic::Location::caller();
+                $Lock {
+                    header: $crate::tracker::LockHeader::new($crate::meta::LockMeta::created(site)),
+                    inner: <$Raw>::new(value),
+                }
+            }
+
+            /// Creates an unlocked lock that reports call `name`.
+            pub const fn named(name: &'static str, value: T) -> Self {
+                $Lock {
+                    header: $crate::tracker::LockHeader::new($crate::meta::LockMeta::named(name)),
+                    inner: <$Raw>::new(value),
+                }
+            }
+
+            /// Consumes the lock and returns the value; its graph node and edges go with it.
+            pub fn into_inner(self) -> T {
+                let $Lock { header, inner } = self;
+                drop(header);
+                inner.into_inner()
+            }
+        }
+    };
+}
+pub(crate) use constructors;

@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -22,31 +22,7 @@ macro_rules! mutex_type {
             pub(crate) inner: parking_lot::$Raw<T>,
         }
 
-        impl<T> $Mutex<T> {
-            /// Creates an unlocked mutex; reports name it by this call's `file:line:column`.
-            #[track_caller]
-            pub const fn new(value: T) -> Self {
-                $Mutex {
-                    header: LockHeader::new(LockMeta::created(Location::caller())),
-                    inner: parking_lot::$Raw::new(value),
-                }
-            }
-
-            /// Creates an unlocked mutex that reports call `name`.
-            pub const fn named(name: &'static str, value: T) -> Self {
-                $Mutex {
-                    header: LockHeader::new(LockMeta::named(name)),
-                    inner: parking_lot::$Raw::new(value),
-                }
-            }
-
-            /// Consumes the mutex and returns the value (its graph node and edges go with it).
-            pub fn into_inner(self) -> T {
-                let $Mutex { header, inner } = self;
-                drop(header);
-                inner.into_inner()
-            }
-        }
+        constructors!($Mutex, parking_lot::$Raw<T>);
 
         impl<T: ?Sized> $Mutex<T> {
             /// Acquires the mutex, blocking the current thread until it is free.

@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -34,31 +34,7 @@ pub struct ReentrantMutex<T: ?Sized> {
     pub(crate) inner: parking_lot::ReentrantMutex<T>,
 }
 
-impl<T> ReentrantMutex<T> {
-    /// Creates an unlocked mutex; reports name it by this call's `file:line:column`.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        ReentrantMutex {
-            header: LockHeader::new(LockMeta::created(Location::caller())),
-            inner: parking_lot::ReentrantMutex::new(value),
-        }
-    }
-
-    /// Creates an unlocked mutex that reports call `name`.
-    pub const fn named(name: &'static str, value: T) -> Self {
-        ReentrantMutex {
-            header: LockHeader::new(LockMeta::named(name)),
-            inner: parking_lot::ReentrantMutex::new(value),
-        }
-    }
-
-    /// Consumes the mutex and returns the value.
-    pub fn into_inner(self) -> T {
-        let ReentrantMutex { header, inner } = self;
-        drop(header);
-        inner.into_inner()
-    }
-}
+constructors!(ReentrantMutex, parking_lot::ReentrantMutex<T>);
 
 impl<T: ?Sized> ReentrantMutex<T> {
     /// Acquires the mutex, blocking unless this thread already holds it.

@@ -8,7 +8,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -40,31 +40,7 @@ pub struct RwLock<T: ?Sized> {
     pub(crate) inner: parking_lot::RwLock<T>,
 }
 
-impl<T> RwLock<T> {
-    /// Creates an unlocked lock; reports name it by this call's `file:line:column`.
-    #[track_caller]
-    pub const fn new(value: T) -> Self {
-        RwLock {
-            header: LockHeader::new(LockMeta::created(Location::caller())),
-            inner: parking_lot::RwLock::new(value),
-        }
-    }
-
-    /// Creates an unlocked lock that reports call `name`.
-    pub const fn named(name: &'static str, value: T) -> Self {
-        RwLock {
-            header: LockHeader::new(LockMeta::named(name)),
-            inner: parking_lot::RwLock::new(value),
-        }
-    }
-
-    /// Consumes the lock and returns the value.
-    pub fn into_inner(self) -> T {
-        let RwLock { header, inner } = self;
-        drop(header);
-        inner.into_inner()
-    }
-}
+constructors!(RwLock, parking_lot::RwLock<T>);
 
 /// Acquisition methods: `$blocking` checks and blocks, the `try` forms record no
 /// edge into the lock.

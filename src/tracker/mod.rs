@@ -60,15 +60,18 @@ pub(crate) fn before_blocking<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    if !policy::tracking() {
+    let Some(id) = tracked_id(meta) else {
         return HeldToken::UNTRACKED;
-    }
-    let id = meta.id();
-    if !id.is_tracked() {
-        return HeldToken::UNTRACKED;
-    }
+    };
     let recorded = thread::with(|state| state.acquire(meta, id, access, site));
     token(meta, recorded)
+}
+
+/// The lock's id, unless bookkeeping is off or the lock is not tracked.
+#[inline(always)]
+fn tracked_id(meta: &LockMeta) -> Option<LockId> {
+    let id = policy::tracking().then(|| meta.id())?;
+    id.is_tracked().then_some(id)
 }
 
 /// Records a successful non-blocking (or timed) acquisition: no edge into
@@ -79,12 +82,11 @@ pub(crate) fn after_try<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    if !policy::tracking() {
+    let Some(id) = tracked_id(meta) else {
         return HeldToken::UNTRACKED;
-    }
-    let id = meta.id();
+    };
     let recorded = thread::with(|state| state.push(meta, id, access, site));
-    token(meta, recorded.filter(|_| id.is_tracked()))
+    token(meta, recorded)
 }
 
 #[inline]

@@ -137,7 +137,13 @@ impl ThreadState {
                 held = self.held.borrow_mut();
             }
         }
-        held.push(new_entry(meta, id, access, site));
+        self.record_held(&mut held, new_entry(meta, id, access, site));
+    }
+
+    /// Adds an entry to the held set (and to the watchdog's mirror).
+    #[inline]
+    fn record_held(&self, held: &mut HeldLocks, entry: HeldLock) {
+        held.push(entry);
         self.mirror(held.as_slice(), held.as_slice().len() - 1);
     }
 
@@ -166,9 +172,10 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        let mut held = self.held.borrow_mut();
-        held.push(new_entry(meta, id, access, site));
-        self.mirror(held.as_slice(), held.as_slice().len() - 1);
+        self.record_held(
+            &mut self.held.borrow_mut(),
+            new_entry(meta, id, access, site),
+        );
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
@@ -183,9 +190,7 @@ impl ThreadState {
 
     /// Puts back an entry taken out by [`Self::pop`] (after a condition-variable wait).
     pub(crate) fn restore(&self, held: HeldLock) {
-        let mut set = self.held.borrow_mut();
-        set.push(held);
-        self.mirror(set.as_slice(), set.as_slice().len() - 1);
+        self.record_held(&mut self.held.borrow_mut(), held);
     }
 
     pub(crate) fn set_access(&self, id: LockId, access: Access) {
