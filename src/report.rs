@@ -293,7 +293,11 @@ fn write_blocked(f: &mut Formatter<'_>, names: &Names, blocked: &BlockedThread) 
     blocked
         .holds
         .iter()
-        .try_for_each(|held| writeln!(f, "      holding {}", names.held(held)))
+        .try_for_each(|held| writeln!(f, "      holding {}", names.held(held)))?;
+    match &blocked.backtrace {
+        Some(backtrace) => write_backtrace(f, backtrace),
+        None => Ok(()),
+    }
 }
 
 fn blocked_locks(blocked: &BlockedThread) -> impl Iterator<Item = &LockRef> {

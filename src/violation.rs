@@ -113,10 +113,19 @@ impl HeldRef {
     }
 }
 
-/// A captured, lazily resolved backtrace, shared by every edge established by
-/// the same pair of call sites.
+/// A captured, lazily resolved backtrace: shared by every edge established by
+/// the same pair of call sites, or taken when a blocked thread publishes its wait.
 #[derive(Clone, Debug)]
 pub struct EdgeBacktrace(pub(crate) Arc<parking_lot::Mutex<backtrace::Backtrace>>);
+
+impl EdgeBacktrace {
+    /// The current thread's stack, unresolved (symbols are looked up only
+    /// when a report is printed).
+    pub(crate) fn capture() -> Self {
+        let backtrace = backtrace::Backtrace::new_unresolved();
+        EdgeBacktrace(Arc::new(parking_lot::Mutex::new(backtrace)))
+    }
+}
 
 /// One "A before B" edge of the lock-order graph, as it was first established.
 #[derive(Clone, Debug)]
@@ -209,6 +218,9 @@ pub struct BlockedThread {
     pub(crate) access: Access,
     pub(crate) since: &'static Location<'static>,
     pub(crate) holds: Vec<HeldRef>,
+    /// Where the thread was when it started waiting (captured once the wait
+    /// outlasted a check interval; resolved only when printed).
+    pub(crate) backtrace: Option<EdgeBacktrace>,
 }
 
 impl BlockedThread {

@@ -139,7 +139,12 @@ fn ring_report(setup: &Setup, prefix: &str, count: usize) -> (Deadlock, &'static
     let expected: Vec<String> = (0..count).map(|i| format!("{prefix}-{i}")).collect();
     assert_eq!(names(&found), expected);
     let header = format!("lockgraph: deadlock: {count} threads");
-    assert!(found.to_string().starts_with(&header), "{found}");
+    let text = found.to_string();
+    assert!(text.starts_with(&header), "{text}");
+    // Each thread's backtrace, from where it started waiting: a frame of this file.
+    let frame = |l: &&str| l.trim_start().starts_with("at ") && l.contains("watchdog.rs:");
+    let frames = text.lines().filter(frame);
+    assert!(frames.count() >= count, "{text}");
     let Violation::Deadlock(deadlock) = found else {
         unreachable!()
     };

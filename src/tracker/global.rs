@@ -6,7 +6,7 @@
 //! the detector cannot deadlock.
 
 use std::panic::Location;
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawMutex;
 
@@ -110,8 +110,7 @@ impl Backtraces {
         );
         let Backtraces { by_sites, captured } = self;
         *by_sites.entry(sites).or_insert_with(|| {
-            let backtrace = backtrace::Backtrace::new_unresolved();
-            captured.push(EdgeBacktrace(Arc::new(RawMutex::new(backtrace))));
+            captured.push(EdgeBacktrace::capture());
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
         })
     }

@@ -98,6 +98,7 @@ mod tests {
                 access: on.1,
                 since: Location::caller(),
                 holds: holds.collect(),
+                backtrace: None,
             },
         })
     }

@@ -27,7 +27,8 @@ use crate::meta::LockMeta;
 use crate::policy::{Policy, policy};
 use crate::tracker::{self, HeldToken, Suspended};
 use crate::violation::{
-    BlockedThread, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation, ViolationKind,
+    BlockedThread, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
+    ViolationKind,
 };
 
 /// How long a thread sleeps between checks when both checks are off.
@@ -135,6 +136,7 @@ impl Watch {
                 access,
                 since: site,
                 holds,
+                backtrace: Some(EdgeBacktrace::capture()),
             },
         });
         record.publish(Some(Arc::clone(&wait)));
