@@ -67,7 +67,9 @@ static KIND_POLICY: [AtomicU8; 5] = [const { AtomicU8::new(0) }; 5];
 static DEFAULT_POLICY: AtomicU8 = AtomicU8::new(1);
 static ASCENDING: AtomicBool = AtomicBool::new(false);
 /// False when every kind is ignored: then acquisitions skip all bookkeeping.
-static TRACKING: AtomicBool = AtomicBool::new(true);
+/// (1 = yes, 0 = no, `UNREAD` until `LOCKGRAPH` has been read.)
+static TRACKING: AtomicU8 = AtomicU8::new(UNREAD);
+const UNREAD: u8 = 2;
 /// False when cycles are ignored: then no graph work is done.
 static GRAPH_CHECKS: AtomicBool = AtomicBool::new(true);
 static ENV_READ: Once = Once::new();
@@ -193,7 +195,18 @@ pub(crate) fn ascending() -> bool {
 /// Whether any bookkeeping is needed at all.
 #[inline]
 pub(crate) fn tracking() -> bool {
-    TRACKING.load(Relaxed)
+    match TRACKING.load(Relaxed) {
+        UNREAD => tracking_after_env(),
+        on => on == 1,
+    }
+}
+
+/// The first acquisition of the process reads `LOCKGRAPH`, so that `off` skips
+/// all bookkeeping from the start.
+#[cold]
+fn tracking_after_env() -> bool {
+    init_from_env();
+    TRACKING.load(Relaxed) == 1
 }
 
 /// Whether cycles are checked (graph work).
@@ -205,7 +218,7 @@ pub(crate) fn graph_checks() -> bool {
 fn refresh() {
     let ignored = |kind| policy_now(kind) == Policy::Ignore;
     let all_ignored = ViolationKind::ALL.iter().all(|&kind| ignored(kind));
-    TRACKING.store(!all_ignored, Relaxed);
+    TRACKING.store(u8::from(!all_ignored), Relaxed);
     GRAPH_CHECKS.store(!ignored(ViolationKind::Cycle), Relaxed);
 }
 
@@ -215,6 +228,7 @@ pub(crate) fn init_from_env() {
         if let Ok(value) = std::env::var(ENV_POLICY) {
             apply_env(&value);
         }
+        refresh();
     });
 }
 

@@ -125,3 +125,39 @@ fn warn_prints_each_distinct_cycle_once_and_goes_on() {
         "{stderr}"
     );
 }
+
+/// An inversion under `LOCKGRAPH=off`, with no API call first (run as a child).
+#[test]
+#[ignore = "run by the other tests in a child process"]
+fn child_off_from_the_start() {
+    if std::env::var_os("LOCKGRAPH_CHILD").is_none() {
+        return;
+    }
+    let (a, b) = (lockgraph::Mutex::new(()), lockgraph::Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    drop((b.lock(), a.lock())); // not reported: everything is off
+    let snapshot = lockgraph::graph::snapshot();
+    let recorded = snapshot.lock(a.id()).is_some() || snapshot.lock(b.id()).is_some();
+    println!("child finished, bookkeeping done: {recorded}");
+}
+
+#[test]
+fn off_skips_bookkeeping_from_the_first_acquisition() {
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args([
+            "--exact",
+            "child_off_from_the_start",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("LOCKGRAPH", "off")
+        .env("LOCKGRAPH_CHILD", "1")
+        .output()
+        .expect("run child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout.contains("child finished, bookkeeping done: false"),
+        "{stdout}"
+    );
+}
