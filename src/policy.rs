@@ -179,6 +179,12 @@ pub fn set_mode(mode: Mode) -> Mode {
 }
 
 /// The checking mode in force.
+///
+/// # Examples
+///
+#[doc = "```"]
+#[doc = "assert_eq!(lockgraph::mode(), lockgraph::Mode::Graph); // the default"]
+#[doc = "```"]
 pub fn mode() -> Mode {
     if ascending() {
         Mode::Ascending

@@ -19,6 +19,16 @@ pub struct LockInfo {
 
 impl LockInfo {
     /// The label reports use: the name, else the creation site.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::Mutex::named(\"config\", ());"]
+    #[doc = "let other = lockgraph::Mutex::new(());"]
+    #[doc = "drop((lock.lock(), other.lock()));"]
+    #[doc = "let snap = lockgraph::graph::snapshot();"]
+    #[doc = "assert_eq!(snap.lock(lock.id()).map(|l| l.label()).as_deref(), Some(\"config\"));"]
+    #[doc = "```"]
     pub fn label(&self) -> String {
         match (self.name, self.created_at) {
             (Some(name), _) => name.to_string(),
@@ -92,16 +102,42 @@ pub fn snapshot() -> Snapshot {
 
 impl Snapshot {
     /// The lock with this id, if it is in the snapshot.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let never_nested = lockgraph::Mutex::new(());"]
+    #[doc = "drop(never_nested.lock());"]
+    #[doc = "assert!(lockgraph::graph::snapshot().lock(never_nested.id()).is_none());"]
+    #[doc = "```"]
     pub fn lock(&self, id: LockId) -> Option<&LockInfo> {
         self.locks.iter().find(|lock| lock.id == id)
     }
 
     /// Whether the snapshot has the edge `from -> to`.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let (a, b) = (lockgraph::Mutex::new(()), lockgraph::Mutex::new(()));"]
+    #[doc = "drop((a.lock(), b.lock()));"]
+    #[doc = "let snap = lockgraph::graph::snapshot();"]
+    #[doc = "assert!(snap.has_edge(a.id(), b.id()) && !snap.has_edge(b.id(), a.id()));"]
+    #[doc = "```"]
     pub fn has_edge(&self, from: LockId, to: LockId) -> bool {
         self.edges.iter().any(|e| e.from == from && e.to == to)
     }
 
     /// The graph in Graphviz `dot` syntax; nodes are labelled by name or creation site.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let (a, b) = (lockgraph::Mutex::named(\"a\", ()), lockgraph::Mutex::named(\"b\", ()));"]
+    #[doc = "drop((a.lock(), b.lock()));"]
+    #[doc = "let dot = lockgraph::graph::snapshot().to_dot();"]
+    #[doc = "assert!(dot.contains(\"\\\"a\\\" -> \\\"b\\\"\"));"]
+    #[doc = "```"]
     pub fn to_dot(&self) -> String {
         let mut dot = String::from("digraph lockgraph {\n");
         for lock in &self.locks {

@@ -51,6 +51,13 @@ pub struct Condvar {
 
 impl Condvar {
     /// Creates a condition variable.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "static READY: lockgraph::Condvar = lockgraph::Condvar::new();"]
+    #[doc = "assert!(!READY.notify_one()); // nobody waits"]
+    #[doc = "```"]
     pub const fn new() -> Self {
         Condvar {
             inner: parking_lot::Condvar::new(),
@@ -58,11 +65,25 @@ impl Condvar {
     }
 
     /// Wakes one waiting thread; returns whether one was woken.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let cv = lockgraph::Condvar::new();"]
+    #[doc = "assert!(!cv.notify_one());"]
+    #[doc = "```"]
     pub fn notify_one(&self) -> bool {
         self.inner.notify_one()
     }
 
     /// Wakes every waiting thread; returns how many were woken.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let cv = lockgraph::Condvar::new();"]
+    #[doc = "assert_eq!(cv.notify_all(), 0);"]
+    #[doc = "```"]
     pub fn notify_all(&self) -> usize {
         self.inner.notify_all()
     }
@@ -72,6 +93,23 @@ impl Condvar {
     /// # Lock order
     /// Records `H -> mutex` for every other lock `H` this thread holds (the
     /// re-acquisition), checked before waiting.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::sync::Arc;"]
+    #[doc = "use lockgraph::{Condvar, Mutex};"]
+    #[doc = "let pair = Arc::new((Mutex::new(false), Condvar::new()));"]
+    #[doc = "let other = Arc::clone(&pair);"]
+    #[doc = "std::thread::spawn(move || {"]
+    #[doc = "    *other.0.lock() = true;"]
+    #[doc = "    other.1.notify_one();"]
+    #[doc = "});"]
+    #[doc = "let mut ready = pair.0.lock();"]
+    #[doc = "while !*ready {"]
+    #[doc = "    pair.1.wait(&mut ready);"]
+    #[doc = "}"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait<T: ?Sized>(&self, guard: &mut MutexGuard<'_, T>) {
         released(guard, |inner| self.inner.wait(inner));
@@ -81,6 +119,22 @@ impl Condvar {
     ///
     /// # Lock order
     /// As [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::sync::Arc;"]
+    #[doc = "use lockgraph::{Condvar, Mutex};"]
+    #[doc = "let pair = Arc::new((Mutex::new(0), Condvar::new()));"]
+    #[doc = "let other = Arc::clone(&pair);"]
+    #[doc = "std::thread::spawn(move || {"]
+    #[doc = "    *other.0.lock() = 3;"]
+    #[doc = "    other.1.notify_all();"]
+    #[doc = "});"]
+    #[doc = "let mut count = pair.0.lock();"]
+    #[doc = "pair.1.wait_while(&mut count, |n| *n < 3);"]
+    #[doc = "assert_eq!(*count, 3);"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait_while<T: ?Sized, F>(&self, guard: &mut MutexGuard<'_, T>, condition: F)
     where
@@ -93,6 +147,16 @@ impl Condvar {
     ///
     /// # Lock order
     /// As [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::time::{Duration, Instant};"]
+    #[doc = "let (m, cv) = (lockgraph::Mutex::new(()), lockgraph::Condvar::new());"]
+    #[doc = "let mut guard = m.lock();"]
+    #[doc = "let deadline = Instant::now() + Duration::from_millis(5);"]
+    #[doc = "assert!(cv.wait_until(&mut guard, deadline).timed_out());"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait_until<T: ?Sized>(
         &self,
@@ -106,6 +170,15 @@ impl Condvar {
     ///
     /// # Lock order
     /// As [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::time::Duration;"]
+    #[doc = "let (m, cv) = (lockgraph::Mutex::new(()), lockgraph::Condvar::new());"]
+    #[doc = "let mut guard = m.lock();"]
+    #[doc = "assert!(cv.wait_for(&mut guard, Duration::from_millis(5)).timed_out());"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait_for<T: ?Sized>(
         &self,
@@ -119,6 +192,16 @@ impl Condvar {
     ///
     /// # Lock order
     /// As [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::time::{Duration, Instant};"]
+    #[doc = "let (m, cv) = (lockgraph::Mutex::new(0), lockgraph::Condvar::new());"]
+    #[doc = "let mut guard = m.lock();"]
+    #[doc = "let deadline = Instant::now() + Duration::from_millis(5);"]
+    #[doc = "assert!(cv.wait_while_until(&mut guard, |n| *n == 0, deadline).timed_out());"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait_while_until<T: ?Sized, F>(
         &self,
@@ -138,6 +221,16 @@ impl Condvar {
     ///
     /// # Lock order
     /// As [`wait`](Self::wait).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use std::time::Duration;"]
+    #[doc = "let (m, cv) = (lockgraph::Mutex::new(1), lockgraph::Condvar::new());"]
+    #[doc = "let mut guard = m.lock();"]
+    #[doc = "// The condition is already false: no wait at all."]
+    #[doc = "assert!(!cv.wait_while_for(&mut guard, |n| *n == 0, Duration::from_secs(5)).timed_out());"]
+    #[doc = "```"]
     #[track_caller]
     pub fn wait_while_for<T: ?Sized, F>(
         &self,

@@ -73,12 +73,21 @@ pub(crate) use lock_impls;
 /// `unlocked`, `unlock_fair`, `unlocked_fair` and `bump` for a guard with fields
 /// `inner` (the raw guard of type `$Raw`) and `token`.
 macro_rules! relock_fns {
-    ($Guard:ident, $Raw:ty) => {
+    ($Guard:ident, $Raw:ty, $Lock:ident, $take:ident) => {
         /// Unlocks the lock, runs `f`, and takes it again.
         ///
         /// # Lock order
         /// The lock leaves this thread's held set while `f` runs; taking it again
         /// is a blocking acquisition, checked before `f` runs.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("let lock = lockgraph::", stringify!($Lock), "::new(0);")]
+        #[doc = concat!("let mut guard = lock.", stringify!($take), "();")]
+        #[doc = concat!("let free_inside = lockgraph::", stringify!($Guard), "::unlocked(&mut guard, || !lock.is_locked());")]
+        #[doc = "assert!(free_inside && lock.is_locked());"]
+        #[doc = "```"]
         #[track_caller]
         pub fn unlocked<F, U>(s: &mut Self, f: F) -> U
         where
@@ -92,6 +101,14 @@ macro_rules! relock_fns {
         }
 
         /// Unlocks with a fair unlock: a waiting thread gets the lock first.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("let lock = lockgraph::", stringify!($Lock), "::new(0);")]
+        #[doc = concat!("lockgraph::", stringify!($Guard), "::unlock_fair(lock.", stringify!($take), "());")]
+        #[doc = "assert!(!lock.is_locked());"]
+        #[doc = "```"]
         pub fn unlock_fair(s: Self) {
             let $Guard { inner, token, .. } = s;
             <$Raw>::unlock_fair(inner);
@@ -102,6 +119,14 @@ macro_rules! relock_fns {
         ///
         /// # Lock order
         /// As [`unlocked`](Self::unlocked).
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("let lock = lockgraph::", stringify!($Lock), "::new(0);")]
+        #[doc = concat!("let mut guard = lock.", stringify!($take), "();")]
+        #[doc = concat!("assert_eq!(lockgraph::", stringify!($Guard), "::unlocked_fair(&mut guard, || 7), 7);")]
+        #[doc = "```"]
         #[track_caller]
         pub fn unlocked_fair<F, U>(s: &mut Self, f: F) -> U
         where
@@ -119,6 +144,15 @@ macro_rules! relock_fns {
         ///
         /// # Lock order
         /// Taking it back is a blocking acquisition, checked first.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("let lock = lockgraph::", stringify!($Lock), "::new(0);")]
+        #[doc = concat!("let mut guard = lock.", stringify!($take), "();")]
+        #[doc = concat!("lockgraph::", stringify!($Guard), "::bump(&mut guard); // no one waits: keeps going")]
+        #[doc = "assert!(lock.is_locked());"]
+        #[doc = "```"]
         #[track_caller]
         pub fn bump(s: &mut Self) {
             Self::unlocked_fair(s, || ());
@@ -133,6 +167,12 @@ macro_rules! constructors {
     ($Lock:ident, $Raw:ty) => {
         impl<T> $Lock<T> {
             /// Creates an unlocked lock; reports name it by this call's `file:line:column`.
+            ///
+            /// `const`, so the lock can live in a `static`; its id is assigned at first use.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nstatic COUNTER: lockgraph::", stringify!($Lock), "<u32> = lockgraph::", stringify!($Lock), "::new(0);\nassert_eq!(COUNTER.id(), COUNTER.id());\n```")]
             #[track_caller]
             pub const fn new(value: T) -> Self {
                 let site = std::panic::Location::caller();
@@ -143,6 +183,10 @@ macro_rules! constructors {
             }
 
             /// Creates an unlocked lock that reports call `name`.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nlet accounts = lockgraph::", stringify!($Lock), "::named(\"accounts\", vec![100, 50]);\nlet info = format!(\"{accounts:?}\");\nassert!(info.contains(\"accounts\"));\n```")]
             pub const fn named(name: &'static str, value: T) -> Self {
                 $Lock {
                     header: $crate::tracker::LockHeader::new($crate::meta::LockMeta::named(name)),
@@ -151,6 +195,10 @@ macro_rules! constructors {
             }
 
             /// Consumes the lock and returns the value; its graph node and edges go with it.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nlet lock = lockgraph::", stringify!($Lock), "::new(String::from(\"done\"));\nassert_eq!(lock.into_inner(), \"done\");\n```")]
             pub fn into_inner(self) -> T {
                 let $Lock { header, inner } = self;
                 drop(header);

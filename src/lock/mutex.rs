@@ -36,6 +36,14 @@ macro_rules! mutex_type {
             /// Under [`Policy::Panic`](crate::Policy::Panic), if this acquisition
             /// closes a lock-order cycle (before it blocks, so nothing is taken);
             /// under `Panic` and `Warn`, if this thread already holds the mutex.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(1);")]
+            #[doc = "*m.lock() += 1;"]
+            #[doc = "assert_eq!(*m.lock(), 2);"]
+            #[doc = "```"]
             #[track_caller]
             #[inline]
             pub fn lock(&self) -> $Guard<'_, T> {
@@ -51,6 +59,16 @@ macro_rules! mutex_type {
             /// Records no edge into this mutex (it cannot block); while it is held,
             /// later blocking acquisitions get edges from it. Returns `None` when the
             /// mutex is held, also by this thread.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(1);")]
+            #[doc = "let held = m.lock();"]
+            #[doc = "assert!(m.try_lock().is_none()); // busy, also for this thread: no report"]
+            #[doc = "drop(held);"]
+            #[doc = "assert_eq!(m.try_lock().map(|g| *g), Some(1));"]
+            #[doc = "```"]
             #[track_caller]
             #[inline]
             pub fn try_lock(&self) -> Option<$Guard<'_, T>> {
@@ -63,6 +81,17 @@ macro_rules! mutex_type {
             /// # Lock order
             /// Like [`try_lock`](Self::try_lock): a timed wait cannot block
             /// forever, so it records no edge into this mutex.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = "use std::time::Duration;"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = "let held = m.lock();"]
+            #[doc = "assert!(m.try_lock_for(Duration::from_millis(1)).is_none());"]
+            #[doc = "drop(held);"]
+            #[doc = "assert!(m.try_lock_for(Duration::from_millis(1)).is_some());"]
+            #[doc = "```"]
             #[track_caller]
             pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
                 let inner = self.inner.try_lock_for(timeout)?;
@@ -73,6 +102,15 @@ macro_rules! mutex_type {
             ///
             /// # Lock order
             /// As [`try_lock_for`](Self::try_lock_for).
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = "use std::time::{Duration, Instant};"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = "let deadline = Instant::now() + Duration::from_millis(1);"]
+            #[doc = "assert!(m.try_lock_until(deadline).is_some());"]
+            #[doc = "```"]
             #[track_caller]
             pub fn try_lock_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
                 let inner = self.inner.try_lock_until(deadline)?;
@@ -89,16 +127,42 @@ macro_rules! mutex_type {
             }
 
             /// A mutable reference to the value; no locking is needed.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let mut m = lockgraph::", stringify!($Mutex), "::new(1);")]
+            #[doc = "*m.get_mut() = 5;"]
+            #[doc = "assert_eq!(m.into_inner(), 5);"]
+            #[doc = "```"]
             pub fn get_mut(&mut self) -> &mut T {
                 self.inner.get_mut()
             }
 
             /// Whether the mutex is held by any thread (a racy snapshot).
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = "let guard = m.lock();"]
+            #[doc = "assert!(m.is_locked());"]
+            #[doc = "drop(guard);"]
+            #[doc = "assert!(!m.is_locked());"]
+            #[doc = "```"]
             pub fn is_locked(&self) -> bool {
                 self.inner.is_locked()
             }
 
             /// This mutex's id (assigned now if it was never used).
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let (a, b) = (lockgraph::", stringify!($Mutex), "::new(()), lockgraph::", stringify!($Mutex), "::new(()));")]
+            #[doc = "assert!(a.id() < b.id()); // ids follow first use"]
+            #[doc = "assert_eq!(a.id(), a.id());"]
+            #[doc = "```"]
             pub fn id(&self) -> LockId {
                 self.header.id()
             }
@@ -123,11 +187,29 @@ macro_rules! mutex_type {
 
         impl<'a, T: ?Sized> $Guard<'a, T> {
             /// The mutex this guard holds.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = "let guard = m.lock();"]
+            #[doc = concat!("assert_eq!(lockgraph::", stringify!($Mutex), "Guard::mutex(&guard).id(), m.id());")]
+            #[doc = "```"]
             pub fn mutex(s: &Self) -> &'a $Mutex<T> {
                 s.lock
             }
 
             /// Makes a guard for a part of the locked data.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new((1, String::from(\"a\")));")]
+            #[doc = concat!("let mut name = lockgraph::", stringify!($Mutex), "Guard::map(m.lock(), |pair| &mut pair.1);")]
+            #[doc = "name.push('b');"]
+            #[doc = "drop(name);"]
+            #[doc = "assert_eq!(m.lock().1, \"ab\");"]
+            #[doc = "```"]
             pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
             where
                 F: FnOnce(&mut T) -> &mut U,
@@ -138,6 +220,14 @@ macro_rules! mutex_type {
 
             /// Makes a guard for a part of the locked data, if `f` finds one;
             /// otherwise gives the guard back.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(vec![1, 2]);")]
+            #[doc = concat!("let first = lockgraph::", stringify!($Mutex), "Guard::try_map(m.lock(), |v| v.first_mut());")]
+            #[doc = "assert_eq!(first.ok().map(|g| *g), Some(1));"]
+            #[doc = "```"]
             pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
             where
                 F: FnOnce(&mut T) -> Option<&mut U>,
@@ -149,9 +239,18 @@ macro_rules! mutex_type {
                 }
             }
 
-            relock_fns!($Guard, parking_lot::$RawGuard<'a, T>);
+            relock_fns!($Guard, parking_lot::$RawGuard<'a, T>, $Mutex, lock);
 
             /// Leaks the guard: the mutex stays locked, and held by this thread, forever.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let m: &'static lockgraph::", stringify!($Mutex), "<u8> = Box::leak(Box::new(lockgraph::", stringify!($Mutex), "::new(1)));")]
+            #[doc = concat!("let value = lockgraph::", stringify!($Mutex), "Guard::leak(m.lock());")]
+            #[doc = "*value = 2;"]
+            #[doc = "assert!(m.is_locked()); // forever"]
+            #[doc = "```"]
             pub fn leak(s: Self) -> &'a mut T {
                 let $Guard { inner, token, .. } = s;
                 std::mem::forget(token);

@@ -165,7 +165,7 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
         }
     }
 
-    relock_fns!(ReentrantMutexGuard, RawGuard<'a, T>);
+    relock_fns!(ReentrantMutexGuard, RawGuard<'a, T>, ReentrantMutex, lock);
 }
 
 guard_impls!(ReentrantMutexGuard);

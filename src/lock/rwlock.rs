@@ -215,7 +215,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         }
     }
 
-    relock_fns!(RwLockReadGuard, RawRead<'a, T>);
+    relock_fns!(RwLockReadGuard, RawRead<'a, T>, RwLock, read);
 }
 
 guard_impls!(RwLockReadGuard);
@@ -284,7 +284,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         RwLockUpgradableReadGuard { inner, token, lock }
     }
 
-    relock_fns!(RwLockWriteGuard, RawWrite<'a, T>);
+    relock_fns!(RwLockWriteGuard, RawWrite<'a, T>, RwLock, write);
 }
 
 guard_impls!(RwLockWriteGuard, mut);
@@ -376,7 +376,12 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
         }
     }
 
-    relock_fns!(RwLockUpgradableReadGuard, RawUpgradable<'a, T>);
+    relock_fns!(
+        RwLockUpgradableReadGuard,
+        RawUpgradable<'a, T>,
+        RwLock,
+        upgradable_read
+    );
 }
 
 guard_impls!(RwLockUpgradableReadGuard);
