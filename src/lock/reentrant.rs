@@ -47,6 +47,15 @@ impl<T: ?Sized> ReentrantMutex<T> {
     /// # Panics
     /// Under [`Policy::Panic`](crate::Policy::Panic), if the first acquisition
     /// closes a lock-order cycle.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let m = lockgraph::ReentrantMutex::new(1);"]
+    #[doc = "let outer = m.lock();"]
+    #[doc = "let inner = m.lock(); // the owner may take it again"]
+    #[doc = "assert_eq!(*outer + *inner, 2);"]
+    #[doc = "```"]
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
@@ -63,6 +72,14 @@ impl<T: ?Sized> ReentrantMutex<T> {
     ///
     /// # Lock order
     /// Records no edge into this mutex.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let m = lockgraph::ReentrantMutex::new(());"]
+    #[doc = "let _outer = m.lock();"]
+    #[doc = "assert!(m.try_lock().is_some()); // re-entry succeeds"]
+    #[doc = "```"]
     #[track_caller]
     pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock()?;
@@ -113,6 +130,17 @@ impl<T: ?Sized> ReentrantMutex<T> {
     }
 
     /// Whether this thread holds the mutex.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let m = lockgraph::ReentrantMutex::new(());"]
+    #[doc = "let _guard = m.lock();"]
+    #[doc = "assert!(m.is_owned_by_current_thread());"]
+    #[doc = "std::thread::scope(|s| {"]
+    #[doc = "    s.spawn(|| assert!(!m.is_owned_by_current_thread()));"]
+    #[doc = "});"]
+    #[doc = "```"]
     pub fn is_owned_by_current_thread(&self) -> bool {
         self.inner.is_owned_by_current_thread()
     }
@@ -145,6 +173,14 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
     }
 
     /// Makes a guard for a part of the data.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let m = lockgraph::ReentrantMutex::new((1, 2));"]
+    #[doc = "let first = lockgraph::ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);"]
+    #[doc = "assert_eq!(*first, 1);"]
+    #[doc = "```"]
     pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
         let ReentrantMutexGuard { inner, token, .. } = s;
         MappedReentrantMutexGuard {

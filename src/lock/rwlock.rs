@@ -51,6 +51,14 @@ macro_rules! acquire_fns {
         $try_now:ident, $try_for:ident, $try_until:ident
     ) => {
         $(#[$blocking_doc])*
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = "let lock = lockgraph::RwLock::new(1);"]
+        #[doc = concat!("let guard = lock.", stringify!($blocking), "();")]
+        #[doc = "assert_eq!(*guard, 1);"]
+        #[doc = "```"]
         #[track_caller]
         #[inline]
         pub fn $blocking(&self) -> $Guard<'_, T> {
@@ -65,6 +73,13 @@ macro_rules! acquire_fns {
         /// # Lock order
         /// Records no edge into this lock (it cannot block); while it is held,
         /// later blocking acquisitions get edges from it.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = "let lock = lockgraph::RwLock::new(1);"]
+        #[doc = concat!("assert_eq!(lock.", stringify!($try_now), "().map(|g| *g), Some(1));")]
+        #[doc = "```"]
         #[track_caller]
         pub fn $try_now(&self) -> Option<$Guard<'_, T>> {
             let inner = self.inner.$try_now()?;
@@ -76,6 +91,14 @@ macro_rules! acquire_fns {
         ///
         /// # Lock order
         /// A timed wait cannot block forever: no edge into this lock.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = "let lock = lockgraph::RwLock::new(1);"]
+        #[doc = concat!("let guard = lock.", stringify!($try_for), "(std::time::Duration::from_millis(1));")]
+        #[doc = "assert_eq!(guard.map(|g| *g), Some(1));"]
+        #[doc = "```"]
         #[track_caller]
         pub fn $try_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
             let inner = self.inner.$try_for(timeout)?;
@@ -87,6 +110,14 @@ macro_rules! acquire_fns {
         ///
         /// # Lock order
         /// A timed wait cannot block forever: no edge into this lock.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = "let lock = lockgraph::RwLock::new(1);"]
+        #[doc = concat!("let guard = lock.", stringify!($try_until), "(std::time::Instant::now());")]
+        #[doc = "assert_eq!(guard.map(|g| *g), Some(1));"]
+        #[doc = "```"]
         #[track_caller]
         pub fn $try_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
             let inner = self.inner.$try_until(deadline)?;
@@ -153,21 +184,54 @@ impl<T: ?Sized> RwLock<T> {
     );
 
     /// A mutable reference to the value; no locking is needed.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let mut lock = lockgraph::RwLock::new(1);"]
+    #[doc = "*lock.get_mut() += 1;"]
+    #[doc = "assert_eq!(lock.into_inner(), 2);"]
+    #[doc = "```"]
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
 
     /// Whether the lock is held in any mode (a racy snapshot).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::RwLock::new(());"]
+    #[doc = "let reader = lock.read();"]
+    #[doc = "assert!(lock.is_locked() && !lock.is_locked_exclusive());"]
+    #[doc = "drop(reader);"]
+    #[doc = "assert!(!lock.is_locked());"]
+    #[doc = "```"]
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()
     }
 
     /// Whether the lock is held for writing (a racy snapshot).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::RwLock::new(());"]
+    #[doc = "let _writer = lock.write();"]
+    #[doc = "assert!(lock.is_locked_exclusive());"]
+    #[doc = "```"]
     pub fn is_locked_exclusive(&self) -> bool {
         self.inner.is_locked_exclusive()
     }
 
     /// This lock's id (assigned now if it was never used).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::RwLock::new(());"]
+    #[doc = "assert_eq!(lock.id(), lock.id());"]
+    #[doc = "```"]
     pub fn id(&self) -> LockId {
         self.header.id()
     }
@@ -190,11 +254,27 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The lock this guard reads.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::RwLock::new(());"]
+    #[doc = "let guard = lock.read();"]
+    #[doc = "assert_eq!(lockgraph::RwLockReadGuard::rwlock(&guard).id(), lock.id());"]
+    #[doc = "```"]
     pub fn rwlock(s: &Self) -> &'a RwLock<T> {
         s.lock
     }
 
     /// Makes a guard for a part of the data.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "let lock = lockgraph::RwLock::new((1, 2));"]
+    #[doc = "let second = lockgraph::RwLockReadGuard::map(lock.read(), |pair| &pair.1);"]
+    #[doc = "assert_eq!(*second, 2);"]
+    #[doc = "```"]
     pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
         let RwLockReadGuard { inner, token, .. } = s;
         MappedRwLockReadGuard {
@@ -263,6 +343,17 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     ///
     /// # Lock order
     /// Records nothing (never blocks); the lock is now held for reading.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use lockgraph::{RwLock, RwLockWriteGuard};"]
+    #[doc = "let lock = RwLock::new(1);"]
+    #[doc = "let mut writer = lock.write();"]
+    #[doc = "*writer = 2;"]
+    #[doc = "let reader = RwLockWriteGuard::downgrade(writer);"]
+    #[doc = "assert_eq!(*reader, 2);"]
+    #[doc = "```"]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let RwLockWriteGuard { inner, token, lock } = s;
         tracker::change_access(&token, Access::Read);
@@ -310,6 +401,19 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// A blocking acquisition of this lock for writing: records `H -> self` for
     /// every other held lock `H` (a reader of this lock may be waiting for one
     /// of them), checked before blocking.
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use lockgraph::{RwLock, RwLockUpgradableReadGuard};"]
+    #[doc = "let lock = RwLock::new(1);"]
+    #[doc = "let maybe = lock.upgradable_read();"]
+    #[doc = "if *maybe == 1 {"]
+    #[doc = "    let mut writer = RwLockUpgradableReadGuard::upgrade(maybe);"]
+    #[doc = "    *writer = 2;"]
+    #[doc = "}"]
+    #[doc = "assert_eq!(*lock.read(), 2);"]
+    #[doc = "```"]
     #[track_caller]
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
@@ -328,6 +432,17 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     ///
     /// # Lock order
     /// Records nothing (never blocks).
+    ///
+    /// # Examples
+    ///
+    #[doc = "```"]
+    #[doc = "use lockgraph::{RwLock, RwLockUpgradableReadGuard};"]
+    #[doc = "let lock = RwLock::new(1);"]
+    #[doc = "let up = lock.upgradable_read();"]
+    #[doc = "// No other reader: the upgrade succeeds without waiting."]
+    #[doc = "let mut writer = RwLockUpgradableReadGuard::try_upgrade(up).ok().expect(\"no readers\");"]
+    #[doc = "*writer = 2;"]
+    #[doc = "```"]
     pub fn try_upgrade(s: Self) -> Result<RwLockWriteGuard<'a, T>, Self> {
         Self::try_upgrade_with(s, RawUpgradable::try_upgrade)
     }
