@@ -5,13 +5,13 @@ use std::process::Command;
 
 use lockgraph::{Policy, ViolationKind, policy};
 
-/// Runs `child_reports_policies` in a child process with `LOCKGRAPH=value`;
-/// returns the child's stdout and stderr.
-fn run_child(value: &str) -> (String, String) {
+/// Runs the ignored test `child` in a child process with `LOCKGRAPH=value`,
+/// checks that it succeeded, and returns its stdout and stderr.
+fn run_test_in_child(child: &str, value: &str) -> (String, String) {
     let output = Command::new(std::env::current_exe().expect("test binary"))
         .args([
             "--exact",
-            "child_reports_policies",
+            child,
             "--ignored",
             "--nocapture",
             "--test-threads=1",
@@ -23,6 +23,11 @@ fn run_child(value: &str) -> (String, String) {
     assert!(output.status.success(), "child failed: {output:?}");
     let text = |bytes: Vec<u8>| String::from_utf8(bytes).expect("utf-8");
     (text(output.stdout), text(output.stderr))
+}
+
+/// [`run_test_in_child`] for `child_reports_policies`.
+fn run_child(value: &str) -> (String, String) {
+    run_test_in_child("child_reports_policies", value)
 }
 
 /// Prints the policy of every kind as `kind=policy` lines (run as a child).
@@ -107,23 +112,10 @@ fn child_warns() {
 
 #[test]
 fn warn_prints_each_distinct_cycle_once_and_goes_on() {
-    let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", "child_warns", "--ignored", "--nocapture"])
-        .env("LOCKGRAPH", "warn")
-        .env("LOCKGRAPH_CHILD", "1")
-        .output()
-        .expect("run child");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success() && stdout.contains("child finished"),
-        "{stdout}"
-    );
-    assert_eq!(
-        stderr.matches("lockgraph: potential deadlock").count(),
-        2,
-        "{stderr}"
-    );
+    let (stdout, stderr) = run_test_in_child("child_warns", "warn");
+    assert!(stdout.contains("child finished"), "{stdout}");
+    let reports = stderr.matches("lockgraph: potential deadlock").count();
+    assert_eq!(reports, 2, "{stderr}");
 }
 
 /// An inversion under `LOCKGRAPH=off`, with no API call first (run as a child).
@@ -143,21 +135,7 @@ fn child_off_from_the_start() {
 
 #[test]
 fn off_skips_bookkeeping_from_the_first_acquisition() {
-    let output = Command::new(std::env::current_exe().expect("test binary"))
-        .args([
-            "--exact",
-            "child_off_from_the_start",
-            "--ignored",
-            "--nocapture",
-        ])
-        .env("LOCKGRAPH", "off")
-        .env("LOCKGRAPH_CHILD", "1")
-        .output()
-        .expect("run child");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{output:?}");
-    assert!(
-        stdout.contains("child finished, bookkeeping done: false"),
-        "{stdout}"
-    );
+    let (stdout, _) = run_test_in_child("child_off_from_the_start", "off");
+    let verdict = "child finished, bookkeeping done: false";
+    assert!(stdout.contains(verdict), "{stdout}");
 }
