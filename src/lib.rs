@@ -159,7 +159,7 @@ pub use policy::{
     set_policy,
 };
 pub use violation::{
-    BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
+    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation, ViolationKind,
 };
 pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};

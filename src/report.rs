@@ -8,7 +8,7 @@ use std::fmt::{self, Display, Formatter};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::violation::{
-    BlockedThread, Cycle, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, OrderEdge,
+    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation,
 };
 
@@ -181,7 +181,15 @@ fn scenario(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge, cycle: &Cycl
     )
 }
 
-fn write_backtrace(f: &mut Formatter<'_>, backtrace: &EdgeBacktrace) -> fmt::Result {
+/// The frames from the first one outside lockgraph on, resolved now (symbol
+/// names and `file:line`, no addresses).
+impl Display for CapturedBacktrace {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        write_backtrace(f, self)
+    }
+}
+
+fn write_backtrace(f: &mut Formatter<'_>, backtrace: &CapturedBacktrace) -> fmt::Result {
     let mut captured = backtrace.0.lock();
     captured.resolve();
     let symbols: Vec<(String, String)> = captured

@@ -116,14 +116,14 @@ impl HeldRef {
 /// A captured, lazily resolved backtrace: shared by every edge established by
 /// the same pair of call sites, or taken when a blocked thread publishes its wait.
 #[derive(Clone, Debug)]
-pub struct EdgeBacktrace(pub(crate) Arc<parking_lot::Mutex<backtrace::Backtrace>>);
+pub struct CapturedBacktrace(pub(crate) Arc<parking_lot::Mutex<backtrace::Backtrace>>);
 
-impl EdgeBacktrace {
+impl CapturedBacktrace {
     /// The current thread's stack, unresolved (symbols are looked up only
     /// when a report is printed).
     pub(crate) fn capture() -> Self {
         let backtrace = backtrace::Backtrace::new_unresolved();
-        EdgeBacktrace(Arc::new(parking_lot::Mutex::new(backtrace)))
+        CapturedBacktrace(Arc::new(parking_lot::Mutex::new(backtrace)))
     }
 }
 
@@ -135,7 +135,7 @@ pub struct OrderEdge {
     pub(crate) thread: ThreadLabel,
     pub(crate) from_site: &'static Location<'static>,
     pub(crate) to_site: &'static Location<'static>,
-    pub(crate) backtrace: Option<EdgeBacktrace>,
+    pub(crate) backtrace: Option<CapturedBacktrace>,
 }
 
 impl OrderEdge {
@@ -157,6 +157,12 @@ impl OrderEdge {
     /// Where `to` was taken when the edge was first established.
     pub fn site(&self) -> &'static Location<'static> {
         self.to_site
+    }
+
+    /// The stack when the edge was first established (shared by every edge made
+    /// by the same pair of call sites); its `Display` shows the caller's frames.
+    pub fn backtrace(&self) -> Option<&CapturedBacktrace> {
+        self.backtrace.as_ref()
     }
 }
 
@@ -220,7 +226,7 @@ pub struct BlockedThread {
     pub(crate) holds: Vec<HeldRef>,
     /// Where the thread was when it started waiting (captured once the wait
     /// outlasted a check interval; resolved only when printed).
-    pub(crate) backtrace: Option<EdgeBacktrace>,
+    pub(crate) backtrace: Option<CapturedBacktrace>,
 }
 
 impl BlockedThread {
@@ -237,6 +243,12 @@ impl BlockedThread {
     /// The locks it holds.
     pub fn holds(&self) -> &[HeldRef] {
         &self.holds
+    }
+
+    /// The stack where it started waiting (captured once the wait outlasted a
+    /// check interval).
+    pub fn backtrace(&self) -> Option<&CapturedBacktrace> {
+        self.backtrace.as_ref()
     }
 }
 

@@ -207,6 +207,16 @@ fn violations_know_their_kind_and_locks() {
     assert_eq!(v.locks().len(), 2);
     let text = v.to_string();
     assert!(text.starts_with("lockgraph: potential deadlock"));
+    let Violation::Cycle(cycle) = &v else {
+        unreachable!("dummy_violation makes a cycle")
+    };
+    let first = &cycle.path()[0];
+    let backtrace = first.backtrace().expect("every edge has one").to_string();
+    assert!(
+        backtrace.contains("policy.rs"),
+        "the caller's frames: {backtrace}"
+    );
+    assert!(!backtrace.contains("lockgraph::"), "{backtrace}");
     let as_error: &dyn std::error::Error = &v;
     assert_eq!(as_error.to_string(), text);
 }

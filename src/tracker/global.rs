@@ -12,7 +12,7 @@ use parking_lot::Mutex as RawMutex;
 
 use crate::graph::order::{FastMap, Insert, LockGraph, PathEdge};
 use crate::held::HeldLock;
-use crate::violation::{EdgeBacktrace, LockRef, OrderEdge, ThreadLabel};
+use crate::violation::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
 #[derive(Clone, Debug)]
@@ -41,7 +41,7 @@ pub(crate) struct Global {
 #[derive(Default)]
 struct Backtraces {
     by_sites: FastMap<SitePair, u32>,
-    captured: Vec<EdgeBacktrace>,
+    captured: Vec<CapturedBacktrace>,
 }
 
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
@@ -110,7 +110,7 @@ impl Backtraces {
         );
         let Backtraces { by_sites, captured } = self;
         *by_sites.entry(sites).or_insert_with(|| {
-            captured.push(EdgeBacktrace::capture());
+            captured.push(CapturedBacktrace::capture());
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
         })
     }

@@ -27,7 +27,7 @@ use crate::meta::LockMeta;
 use crate::policy::{Policy, policy};
 use crate::tracker::{self, HeldToken, Suspended};
 use crate::violation::{
-    BlockedThread, Deadlock, EdgeBacktrace, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
+    BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
     ViolationKind,
 };
 
@@ -136,7 +136,7 @@ impl Watch {
                 access,
                 since: site,
                 holds,
-                backtrace: Some(EdgeBacktrace::capture()),
+                backtrace: Some(CapturedBacktrace::capture()),
             },
         });
         record.publish(Some(Arc::clone(&wait)));
