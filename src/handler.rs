@@ -94,13 +94,17 @@ fn call_handler(violation: &Violation) {
     let Some(handler) = HANDLER.lock().clone() else {
         return;
     };
-    if IN_HANDLER.with(|flag| flag.replace(true)) {
+    // Not available while thread-locals are torn down: then run no handler.
+    if IN_HANDLER
+        .try_with(|flag| flag.replace(true))
+        .unwrap_or(true)
+    {
         return;
     }
     struct Reset;
     impl Drop for Reset {
         fn drop(&mut self) {
-            IN_HANDLER.with(|flag| flag.set(false));
+            let _ = IN_HANDLER.try_with(|flag| flag.set(false));
         }
     }
     let _reset = Reset;

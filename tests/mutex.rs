@@ -120,3 +120,29 @@ fn get_mut_and_default_and_from() {
     let n = Mutex::from(2u8);
     assert_eq!((m.into_inner(), n.into_inner()), (vec![1], 2));
 }
+
+#[test]
+fn a_panic_inside_unlocked_keeps_the_lock_in_the_held_set() {
+    let a = Mutex::new(());
+    let b = Mutex::new(());
+    let mut guard = a.lock();
+    let message = panic_message(|| MutexGuard::unlocked(&mut guard, || panic!("in f")));
+    assert_eq!(message.as_deref(), Some("in f"));
+    assert!(a.is_locked(), "parking_lot takes it again on unwind");
+    drop(b.lock()); // still held by this thread: records a -> b
+    drop(guard);
+    assert!(lockgraph::graph::snapshot().has_edge(a.id(), b.id()));
+}
+
+#[test]
+fn a_panicking_wait_condition_keeps_the_lock_in_the_held_set() {
+    let a = Mutex::new(0);
+    let b = Mutex::new(());
+    let cv = lockgraph::Condvar::new();
+    let mut guard = a.lock();
+    let message = panic_message(|| cv.wait_while(&mut guard, |_| panic!("in condition")));
+    assert_eq!(message.as_deref(), Some("in condition"));
+    drop(b.lock());
+    drop(guard);
+    assert!(lockgraph::graph::snapshot().has_edge(a.id(), b.id()));
+}

@@ -99,6 +99,11 @@ fn token(meta: &LockMeta, recorded: Option<()>) -> HeldToken<'_> {
 
 /// A held lock released for a while and then taken again by a blocking call:
 /// a condition-variable wait, `unlocked`, `bump`, or an upgrade.
+///
+/// Dropping it without [`Suspended::resume`] (a panic in the check, in the
+/// user's closure, or in a wait condition) also puts the entry back: the raw
+/// lock is held again by then (parking_lot re-locks on unwind), so the held set
+/// stays exact.
 pub(crate) struct Suspended {
     entry: Option<HeldLock>,
 }
@@ -122,15 +127,18 @@ pub(crate) fn suspend_at(
         return Suspended { entry: None };
     };
     let id = meta.id();
-    let entry = thread::with(|state| {
-        let mut entry = state.pop(meta, id)?;
-        entry.access = access.unwrap_or(entry.access);
-        state.check_blocking(meta, id, entry.access, site);
-        Some(entry)
-    });
-    Suspended {
-        entry: entry.flatten(),
+    let entry = thread::with(|state| state.pop(meta, id)).flatten();
+    let suspended = Suspended {
+        entry: entry.map(|mut entry| {
+            entry.access = access.unwrap_or(entry.access);
+            entry
+        }),
+    };
+    if let Some(entry) = suspended.entry {
+        // A report that panics here drops `suspended`, which puts the entry back.
+        thread::with(|state| state.check_blocking(meta, id, entry.access, site));
     }
+    suspended
 }
 
 impl Suspended {
@@ -140,10 +148,20 @@ impl Suspended {
     }
 
     /// The lock is held again.
-    pub(crate) fn resume(self) {
-        if let Some(entry) = self.entry {
+    pub(crate) fn resume(mut self) {
+        self.restore();
+    }
+
+    fn restore(&mut self) {
+        if let Some(entry) = self.entry.take() {
             thread::with(|state| state.restore(entry));
         }
+    }
+}
+
+impl Drop for Suspended {
+    fn drop(&mut self) {
+        self.restore();
     }
 }
 
