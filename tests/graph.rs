@@ -33,6 +33,7 @@ fn dropped_locks_leave_the_graph_with_their_edges() {
     let gone = Mutex::new(());
     drop((keep.lock(), gone.lock()));
     let gone_id = gone.id();
+    assert!(graph::snapshot().has_edge(keep.id(), gone_id));
     drop(gone);
     let snapshot = graph::snapshot();
     assert!(snapshot.lock(gone_id).is_none());

@@ -24,7 +24,10 @@ fn read_write_mixed_cycle_is_reported() {
     let a = RwLock::new(0);
     let m = Mutex::new(0);
     drop((a.write(), m.lock()));
-    assert!(panic_message(|| drop((m.lock(), a.read()))).is_some());
+    assert!(common::reports(common::CYCLE, || drop((
+        m.lock(),
+        a.read()
+    ))));
 }
 
 #[test]
@@ -48,7 +51,7 @@ fn a_second_plain_read_is_a_self_deadlock() {
 fn write_while_reading_is_a_self_deadlock() {
     let a = RwLock::new(1);
     let _r = a.read_recursive();
-    assert!(panic_message(|| a.write()).is_some());
+    assert!(common::reports(common::SELF_DEADLOCK, || drop(a.write())));
 }
 
 #[test]
@@ -104,4 +107,26 @@ fn mapped_guards_keep_the_lock_held() {
     *second = 3;
     drop(second);
     assert_eq!(l.into_inner(), (1, 3));
+}
+
+#[test]
+fn try_of_a_lock_this_thread_holds_is_busy_in_every_mode() {
+    let a = RwLock::new(1);
+    let reading = a.read();
+    assert!(a.try_read().is_none());
+    assert!(a.try_read_recursive().is_none());
+    assert!(a.try_upgradable_read().is_none());
+    let start = std::time::Instant::now();
+    assert!(a.try_write_for(std::time::Duration::from_secs(5)).is_none());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(1),
+        "busy at once"
+    );
+    drop(reading);
+    // Another thread's read does not make it busy here.
+    std::thread::scope(|s| {
+        let held = a.read();
+        s.spawn(|| assert!(a.try_read().is_some())).join().unwrap();
+        drop(held);
+    });
 }

@@ -72,7 +72,8 @@ macro_rules! acquire_fns {
         ///
         /// # Lock order
         /// Records no edge into this lock (it cannot block); while it is held,
-        /// later blocking acquisitions get edges from it.
+        /// later blocking acquisitions get edges from it. Busy (`None`) when this
+        /// thread already holds the lock in any mode, reporting nothing.
         ///
         /// # Examples
         ///
@@ -82,6 +83,9 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_now(&self) -> Option<$Guard<'_, T>> {
+            if tracker::held_here(&self.header) {
+                return None;
+            }
             let inner = self.inner.$try_now()?;
             let token = tracker::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })
@@ -101,6 +105,9 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+            if tracker::held_here(&self.header) {
+                return None;
+            }
             let inner = self.inner.$try_for(timeout)?;
             let token = tracker::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })
@@ -120,6 +127,9 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
+            if tracker::held_here(&self.header) {
+                return None;
+            }
             let inner = self.inner.$try_until(deadline)?;
             let token = tracker::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })

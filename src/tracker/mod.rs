@@ -165,6 +165,14 @@ impl Drop for Suspended {
     }
 }
 
+/// Whether this thread holds the lock (a `try_*` of such a lock is busy).
+pub(crate) fn held_here(meta: &LockMeta) -> bool {
+    let Some(id) = meta.lazy_id().assigned() else {
+        return false;
+    };
+    policy::tracking() && thread::with(|state| state.holds(id)).unwrap_or(false)
+}
+
 /// Records that `token`'s lock is now held as `access` (a downgrade, or an
 /// upgrade that did not block).
 pub(crate) fn change_access(token: &HeldToken<'_>, access: Access) {

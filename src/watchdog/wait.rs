@@ -38,6 +38,8 @@ const SHORTEST: Duration = Duration::from_millis(1);
 
 /// The deadlocks already reported, by the serials of their waits.
 static REPORTED: RawMutex<Option<HashSet<Vec<u64>>>> = RawMutex::new(None);
+/// How many reported deadlocks are remembered before the set is cleared.
+const REPORTED_LIMIT: usize = 10_000;
 
 /// Takes `raw` for a blocking acquisition of `meta` as `access` at `site`,
 /// watching the wait if it cannot be taken at once.
@@ -232,9 +234,13 @@ fn sorted_serials(cycle: &[Arc<Waiting>]) -> Vec<u64> {
 /// Whether this deadlock is reported now for the first time.
 fn first_report(serials: &[u64]) -> bool {
     let mut reported = REPORTED.lock();
-    reported
-        .get_or_insert_with(HashSet::new)
-        .insert(serials.to_vec())
+    let reported = reported.get_or_insert_with(HashSet::new);
+    // Serials are never reused, so old entries only cost memory: forget them in
+    // bulk (a deadlock still standing then may be reported once more).
+    if reported.len() >= REPORTED_LIMIT {
+        reported.clear();
+    }
+    reported.insert(serials.to_vec())
 }
 
 /// The re-acquisition at the end of a guard's `unlocked` (or `bump`), which

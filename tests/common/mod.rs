@@ -32,3 +32,14 @@ pub fn on_thread<R: Send>(name: &str, f: impl FnOnce() -> R + Send) -> Option<St
         handle.join().err().map(payload_text)
     })
 }
+
+/// Runs `f` and returns whether it panicked with a lockgraph report that
+/// starts with `prefix` (e.g. `"lockgraph: potential deadlock"`).
+pub fn reports(prefix: &str, f: impl FnOnce()) -> bool {
+    panic_message(f).is_some_and(|message| message.starts_with(prefix))
+}
+
+/// The first line of a potential-deadlock report.
+pub const CYCLE: &str = "lockgraph: potential deadlock";
+/// The first line of a self-deadlock report.
+pub const SELF_DEADLOCK: &str = "lockgraph: self-deadlock";
