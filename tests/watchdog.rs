@@ -276,7 +276,9 @@ fn a_long_wait_on_a_slow_holder_is_one_long_wait_report() {
             .spawn(move || {
                 let mut guard = lock.lock();
                 taken.wait();
-                thread::sleep(4 * limit);
+                // Long enough that the report (due after `limit`, checked every
+                // interval) comes while the lock is still held, even on a busy machine.
+                thread::sleep(10 * limit);
                 *guard += 1;
             })
     };
@@ -368,4 +370,39 @@ fn condvar_waits_and_timed_locks_are_never_reported() {
     other.join().unwrap();
     let seen = setup.seen_on(&[pair.0.id(), busy.id()]);
     assert!(seen.is_empty(), "{seen:?}");
+}
+
+#[test]
+fn stdsync_locks_deadlocked_under_panic_end_with_one_report() {
+    let setup = Setup::new(Policy::Panic);
+    let a = leaked(lockgraph::stdsync::Mutex::new(()));
+    let b = leaked(lockgraph::stdsync::RwLock::new(()));
+    let done = leaked(AtomicUsize::new(0));
+    let barrier = Arc::new(Barrier::new(3));
+    let first = hold_then(
+        "std-a",
+        &barrier,
+        || a.lock(),
+        move || {
+            let _b = b.write();
+            done.fetch_add(1, Ordering::SeqCst);
+        },
+    );
+    let second = hold_then(
+        "std-b",
+        &barrier,
+        || b.write(),
+        move || {
+            let _a = a.lock();
+            done.fetch_add(1, Ordering::SeqCst);
+        },
+    );
+    barrier.wait();
+    let outcomes = [first.join(), second.join()];
+    let panicked = outcomes.iter().filter(|o| o.is_err()).count();
+    assert_eq!(panicked, 1, "exactly one thread panics out of the deadlock");
+    assert_eq!(done.load(Ordering::SeqCst), 1, "the other one finishes");
+    let found = setup.seen(ViolationKind::Deadlock);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(names(&found[0]), ["std-a", "std-b"]);
 }

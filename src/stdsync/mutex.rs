@@ -9,6 +9,7 @@ use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
 use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
+use crate::watchdog::{self, raw_std::StdLock};
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
@@ -113,8 +114,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-        map_lock(self.inner.lock(), |inner| MutexGuard { inner, token })
+        let site = Location::caller();
+        let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
+        let raw = watchdog::acquire(StdLock(&self.inner), &self.header, Access::Exclusive, site);
+        map_lock(raw, |inner| MutexGuard { inner, token })
     }
 
     /// Attempts to acquire the mutex without blocking.

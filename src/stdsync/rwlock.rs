@@ -10,6 +10,10 @@ use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
 use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
+use crate::watchdog::{
+    self,
+    raw_std::{StdRead, StdWrite},
+};
 
 /// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
 /// checks lock order.
@@ -105,8 +109,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        let token = tracker::before_blocking(&self.header, Access::Read, Location::caller());
-        map_lock(self.inner.read(), |inner| RwLockReadGuard {
+        let site = Location::caller();
+        let token = tracker::before_blocking(&self.header, Access::Read, site);
+        let raw = watchdog::acquire(StdRead(&self.inner), &self.header, Access::Read, site);
+        map_lock(raw, |inner| RwLockReadGuard {
             inner,
             _token: token,
         })
@@ -160,8 +166,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let token = tracker::before_blocking(&self.header, Access::Exclusive, Location::caller());
-        map_lock(self.inner.write(), |inner| RwLockWriteGuard {
+        let site = Location::caller();
+        let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
+        let raw = watchdog::acquire(StdWrite(&self.inner), &self.header, Access::Exclusive, site);
+        map_lock(raw, |inner| RwLockWriteGuard {
             inner,
             _token: token,
         })
