@@ -8,6 +8,7 @@
 //! 64-bit hash of the ids held, in order (lockdep's chain key). The tracker uses
 //! it to recognise in one lookup a held set it has already checked.
 
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 
 use crate::id::LockId;
@@ -54,113 +55,383 @@ pub(crate) struct HeldLock {
 }
 
 /// The chain key of an empty held set.
-const EMPTY_CHAIN: u64 = 0x243F_6A88_85A3_08D3;
+pub(crate) const EMPTY_CHAIN: u64 = 0x243F_6A88_85A3_08D3;
 
 /// The chain key of a set `chain` followed by `id`.
 #[inline]
-fn extend_chain(chain: u64, id: LockId) -> u64 {
+pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
     (chain.rotate_left(23) ^ u64::from(id.as_u32())).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The held set of one thread.
-#[derive(Default)]
+/// How many entries live inline, without allocation; a thread holding more
+/// keeps the rest in a vector.
+pub(crate) const INLINE: usize = 64;
+
+/// Read for an overflow entry that is gone (only while the thread's
+/// thread-locals are torn down): matches no lock.
+const VACANT: HeldLock = HeldLock {
+    id: LockId::VACANT,
+    origin: Origin::Named(""),
+    access: Access::Exclusive,
+    site: Location::caller(),
+    source: false,
+    chain: 0,
+};
+
+thread_local! {
+    /// The entries past [`INLINE`] of this thread's held set (one set per
+    /// thread). Unlike the set itself this has a destructor: once it has run,
+    /// further overflow acquisitions are not recorded.
+    static OVERFLOW: RefCell<Vec<HeldLock>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on this thread's overflow entries, unless they are gone.
+fn overflow<R>(f: impl FnOnce(&mut Vec<HeldLock>) -> R) -> Option<R> {
+    OVERFLOW
+        .try_with(|entries| f(&mut entries.borrow_mut()))
+        .ok()
+}
+
+/// The entry at `index` (>= [`INLINE`]).
+#[cold]
+#[inline(never)]
+fn overflow_entry(index: usize) -> HeldLock {
+    let entry = overflow(|entries| entries.get(index - INLINE).copied());
+    entry.flatten().unwrap_or(VACANT)
+}
+
+/// One inline entry, a cell per field: an acquisition writes each field
+/// straight into place, and a release reads only the id and the source flag.
+pub(crate) struct Slot {
+    id: Cell<LockId>,
+    access: Cell<Access>,
+    source: Cell<bool>,
+    origin: Cell<Origin>,
+    site: Cell<&'static Location<'static>>,
+    chain: Cell<u64>,
+}
+
+impl Slot {
+    /// A slot past the end of the set (never read).
+    const fn vacant() -> Slot {
+        Slot {
+            id: Cell::new(LockId::VACANT),
+            access: Cell::new(Access::Exclusive),
+            source: Cell::new(false),
+            origin: Cell::new(Origin::Named("")),
+            site: Cell::new(Location::caller()),
+            chain: Cell::new(0),
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn get(&self) -> HeldLock {
+        HeldLock {
+            id: self.id.get(),
+            origin: self.origin.get(),
+            access: self.access.get(),
+            site: self.site.get(),
+            source: self.source.get(),
+            chain: self.chain.get(),
+        }
+    }
+
+    #[inline(always)]
+    fn set(&self, entry: HeldLock) {
+        self.id.set(entry.id);
+        self.origin.set(entry.origin);
+        self.access.set(entry.access);
+        self.site.set(entry.site);
+        self.source.set(entry.source);
+        self.chain.set(entry.chain);
+    }
+}
+
+/// The held set of one thread: the first [`INLINE`] entries in place (so that
+/// the usual acquisition and release are a few plain stores), the rest in an
+/// overflow vector. Interior mutability throughout: the set lives in a
+/// thread-local and its methods take `&self`.
 pub(crate) struct HeldLocks {
-    entries: Vec<HeldLock>,
+    len: Cell<usize>,
+    inline: [Slot; INLINE],
 }
 
 impl HeldLocks {
     pub(crate) const fn new() -> Self {
         HeldLocks {
-            entries: Vec::new(),
+            len: Cell::new(0),
+            inline: [const { Slot::vacant() }; INLINE],
         }
     }
 
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.len.get()
+    }
+
+    /// The entry at `index` (< `len`).
     #[inline]
-    pub(crate) fn push(&mut self, mut lock: HeldLock) {
-        lock.chain = extend_chain(self.chain(), lock.id);
-        self.entries.push(lock);
+    pub(crate) fn get(&self, index: usize) -> HeldLock {
+        match self.inline.get(index) {
+            Some(slot) => slot.get(),
+            None => overflow_entry(index),
+        }
+    }
+
+    fn set(&self, index: usize, entry: HeldLock) {
+        match self.inline.get(index) {
+            Some(slot) => slot.set(entry),
+            None => {
+                overflow(|entries| entries.get_mut(index - INLINE).map(|slot| *slot = entry));
+            }
+        }
+    }
+
+    /// The entries, oldest first.
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = HeldLock> + '_ {
+        (0..self.len()).map(|index| self.get(index))
+    }
+
+    /// The entries kept in place (the first [`INLINE`]).
+    pub(crate) fn inline(&self) -> &[Slot] {
+        &self.inline[..self.len().min(INLINE)]
+    }
+
+    /// The most recent entry.
+    #[inline]
+    pub(crate) fn last(&self) -> Option<HeldLock> {
+        let len = self.len();
+        (len != 0).then(|| self.get(len - 1))
+    }
+
+    /// The most recent entry's id and chain key (the set's key).
+    #[inline(always)]
+    pub(crate) fn last_key(&self) -> Option<(LockId, u64)> {
+        let index = self.len().checked_sub(1)?;
+        match self.inline.get(index) {
+            Some(slot) => Some((slot.id.get(), slot.chain.get())),
+            None => {
+                let last = overflow_entry(index);
+                Some((last.id, last.chain))
+            }
+        }
+    }
+
+    /// For the fast path: `None` if the set has more than [`INLINE`] entries,
+    /// else the last entry's chain key (`None` if the set is empty).
+    #[inline(always)]
+    pub(crate) fn last_inline_chain(&self) -> Option<Option<u64>> {
+        match self.len().checked_sub(1) {
+            None => Some(None),
+            Some(index) => Some(Some(self.inline.get(index)?.chain.get())),
+        }
+    }
+
+    /// For the fast path: appends a new entry if it fits in place; returns
+    /// whether it did.
+    #[inline(always)]
+    pub(crate) fn push_inline(
+        &self,
+        id: LockId,
+        origin: Origin,
+        access: Access,
+        site: &'static Location<'static>,
+        chain: u64,
+    ) -> bool {
+        let len = self.len();
+        let Some(slot) = self.inline.get(len) else {
+            return false;
+        };
+        slot.id.set(id);
+        slot.origin.set(origin);
+        slot.access.set(access);
+        slot.site.set(site);
+        slot.source.set(false);
+        slot.chain.set(chain);
+        self.len.set(len + 1);
+        true
+    }
+
+    /// For the fast path: removes the last entry if it is `id`, kept in place
+    /// and not the source of an edge; returns whether it did.
+    #[inline(always)]
+    pub(crate) fn pop_plain(&self, id: LockId) -> bool {
+        let len = self.len();
+        let plain = len
+            .checked_sub(1)
+            .and_then(|index| self.inline.get(index))
+            .is_some_and(|last| last.id.get() == id && !last.source.get());
+        if plain {
+            self.len.set(len - 1);
+        }
+        plain
     }
 
     /// The chain key of the whole held set (a hash of the held ids, in order).
     #[inline]
     pub(crate) fn chain(&self) -> u64 {
-        self.entries.last().map_or(EMPTY_CHAIN, |last| last.chain)
+        self.last_key().map_or(EMPTY_CHAIN, |(_, chain)| chain)
     }
 
-    /// Removes the most recent entry for `id`, if any; returns it and where it was.
-    #[inline]
-    pub(crate) fn remove(&mut self, id: LockId) -> Option<(usize, HeldLock)> {
-        match self.entries.last() {
-            Some(last) if last.id == id => {
-                let last = self.entries.pop()?;
-                Some((self.entries.len(), last))
+    /// Appends a new entry (not a source yet), whose chain key the caller
+    /// has computed (from [`Self::chain`] and [`extend_chain`]). Returns
+    /// whether it was recorded (see [`OVERFLOW`]).
+    #[inline(always)]
+    pub(crate) fn push_new(
+        &self,
+        id: LockId,
+        origin: Origin,
+        access: Access,
+        site: &'static Location<'static>,
+        chain: u64,
+    ) -> bool {
+        let len = self.len();
+        match self.inline.get(len) {
+            Some(slot) => {
+                slot.id.set(id);
+                slot.origin.set(origin);
+                slot.access.set(access);
+                slot.site.set(site);
+                slot.source.set(false);
+                slot.chain.set(chain);
             }
-            _ => self.remove_out_of_order(id),
+            None => {
+                return self.push_overflow(HeldLock {
+                    id,
+                    origin,
+                    access,
+                    site,
+                    source: false,
+                    chain,
+                });
+            }
         }
+        self.len.set(len + 1);
+        true
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn push_overflow(&self, lock: HeldLock) -> bool {
+        let pushed = overflow(|entries| entries.push(lock)).is_some();
+        if pushed {
+            self.len.set(self.len() + 1);
+        }
+        pushed
+    }
+
+    /// Appends `lock`.
+    pub(crate) fn push(&self, mut lock: HeldLock) {
+        lock.chain = extend_chain(self.chain(), lock.id);
+        let len = self.len();
+        match self.inline.get(len) {
+            Some(slot) => slot.set(lock),
+            None => {
+                self.push_overflow(lock);
+                return;
+            }
+        }
+        self.len.set(len + 1);
     }
 
     /// Removes the last entry if it is `id` (the usual release) and returns
     /// whether it was the source of an edge; `None` if the last entry is another lock.
-    #[inline]
-    pub(crate) fn pop_if_last(&mut self, id: LockId) -> Option<bool> {
-        let source = self.entries.last().filter(|last| last.id == id)?.source;
-        self.entries.truncate(self.entries.len() - 1);
-        Some(source)
+    #[inline(always)]
+    pub(crate) fn pop_if_last(&self, id: LockId) -> Option<bool> {
+        let len = self.len();
+        let Some(last) = len.checked_sub(1).and_then(|index| self.inline.get(index)) else {
+            return self.pop_overflow_if_last(id);
+        };
+        if last.id.get() != id {
+            return None;
+        }
+        self.len.set(len - 1);
+        Some(last.source.get())
     }
 
     #[cold]
-    fn remove_out_of_order(&mut self, id: LockId) -> Option<(usize, HeldLock)> {
-        let index = self.entries.iter().rposition(|held| held.id == id)?;
-        let removed = self.entries.remove(index);
-        self.rechain_from(index);
+    #[inline(never)]
+    fn pop_overflow_if_last(&self, id: LockId) -> Option<bool> {
+        let last = overflow(|entries| entries.last().copied())
+            .flatten()
+            .unwrap_or(VACANT);
+        if last.id != id {
+            return None;
+        }
+        overflow(Vec::pop);
+        self.len.set(self.len() - 1);
+        Some(last.source)
+    }
+
+    /// Removes the most recent entry for `id`, if any; returns it and where it was.
+    pub(crate) fn remove(&self, id: LockId) -> Option<(usize, HeldLock)> {
+        let index = self.position(id)?;
+        let removed = self.get(index);
+        let mut chain = index
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |i| self.get(i).chain);
+        // Shift the later entries down one place, recomputing their chain keys.
+        for later in index + 1..self.len() {
+            let mut entry = self.get(later);
+            chain = extend_chain(chain, entry.id);
+            entry.chain = chain;
+            self.set(later - 1, entry);
+        }
+        let len = self.len() - 1;
+        if len >= INLINE {
+            overflow(Vec::pop);
+        }
+        self.len.set(len);
         Some((index, removed))
     }
 
-    /// Recomputes the chain keys of the entries from `index` on.
-    fn rechain_from(&mut self, index: usize) {
-        let mut chain = index
-            .checked_sub(1)
-            .map_or(EMPTY_CHAIN, |i| self.entries[i].chain);
-        for held in &mut self.entries[index..] {
-            chain = extend_chain(chain, held.id);
-            held.chain = chain;
-        }
+    /// Where the most recent entry for `id` is.
+    fn position(&self, id: LockId) -> Option<usize> {
+        (0..self.len())
+            .rev()
+            .find(|&index| self.get(index).id == id)
     }
 
     /// The most recent entry for `id`.
     #[inline]
-    pub(crate) fn find(&self, id: LockId) -> Option<&HeldLock> {
-        self.entries.iter().rev().find(|held| held.id == id)
+    pub(crate) fn find(&self, id: LockId) -> Option<HeldLock> {
+        self.iter().rev().find(|held| held.id == id)
     }
 
     /// Changes how the most recent entry for `id` is held (upgrade, downgrade).
     /// Returns the index of the changed entry.
-    pub(crate) fn set_access(&mut self, id: LockId, access: Access) -> Option<usize> {
-        let index = self.entries.iter().rposition(|held| held.id == id)?;
-        self.entries[index].access = access;
+    pub(crate) fn set_access(&self, id: LockId, access: Access) -> Option<usize> {
+        let index = self.position(id)?;
+        self.set(
+            index,
+            HeldLock {
+                access,
+                ..self.get(index)
+            },
+        );
         Some(index)
-    }
-
-    pub(crate) fn as_slice(&self) -> &[HeldLock] {
-        &self.entries
     }
 
     /// Marks every held entry of a lock that is a `source` in `sources` as the
     /// source of a graph edge.
-    pub(crate) fn mark_sources(&mut self, sources: &[HeldLock]) {
-        for held in &mut self.entries {
+    pub(crate) fn mark_sources(&self, sources: &[HeldLock]) {
+        for index in 0..self.len() {
+            let held = self.get(index);
             if sources.iter().any(|s| s.source && s.id == held.id) {
-                held.source = true;
+                self.set(
+                    index,
+                    HeldLock {
+                        source: true,
+                        ..held
+                    },
+                );
             }
         }
     }
 
     /// The held lock with the highest id that is not one of `except`.
-    pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<&HeldLock> {
-        let others = self
-            .entries
-            .iter()
-            .filter(|held| !except.contains(&held.id));
+    pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<HeldLock> {
+        let others = self.iter().filter(|held| !except.contains(&held.id));
         others.max_by_key(|held| held.id)
     }
 }
@@ -184,13 +455,13 @@ mod tests {
     #[test]
     fn out_of_order_release_keeps_the_rest_in_order() {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
-        let mut set = HeldLocks::new();
+        let set = HeldLocks::new();
         ids.iter().for_each(|&id| set.push(held(id)));
         assert_eq!(
             set.remove(ids[0]).map(|(at, h)| (at, h.id)),
             Some((0, ids[0]))
         );
-        let left: Vec<LockId> = set.as_slice().iter().map(|h| h.id).collect();
+        let left: Vec<LockId> = set.iter().map(|h| h.id).collect();
         assert_eq!(left, [ids[1], ids[2]]);
         assert!(set.remove(ids[0]).is_none());
         assert_eq!(set.highest_outside(&[ids[2]]).map(|h| h.id), Some(ids[1]));
@@ -200,11 +471,11 @@ mod tests {
     fn the_chain_key_follows_the_held_ids_in_order() {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
         let chain_of = |order: &[usize]| {
-            let mut set = HeldLocks::new();
+            let set = HeldLocks::new();
             order.iter().for_each(|&i| set.push(held(ids[i])));
             set
         };
-        let mut set = chain_of(&[0, 1, 2]);
+        let set = chain_of(&[0, 1, 2]);
         assert_ne!(set.chain(), chain_of(&[0, 2, 1]).chain());
         set.remove(ids[1]);
         assert_eq!(set.chain(), chain_of(&[0, 2]).chain());

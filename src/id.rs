@@ -23,6 +23,9 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 pub struct LockId(u32);
 
 impl LockId {
+    /// Never a lock's id: marks an unused held-set slot.
+    pub(crate) const VACANT: LockId = LockId(0);
+
     /// The number behind this id (unique in this process, never reused).
     pub fn as_u32(self) -> u32 {
         self.0
@@ -30,6 +33,7 @@ impl LockId {
 
     /// Whether this lock is tracked. Once the id space (2^31 - 2 locks) is used
     /// up, further locks share one "untracked" id and are not checked.
+    #[inline]
     pub(crate) fn is_tracked(self) -> bool {
         self.0 != UNTRACKED
     }
@@ -75,6 +79,7 @@ impl LazyId {
     }
 
     /// The id if one was assigned (a lock never used has none).
+    #[inline]
     pub(crate) fn assigned(&self) -> Option<LockId> {
         match self.0.load(Relaxed) & !IN_GRAPH {
             0 => None,
@@ -93,11 +98,13 @@ impl LazyId {
     }
 
     /// Records that the lock may have a node in the graph.
+    #[inline]
     pub(crate) fn mark_in_graph(&self) {
         self.0.fetch_or(IN_GRAPH, Relaxed);
     }
 
     /// Whether the lock may have a node in the graph.
+    #[inline]
     pub(crate) fn in_graph(&self) -> bool {
         self.0.load(Relaxed) & IN_GRAPH != 0
     }

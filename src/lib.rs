@@ -123,6 +123,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod debug;
+mod flags;
 pub mod graph;
 mod handler;
 mod held;
@@ -136,6 +137,8 @@ pub mod proptest;
 mod report;
 pub mod stdsync;
 mod tracker;
+#[allow(unsafe_code)] // the crate's only unsafe code, each block with its SAFETY argument
+mod trusted;
 mod violation;
 mod watchdog;
 

@@ -4,6 +4,7 @@
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
+use crate::flags;
 use crate::violation::ViolationKind;
 
 /// What lockgraph does when it finds a violation.
@@ -65,11 +66,6 @@ pub enum Mode {
 /// Per kind: 0 = use the default, else an encoded [`Policy`].
 static KIND_POLICY: [AtomicU8; 5] = [const { AtomicU8::new(0) }; 5];
 static DEFAULT_POLICY: AtomicU8 = AtomicU8::new(1);
-static ASCENDING: AtomicBool = AtomicBool::new(false);
-/// False when every kind is ignored: then acquisitions skip all bookkeeping.
-/// (1 = yes, 0 = no, `UNREAD` until `LOCKGRAPH` has been read.)
-static TRACKING: AtomicU8 = AtomicU8::new(UNREAD);
-const UNREAD: u8 = 2;
 /// False when cycles are ignored: then no graph work is done.
 static GRAPH_CHECKS: AtomicBool = AtomicBool::new(true);
 static ENV_READ: Once = Once::new();
@@ -174,8 +170,11 @@ fn policy_now(kind: ViolationKind) -> Policy {
 /// set_mode(previous);
 /// ```
 pub fn set_mode(mode: Mode) -> Mode {
-    let was = ASCENDING.swap(mode == Mode::Ascending, Relaxed);
-    if was { Mode::Ascending } else { Mode::Graph }
+    if flags::set(flags::ASCENDING, mode == Mode::Ascending) {
+        Mode::Ascending
+    } else {
+        Mode::Graph
+    }
 }
 
 /// The checking mode in force.
@@ -195,24 +194,14 @@ pub fn mode() -> Mode {
 
 #[inline]
 pub(crate) fn ascending() -> bool {
-    ASCENDING.load(Relaxed)
+    flags::get() & flags::ASCENDING != 0
 }
 
-/// Whether any bookkeeping is needed at all.
+/// Whether any bookkeeping is needed at all. The first acquisition of the
+/// process reads `LOCKGRAPH`, so that `off` skips all bookkeeping from the start.
 #[inline]
 pub(crate) fn tracking() -> bool {
-    match TRACKING.load(Relaxed) {
-        UNREAD => tracking_after_env(),
-        on => on == 1,
-    }
-}
-
-/// The first acquisition of the process reads `LOCKGRAPH`, so that `off` skips
-/// all bookkeeping from the start.
-#[cold]
-fn tracking_after_env() -> bool {
-    init_from_env();
-    TRACKING.load(Relaxed) == 1
+    flags::current() & flags::OFF == 0
 }
 
 /// Whether cycles are checked (graph work).
@@ -224,7 +213,7 @@ pub(crate) fn graph_checks() -> bool {
 fn refresh() {
     let ignored = |kind| policy_now(kind) == Policy::Ignore;
     let all_ignored = ViolationKind::ALL.iter().all(|&kind| ignored(kind));
-    TRACKING.store(u8::from(!all_ignored), Relaxed);
+    flags::set(flags::OFF, all_ignored);
     GRAPH_CHECKS.store(!ignored(ViolationKind::Cycle), Relaxed);
 }
 

@@ -140,6 +140,33 @@ fn out_of_order_release_keeps_the_held_set_exact() {
 }
 
 #[test]
+fn a_deep_held_set_stays_exact_past_its_inline_entries() {
+    // 100 held locks: the first 64 entries are kept in place, the rest in a
+    // vector; both parts must record edges, release out of order and rechain.
+    let l = locks(100);
+    let mut guards: Vec<_> = l.iter().map(|m| Some(m.lock())).collect();
+    let snapshot = lockgraph::graph::snapshot();
+    assert!(snapshot.has_edge(l[10].id(), l[99].id()));
+    assert!(snapshot.has_edge(l[80].id(), l[90].id()));
+    // Release one entry in the inline part and one in the overflow, out of order.
+    guards[80].take();
+    guards[10].take();
+    let extra = Mutex::new(0);
+    drop(extra.lock()); // from every held lock but 10 and 80
+    let snapshot = lockgraph::graph::snapshot();
+    assert!(snapshot.has_edge(l[99].id(), extra.id()));
+    assert!(snapshot.has_edge(l[11].id(), extra.id()));
+    assert!(!snapshot.has_edge(l[10].id(), extra.id()));
+    assert!(!snapshot.has_edge(l[80].id(), extra.id()));
+    drop(guards);
+    // Nothing is held any more: taking them in reverse order is a cycle only
+    // through the recorded edges, reported at the second acquisition.
+    let message = panic_message(|| chain(&l, &[95, 70])).expect("a cycle through 70 -> 95");
+    assert!(message.starts_with(common::CYCLE), "{message}");
+    chain(&l, &[0, 99]); // the recorded order stays silent
+}
+
+#[test]
 fn try_lock_adds_no_edge_into_the_lock_but_edges_from_it() {
     let l = locks(3);
     let g0 = l[0].lock();

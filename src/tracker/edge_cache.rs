@@ -12,7 +12,8 @@ use crate::id::LockId;
 const SLOTS: usize = 1024;
 
 /// Direct-mapped set of 64-bit keys: one key per slot, a newer key evicts an
-/// older one. 0 is never a key (it marks an empty slot).
+/// older one. 0 is never a key (it marks an empty slot). Keys are hashes
+/// already: a key's slot is its top bits.
 pub(crate) struct KeyCache {
     slots: [Cell<u64>; SLOTS],
 }
@@ -34,10 +35,12 @@ impl KeyCache {
     }
 }
 
-/// The key of edge `from -> to`; never 0, since ids start at 1.
+/// The key of edge `from -> to`: the pair, exactly (multiplying by an odd
+/// constant is a bijection), spread over the slots. Never 0, since ids start at 1.
 #[inline]
 pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
-    (u64::from(from.as_u32()) << 32) | u64::from(to.as_u32())
+    let pair = (u64::from(from.as_u32()) << 32) | u64::from(to.as_u32());
+    pair.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
 /// The key of "every lock of the held set with chain key `chain` -> `to`".
@@ -51,7 +54,7 @@ pub(crate) fn chain_key(chain: u64, to: LockId) -> u64 {
 
 #[inline]
 fn slot(key: u64) -> usize {
-    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - SLOTS.trailing_zeros())) as usize
+    (key >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod thread;
 use std::panic::Location;
 use std::sync::Arc;
 
+use crate::flags;
 use crate::handler;
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
@@ -44,9 +45,23 @@ impl Drop for HeldToken<'_> {
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
             let id = meta.id();
-            thread::with(|state| state.release(meta, id));
+            let done = flags::get() == 0
+                && thread::with(
+                    #[inline(always)]
+                    |state| state.release_fast(id),
+                ) == Some(true);
+            if !done {
+                release(meta, id);
+            }
         }
     }
+}
+
+/// Every release but the plainest (see [`thread::ThreadState::release_fast`]).
+#[inline(never)]
+fn release(meta: &LockMeta, id: LockId) {
+    let flags = flags::get();
+    thread::with(|state| state.release(meta, id, flags));
 }
 
 /// Checks a blocking acquisition of `meta` (self-deadlock, ascending order, lock
@@ -60,18 +75,49 @@ pub(crate) fn before_blocking<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    let Some(id) = tracked_id(meta) else {
-        return HeldToken::UNTRACKED;
-    };
-    let recorded = thread::with(|state| state.acquire(meta, id, access, site));
-    token(meta, recorded)
+    if flags::get() == 0 {
+        // The steady state: nothing to do but a chain-key lookup and a push.
+        if let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) {
+            let fast = thread::with(
+                #[inline(always)]
+                |state| state.acquire_fast(meta, id, access, site),
+            );
+            if fast == Some(true) {
+                return HeldToken { meta: Some(meta) };
+            }
+        }
+    }
+    acquire(meta, access, site)
 }
 
-/// The lock's id, unless bookkeeping is off or the lock is not tracked.
+/// Every blocking acquisition but the steady state: the first use of a lock,
+/// a held set not seen before, any [`flags`] set.
+#[inline(never)]
+fn acquire<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> HeldToken<'a> {
+    let Some((id, flags)) = tracked(meta) else {
+        return HeldToken::UNTRACKED;
+    };
+    let recorded = thread::with(|state| state.acquire(meta, id, access, site, flags));
+    token(meta, recorded.filter(|&recorded| recorded).map(drop))
+}
+
+/// The lock's id and the [`flags`] in force, unless bookkeeping is off or the
+/// lock is not tracked.
 #[inline(always)]
-fn tracked_id(meta: &LockMeta) -> Option<LockId> {
-    let id = policy::tracking().then(|| meta.id())?;
-    id.is_tracked().then_some(id)
+fn tracked(meta: &LockMeta) -> Option<(LockId, u8)> {
+    let mut flags = flags::get();
+    if flags & (flags::OFF | flags::UNREAD) != 0 {
+        flags = flags::current();
+        if flags & flags::OFF != 0 {
+            return None;
+        }
+    }
+    let id = meta.id();
+    id.is_tracked().then_some((id, flags))
 }
 
 /// Records a successful non-blocking (or timed) acquisition: no edge into
@@ -82,14 +128,14 @@ pub(crate) fn after_try<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    let Some(id) = tracked_id(meta) else {
+    let Some((id, _)) = tracked(meta) else {
         return HeldToken::UNTRACKED;
     };
     let recorded = thread::with(|state| state.push(meta, id, access, site));
     token(meta, recorded)
 }
 
-#[inline]
+#[inline(always)]
 fn token(meta: &LockMeta, recorded: Option<()>) -> HeldToken<'_> {
     match recorded {
         Some(()) => HeldToken { meta: Some(meta) },
@@ -187,8 +233,9 @@ pub(crate) fn waiter(lock: LockId) -> Option<(Arc<ThreadRecord>, ThreadLabel, Ve
     thread::with(|state| {
         let mut holds = state.held_refs();
         holds.retain(|held| held.lock.id() != lock);
-        (Arc::clone(state.record()), state.label(), holds)
+        Some((state.record()?, state.label(), holds))
     })
+    .flatten()
 }
 
 /// Keeps a lock this thread waits for out of its mirrored held set, so other

@@ -1,14 +1,15 @@
 //! One thread's view: the locks it holds, the edges it knows are in the graph,
 //! and the checks an acquisition runs before it may block.
 
-use std::cell::{Cell, OnceCell, RefCell};
+use std::cell::{Cell, OnceCell};
 use std::panic::Location;
 use std::sync::Arc;
 
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
+use crate::flags;
 use crate::handler;
-use crate::held::{Access, HeldLock, HeldLocks};
+use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, Slot, extend_chain};
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::policy;
@@ -25,12 +26,19 @@ pub(crate) enum Entry {
     Again,
 }
 
+/// What the fast path touches: plain cells, nothing to drop, so the
+/// thread-local needs no destructor and stays usable while other
+/// thread-locals are torn down (locking in their destructors is tracked).
 pub(crate) struct ThreadState {
-    held: RefCell<HeldLocks>,
+    held: HeldLocks,
     /// Edges known to be in the graph.
     edges: KeyCache,
     /// Held sets (chain keys) whose edges into a lock are all in the graph.
     chains: KeyCache,
+}
+
+/// What only the slow paths use, and must be dropped with the thread.
+struct ColdState {
     /// Reused by the slow path, so that recording edges does not allocate.
     scratch: Cell<Vec<HeldLock>>,
     label: OnceCell<ThreadLabel>,
@@ -41,9 +49,13 @@ pub(crate) struct ThreadState {
 thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
-            held: RefCell::new(HeldLocks::new()),
+            held: HeldLocks::new(),
             edges: KeyCache::new(),
             chains: KeyCache::new(),
+        }
+    };
+    static COLD: ColdState = const {
+        ColdState {
             scratch: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
@@ -51,11 +63,11 @@ thread_local! {
     };
 }
 
-/// Runs `f` on this thread's state; `None` while thread-locals are being torn
-/// down (locking in a thread-local destructor is then simply not tracked).
-#[inline]
+/// Runs `f` on this thread's state; `None` only if the thread-local cannot
+/// be reached at all (it has no destructor, so not even during teardown).
+#[inline(always)]
 pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
-    STATE.try_with(f).ok()
+    crate::trusted::with_local(&STATE, f)
 }
 
 impl ThreadState {
@@ -73,11 +85,10 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Entry {
-        let chain = match self.held.borrow().as_slice().last() {
-            None => return Entry::First,
-            Some(last) => last.chain,
+        let Some(last) = self.held.last() else {
+            return Entry::First;
         };
-        let key = chain_key(chain, id);
+        let key = chain_key(last.chain, id);
         if self.chains.contains(key) && !policy::ascending() {
             return Entry::First;
         }
@@ -96,7 +107,7 @@ impl ThreadState {
         site: &'static Location<'static>,
         key: u64,
     ) -> Entry {
-        let previous = self.held.borrow().find(id).copied();
+        let previous = self.held.find(id);
         if let Some(previous) = previous {
             return self.check_reentry(meta, previous, access, site);
         }
@@ -113,54 +124,98 @@ impl ThreadState {
 
     /// Whether every edge from a held lock into `id` is known to be in the graph.
     fn knows_edges_into(&self, id: LockId) -> bool {
-        let held = self.held.borrow();
-        let mut sources = held.as_slice().iter();
+        let mut sources = self.held.iter();
         sources.all(|h| self.edges.contains(edge_key(h.id, id)))
     }
 
+    /// The steady state of a blocking acquisition, for when no [`flags`] are
+    /// set: records it and returns true if this held set (its chain key) is
+    /// known to have every edge into `id` in the graph; otherwise does nothing
+    /// and returns false (the caller then runs [`Self::acquire`]).
+    #[inline(always)]
+    pub(crate) fn acquire_fast(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> bool {
+        let chain = match self.held.last_inline_chain() {
+            None => return false,
+            Some(None) => EMPTY_CHAIN,
+            Some(Some(chain)) if self.chains.contains(chain_key(chain, id)) => chain,
+            Some(Some(_)) => return false,
+        };
+        let chain = extend_chain(chain, id);
+        self.held
+            .push_inline(id, meta.origin(), access, site, chain)
+    }
+
+    /// The plainest release, for when no [`flags`] are set: the last entry is
+    /// `id` and was not the source of an edge. Returns whether it was that.
+    #[inline(always)]
+    pub(crate) fn release_fast(&self, id: LockId) -> bool {
+        self.held.pop_plain(id)
+    }
+
     /// Checks a blocking acquisition of `meta` (as [`Self::check_blocking`])
-    /// and records it as held: one borrow of the held set in the steady state.
-    #[inline]
+    /// and records it as held. `flags` are the [`flags`] read for this
+    /// acquisition. The steady state: one chain-key lookup and a few stores.
+    #[inline(always)]
     pub(crate) fn acquire(
         &self,
         meta: &LockMeta,
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-    ) {
-        let mut held = self.held.borrow_mut();
-        if let Some(last) = held.as_slice().last() {
-            let key = chain_key(last.chain, id);
-            if !self.chains.contains(key) || policy::ascending() {
-                drop(held);
-                self.check_new_chain(meta, id, access, site, key);
-                held = self.held.borrow_mut();
+        flags: u8,
+    ) -> bool {
+        let chain = match self.held.last_key() {
+            None => EMPTY_CHAIN,
+            Some((_, chain)) => {
+                let key = chain_key(chain, id);
+                if !self.chains.contains(key) || flags & flags::ASCENDING != 0 {
+                    // Leaves the held set as it was (or panics).
+                    self.check_new_chain(meta, id, access, site, key);
+                }
+                chain
             }
+        };
+        let chain = extend_chain(chain, id);
+        let recorded = self.held.push_new(id, meta.origin(), access, site, chain);
+        if flags & flags::MIRROR != 0 {
+            self.mirror(self.held.len().saturating_sub(1));
         }
-        self.record_held(&mut held, new_entry(meta, id, access, site));
+        recorded
     }
 
     /// Adds an entry to the held set (and to the watchdog's mirror).
     #[inline]
-    fn record_held(&self, held: &mut HeldLocks, entry: HeldLock) {
-        held.push(entry);
-        self.mirror(held.as_slice(), held.as_slice().len() - 1);
+    fn record_held(&self, entry: HeldLock) {
+        self.held.push(entry);
+        self.mirror(self.held.len() - 1);
     }
 
     /// Forgets the most recent acquisition of `meta` (a guard is dropped).
-    #[inline]
-    pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
-        let mut held = self.held.borrow_mut();
-        match held.pop_if_last(id) {
+    #[inline(always)]
+    pub(crate) fn release(&self, meta: &LockMeta, id: LockId, flags: u8) {
+        match self.held.pop_if_last(id) {
             Some(source) => {
-                self.mirror(held.as_slice(), held.as_slice().len());
-                mark_if_source(meta, source);
+                if source {
+                    mark_if_source(meta, source);
+                }
+                if flags & flags::MIRROR != 0 {
+                    self.mirror(self.held.len());
+                }
             }
-            None => {
-                drop(held);
-                let _ = self.pop(meta, id);
-            }
+            None => self.release_out_of_order(meta, id),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn release_out_of_order(&self, meta: &LockMeta, id: LockId) {
+        let _ = self.pop(meta, id);
     }
 
     /// Records an acquisition that has succeeded.
@@ -172,96 +227,94 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) {
-        self.record_held(
-            &mut self.held.borrow_mut(),
-            new_entry(meta, id, access, site),
-        );
+        self.record_held(new_entry(meta, id, access, site));
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
     #[inline]
     pub(crate) fn pop(&self, meta: &LockMeta, id: LockId) -> Option<HeldLock> {
-        let mut set = self.held.borrow_mut();
-        let (index, held) = set.remove(id)?;
-        self.mirror(set.as_slice(), index);
+        let (index, held) = self.held.remove(id)?;
+        self.mirror(index);
         mark_if_source(meta, held.source);
         Some(held)
     }
 
     /// Puts back an entry taken out by [`Self::pop`] (after a condition-variable wait).
     pub(crate) fn restore(&self, held: HeldLock) {
-        self.record_held(&mut self.held.borrow_mut(), held);
+        self.record_held(held);
     }
 
     pub(crate) fn set_access(&self, id: LockId, access: Access) {
-        let mut set = self.held.borrow_mut();
-        if let Some(index) = set.set_access(id, access) {
-            self.mirror(set.as_slice(), index);
+        if let Some(index) = self.held.set_access(id, access) {
+            self.mirror(index);
         }
     }
 
-    /// Mirrors `held[from..]` for the watchdog, if long waits are on.
-    #[inline]
-    fn mirror(&self, held: &[HeldLock], from: usize) {
-        let generation = watchdog::settings::mirror_generation();
-        if generation != 0 {
-            self.mirror_now(held, from, generation);
-        }
-    }
-
-    /// Out of line, so that the fast path stays small while no mirror is kept.
+    /// Mirrors the held set from entry `from` on for the watchdog, if long
+    /// waits are on. Out of line, so that the fast path stays small.
     #[cold]
     #[inline(never)]
-    fn mirror_now(&self, held: &[HeldLock], from: usize, generation: u32) {
-        self.record().mirror(held, from, generation);
+    fn mirror(&self, from: usize) {
+        self.mirror_prefix(self.held.inline(), from);
     }
 
-    /// This thread's watchdog record, registered at first use.
-    #[inline]
-    pub(crate) fn record(&self) -> &Arc<ThreadRecord> {
-        self.record
-            .get_or_init(|| ThreadRecord::register(self.label()))
+    /// Mirrors `held` (a prefix of the held set) from entry `from` on.
+    fn mirror_prefix(&self, held: &[Slot], from: usize) {
+        let generation = watchdog::settings::mirror_generation();
+        if generation != 0
+            && let Some(record) = self.record()
+        {
+            record.mirror(held, from, generation);
+        }
+    }
+
+    /// This thread's watchdog record, registered at first use (`None` once
+    /// the thread's destructors have run).
+    pub(crate) fn record(&self) -> Option<Arc<ThreadRecord>> {
+        let label = || self.label();
+        let record = |cold: &ColdState| {
+            let record = cold.record.get_or_init(|| ThreadRecord::register(label()));
+            Arc::clone(record)
+        };
+        COLD.try_with(record).ok()
     }
 
     /// Leaves the last held entry out of the mirror if it is `id` (a lock
     /// recorded before its raw lock is taken); returns whether it did.
     pub(crate) fn hide_wait(&self, id: LockId) -> bool {
-        let set = self.held.borrow();
-        let entries = set.as_slice();
-        let waiting = entries.last().is_some_and(|last| last.id == id);
+        let len = self.held.len();
+        let waiting = self.held.last().is_some_and(|last| last.id == id);
         if waiting {
-            self.mirror(&entries[..entries.len() - 1], entries.len());
+            let inline = self.held.inline();
+            self.mirror_prefix(&inline[..inline.len().min(len - 1)], len);
         }
         waiting
     }
 
     /// Mirrors the whole held set again.
     pub(crate) fn unhide_wait(&self) {
-        let set = self.held.borrow();
-        let len = set.as_slice().len();
-        self.mirror(set.as_slice(), len.saturating_sub(1));
+        self.mirror(self.held.len().saturating_sub(1));
     }
 
     pub(crate) fn holds(&self, id: LockId) -> bool {
-        self.held.borrow().find(id).is_some()
+        self.held.find(id).is_some()
     }
 
     pub(crate) fn held_refs(&self) -> Vec<HeldRef> {
         self.held
-            .borrow()
-            .as_slice()
             .iter()
-            .map(HeldRef::from_held)
+            .map(|held| HeldRef::from_held(&held))
             .collect()
     }
 
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_held_outside(&self, except: &[LockId]) -> Option<HeldLock> {
-        self.held.borrow().highest_outside(except).copied()
+        self.held.highest_outside(except)
     }
 
     pub(crate) fn label(&self) -> ThreadLabel {
-        self.label.get_or_init(current_label).clone()
+        let label = |cold: &ColdState| cold.label.get_or_init(current_label).clone();
+        COLD.try_with(label).unwrap_or_else(|_| current_label())
     }
 
     /// A thread taking a lock it already holds: allowed for reentrant mutexes and
@@ -331,13 +384,15 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Vec<Violation> {
-        let mut sources = self.scratch.take();
+        let mut sources = COLD
+            .try_with(|cold| cold.scratch.take())
+            .unwrap_or_default();
         self.collect_unknown_sources(target.id, &mut sources);
         if sources.is_empty() {
-            self.scratch.set(sources);
+            let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
-        let thread = self.label.get_or_init(current_label);
+        let thread = &self.label();
         let cycles = global::with(|g| {
             let cycles = g.record(&mut sources, target, site, thread);
             if !meta.lazy_id().in_graph() {
@@ -348,8 +403,8 @@ impl ThreadState {
         for source in sources.iter().filter(|s| s.source) {
             self.edges.insert(edge_key(source.id, target.id));
         }
-        self.held.borrow_mut().mark_sources(&sources);
-        self.scratch.set(sources);
+        self.held.mark_sources(&sources);
+        let _ = COLD.try_with(|cold| cold.scratch.set(sources));
         if cycles.is_empty() {
             return Vec::new();
         }
@@ -374,12 +429,12 @@ impl ThreadState {
     /// known to be in the graph, into `sources` (emptied first).
     fn collect_unknown_sources(&self, target: LockId, sources: &mut Vec<HeldLock>) {
         sources.clear();
-        for held in self.held.borrow().as_slice() {
+        for held in self.held.iter() {
             let repeated = held.id == target || sources.iter().any(|s| s.id == held.id);
             if !repeated && !self.edges.contains(edge_key(held.id, target)) {
                 sources.push(HeldLock {
                     source: false,
-                    ..*held
+                    ..held
                 });
             }
         }

@@ -16,7 +16,6 @@
 mod cycle;
 pub(crate) mod raw;
 pub(crate) mod raw_std;
-#[allow(unsafe_code)] // the crate's only unsafe block: reading back a mirrored call site
 pub(crate) mod registry;
 pub(crate) mod settings;
 mod wait;

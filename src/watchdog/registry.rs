@@ -15,14 +15,15 @@
 //! torn down, and the dead entries are swept when a thread registers.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use parking_lot::Mutex as RawMutex;
 
-use crate::held::{Access, HeldLock};
+use crate::held::{Access, HeldLock, Slot};
 use crate::id::LockId;
+use crate::trusted::AtomicSite;
 use crate::violation::{BlockedThread, ThreadLabel};
 
 /// Held locks mirrored per thread; deeper nesting is not seen by long-wait reports.
@@ -60,7 +61,7 @@ struct MirrorSlot {
     /// The lock id in the low 32 bits, the encoded [`Access`] above.
     lock: AtomicU64,
     /// Always a `&'static Location<'static>` (or null before the first store).
-    site: AtomicPtr<Location<'static>>,
+    site: AtomicSite,
 }
 
 impl ThreadRecord {
@@ -81,14 +82,14 @@ impl ThreadRecord {
     /// generation) into the mirror and sets its length (called by the owning
     /// thread after every change to its held set while mirrors are kept).
     #[inline]
-    pub(crate) fn mirror(&self, held: &[HeldLock], mut from: usize, generation: u32) {
+    pub(crate) fn mirror(&self, held: &[Slot], mut from: usize, generation: u32) {
         if self.mirror.generation.load(Ordering::Relaxed) != generation {
             self.mirror.generation.store(generation, Ordering::Relaxed);
             from = 0;
         }
         let len = held.len().min(MIRRORED);
         for (slot, lock) in self.mirror.slots[..len].iter().zip(held).skip(from) {
-            slot.store(lock);
+            slot.store(&lock.get());
         }
         self.mirror.len.store(len, Ordering::Release);
     }
@@ -144,7 +145,7 @@ impl HeldMirror {
             len: AtomicUsize::new(0),
             slots: std::array::from_fn(|_| MirrorSlot {
                 lock: AtomicU64::new(0),
-                site: AtomicPtr::new(std::ptr::null_mut()),
+                site: AtomicSite::empty(),
             }),
         }
     }
@@ -155,18 +156,13 @@ impl MirrorSlot {
     fn store(&self, held: &HeldLock) {
         let packed = u64::from(held.id.as_u32()) | (u64::from(encode(held.access)) << 32);
         self.lock.store(packed, Ordering::Relaxed);
-        let site: *const Location<'static> = held.site;
-        self.site.store(site.cast_mut(), Ordering::Relaxed);
+        self.site.store(held.site, Ordering::Relaxed);
     }
 
     fn load(&self) -> Option<(u32, Access, &'static Location<'static>)> {
         let packed = self.lock.load(Ordering::Relaxed);
         let access = decode((packed >> 32) as u8)?;
-        let site = self.site.load(Ordering::Relaxed);
-        // SAFETY: `site` is only ever stored from a `&'static Location<'static>`
-        // (see `store`) or is the initial null, which `as_ref` turns into `None`;
-        // the pointee is never freed or mutated.
-        let site: &'static Location<'static> = unsafe { site.as_ref() }?;
+        let site = self.site.load(Ordering::Relaxed)?;
         Some((packed as u32, access, site))
     }
 }

@@ -5,6 +5,8 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::flags;
+
 /// The environment variable that sets the deadlock check interval.
 pub const ENV_DEADLOCK_CHECK: &str = "LOCKGRAPH_DEADLOCK_CHECK";
 /// The environment variable that sets the long-wait threshold.
@@ -67,9 +69,11 @@ fn store_long_wait(raw: u64) -> u64 {
     let previous = LONG_WAIT.swap(raw, Relaxed);
     if raw == OFF {
         MIRRORING.store(0, Relaxed);
+        flags::set(flags::MIRROR, false);
     } else if previous == OFF {
         let generation = GENERATIONS.fetch_add(1, Relaxed) % (UNREAD - 1) + 1;
         MIRRORING.store(generation, Relaxed);
+        flags::set(flags::MIRROR, true);
     }
     previous
 }
@@ -120,7 +124,7 @@ fn decode(raw: u64) -> Option<Duration> {
 }
 
 #[inline]
-fn init_from_env() {
+pub(crate) fn init_from_env() {
     if !ENV_READ.is_completed() {
         read_env_once();
     }

@@ -1,0 +1,52 @@
+//! The one word every acquisition reads first.
+//!
+//! Each bit is a reason to leave the fast path: bookkeeping is off, the
+//! environment has not been read yet, `Mode::Ascending` checks every
+//! acquisition, or the watchdog wants held sets mirrored. While the word is 0
+//! an acquisition runs the plain steady-state path; the settings that own each
+//! bit (`policy`, `watchdog::settings`) keep it up to date.
+
+use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
+
+/// Every kind of violation is ignored: no bookkeeping at all.
+pub(crate) const OFF: u8 = 1 << 0;
+/// The environment variables have not been read yet.
+pub(crate) const UNREAD: u8 = 1 << 1;
+/// `Mode::Ascending`: every blocking acquisition is checked against the id order.
+pub(crate) const ASCENDING: u8 = 1 << 2;
+/// Long waits are on: each thread mirrors its held set for the watchdog.
+pub(crate) const MIRROR: u8 = 1 << 3;
+
+static FLAGS: AtomicU8 = AtomicU8::new(UNREAD);
+
+/// The flags as they are now (`UNREAD` included): one relaxed load.
+#[inline(always)]
+pub(crate) fn get() -> u8 {
+    FLAGS.load(Relaxed)
+}
+
+/// The flags, once the environment has been read.
+#[inline]
+pub(crate) fn current() -> u8 {
+    match get() {
+        flags if flags & UNREAD != 0 => first_read(),
+        flags => flags,
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn first_read() -> u8 {
+    crate::policy::init_from_env();
+    crate::watchdog::settings::init_from_env();
+    FLAGS.fetch_and(!UNREAD, Relaxed) & !UNREAD
+}
+
+/// Sets or clears `flag`; returns whether it was set before.
+pub(crate) fn set(flag: u8, on: bool) -> bool {
+    let before = match on {
+        true => FLAGS.fetch_or(flag, Relaxed),
+        false => FLAGS.fetch_and(!flag, Relaxed),
+    };
+    before & flag != 0
+}
