@@ -1,13 +1,18 @@
 //! Lock identities: [`LockId`] and the lazily assigned id stored in every lock.
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
-/// The identity of one lock: a process-wide counter, never reused.
+use parking_lot::RwLock as RawRwLock;
+
+/// The identity of one lock: unique in the process, never reused.
 ///
 /// Ids are assigned lazily, at a lock's first acquisition or first call to its
 /// `id()` method, so that `new` can stay `const` and locks can live in `static`s.
-/// They therefore follow first use, not creation. Because an id is never given
+/// Each thread hands out ids from its own block of consecutive numbers, so on
+/// one thread they follow first use (not creation); locks first used on
+/// different threads are ordered by their blocks. Because an id is never given
 /// to a second lock, an edge recorded for a dropped lock can never attach to a
 /// new one (the address-reuse problem of identifying locks by address).
 ///
@@ -110,16 +115,142 @@ impl LazyId {
     }
 }
 
+/// A thread's block of ids: `next..end` are still free.
+#[derive(Clone, Copy)]
+struct Block {
+    first: u32,
+    next: u32,
+    end: u32,
+    /// The size of the next block to take (blocks grow as a thread uses more locks).
+    size: u32,
+    /// This thread's number (0 until it takes its first block).
+    thread: u32,
+}
+
+/// The smallest and the largest block a thread takes.
+const FIRST_BLOCK: u32 = 16;
+const LARGEST_BLOCK: u32 = 4096;
+
+thread_local! {
+    /// No destructor: ids can be handed out during thread-local teardown too.
+    static BLOCK: Cell<Block> = const {
+        Cell::new(Block { first: 0, next: 0, end: 0, size: FIRST_BLOCK, thread: 0 })
+    };
+}
+
+/// Which thread each block went to: (first id, thread number), by first id.
+static OWNERS: RawRwLock<Vec<(u32, u32)>> = RawRwLock::new(Vec::new());
+static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
+
+/// This thread's number: small, unique, never reused (0 if it cannot be known).
+pub(crate) fn this_thread() -> u32 {
+    BLOCK
+        .try_with(|block| {
+            let mut current = block.get();
+            if current.thread == 0 {
+                current.thread = NEXT_THREAD.fetch_add(1, Relaxed);
+                block.set(current);
+            }
+            current.thread
+        })
+        .unwrap_or(0)
+}
+
+/// Whether this thread handed out `id` from the block it uses now (a quick
+/// answer for the usual case; [`owner`] knows every block).
+#[inline]
+pub(crate) fn from_current_block(id: LockId) -> bool {
+    BLOCK
+        .try_with(|block| {
+            let block = block.get();
+            (block.first..block.end).contains(&id.0)
+        })
+        .unwrap_or(false)
+}
+
+/// An upper bound of every id handed out so far.
+pub(crate) fn handed_out_below() -> u32 {
+    NEXT_ID.load(Relaxed)
+}
+
+thread_local! {
+    /// The block [`owner`] found last: (first id, end, thread).
+    static LAST_OWNER: Cell<(u32, u32, u32)> = const { Cell::new((0, 0, 0)) };
+}
+
+/// The number of the thread that handed out `id` (0 if none is known).
+pub(crate) fn owner(id: LockId) -> u32 {
+    if let Ok((first, end, thread)) = LAST_OWNER.try_with(Cell::get)
+        && (first..end).contains(&id.0)
+    {
+        return thread;
+    }
+    let owners = OWNERS.read();
+    let after = owners.partition_point(|&(first, _)| first <= id.0);
+    let Some(index) = after.checked_sub(1) else {
+        return 0;
+    };
+    let (first, thread) = owners[index];
+    // The block ends where the next begins; the last one, where ids end so far.
+    let end = owners
+        .get(after)
+        .map_or(NEXT_ID.load(Relaxed), |&(next, _)| next);
+    let _ = LAST_OWNER.try_with(|last| last.set((first, end, thread)));
+    thread
+}
+
 fn next_id() -> u32 {
-    let taken = NEXT_ID.fetch_update(Relaxed, Relaxed, |n| (n < UNTRACKED).then_some(n + 1));
-    taken.unwrap_or_else(|_| {
-        if !EXHAUSTED_REPORTED.swap(true, Relaxed) {
-            eprintln!(
-                "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked"
-            );
+    let thread = this_thread();
+    let from_block = BLOCK.try_with(|block| {
+        let mut current = block.get();
+        let first_block = current.end == 0;
+        if current.next == current.end {
+            // Taken and recorded under one lock, so that `OWNERS` stays sorted.
+            let mut owners = OWNERS.write();
+            let (first, end) = take_block(current.size)?;
+            owners.push((first, thread));
+            drop(owners);
+            current = Block {
+                first,
+                next: first,
+                end,
+                size: (current.size * 2).min(LARGEST_BLOCK),
+                thread,
+            };
         }
-        UNTRACKED
-    })
+        block.set(Block {
+            next: current.next + 1,
+            ..current
+        });
+        Some((current.next, first_block))
+    });
+    match from_block {
+        Ok(Some((id, first_block))) => {
+            if first_block {
+                // Before any other thread can see the id: its owner's private graph.
+                crate::tracker::private::thread_hands_out_ids(id);
+            }
+            id
+        }
+        // Out of ids (or thread-local access failed): one untracked id for all.
+        _ => exhausted(),
+    }
+}
+
+/// `first..end`: the next `size` free ids (fewer near the end of the id space).
+fn take_block(size: u32) -> Option<(u32, u32)> {
+    let grow = |n: u32| (n < UNTRACKED).then(|| n.saturating_add(size).min(UNTRACKED));
+    let first = NEXT_ID.fetch_update(Relaxed, Relaxed, grow).ok()?;
+    Some((first, first.saturating_add(size).min(UNTRACKED)))
+}
+
+fn exhausted() -> u32 {
+    if !EXHAUSTED_REPORTED.swap(true, Relaxed) {
+        eprintln!(
+            "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked"
+        );
+    }
+    UNTRACKED
 }
 
 #[cfg(test)]

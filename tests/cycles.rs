@@ -30,6 +30,31 @@ fn abba_over_two_threads_is_reported_on_the_second() {
 }
 
 #[test]
+fn a_cycle_through_a_live_threads_private_edges_is_found() {
+    // The first thread's locks are private to it (it handed out their ids) and
+    // it is still running when the second thread closes the cycle: its private
+    // edges must be published and seen, not missed.
+    let l = locks(3);
+    let (recorded_tx, recorded) = std::sync::mpsc::channel();
+    let (finish_tx, finish) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        let l = &l;
+        s.spawn(move || {
+            chain(l, &[0, 1]);
+            chain(l, &[1, 2]);
+            recorded_tx.send(()).unwrap();
+            finish.recv().unwrap();
+        });
+        recorded.recv().unwrap();
+        let report = on_thread("closer", || chain(l, &[2, 0])).expect("cycle 0 -> 1 -> 2 -> 0");
+        assert!(report.starts_with(common::CYCLE), "{report}");
+        finish_tx.send(()).unwrap();
+    });
+    // Silent again for the recorded order, on any thread.
+    assert_eq!(on_thread("again", || chain(&l, &[0, 2])), None);
+}
+
+#[test]
 fn abba_on_one_thread_is_reported_too() {
     let l = locks(2);
     chain(&l, &[0, 1]);

@@ -77,6 +77,7 @@ pub struct Snapshot {
 /// assert!(snap.to_dot().contains("\"outer\" -> \"inner\""));
 /// ```
 pub fn snapshot() -> Snapshot {
+    crate::tracker::private::publish_all();
     global::with(|g| Snapshot {
         locks: g
             .graph

@@ -29,7 +29,18 @@ pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
 
 /// Two call sites by address (comparing `Location`s by content would compare
 /// file names on every lookup).
-type SitePair = (usize, usize);
+pub(crate) type SitePair = (usize, usize);
+
+/// The key of the call-site pair `from`, `to`.
+pub(crate) fn site_pair(
+    from: &'static Location<'static>,
+    to: &'static Location<'static>,
+) -> SitePair {
+    (
+        std::ptr::from_ref(from).addr(),
+        std::ptr::from_ref(to).addr(),
+    )
+}
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
@@ -96,6 +107,22 @@ impl Global {
     }
 }
 
+impl Global {
+    /// The index of the backtrace of the call-site pair, captured now if new.
+    pub(crate) fn backtrace_index(
+        &mut self,
+        from: &'static Location<'static>,
+        to: &'static Location<'static>,
+    ) -> u32 {
+        self.backtraces.index_for(from, to)
+    }
+
+    /// The backtrace at `index`.
+    pub(crate) fn backtrace(&self, index: u32) -> Option<CapturedBacktrace> {
+        self.backtraces.captured.get(index as usize).cloned()
+    }
+}
+
 impl Backtraces {
     /// The backtrace of the call-site pair `from`, `to`: captured now if the
     /// pair is new (unresolved: symbols are looked up only for a report).
@@ -104,12 +131,8 @@ impl Backtraces {
         from: &'static Location<'static>,
         to: &'static Location<'static>,
     ) -> u32 {
-        let sites = (
-            std::ptr::from_ref(from).addr(),
-            std::ptr::from_ref(to).addr(),
-        );
         let Backtraces { by_sites, captured } = self;
-        *by_sites.entry(sites).or_insert_with(|| {
+        *by_sites.entry(site_pair(from, to)).or_insert_with(|| {
             captured.push(CapturedBacktrace::capture());
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
         })

@@ -8,6 +8,7 @@
 
 mod edge_cache;
 pub(crate) mod global;
+pub(crate) mod private;
 mod thread;
 
 use std::panic::Location;
@@ -296,7 +297,12 @@ fn lock_dropped(meta: &LockMeta) {
             meta.origin()
         );
     }
-    if meta.lazy_id().in_graph() {
+    let mine = thread::with(|state| state.private_store_if_any()).flatten();
+    let published = match private::forget(id, mine.as_ref()) {
+        Ok(()) => return, // it was private: its edges went with it
+        Err(published) => published,
+    };
+    if published || meta.lazy_id().in_graph() {
         global::with(|g| g.graph.remove(id));
     }
 }

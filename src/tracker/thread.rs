@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
+use super::private::{self, Store};
 use crate::flags;
 use crate::handler;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, Slot, extend_chain};
@@ -29,6 +30,15 @@ pub(crate) enum Entry {
 /// What the fast path touches: plain cells, nothing to drop, so the
 /// thread-local needs no destructor and stays usable while other
 /// thread-locals are torn down (locking in their destructors is tracked).
+/// This thread's private graph; published when the thread ends.
+struct PrivateStore(Arc<Store>);
+
+impl Drop for PrivateStore {
+    fn drop(&mut self) {
+        self.0.retire();
+    }
+}
+
 pub(crate) struct ThreadState {
     held: HeldLocks,
     /// Edges known to be in the graph.
@@ -39,6 +49,8 @@ pub(crate) struct ThreadState {
 
 /// What only the slow paths use, and must be dropped with the thread.
 struct ColdState {
+    /// The edges among this thread's private locks.
+    private: OnceCell<PrivateStore>,
     /// Reused by the slow path, so that recording edges does not allocate.
     scratch: Cell<Vec<HeldLock>>,
     label: OnceCell<ThreadLabel>,
@@ -56,6 +68,7 @@ thread_local! {
     };
     static COLD: ColdState = const {
         ColdState {
+            private: OnceCell::new(),
             scratch: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
@@ -268,6 +281,27 @@ impl ThreadState {
         }
     }
 
+    /// This thread's private graph, made at first use with every id of this
+    /// thread below `public_below()` public (`None` once the thread's
+    /// destructors have run).
+    pub(crate) fn private_store_with(
+        &self,
+        public_below: impl FnOnce() -> u32,
+    ) -> Option<Arc<Store>> {
+        let label = || self.label();
+        let store = |cold: &ColdState| {
+            let make = || PrivateStore(Store::register(label(), public_below()));
+            Arc::clone(&cold.private.get_or_init(make).0)
+        };
+        COLD.try_with(store).ok()
+    }
+
+    /// This thread's private graph, if it has one.
+    pub(crate) fn private_store_if_any(&self) -> Option<Arc<Store>> {
+        let store = |cold: &ColdState| cold.private.get().map(|store| Arc::clone(&store.0));
+        COLD.try_with(store).ok().flatten()
+    }
+
     /// This thread's watchdog record, registered at first use (`None` once
     /// the thread's destructors have run).
     pub(crate) fn record(&self) -> Option<Arc<ThreadRecord>> {
@@ -392,23 +426,37 @@ impl ThreadState {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
-        let thread = &self.label();
-        let cycles = global::with(|g| {
-            let cycles = g.record(&mut sources, target, site, thread);
-            if !meta.lazy_id().in_graph() {
-                meta.lazy_id().mark_in_graph();
-            }
-            cycles
+        let private = COLD.try_with(|cold| {
+            let store = cold.private.get()?;
+            store.0.record(&mut sources, target, site)
         });
+        let cycles = match private.ok().flatten() {
+            Some(cycles) => cycles,
+            None => {
+                // Some lock is public: publish the private ones, then insert globally.
+                let involved = sources.iter().map(|s| s.id);
+                private::publish_owners(involved.chain([target.id]));
+                let thread = &self.label();
+                let cycles = global::with(|g| {
+                    let cycles = g.record(&mut sources, target, site, thread);
+                    if !meta.lazy_id().in_graph() {
+                        meta.lazy_id().mark_in_graph();
+                    }
+                    cycles
+                });
+                self.held.mark_sources(&sources);
+                cycles
+            }
+        };
         for source in sources.iter().filter(|s| s.source) {
             self.edges.insert(edge_key(source.id, target.id));
         }
-        self.held.mark_sources(&sources);
         let _ = COLD.try_with(|cold| cold.scratch.set(sources));
         if cycles.is_empty() {
             return Vec::new();
         }
         let held = self.held_refs();
+        let thread = self.label();
         let cycles = cycles.into_iter();
         cycles
             .map(|(holding, path)| {
