@@ -30,6 +30,20 @@ pub(crate) enum Access {
 }
 
 impl Access {
+    /// The inverse of `access as u8`.
+    fn from_bits(bits: u8) -> Access {
+        [
+            Access::Exclusive,
+            Access::Read,
+            Access::ReadRecursive,
+            Access::Upgradable,
+            Access::Reentrant,
+        ]
+        .into_iter()
+        .find(|&access| access as u8 == bits)
+        .unwrap_or(Access::Exclusive)
+    }
+
     /// The verb a report uses for an acquisition of this kind.
     pub(crate) fn verb(self) -> &'static str {
         match self {
@@ -100,12 +114,21 @@ fn overflow_entry(index: usize) -> HeldLock {
     entry.flatten().unwrap_or(VACANT)
 }
 
+/// The source flag in a [`Slot`]'s word.
+const SOURCE: u64 = 1 << 40;
+
+/// A [`Slot`]'s word.
+#[inline(always)]
+fn word(id: LockId, access: Access, source: bool) -> u64 {
+    u64::from(id.as_u32()) | (u64::from(access as u8) << 32) | if source { SOURCE } else { 0 }
+}
+
 /// One inline entry, a cell per field: an acquisition writes each field
-/// straight into place, and a release reads only the id and the source flag.
+/// straight into place (the id, access and source flag as one word), and a
+/// release reads only that word.
 pub(crate) struct Slot {
-    id: Cell<LockId>,
-    access: Cell<Access>,
-    source: Cell<bool>,
+    /// The id, the access (bits 32..40) and the source flag ([`SOURCE`]).
+    word: Cell<u64>,
     origin: Cell<Origin>,
     site: Cell<&'static Location<'static>>,
     chain: Cell<u64>,
@@ -115,9 +138,7 @@ impl Slot {
     /// A slot past the end of the set (never read).
     const fn vacant() -> Slot {
         Slot {
-            id: Cell::new(LockId::VACANT),
-            access: Cell::new(Access::Exclusive),
-            source: Cell::new(false),
+            word: Cell::new(0),
             origin: Cell::new(Origin::Named("")),
             site: Cell::new(Location::caller()),
             chain: Cell::new(0),
@@ -126,23 +147,27 @@ impl Slot {
 
     #[inline(always)]
     pub(crate) fn get(&self) -> HeldLock {
+        let word = self.word.get();
         HeldLock {
-            id: self.id.get(),
+            id: self.id(),
             origin: self.origin.get(),
-            access: self.access.get(),
+            access: Access::from_bits((word >> 32) as u8),
             site: self.site.get(),
-            source: self.source.get(),
+            source: word & SOURCE != 0,
             chain: self.chain.get(),
         }
     }
 
     #[inline(always)]
+    fn id(&self) -> LockId {
+        LockId::from_u32(self.word.get() as u32)
+    }
+
+    #[inline(always)]
     fn set(&self, entry: HeldLock) {
-        self.id.set(entry.id);
+        self.word.set(word(entry.id, entry.access, entry.source));
         self.origin.set(entry.origin);
-        self.access.set(entry.access);
         self.site.set(entry.site);
-        self.source.set(entry.source);
         self.chain.set(entry.chain);
     }
 }
@@ -209,7 +234,7 @@ impl HeldLocks {
     pub(crate) fn last_key(&self) -> Option<(LockId, u64)> {
         let index = self.len().checked_sub(1)?;
         match self.inline.get(index) {
-            Some(slot) => Some((slot.id.get(), slot.chain.get())),
+            Some(slot) => Some((slot.id(), slot.chain.get())),
             None => {
                 let last = overflow_entry(index);
                 Some((last.id, last.chain))
@@ -242,11 +267,9 @@ impl HeldLocks {
         let Some(slot) = self.inline.get(len) else {
             return false;
         };
-        slot.id.set(id);
+        slot.word.set(word(id, access, false));
         slot.origin.set(origin);
-        slot.access.set(access);
         slot.site.set(site);
-        slot.source.set(false);
         slot.chain.set(chain);
         self.len.set(len + 1);
         true
@@ -260,7 +283,9 @@ impl HeldLocks {
         let plain = len
             .checked_sub(1)
             .and_then(|index| self.inline.get(index))
-            .is_some_and(|last| last.id.get() == id && !last.source.get());
+            .is_some_and(|last| {
+                last.word.get() & (SOURCE | u64::from(u32::MAX)) == u64::from(id.as_u32())
+            });
         if plain {
             self.len.set(len - 1);
         }
@@ -288,11 +313,9 @@ impl HeldLocks {
         let len = self.len();
         match self.inline.get(len) {
             Some(slot) => {
-                slot.id.set(id);
+                slot.word.set(word(id, access, false));
                 slot.origin.set(origin);
-                slot.access.set(access);
                 slot.site.set(site);
-                slot.source.set(false);
                 slot.chain.set(chain);
             }
             None => {
@@ -342,11 +365,11 @@ impl HeldLocks {
         let Some(last) = len.checked_sub(1).and_then(|index| self.inline.get(index)) else {
             return self.pop_overflow_if_last(id);
         };
-        if last.id.get() != id {
+        if last.id() != id {
             return None;
         }
         self.len.set(len - 1);
-        Some(last.source.get())
+        Some(last.word.get() & SOURCE != 0)
     }
 
     #[cold]

@@ -31,6 +31,12 @@ impl LockId {
     /// Never a lock's id: marks an unused held-set slot.
     pub(crate) const VACANT: LockId = LockId(0);
 
+    /// The id with this number (an id read back from a held-set word).
+    #[inline]
+    pub(crate) const fn from_u32(id: u32) -> LockId {
+        LockId(id)
+    }
+
     /// The number behind this id (unique in this process, never reused).
     pub fn as_u32(self) -> u32 {
         self.0
