@@ -297,8 +297,7 @@ fn lock_dropped(meta: &LockMeta) {
             meta.origin()
         );
     }
-    let mine = thread::with(|state| state.private_store_if_any()).flatten();
-    let published = match private::forget(id, mine.as_ref()) {
+    let published = match thread::with_private_store(|mine| private::forget(id, mine)) {
         Ok(()) => return, // it was private: its edges went with it
         Err(published) => published,
     };

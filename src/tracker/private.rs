@@ -55,6 +55,8 @@ struct Private {
     edges: Vec<PrivateEdge>,
     /// Backtrace indexes (in the global store) by call-site pair.
     backtraces: FastMap<global::SitePair, u32>,
+    /// The last pair looked up (a loop makes the same edge shape again and again).
+    last_backtrace: Option<(global::SitePair, u32)>,
 }
 
 #[derive(Clone, Copy)]
@@ -252,10 +254,18 @@ impl Private {
         from: &'static Location<'static>,
         to: &'static Location<'static>,
     ) -> u32 {
-        *self
+        let pair = global::site_pair(from, to);
+        if let Some((last, index)) = self.last_backtrace
+            && last == pair
+        {
+            return index;
+        }
+        let index = *self
             .backtraces
-            .entry(global::site_pair(from, to))
-            .or_insert_with(|| global::with(|g| g.backtrace_index(from, to)))
+            .entry(pair)
+            .or_insert_with(|| global::with(|g| g.backtrace_index(from, to)));
+        self.last_backtrace = Some((pair, index));
+        index
     }
 
     fn remove(&mut self, id: LockId) {

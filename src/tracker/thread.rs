@@ -83,6 +83,17 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
     crate::trusted::with_local(&STATE, f)
 }
 
+/// Runs `f` on this thread's private graph, if it has one.
+pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) -> R {
+    let mut f = Some(f);
+    let mut run = |store: Option<&Arc<Store>>| f.take().map(|f| f(store));
+    let done = COLD.try_with(|cold| run(cold.private.get().map(|store| &store.0)));
+    done.ok()
+        .flatten()
+        .or_else(|| run(None))
+        .expect("runs once")
+}
+
 impl ThreadState {
     /// The checks a blocking acquisition of `meta` runs before it blocks.
     /// Reports violations (and may panic, before anything is recorded).
@@ -294,12 +305,6 @@ impl ThreadState {
             Arc::clone(&cold.private.get_or_init(make).0)
         };
         COLD.try_with(store).ok()
-    }
-
-    /// This thread's private graph, if it has one.
-    pub(crate) fn private_store_if_any(&self) -> Option<Arc<Store>> {
-        let store = |cold: &ColdState| cold.private.get().map(|store| Arc::clone(&store.0));
-        COLD.try_with(store).ok().flatten()
     }
 
     /// This thread's watchdog record, registered at first use (`None` once
