@@ -258,7 +258,7 @@ impl HeldLocks {
     pub(crate) fn push_inline(
         &self,
         id: LockId,
-        origin: Origin,
+        origin: impl FnOnce() -> Origin,
         access: Access,
         site: &'static Location<'static>,
         chain: u64,
@@ -268,7 +268,9 @@ impl HeldLocks {
             return false;
         };
         slot.word.set(word(id, access, false));
-        slot.origin.set(origin);
+        // Read from the lock here, right where it is stored: loaded earlier it
+        // goes through the stack.
+        slot.origin.set(origin());
         slot.site.set(site);
         slot.chain.set(chain);
         self.len.set(len + 1);

@@ -45,7 +45,7 @@ macro_rules! mutex_type {
             #[doc = "assert_eq!(*m.lock(), 2);"]
             #[doc = "```"]
             #[track_caller]
-            #[inline]
+            #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
                 let site = Location::caller();
                 let token = tracker::before_blocking(&self.header, Access::Exclusive, site);

@@ -57,7 +57,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[doc = "assert_eq!(*outer + *inner, 2);"]
     #[doc = "```"]
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let site = Location::caller();
         let token = tracker::before_blocking(&self.header, Access::Reentrant, site);

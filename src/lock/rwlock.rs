@@ -60,7 +60,7 @@ macro_rules! acquire_fns {
         #[doc = "assert_eq!(*guard, 1);"]
         #[doc = "```"]
         #[track_caller]
-        #[inline]
+        #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
             let site = Location::caller();
             let token = tracker::before_blocking(&self.header, $access, site);

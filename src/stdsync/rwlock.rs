@@ -107,7 +107,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(r1 + r2, 2);
     /// ```
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
         let token = tracker::before_blocking(&self.header, Access::Read, site);
@@ -164,7 +164,7 @@ impl<T: ?Sized> RwLock<T> {
     /// assert_eq!(lock.read().unwrap().len(), 2);
     /// ```
     #[track_caller]
-    #[inline]
+    #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
         let token = tracker::before_blocking(&self.header, Access::Exclusive, site);

@@ -172,7 +172,7 @@ impl ThreadState {
         };
         let chain = extend_chain(chain, id);
         self.held
-            .push_inline(id, meta.origin(), access, site, chain)
+            .push_inline(id, || meta.origin(), access, site, chain)
     }
 
     /// The plainest release, for when no [`flags`] are set: the last entry is
