@@ -16,7 +16,7 @@
 //! private check, a cycle through public locks only by the global one, and no
 //! cycle is ever missed. Publishing is also what `graph::snapshot` does first,
 //! what a thread does when it exits, and what happens when a private graph
-//! grows past [`NODES`] locks or [`EDGES`] edges.
+//! grows past [`EDGES`] edges.
 //!
 //! Lock order: a store's lock may be held while taking the global graph lock,
 //! never the other way round, and never two stores' locks at once.
@@ -31,10 +31,10 @@ use super::global::{self, EdgeData, Refused};
 use crate::graph::order::FastMap;
 use crate::held::HeldLock;
 use crate::id::{self, LockId};
+use crate::meta::Origin;
 use crate::violation::{LockRef, OrderEdge, ThreadLabel};
 
-/// A private graph larger than this is published.
-const NODES: usize = 64;
+/// A private graph with more edges than this is published.
 const EDGES: usize = 256;
 
 /// One thread's private graph.
@@ -51,7 +51,6 @@ pub(crate) struct Store {
 
 #[derive(Default)]
 struct Private {
-    nodes: Vec<LockRef>,
     edges: Vec<PrivateEdge>,
     /// Backtrace indexes (in the global store) by call-site pair.
     backtraces: FastMap<global::SitePair, u32>,
@@ -63,9 +62,21 @@ struct Private {
 struct PrivateEdge {
     from: LockId,
     to: LockId,
+    from_origin: Origin,
+    to_origin: Origin,
     from_site: &'static Location<'static>,
     to_site: &'static Location<'static>,
     backtrace: u32,
+}
+
+impl PrivateEdge {
+    /// The two locks it joins.
+    fn ends(&self) -> (LockRef, LockRef) {
+        (
+            LockRef::new(self.from, self.from_origin),
+            LockRef::new(self.to, self.to_origin),
+        )
+    }
 }
 
 /// The live threads' stores, by thread number.
@@ -117,29 +128,27 @@ impl Store {
             return None;
         }
         let mut refused = Vec::new();
+        // No check for an edge already here: this thread's edge cache said it
+        // was not known, so it is almost always new; a repeat only takes room.
         for held in sources.iter_mut() {
-            if graph.has_edge(held.id, target.id) {
-                held.source = true;
-                continue;
-            }
             if let Some(path) = graph.path(target.id, held.id) {
                 let path = path.iter().map(|edge| graph.order_edge(edge, &self.label));
                 refused.push((*held, path.collect()));
                 continue;
             }
             let backtrace = graph.backtrace(held.site, site);
-            graph.add_node(LockRef::new(held.id, held.origin));
-            graph.add_node(target.clone());
             graph.edges.push(PrivateEdge {
                 from: held.id,
                 to: target.id,
+                from_origin: held.origin,
+                to_origin: target.origin,
                 from_site: held.site,
                 to_site: site,
                 backtrace,
             });
             held.source = true;
         }
-        if graph.nodes.len() > NODES || graph.edges.len() > EDGES {
+        if graph.edges.len() > EDGES {
             self.publish_with(&mut graph, id::handed_out_below());
         }
         Some(refused)
@@ -150,12 +159,9 @@ impl Store {
     fn publish_with(&self, graph: &mut Private, public_below: u32) {
         if !graph.edges.is_empty() {
             self.published_edges.store(1, Relaxed);
-            let node = |id: LockId| graph.nodes.iter().find(|n| n.id == id).cloned();
             global::with(|g| {
                 for edge in &graph.edges {
-                    let (Some(from), Some(to)) = (node(edge.from), node(edge.to)) else {
-                        continue;
-                    };
+                    let (from, to) = edge.ends();
                     let data = || EdgeData {
                         thread: self.label.clone(),
                         from_site: edge.from_site,
@@ -169,7 +175,6 @@ impl Store {
                 }
             });
         }
-        graph.nodes.clear();
         graph.edges.clear();
         self.published_below.fetch_max(public_below, Relaxed);
     }
@@ -187,16 +192,6 @@ impl Store {
 }
 
 impl Private {
-    fn has_edge(&self, from: LockId, to: LockId) -> bool {
-        self.edges.iter().any(|e| e.from == from && e.to == to)
-    }
-
-    fn add_node(&mut self, lock: LockRef) {
-        if !self.nodes.iter().any(|n| n.id == lock.id) {
-            self.nodes.push(lock);
-        }
-    }
-
     /// The shortest path of private edges from `from` to `to` (breadth first).
     fn path(&self, from: LockId, to: LockId) -> Option<Vec<PrivateEdge>> {
         if !self.edges.iter().any(|e| e.from == from) {
@@ -233,14 +228,10 @@ impl Private {
     }
 
     fn order_edge(&self, edge: &PrivateEdge, thread: &ThreadLabel) -> OrderEdge {
-        let lock = |id: LockId| {
-            let node = self.nodes.iter().find(|n| n.id == id);
-            node.cloned()
-                .expect("every private edge joins private nodes")
-        };
+        let (from, to) = edge.ends();
         OrderEdge {
-            from: lock(edge.from),
-            to: lock(edge.to),
+            from,
+            to,
             thread: thread.clone(),
             from_site: edge.from_site,
             to_site: edge.to_site,
@@ -270,7 +261,6 @@ impl Private {
 
     fn remove(&mut self, id: LockId) {
         self.edges.retain(|e| e.from != id && e.to != id);
-        self.nodes.retain(|n| n.id != id);
     }
 }
 
