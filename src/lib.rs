@@ -88,14 +88,28 @@
 //! are removed from the graph) can never attach to new ones, and a per-thread
 //! cache of edges known to be in the graph never lies.
 //!
+//! The graph is kept in two layers, with the same answers as one. Edges among
+//! locks that only one thread has used so far stay in that thread's *private*
+//! graph (its own small lock, no global one); such a lock's edges all lead to
+//! and from private locks of the same thread, so any cycle through it is made
+//! of private edges and is checked there. The moment another thread uses one
+//! of those locks in an edge, the owner's private graph is *published*: moved
+//! into the global graph before the new edge is checked. [`graph::snapshot`]
+//! publishes every private graph first, and so does a thread that ends.
+//!
 //! # Cost
 //!
 //! The steady state — an acquisition order this thread has seen before —
 //! touches only thread-local data and the lock itself: no global lock, no
-//! shared write, no allocation. Only a new edge takes the graph's lock (a
-//! raw, uninstrumented parking_lot mutex, never held while user code runs) and
-//! captures a backtrace, once per distinct pair of call sites. With every kind
-//! ignored, acquisitions skip the bookkeeping altogether. The watchdog costs
+//! shared write, no allocation. It reads one global word of flags, looks up
+//! the held set's chain key (a hash of the held ids, lockdep's idea) in a
+//! thread-local cache, and writes one held-set entry in place (the first 64
+//! entries need no allocation). A new edge among locks private to the thread
+//! takes only that thread's private-graph lock; any other new edge takes the
+//! global graph's lock (a raw, uninstrumented parking_lot mutex, never held
+//! while user code runs). A backtrace is captured once per distinct pair of
+//! call sites. With every kind ignored, acquisitions skip the bookkeeping
+//! altogether. The watchdog costs
 //! nothing until an acquisition has to wait: it first tries the raw lock
 //! without blocking, then waits with the raw lock's timed acquisition, and
 //! publishes its wait only after a whole check interval. While long waits are
@@ -109,7 +123,9 @@
 //!   only during start-up). Reports are about orders, not timings.
 //! - Only lockgraph locks are seen: an inversion that goes through a plain
 //!   `std` or parking_lot lock, a channel, or a join is not.
-//! - Lock ids follow first use, not creation (so `new` can be `const`).
+//! - Lock ids follow first use, not creation (so `new` can be `const`), and
+//!   each thread hands them out from its own blocks, so ids of locks first
+//!   used on different threads are not in first-use order.
 //! - Acquisitions made inside thread-local destructors after lockgraph's own
 //!   thread state is gone are not tracked.
 //! - Guards are not `Send`: the held set is per thread.

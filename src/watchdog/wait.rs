@@ -66,6 +66,10 @@ fn contended<R: RawAcquire>(
     access: Access,
     site: &'static Location<'static>,
 ) -> R::Guard {
+    let raw = match spin(raw) {
+        Ok(guard) => return guard,
+        Err(raw) => raw,
+    };
     let Some(interval) = first_interval() else {
         return raw.block();
     };
@@ -86,6 +90,29 @@ fn contended<R: RawAcquire>(
             Err(again) => raw = again,
         }
     }
+}
+
+/// How many times a contended acquisition retries before it waits with a
+/// timeout: as parking_lot's own spinning, a few growing busy-waits, then yields.
+const SPINS: u32 = 10;
+const BUSY_SPINS: u32 = 3;
+
+/// Retries `raw` for a short while, as parking_lot does before it parks. Most
+/// contended waits are short; this keeps them off the timed path (which reads
+/// the clock and publishes nothing until a whole interval has passed anyway).
+fn spin<R: RawAcquire>(mut raw: R) -> Result<R::Guard, R> {
+    for round in 0..SPINS {
+        if round <= BUSY_SPINS {
+            (0..2 << round).for_each(|_| std::hint::spin_loop());
+        } else {
+            std::thread::yield_now();
+        }
+        raw = match raw.try_now() {
+            Ok(guard) => return Ok(guard),
+            Err(raw) => raw,
+        };
+    }
+    Err(raw)
 }
 
 fn unhide<G>(guard: G, hidden: bool) -> G {
