@@ -1,6 +1,6 @@
 //! Lock identities: [`LockId`] and the lazily assigned id stored in every lock.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
 
@@ -182,6 +182,20 @@ pub(crate) fn handed_out_below() -> u32 {
 thread_local! {
     /// The block [`owner`] found last: (first id, end, thread).
     static LAST_OWNER: Cell<(u32, u32, u32)> = const { Cell::new((0, 0, 0)) };
+    /// This thread's copy of the first entries of [`OWNERS`] (they never
+    /// change, only grow), and the end of the ids they cover: most lookups
+    /// then take no lock.
+    static OWNERS_SEEN: RefCell<(Vec<(u32, u32)>, u32)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// The most blocks a thread copies (beyond, lookups read [`OWNERS`] itself).
+const COPIED_BLOCKS: usize = 1 << 16;
+
+/// The thread of the block that holds `id` in `owners` (sorted by first id).
+fn owner_in(owners: &[(u32, u32)], id: u32) -> Option<(usize, u32)> {
+    let after = owners.partition_point(|&(first, _)| first <= id);
+    let index = after.checked_sub(1)?;
+    Some((index, owners[index].1))
 }
 
 /// The number of the thread that handed out `id` (0 if none is known).
@@ -191,18 +205,26 @@ pub(crate) fn owner(id: LockId) -> u32 {
     {
         return thread;
     }
-    let owners = OWNERS.read();
-    let after = owners.partition_point(|&(first, _)| first <= id.0);
-    let Some(index) = after.checked_sub(1) else {
-        return 0;
-    };
-    let (first, thread) = owners[index];
-    // The block ends where the next begins; the last one, where ids end so far.
-    let end = owners
-        .get(after)
-        .map_or(NEXT_ID.load(Relaxed), |&(next, _)| next);
-    let _ = LAST_OWNER.try_with(|last| last.set((first, end, thread)));
-    thread
+    let copied = OWNERS_SEEN.try_with(|seen| {
+        let (owners, covered) = &mut *seen.borrow_mut();
+        if id.0 >= *covered {
+            let global = OWNERS.read();
+            if global.len() > COPIED_BLOCKS {
+                return None;
+            }
+            owners.extend_from_slice(&global[owners.len()..]);
+            // Every block below the next free id is in `OWNERS` (taken under its lock).
+            *covered = NEXT_ID.load(Relaxed);
+        }
+        let (index, thread) = owner_in(owners, id.0)?;
+        let end = owners.get(index + 1).map_or(*covered, |&(next, _)| next);
+        let _ = LAST_OWNER.try_with(|last| last.set((owners[index].0, end, thread)));
+        Some(thread)
+    });
+    match copied {
+        Ok(Some(thread)) => thread,
+        _ => owner_in(&OWNERS.read(), id.0).map_or(0, |(_, thread)| thread),
+    }
 }
 
 fn next_id() -> u32 {

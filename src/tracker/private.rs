@@ -107,25 +107,42 @@ impl Store {
 
     /// Whether `id` is private to this store's thread (call with the graph locked).
     fn owns(&self, id: LockId) -> bool {
-        id.as_u32() >= self.published_below.load(Relaxed)
-            && (id::from_current_block(id) && id::this_thread() == self.thread
-                || id::owner(id) == self.thread)
+        id.as_u32() >= self.published_below.load(Relaxed) && self.handed_out(id)
+    }
+
+    /// Whether this store's thread handed out `id`.
+    fn handed_out(&self, id: LockId) -> bool {
+        id::from_current_block(id) && id::this_thread() == self.thread
+            || id::owner(id) == self.thread
     }
 
     /// Records `source -> target` for every source, if all of them and
     /// `target` are private to this thread; marks each recorded source as
     /// `source` and returns the refused ones (their edges would close a cycle).
-    /// `None`: not all private, nothing done.
+    /// `Err`: not all private, nothing recorded; every lock of this thread
+    /// involved is public now, and the error says whether locks of other
+    /// threads are involved (their private graphs may need publishing).
     pub(crate) fn record(
         &self,
         sources: &mut [HeldLock],
         target: &LockRef,
         site: &'static Location<'static>,
-    ) -> Option<Vec<Refused>> {
+    ) -> Result<Vec<Refused>, bool> {
         let mut graph = self.graph.lock();
-        let all_private = self.owns(target.id) && sources.iter().all(|s| self.owns(s.id));
-        if !all_private {
-            return None;
+        let public_below = self.published_below.load(Relaxed);
+        let (mut mine_private, mut public, mut others) = (false, false, false);
+        for id in sources.iter().map(|s| s.id).chain([target.id]) {
+            match self.handed_out(id) {
+                true if id.as_u32() >= public_below => mine_private = true,
+                true => public = true,
+                false => others = true,
+            }
+        }
+        if public || others {
+            if mine_private {
+                self.publish_with(&mut graph, id::handed_out_below());
+            }
+            return Err(others);
         }
         let mut refused = Vec::new();
         // No check for an edge already here: this thread's edge cache said it
@@ -151,7 +168,7 @@ impl Store {
         if graph.edges.len() > EDGES {
             self.publish_with(&mut graph, id::handed_out_below());
         }
-        Some(refused)
+        Ok(refused)
     }
 
     /// Moves every private edge into the global graph and makes every id

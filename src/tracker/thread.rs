@@ -431,16 +431,18 @@ impl ThreadState {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
-        let private = COLD.try_with(|cold| {
-            let store = cold.private.get()?;
-            store.0.record(&mut sources, target, site)
+        let private = COLD.try_with(|cold| match cold.private.get() {
+            Some(store) => store.0.record(&mut sources, target, site),
+            None => Err(true),
         });
-        let cycles = match private.ok().flatten() {
-            Some(cycles) => cycles,
-            None => {
+        let cycles = match private.unwrap_or(Err(true)) {
+            Ok(cycles) => cycles,
+            Err(others) => {
                 // Some lock is public: publish the private ones, then insert globally.
-                let involved = sources.iter().map(|s| s.id);
-                private::publish_owners(involved.chain([target.id]));
+                if others {
+                    let involved = sources.iter().map(|s| s.id);
+                    private::publish_owners(involved.chain([target.id]));
+                }
                 let thread = &self.label();
                 let cycles = global::with(|g| {
                     let cycles = g.record(&mut sources, target, site, thread);
