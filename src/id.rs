@@ -302,4 +302,27 @@ mod tests {
         let (a, b) = (LazyId::new(), LazyId::new());
         assert!(a.get() < b.get());
     }
+
+    #[test]
+    fn every_id_knows_the_thread_that_handed_it_out() {
+        // Enough ids on each thread to span several blocks, interleaved.
+        let take = |n: usize| {
+            let ids: Vec<LockId> = (0..n).map(|_| LazyId::new().get()).collect();
+            (this_thread(), ids)
+        };
+        let (here, mine) = take(100);
+        let (there, theirs) = std::thread::spawn(move || take(300)).join().unwrap();
+        let (here_again, more) = take(5000);
+        assert_eq!(here, here_again);
+        assert_ne!(here, there);
+        for id in mine.iter().chain(&more) {
+            assert_eq!(owner(*id), here, "{id:?}");
+        }
+        for id in &theirs {
+            assert_eq!(owner(*id), there, "{id:?}");
+        }
+        let all: std::collections::HashSet<LockId> =
+            mine.iter().chain(&theirs).chain(&more).copied().collect();
+        assert_eq!(all.len(), 5400, "ids are unique");
+    }
 }
