@@ -118,7 +118,10 @@ impl Store {
 
     /// Records `source -> target` for every source, if all of them and
     /// `target` are private to this thread; marks each recorded source as
-    /// `source` and returns the refused ones (their edges would close a cycle).
+    /// `source` and adds the refused ones (their edges would close a cycle)
+    /// to `refused`. (An out-parameter: returned by value, the vector went
+    /// through the stack in pieces that the caller read back whole, a
+    /// store-forwarding stall on every new edge.)
     /// `Err`: not all private, nothing recorded; every lock of this thread
     /// involved is public now, and the error says whether locks of other
     /// threads are involved (their private graphs may need publishing).
@@ -127,7 +130,8 @@ impl Store {
         sources: &mut [HeldLock],
         target: &LockRef,
         site: &'static Location<'static>,
-    ) -> Result<Vec<Refused>, bool> {
+        refused: &mut Vec<Refused>,
+    ) -> Result<(), bool> {
         let mut graph = self.graph.lock();
         let public_below = self.published_below.load(Relaxed);
         let (mut mine_private, mut public, mut others) = (false, false, false);
@@ -144,7 +148,6 @@ impl Store {
             }
             return Err(others);
         }
-        let mut refused = Vec::new();
         // No check for an edge already here: this thread's edge cache said it
         // was not known, so it is almost always new; a repeat only takes room.
         for held in sources.iter_mut() {
@@ -168,7 +171,7 @@ impl Store {
         if graph.edges.len() > EDGES {
             self.publish_with(&mut graph, id::handed_out_below());
         }
-        Ok(refused)
+        Ok(())
     }
 
     /// Moves every private edge into the global graph and makes every id
@@ -194,6 +197,18 @@ impl Store {
         }
         graph.edges.clear();
         self.published_below.fetch_max(public_below, Relaxed);
+    }
+
+    /// [`forget`] for a lock this store's thread handed out.
+    fn forget(&self, id: LockId) -> Result<(), bool> {
+        if id.as_u32() >= self.published_below.load(Relaxed) {
+            let mut graph = self.graph.lock();
+            if self.owns(id) {
+                graph.remove(id);
+                return Ok(());
+            }
+        }
+        Err(self.published_edges.load(Relaxed) != 0)
     }
 
     /// Publishes this store if `id` is private to it.
@@ -318,20 +333,9 @@ pub(crate) fn forget(id: LockId, mine: Option<&Arc<Store>>) -> Result<(), bool> 
         true => id::this_thread(),
         false => id::owner(id),
     };
-    let store = match mine {
-        Some(store) if store.thread == thread => Some(Arc::clone(store)),
-        _ => store_of(thread),
-    };
-    let Some(store) = store else {
-        // The owner has ended and published everything.
-        return Err(true);
-    };
-    if id.as_u32() >= store.published_below.load(Relaxed) {
-        let mut graph = store.graph.lock();
-        if store.owns(id) {
-            graph.remove(id);
-            return Ok(());
-        }
+    match mine {
+        Some(store) if store.thread == thread => store.forget(id),
+        // The owner has ended (and published everything) if it has no store.
+        _ => store_of(thread).map_or(Err(true), |store| store.forget(id)),
     }
-    Err(store.published_edges.load(Relaxed) != 0)
 }

@@ -431,30 +431,27 @@ impl ThreadState {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
+        // Filled in place by either graph (moved, it went through the stack).
+        let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
-            Some(store) => store.0.record(&mut sources, target, site),
+            Some(store) => store.0.record(&mut sources, target, site, &mut cycles),
             None => Err(true),
         });
-        let cycles = match private.unwrap_or(Err(true)) {
-            Ok(cycles) => cycles,
-            Err(others) => {
-                // Some lock is public: publish the private ones, then insert globally.
-                if others {
-                    let involved = sources.iter().map(|s| s.id);
-                    private::publish_owners(involved.chain([target.id]));
-                }
-                let thread = &self.label();
-                let cycles = global::with(|g| {
-                    let cycles = g.record(&mut sources, target, site, thread);
-                    if !meta.lazy_id().in_graph() {
-                        meta.lazy_id().mark_in_graph();
-                    }
-                    cycles
-                });
-                self.held.mark_sources(&sources);
-                cycles
+        if let Err(others) = private.unwrap_or(Err(true)) {
+            // Some lock is public: publish the private ones, then insert globally.
+            if others {
+                let involved = sources.iter().map(|s| s.id);
+                private::publish_owners(involved.chain([target.id]));
             }
-        };
+            let thread = &self.label();
+            global::with(|g| {
+                cycles.extend(g.record(&mut sources, target, site, thread));
+                if !meta.lazy_id().in_graph() {
+                    meta.lazy_id().mark_in_graph();
+                }
+            });
+            self.held.mark_sources(&sources);
+        }
         for source in sources.iter().filter(|s| s.source) {
             self.edges.insert(edge_key(source.id, target.id));
         }
