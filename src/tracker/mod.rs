@@ -76,7 +76,11 @@ pub(crate) fn before_blocking<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    if flags::get() == 0 {
+    let flags = flags::get();
+    if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
+        return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
+    }
+    if flags == 0 {
         // The steady state: nothing to do but a chain-key lookup and a push.
         if let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) {
             let fast = thread::with(
