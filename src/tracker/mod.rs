@@ -77,10 +77,11 @@ pub(crate) fn before_blocking<'a>(
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
     let flags = flags::get();
-    if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
-        return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
-    }
-    if flags == 0 {
+    if flags != 0 {
+        if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
+            return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
+        }
+    } else {
         // The steady state: nothing to do but a chain-key lookup and a push.
         if let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) {
             let fast = thread::with(
