@@ -189,7 +189,7 @@ thread_local! {
 }
 
 /// The most blocks a thread copies (beyond, lookups read [`OWNERS`] itself).
-const COPIED_BLOCKS: usize = 1 << 16;
+const COPIED_BLOCKS: usize = 1 << 12;
 
 /// The thread of the block that holds `id` in `owners` (sorted by first id).
 fn owner_in(owners: &[(u32, u32)], id: u32) -> Option<(usize, u32)> {

@@ -291,8 +291,8 @@ impl std::fmt::Debug for LockHeader {
 
 /// A lock is being dropped: remove its node and edges from the graph.
 fn lock_dropped(meta: &LockMeta) {
-    let Some(id) = meta.lazy_id().assigned() else {
-        return;
+    let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) else {
+        return; // never used, or past the end of the id space: never tracked
     };
     let leaked = thread::with(|state| state.holds(id) && state.pop(meta, id).is_some());
     if leaked == Some(true) {

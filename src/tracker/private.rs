@@ -22,13 +22,16 @@
 //! never the other way round, and never two stores' locks at once.
 
 use std::panic::Location;
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
 use std::sync::{Arc, LazyLock};
 
 use parking_lot::{Mutex as RawMutex, RwLock as RawRwLock};
 
 use super::global::{self, EdgeData, Refused};
-use crate::graph::order::FastMap;
+use crate::graph::order::{FastMap, Insert};
 use crate::held::HeldLock;
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -101,8 +104,11 @@ impl Store {
 
     /// The thread is ending: its locks become public.
     pub(crate) fn retire(&self) {
-        STORES.write().remove(&self.thread);
+        // Publish first: until its bound is raised, other threads must still
+        // find this store to publish it before they put an edge on its locks
+        // (or to forget a dropped one).
         self.publish_with(&mut self.graph.lock(), u32::MAX);
+        STORES.write().remove(&self.thread);
     }
 
     /// Whether `id` is private to this store's thread (call with the graph locked).
@@ -178,7 +184,7 @@ impl Store {
     /// below `public_below` public.
     fn publish_with(&self, graph: &mut Private, public_below: u32) {
         if !graph.edges.is_empty() {
-            self.published_edges.store(1, Relaxed);
+            self.published_edges.store(1, Release);
             global::with(|g| {
                 for edge in &graph.edges {
                     let (from, to) = edge.ends();
@@ -189,31 +195,36 @@ impl Store {
                         backtrace: edge.backtrace,
                     };
                     // Never a cycle: private locks had no global edges.
-                    let _ = g
+                    let inserted = g
                         .graph
                         .insert((from.id, || from.clone()), (to.id, || to), data);
+                    debug_assert!(
+                        !matches!(inserted, Insert::Cycle(_)),
+                        "a published private edge closed a cycle"
+                    );
                 }
             });
         }
         graph.edges.clear();
-        self.published_below.fetch_max(public_below, Relaxed);
+        // Release: a thread that sees the new bound also sees `published_edges`.
+        self.published_below.fetch_max(public_below, Release);
     }
 
     /// [`forget`] for a lock this store's thread handed out.
     fn forget(&self, id: LockId) -> Result<(), bool> {
-        if id.as_u32() >= self.published_below.load(Relaxed) {
+        if id.as_u32() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
             if self.owns(id) {
                 graph.remove(id);
                 return Ok(());
             }
         }
-        Err(self.published_edges.load(Relaxed) != 0)
+        Err(self.published_edges.load(Acquire) != 0)
     }
 
     /// Publishes this store if `id` is private to it.
     fn publish_if_owner(&self, id: LockId) {
-        if id.as_u32() < self.published_below.load(Relaxed) {
+        if id.as_u32() < self.published_below.load(Acquire) {
             return; // public already (publication only ever raises the bound)
         }
         let mut graph = self.graph.lock();
