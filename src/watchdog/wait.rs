@@ -107,6 +107,9 @@ fn spin<R: RawAcquire>(mut raw: R) -> Result<R::Guard, R> {
         } else {
             std::thread::yield_now();
         }
+        if !raw.looks_free() {
+            continue;
+        }
         raw = match raw.try_now() {
             Ok(guard) => return Ok(guard),
             Err(raw) => raw,
