@@ -32,16 +32,17 @@ pub(crate) enum Access {
 impl Access {
     /// The inverse of `access as u8`.
     fn from_bits(bits: u8) -> Access {
-        [
-            Access::Exclusive,
-            Access::Read,
-            Access::ReadRecursive,
-            Access::Upgradable,
-            Access::Reentrant,
-        ]
-        .into_iter()
-        .find(|&access| access as u8 == bits)
-        .unwrap_or(Access::Exclusive)
+        const READ: u8 = Access::Read as u8;
+        const READ_RECURSIVE: u8 = Access::ReadRecursive as u8;
+        const UPGRADABLE: u8 = Access::Upgradable as u8;
+        const REENTRANT: u8 = Access::Reentrant as u8;
+        match bits {
+            READ => Access::Read,
+            READ_RECURSIVE => Access::ReadRecursive,
+            UPGRADABLE => Access::Upgradable,
+            REENTRANT => Access::Reentrant,
+            _ => Access::Exclusive,
+        }
     }
 
     /// The verb a report uses for an acquisition of this kind.
@@ -412,15 +413,22 @@ impl HeldLocks {
 
     /// Where the most recent entry for `id` is.
     fn position(&self, id: LockId) -> Option<usize> {
-        (0..self.len())
-            .rev()
-            .find(|&index| self.get(index).id == id)
+        let mut ids = self.ids().enumerate().rev();
+        ids.find(|&(_, held)| held == id).map(|(index, _)| index)
     }
 
     /// The most recent entry for `id`.
     #[inline]
     pub(crate) fn find(&self, id: LockId) -> Option<HeldLock> {
-        self.iter().rev().find(|held| held.id == id)
+        self.position(id).map(|index| self.get(index))
+    }
+
+    /// The ids held, oldest first (reads one word per inline entry).
+    pub(crate) fn ids(&self) -> impl DoubleEndedIterator<Item = LockId> + ExactSizeIterator + '_ {
+        (0..self.len()).map(|index| match self.inline.get(index) {
+            Some(slot) => slot.id(),
+            None => overflow_entry(index).id,
+        })
     }
 
     /// Changes how the most recent entry for `id` is held (upgrade, downgrade).

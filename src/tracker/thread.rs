@@ -148,8 +148,8 @@ impl ThreadState {
 
     /// Whether every edge from a held lock into `id` is known to be in the graph.
     fn knows_edges_into(&self, id: LockId) -> bool {
-        let mut sources = self.held.iter();
-        sources.all(|h| self.edges.contains(edge_key(h.id, id)))
+        let mut sources = self.held.ids();
+        sources.all(|held| self.edges.contains(edge_key(held, id)))
     }
 
     /// The steady state of a blocking acquisition, for when no [`flags`] are
