@@ -108,6 +108,15 @@ impl LazyId {
         }
     }
 
+    /// The id if one was assigned and is tracked (one compare: the fast
+    /// path's test).
+    #[inline(always)]
+    pub(crate) fn tracked(&self) -> Option<LockId> {
+        let id = self.0.load(Relaxed) & !IN_GRAPH;
+        // 0 (unassigned) wraps to the top; UNTRACKED - 1 is the last tracked id.
+        (id.wrapping_sub(1) < UNTRACKED - 1).then_some(LockId(id))
+    }
+
     /// Records that the lock may have a node in the graph.
     #[inline]
     pub(crate) fn mark_in_graph(&self) {

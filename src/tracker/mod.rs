@@ -83,7 +83,7 @@ pub(crate) fn before_blocking<'a>(
         }
     } else {
         // The steady state: nothing to do but a chain-key lookup and a push.
-        if let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) {
+        if let Some(id) = meta.lazy_id().tracked() {
             let fast = thread::with(
                 #[inline(always)]
                 |state| state.acquire_fast(meta, id, access, site),
