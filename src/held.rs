@@ -301,41 +301,6 @@ impl HeldLocks {
         self.last_key().map_or(EMPTY_CHAIN, |(_, chain)| chain)
     }
 
-    /// Appends a new entry (not a source yet), whose chain key the caller
-    /// has computed (from [`Self::chain`] and [`extend_chain`]). Returns
-    /// whether it was recorded (see [`OVERFLOW`]).
-    #[inline(always)]
-    pub(crate) fn push_new(
-        &self,
-        id: LockId,
-        origin: Origin,
-        access: Access,
-        site: &'static Location<'static>,
-        chain: u64,
-    ) -> bool {
-        let len = self.len();
-        match self.inline.get(len) {
-            Some(slot) => {
-                slot.word.set(word(id, access, false));
-                slot.origin.set(origin);
-                slot.site.set(site);
-                slot.chain.set(chain);
-            }
-            None => {
-                return self.push_overflow(HeldLock {
-                    id,
-                    origin,
-                    access,
-                    site,
-                    source: false,
-                    chain,
-                });
-            }
-        }
-        self.len.set(len + 1);
-        true
-    }
-
     #[cold]
     #[inline(never)]
     fn push_overflow(&self, lock: HeldLock) -> bool {
@@ -346,47 +311,17 @@ impl HeldLocks {
         pushed
     }
 
-    /// Appends `lock`.
-    pub(crate) fn push(&self, mut lock: HeldLock) {
+    /// Appends `lock` (its chain key is computed here); returns whether it
+    /// was recorded (see [`OVERFLOW`]).
+    pub(crate) fn push(&self, mut lock: HeldLock) -> bool {
         lock.chain = extend_chain(self.chain(), lock.id);
         let len = self.len();
-        match self.inline.get(len) {
-            Some(slot) => slot.set(lock),
-            None => {
-                self.push_overflow(lock);
-                return;
-            }
-        }
-        self.len.set(len + 1);
-    }
-
-    /// Removes the last entry if it is `id` (the usual release) and returns
-    /// whether it was the source of an edge; `None` if the last entry is another lock.
-    #[inline(always)]
-    pub(crate) fn pop_if_last(&self, id: LockId) -> Option<bool> {
-        let len = self.len();
-        let Some(last) = len.checked_sub(1).and_then(|index| self.inline.get(index)) else {
-            return self.pop_overflow_if_last(id);
+        let Some(slot) = self.inline.get(len) else {
+            return self.push_overflow(lock);
         };
-        if last.id() != id {
-            return None;
-        }
-        self.len.set(len - 1);
-        Some(last.word.get() & SOURCE != 0)
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn pop_overflow_if_last(&self, id: LockId) -> Option<bool> {
-        let last = overflow(|entries| entries.last().copied())
-            .flatten()
-            .unwrap_or(VACANT);
-        if last.id != id {
-            return None;
-        }
-        overflow(Vec::pop);
-        self.len.set(self.len() - 1);
-        Some(last.source)
+        slot.set(lock);
+        self.len.set(len + 1);
+        true
     }
 
     /// Removes the most recent entry for `id`, if any; returns it and where it was.
@@ -489,7 +424,7 @@ mod tests {
     fn out_of_order_release_keeps_the_rest_in_order() {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
         let set = HeldLocks::new();
-        ids.iter().for_each(|&id| set.push(held(id)));
+        ids.iter().for_each(|&id| assert!(set.push(held(id))));
         assert_eq!(
             set.remove(ids[0]).map(|(at, h)| (at, h.id)),
             Some((0, ids[0]))
@@ -505,7 +440,7 @@ mod tests {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
         let chain_of = |order: &[usize]| {
             let set = HeldLocks::new();
-            order.iter().for_each(|&i| set.push(held(ids[i])));
+            order.iter().for_each(|&i| assert!(set.push(held(ids[i]))));
             set
         };
         let set = chain_of(&[0, 1, 2]);

@@ -169,38 +169,18 @@ macro_rules! tuple_set {
     };
 }
 
-tuple_set!((A, a, 0));
-tuple_set!((A, a, 0), (B, b, 1));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3));
-tuple_set!((A, a, 0), (B, b, 1), (C, c, 2), (D, d, 3), (E, e, 4));
-tuple_set!(
-    (A, a, 0),
-    (B, b, 1),
-    (C, c, 2),
-    (D, d, 3),
-    (E, e, 4),
-    (F, f, 5)
-);
-tuple_set!(
-    (A, a, 0),
-    (B, b, 1),
-    (C, c, 2),
-    (D, d, 3),
-    (E, e, 4),
-    (F, f, 5),
-    (G, g, 6)
-);
-tuple_set!(
-    (A, a, 0),
-    (B, b, 1),
-    (C, c, 2),
-    (D, d, 3),
-    (E, e, 4),
-    (F, f, 5),
-    (G, g, 6),
-    (H, h, 7)
-);
+/// `tuple_set!` for every prefix of the list: tuples of 1 to 8 locks.
+macro_rules! tuple_sets {
+    ([$($done:tt)*]) => {};
+    ([$($done:tt)*] $next:tt $($rest:tt)*) => {
+        tuple_set!($($done,)* $next);
+        tuple_sets!([$($done)* $next] $($rest)*);
+    };
+}
+
+tuple_sets!([](A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
+    G, g, 6
+)(H, h, 7));
 
 /// Takes the locks of a slice in ascending id order; guards in slice order.
 #[track_caller]

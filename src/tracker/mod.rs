@@ -61,8 +61,7 @@ impl Drop for HeldToken<'_> {
 /// Every release but the plainest (see [`thread::ThreadState::release_fast`]).
 #[inline(never)]
 fn release(meta: &LockMeta, id: LockId) {
-    let flags = flags::get();
-    thread::with(|state| state.release(meta, id, flags));
+    thread::with(|state| state.release(meta, id));
 }
 
 /// Checks a blocking acquisition of `meta` (self-deadlock, ascending order, lock
@@ -104,26 +103,21 @@ fn acquire<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    let Some((id, flags)) = tracked(meta) else {
+    let Some(id) = tracked(meta) else {
         return HeldToken::UNTRACKED;
     };
-    let recorded = thread::with(|state| state.acquire(meta, id, access, site, flags));
-    token(meta, recorded.filter(|&recorded| recorded).map(drop))
+    let recorded = thread::with(|state| state.acquire(meta, id, access, site));
+    token(meta, recorded)
 }
 
-/// The lock's id and the [`flags`] in force, unless bookkeeping is off or the
+/// The lock's id (assigned now if need be), unless bookkeeping is off or the
 /// lock is not tracked.
-#[inline(always)]
-fn tracked(meta: &LockMeta) -> Option<(LockId, u8)> {
-    let mut flags = flags::get();
-    if flags & (flags::OFF | flags::UNREAD) != 0 {
-        flags = flags::current();
-        if flags & flags::OFF != 0 {
-            return None;
-        }
+fn tracked(meta: &LockMeta) -> Option<LockId> {
+    if !policy::tracking() {
+        return None;
     }
     let id = meta.id();
-    id.is_tracked().then_some((id, flags))
+    id.is_tracked().then_some(id)
 }
 
 /// Records a successful non-blocking (or timed) acquisition: no edge into
@@ -134,7 +128,7 @@ pub(crate) fn after_try<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    let Some((id, _)) = tracked(meta) else {
+    let Some(id) = tracked(meta) else {
         return HeldToken::UNTRACKED;
     };
     let recorded = thread::with(|state| state.push(meta, id, access, site));
@@ -142,10 +136,12 @@ pub(crate) fn after_try<'a>(
 }
 
 #[inline(always)]
-fn token(meta: &LockMeta, recorded: Option<()>) -> HeldToken<'_> {
+/// The token of an acquisition of `meta`, if it was recorded (`None`: the
+/// thread's state could not be reached).
+fn token(meta: &LockMeta, recorded: Option<bool>) -> HeldToken<'_> {
     match recorded {
-        Some(()) => HeldToken { meta: Some(meta) },
-        None => HeldToken::UNTRACKED,
+        Some(true) => HeldToken { meta: Some(meta) },
+        _ => HeldToken::UNTRACKED,
     }
 }
 
@@ -291,7 +287,7 @@ impl std::fmt::Debug for LockHeader {
 
 /// A lock is being dropped: remove its node and edges from the graph.
 fn lock_dropped(meta: &LockMeta) {
-    let Some(id) = meta.lazy_id().assigned().filter(|id| id.is_tracked()) else {
+    let Some(id) = meta.lazy_id().tracked() else {
         return; // never used, or past the end of the id space: never tracked
     };
     let leaked = thread::with(|state| state.holds(id) && state.pop(meta, id).is_some());

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use super::private::{self, Store};
-use crate::flags;
 use crate::handler;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, Slot, extend_chain};
 use crate::id::LockId;
@@ -18,14 +17,6 @@ use crate::violation::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
 use crate::watchdog::{self, registry::ThreadRecord};
-
-/// What a blocking acquisition found before it may go on.
-pub(crate) enum Entry {
-    /// A first acquisition: record it once the lock is taken.
-    First,
-    /// A permitted re-entry (reentrant mutex, recursive read): record it, no edges.
-    Again,
-}
 
 /// What the fast path touches: plain cells, nothing to drop, so the
 /// thread-local needs no destructor and stays usable while other
@@ -108,15 +99,14 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-    ) -> Entry {
-        let Some(last) = self.held.last() else {
-            return Entry::First;
+    ) {
+        let Some((_, chain)) = self.held.last_key() else {
+            return;
         };
-        let key = chain_key(last.chain, id);
-        if self.chains.contains(key) && !policy::ascending() {
-            return Entry::First;
+        let key = chain_key(chain, id);
+        if !self.chains.contains(key) || policy::ascending() {
+            self.check_new_chain(meta, id, access, site, key);
         }
-        self.check_new_chain(meta, id, access, site, key)
     }
 
     /// A held set not yet checked against `id`: re-entry, then the edges one
@@ -130,9 +120,8 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
         key: u64,
-    ) -> Entry {
-        let previous = self.held.find(id);
-        if let Some(previous) = previous {
+    ) {
+        if let Some(previous) = self.held.find(id) {
             return self.check_reentry(meta, previous, access, site);
         }
         let graph = policy::graph_checks();
@@ -143,7 +132,6 @@ impl ThreadState {
         if graph && clean && !policy::ascending() {
             self.chains.insert(key);
         }
-        Entry::First
     }
 
     /// Whether every edge from a held lock into `id` is known to be in the graph.
@@ -152,7 +140,7 @@ impl ThreadState {
         sources.all(|held| self.edges.contains(edge_key(held, id)))
     }
 
-    /// The steady state of a blocking acquisition, for when no [`flags`] are
+    /// The steady state of a blocking acquisition, for when no [`crate::flags`] are
     /// set: records it and returns true if this held set (its chain key) is
     /// known to have every edge into `id` in the graph; otherwise does nothing
     /// and returns false (the caller then runs [`Self::acquire`]).
@@ -175,7 +163,7 @@ impl ThreadState {
             .push_inline(id, || meta.origin(), access, site, chain)
     }
 
-    /// The plainest release, for when no [`flags`] are set: the last entry is
+    /// The plainest release, for when no [`crate::flags`] are set: the last entry is
     /// `id` and was not the source of an edge. Returns whether it was that.
     #[inline(always)]
     pub(crate) fn release_fast(&self, id: LockId) -> bool {
@@ -183,75 +171,45 @@ impl ThreadState {
     }
 
     /// Checks a blocking acquisition of `meta` (as [`Self::check_blocking`])
-    /// and records it as held. `flags` are the [`flags`] read for this
-    /// acquisition. The steady state: one chain-key lookup and a few stores.
-    #[inline(always)]
+    /// and records it as held; returns whether it was recorded. Every case the
+    /// fast path ([`Self::acquire_fast`]) leaves out.
     pub(crate) fn acquire(
         &self,
         meta: &LockMeta,
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-        flags: u8,
     ) -> bool {
-        let chain = match self.held.last_key() {
-            None => EMPTY_CHAIN,
-            Some((_, chain)) => {
-                let key = chain_key(chain, id);
-                if !self.chains.contains(key) || flags & flags::ASCENDING != 0 {
-                    // Leaves the held set as it was (or panics).
-                    self.check_new_chain(meta, id, access, site, key);
-                }
-                chain
-            }
-        };
-        let chain = extend_chain(chain, id);
-        let recorded = self.held.push_new(id, meta.origin(), access, site, chain);
-        if flags & flags::MIRROR != 0 {
-            self.mirror(self.held.len().saturating_sub(1));
+        // Leaves the held set as it was (or panics, before recording anything).
+        self.check_blocking(meta, id, access, site);
+        self.record_held(new_entry(meta, id, access, site))
+    }
+
+    /// Adds an entry to the held set (and to the watchdog's mirror); returns
+    /// whether it was recorded.
+    fn record_held(&self, entry: HeldLock) -> bool {
+        let recorded = self.held.push(entry);
+        if recorded && crate::flags::get() & crate::flags::MIRROR != 0 {
+            self.mirror(self.held.len() - 1);
         }
         recorded
     }
 
-    /// Adds an entry to the held set (and to the watchdog's mirror).
-    #[inline]
-    fn record_held(&self, entry: HeldLock) {
-        self.held.push(entry);
-        self.mirror(self.held.len() - 1);
-    }
-
-    /// Forgets the most recent acquisition of `meta` (a guard is dropped).
-    #[inline(always)]
-    pub(crate) fn release(&self, meta: &LockMeta, id: LockId, flags: u8) {
-        match self.held.pop_if_last(id) {
-            Some(source) => {
-                if source {
-                    mark_if_source(meta, source);
-                }
-                if flags & flags::MIRROR != 0 {
-                    self.mirror(self.held.len());
-                }
-            }
-            None => self.release_out_of_order(meta, id),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn release_out_of_order(&self, meta: &LockMeta, id: LockId) {
+    /// Forgets the most recent acquisition of `meta` (a guard is dropped):
+    /// every case the fast path ([`Self::release_fast`]) leaves out.
+    pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
         let _ = self.pop(meta, id);
     }
 
-    /// Records an acquisition that has succeeded.
-    #[inline]
+    /// Records an acquisition that has succeeded; returns whether it was recorded.
     pub(crate) fn push(
         &self,
         meta: &LockMeta,
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-    ) {
-        self.record_held(new_entry(meta, id, access, site));
+    ) -> bool {
+        self.record_held(new_entry(meta, id, access, site))
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
@@ -265,7 +223,7 @@ impl ThreadState {
 
     /// Puts back an entry taken out by [`Self::pop`] (after a condition-variable wait).
     pub(crate) fn restore(&self, held: HeldLock) {
-        self.record_held(held);
+        let _ = self.record_held(held);
     }
 
     pub(crate) fn set_access(&self, id: LockId, access: Access) {
@@ -365,7 +323,7 @@ impl ThreadState {
         previous: HeldLock,
         access: Access,
         site: &'static Location<'static>,
-    ) -> Entry {
+    ) {
         let reads = matches!(
             previous.access,
             Access::Read | Access::ReadRecursive | Access::Upgradable
@@ -384,7 +342,6 @@ impl ThreadState {
                 first: Some(HeldRef::from_held(&previous)),
             }));
         }
-        Entry::Again
     }
 
     /// The ascending-order rule and the graph work for edges not yet known to
