@@ -41,16 +41,21 @@ fn timeouts_report_timed_out() {
 }
 
 #[test]
-fn the_mutex_leaves_the_held_set_during_the_wait() {
-    // While waiting, this thread holds nothing: a lock taken by the notifier
-    // is not ordered after the waiter's mutex.
+fn the_mutex_is_held_again_after_the_wait_and_released_once() {
+    // The wait takes the mutex out of the held set and puts it back: a lock
+    // taken after the wait is ordered after it, and once the guard is dropped
+    // nothing is (the entry was not duplicated or lost by the wait).
     let m = Mutex::new(());
-    let other = Mutex::new(());
+    let (after_wait, after_drop) = (Mutex::new(()), Mutex::new(()));
     let cv = Condvar::new();
     let mut g = m.lock();
-    cv.wait_for(&mut g, Duration::from_millis(1));
+    assert!(cv.wait_for(&mut g, Duration::from_millis(1)).timed_out());
+    drop(after_wait.lock());
     drop(g);
-    assert!(!lockgraph::graph::snapshot().has_edge(m.id(), other.id()));
+    drop(after_drop.lock());
+    let snapshot = lockgraph::graph::snapshot();
+    assert!(snapshot.has_edge(m.id(), after_wait.id()));
+    assert!(!snapshot.has_edge(m.id(), after_drop.id()));
 }
 
 #[test]

@@ -75,13 +75,14 @@ fn three_and_four_lock_cycles() {
 
 #[test]
 fn cycle_through_a_side_branch() {
-    // 0 -> 1 -> 2, 1 -> 3 -> 4; then 4 -> 0 closes 0 -> 1 -> 3 -> 4 -> 0.
+    // Edges 0 -> 1, 1 -> 2 (a dead end), 1 -> 3, 3 -> 4, each taken alone;
+    // then 4 -> 0 closes 0 -> 1 -> 3 -> 4 -> 0, past the side branch.
     let l = locks(5);
-    chain(&l, &[0, 1, 2]);
-    chain(&l, &[1, 3, 4]);
-    chain(&l, &[2, 4]);
+    for pair in [[0, 1], [1, 2], [1, 3], [3, 4]] {
+        chain(&l, &pair);
+    }
     let report = panic_message(|| chain(&l, &[4, 0])).expect("cycle");
-    assert!(report.contains("cycle of"), "{report}");
+    assert!(report.contains("cycle of 4 locks"), "{report}");
 }
 
 #[test]
@@ -96,10 +97,12 @@ fn ring_of_a_hundred_locks() {
 
 #[test]
 fn the_shortest_cycle_is_reported() {
-    // 0 -> 1 -> 2 -> 3 and the shortcut 0 -> 3: closing 3 -> 0 reports 2 locks.
+    // 0 -> 1 -> 2 -> 3 (edges taken pairwise) and the shortcut 0 -> 3:
+    // closing 3 -> 0 reports the 2-lock cycle, not the 4-lock one.
     let l = locks(4);
-    chain(&l, &[0, 1, 2, 3]);
-    chain(&l, &[0, 3]);
+    for pair in [[0, 1], [1, 2], [2, 3], [0, 3]] {
+        chain(&l, &pair);
+    }
     let report = panic_message(|| chain(&l, &[3, 0])).expect("cycle");
     assert!(report.contains("of 2 locks"), "{report}");
 }
@@ -252,10 +255,24 @@ fn violation_while_panicking_is_printed_not_panicked() {
     }
     let l = locks(2);
     chain(&l, &[0, 1]);
+    // Count the cycle between these two locks (other tests' reports are not ours).
+    let ours = [l[0].id(), l[1].id()];
+    let found = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = found.clone();
+    let previous = lockgraph::set_handler(Some(Box::new(move |v: &lockgraph::Violation| {
+        if v.kind() == lockgraph::ViolationKind::Cycle
+            && v.locks().iter().all(|id| ours.contains(id))
+        {
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    })));
     let message = panic_message(|| {
         let _bomb = InversionOnDrop(&l);
         panic!("first panic");
     });
-    // The process did not abort, and the original panic came through.
+    lockgraph::set_handler(previous);
+    // The process did not abort, the original panic came through, and the
+    // cycle found while unwinding was reported.
     assert_eq!(message.as_deref(), Some("first panic"));
+    assert_eq!(found.load(std::sync::atomic::Ordering::SeqCst), 1);
 }

@@ -152,15 +152,23 @@ fn a_violation_inside_the_handler_goes_to_the_policy_only() {
 fn set_handler_returns_the_previous_handler() {
     let _s = settings();
     let _r = Restore;
-    assert!(set_handler(Some(Box::new(|_: &Violation| {}))).is_none());
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = Arc::clone(&calls);
+    let counting = move |_: &Violation| {
+        counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    };
+    assert!(set_handler(Some(Box::new(counting))).is_none());
     let previous = set_handler(None).expect("the handler set above");
+    // With no handler the policy alone acts (Panic here), and the counter is untouched.
     let (a, b) = (Mutex::new(()), Mutex::new(()));
     drop((a.lock(), b.lock()));
     let _b = b.lock();
     let report = panic_message(|| a.lock()).unwrap();
-    let violation_text = report.clone();
-    assert!(violation_text.starts_with("lockgraph:"));
-    previous(&dummy_violation()); // still callable
+    assert!(report.starts_with("lockgraph:"), "{report}");
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // What came back is the very handler installed above.
+    previous(&dummy_violation());
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
 }
 
 fn dummy_violation() -> Violation {

@@ -36,7 +36,15 @@ fn read_recursive_on_a_read_lock_adds_nothing() {
     let r1 = a.read();
     let r2 = a.read_recursive();
     assert_eq!(*r1 + *r2, 2);
-    drop((r2, r1));
+    drop(r2);
+    // The first read is still held (and recorded once): a later lock is ordered after it.
+    let (while_held, after) = (lockgraph::Mutex::new(()), lockgraph::Mutex::new(()));
+    drop(while_held.lock());
+    drop(r1);
+    drop(after.lock());
+    let snapshot = lockgraph::graph::snapshot();
+    assert!(snapshot.has_edge(a.id(), while_held.id()));
+    assert!(!snapshot.has_edge(a.id(), after.id()));
 }
 
 #[test]

@@ -119,8 +119,15 @@ fn an_edge_into_a_condvar_mutex_is_recorded_by_the_wait() {
     let cvar = Condvar::new();
     {
         let _outer = outer.lock().unwrap();
-        let guard = inner.lock().unwrap(); // outer -> waited on
+        // try_lock records no edge into `inner`: only the wait's re-acquisition can.
+        let guard = inner.try_lock().unwrap();
+        let edge = || lockgraph::graph::snapshot().has_edge(outer.id(), inner.id());
+        assert!(!edge());
         let _ = cvar.wait_timeout(guard, Duration::from_millis(1)).unwrap();
+        assert!(
+            edge(),
+            "the wait's re-acquisition records outer -> waited on"
+        );
     }
     let report = report_of(|| {
         let _inner = inner.lock().unwrap();
