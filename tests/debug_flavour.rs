@@ -53,15 +53,6 @@ fn without_debug_assertions_the_names_are_the_plain_types() {
     );
 }
 
-#[cfg(not(debug_assertions))]
-#[test]
-fn without_debug_assertions_an_inversion_is_not_checked() {
-    let (a, b) = (debug::Mutex::new(()), debug::Mutex::new(()));
-    drop((a.lock(), b.lock()));
-    let _b = b.lock();
-    let _a = a.lock(); // plain parking_lot: no report
-}
-
 /// Code written against `debug` compiles in both profiles.
 #[test]
 fn portable_code_uses_only_the_shared_api() {
