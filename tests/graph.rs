@@ -24,7 +24,20 @@ fn snapshot_names_locks_and_sites() {
     assert!(edge.thread.contains("snapshot_names_locks_and_sites"));
     let dot = snapshot.to_dot();
     assert!(dot.starts_with("digraph lockgraph {"));
-    assert!(dot.contains("\"named lock\" -> "), "{dot}");
+    let (from, to) = (named.id().as_u32(), unnamed.id().as_u32());
+    assert!(dot.contains(&format!("n{from} -> n{to}")), "{dot}");
+    assert!(dot.contains("named lock"), "{dot}");
+}
+
+#[test]
+fn dot_keeps_locks_of_one_creation_line_apart() {
+    // Two locks made at the same line share a label, not a node.
+    let pair: Vec<Mutex<()>> = (0..2).map(|_| Mutex::new(())).collect();
+    drop((pair[0].lock(), pair[1].lock()));
+    let dot = graph::snapshot().to_dot();
+    let (a, b) = (pair[0].id().as_u32(), pair[1].id().as_u32());
+    assert!(dot.contains(&format!("n{a} -> n{b}")), "{dot}");
+    assert!(dot.contains(&format!("n{a} [label=")) && dot.contains(&format!("n{b} [label=")));
 }
 
 #[test]

@@ -129,7 +129,9 @@ impl Snapshot {
         self.edges.iter().any(|e| e.from == from && e.to == to)
     }
 
-    /// The graph in Graphviz `dot` syntax; nodes are labelled by name or creation site.
+    /// The graph in Graphviz `dot` syntax. Each lock is its own node (`n` and
+    /// its id), labelled by name or creation site, so that locks sharing a
+    /// name or a creation line stay apart.
     ///
     /// # Examples
     ///
@@ -137,24 +139,21 @@ impl Snapshot {
     #[doc = "let (a, b) = (lockgraph::Mutex::named(\"a\", ()), lockgraph::Mutex::named(\"b\", ()));"]
     #[doc = "drop((a.lock(), b.lock()));"]
     #[doc = "let dot = lockgraph::graph::snapshot().to_dot();"]
-    #[doc = "assert!(dot.contains(\"\\\"a\\\" -> \\\"b\\\"\"));"]
+    #[doc = "let (na, nb) = (a.id().as_u32(), b.id().as_u32());"]
+    #[doc = "assert!(dot.contains(&format!(\"n{na} [label=\")));"]
+    #[doc = "assert!(dot.contains(&format!(\"n{na} -> n{nb}\")));"]
     #[doc = "```"]
     pub fn to_dot(&self) -> String {
         let mut dot = String::from("digraph lockgraph {\n");
         for lock in &self.locks {
-            let _ = writeln!(dot, "    {:?};", lock.label());
+            let _ = writeln!(dot, "    n{} [label={:?}];", lock.id.as_u32(), lock.label());
         }
-        let label = |id| {
-            self.lock(id)
-                .map(LockInfo::label)
-                .unwrap_or_else(|| id.to_string())
-        };
         for edge in &self.edges {
             let _ = writeln!(
                 dot,
-                "    {:?} -> {:?} [label={:?}];",
-                label(edge.from),
-                label(edge.to),
+                "    n{} -> n{} [label={:?}];",
+                edge.from.as_u32(),
+                edge.to.as_u32(),
                 format!("{} at {}", edge.thread, edge.site)
             );
         }
