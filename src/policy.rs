@@ -92,20 +92,23 @@ pub fn set_policy(policy: Policy) -> Policy {
 }
 
 /// Sets the policy for one kind of violation, overriding [`set_policy`], and
-/// returns the policy that kind had before.
+/// returns the policy that kind had before (the one in force, whether its own
+/// or the default: setting it back pins the kind; [`clear_kind_policy`]
+/// makes it follow [`set_policy`] again).
 ///
 /// # Examples
 ///
 /// Warn on potential deadlocks, fail on certain ones:
 ///
 /// ```
-/// use lockgraph::{set_kind_policy, set_policy, Policy, ViolationKind};
+/// use lockgraph::{clear_kind_policy, set_kind_policy, set_policy, Policy, ViolationKind};
 /// let before = set_policy(Policy::Warn);
-/// let deadlock_before = set_kind_policy(ViolationKind::Deadlock, Policy::Panic);
+/// set_kind_policy(ViolationKind::Deadlock, Policy::Panic);
 /// assert_eq!(lockgraph::policy(ViolationKind::Deadlock), Policy::Panic);
 /// assert_eq!(lockgraph::policy(ViolationKind::Cycle), Policy::Warn);
-/// set_kind_policy(ViolationKind::Deadlock, deadlock_before);
+/// clear_kind_policy(ViolationKind::Deadlock); // follows the default again
 /// set_policy(before);
+/// assert_eq!(lockgraph::policy(ViolationKind::Deadlock), before);
 /// ```
 pub fn set_kind_policy(kind: ViolationKind, policy: Policy) -> Policy {
     init_from_env();

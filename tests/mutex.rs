@@ -146,3 +146,14 @@ fn a_panicking_wait_condition_keeps_the_lock_in_the_held_set() {
     drop(guard);
     assert!(lockgraph::graph::snapshot().has_edge(a.id(), b.id()));
 }
+
+#[test]
+fn a_timed_try_on_a_mutex_this_thread_holds_is_busy_at_once() {
+    let m = Mutex::new(());
+    let _held = m.lock();
+    let start = std::time::Instant::now();
+    assert!(m.try_lock_for(std::time::Duration::from_secs(5)).is_none());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    assert!(m.try_lock_until(deadline).is_none());
+    assert!(start.elapsed() < std::time::Duration::from_secs(4));
+}

@@ -80,7 +80,8 @@ macro_rules! mutex_type {
             ///
             /// # Lock order
             /// Like [`try_lock`](Self::try_lock): a timed wait cannot block
-            /// forever, so it records no edge into this mutex.
+            /// forever, so it records no edge into this mutex. Returns `None` at
+            /// once, without waiting, if this thread holds the mutex.
             ///
             /// # Examples
             ///
@@ -94,6 +95,9 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+                if tracker::held_here(&self.header) {
+                    return None; // busy at once: waiting on itself could only time out
+                }
                 let inner = self.inner.try_lock_for(timeout)?;
                 Some(self.guard(inner, Location::caller()))
             }
@@ -113,6 +117,9 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
+                if tracker::held_here(&self.header) {
+                    return None; // as `try_lock_for`
+                }
                 let inner = self.inner.try_lock_until(deadline)?;
                 Some(self.guard(inner, Location::caller()))
             }
