@@ -287,6 +287,36 @@ impl LongWait {
 /// `Display` gives the full human report, which starts with `lockgraph: `.
 /// Under the default [`Policy::Panic`](crate::Policy::Panic) the report is the
 /// panic message.
+///
+/// # Examples
+///
+/// A handler sees each violation as a value before the policy acts:
+///
+/// ```
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+/// use std::sync::{Arc, Mutex as StdMutex};
+/// use lockgraph::{set_handler, Mutex, Violation, ViolationKind};
+///
+/// let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+/// let ours = [a.id(), b.id()];
+/// let seen = Arc::new(StdMutex::new(Vec::new()));
+/// let sink = Arc::clone(&seen);
+/// let previous = set_handler(Some(Box::new(move |v: &Violation| {
+///     if v.locks().iter().all(|id| ours.contains(id)) {
+///         sink.lock().unwrap().push(v.clone());
+///     }
+/// })));
+/// drop((a.lock(), b.lock())); // a -> b
+/// let _ = catch_unwind(AssertUnwindSafe(|| {
+///     let _b = b.lock();
+///     let _a = a.lock(); // b -> a closes the cycle
+/// }));
+/// set_handler(previous);
+/// let seen = seen.lock().unwrap();
+/// assert!(matches!(&seen[..], [Violation::Cycle(_)]));
+/// assert_eq!(seen[0].kind(), ViolationKind::Cycle);
+/// assert!(seen[0].to_string().starts_with("lockgraph: potential deadlock"));
+/// ```
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum Violation {
