@@ -37,9 +37,10 @@ thread_local! {
 ///
 /// # Examples
 ///
-/// Count potential deadlocks instead of panicking:
+/// Count potential deadlocks instead of panicking (in a process of its own:
+/// the handler is process-wide):
 ///
-/// ```
+/// ```standalone_crate
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 /// use std::sync::Arc;
 /// use lockgraph::{set_handler, set_policy, Mutex, Policy};

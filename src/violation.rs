@@ -290,9 +290,10 @@ impl LongWait {
 ///
 /// # Examples
 ///
-/// A handler sees each violation as a value before the policy acts:
+/// A handler sees each violation as a value before the policy acts (in a
+/// process of its own: the handler is process-wide):
 ///
-/// ```
+/// ```standalone_crate
 /// use std::panic::{catch_unwind, AssertUnwindSafe};
 /// use std::sync::{Arc, Mutex as StdMutex};
 /// use lockgraph::{set_handler, Mutex, Violation, ViolationKind};

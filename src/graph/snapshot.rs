@@ -74,7 +74,8 @@ pub struct Snapshot {
 ///
 /// let snap = graph::snapshot();
 /// assert!(snap.edges.iter().any(|e| e.from == outer.id() && e.to == inner.id()));
-/// assert!(snap.to_dot().contains("\"outer\" -> \"inner\""));
+/// let (o, i) = (outer.id().as_u32(), inner.id().as_u32());
+/// assert!(snap.to_dot().contains(&format!("n{o} -> n{i}")));
 /// ```
 pub fn snapshot() -> Snapshot {
     crate::tracker::private::publish_all();
