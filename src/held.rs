@@ -397,6 +397,22 @@ impl HeldLocks {
         }
     }
 
+    /// Marks every held entry as the source of a graph edge.
+    pub(crate) fn mark_all_sources(&self) {
+        for slot in self.inline() {
+            slot.word.set(slot.word.get() | SOURCE);
+        }
+        for index in INLINE..self.len() {
+            self.set(
+                index,
+                HeldLock {
+                    source: true,
+                    ..self.get(index)
+                },
+            );
+        }
+    }
+
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         let others = self.iter().filter(|held| !except.contains(&held.id));

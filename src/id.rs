@@ -62,8 +62,10 @@ impl fmt::Display for LockId {
     }
 }
 
-/// Set in a lock's id word once the lock may have a node in the lock-order graph,
-/// so that dropping a lock that never had an edge never takes the graph lock.
+/// Set in a lock's id word once the lock may have a node in the global
+/// lock-order graph or an edge out of it in any graph, so that dropping a lock
+/// that never had one never takes the global graph lock, and a lock that only
+/// ever had edges into it may be forgotten lazily.
 const IN_GRAPH: u32 = 1 << 31;
 /// Shared by all locks created after the id space is exhausted; never checked.
 const UNTRACKED: u32 = IN_GRAPH - 1;
@@ -98,13 +100,28 @@ impl LazyId {
         }
     }
 
+    /// The lock's id, and whether this call assigned it: then this is the
+    /// lock's first use, it has no edge anywhere and it is private to this thread.
+    #[inline]
+    pub(crate) fn get_fresh(&self) -> (LockId, bool) {
+        match self.0.load(Relaxed) & !IN_GRAPH {
+            0 => self.assign_fresh(),
+            id => (LockId(id), false),
+        }
+    }
+
     #[cold]
     fn assign(&self) -> LockId {
+        self.assign_fresh().0
+    }
+
+    #[cold]
+    fn assign_fresh(&self) -> (LockId, bool) {
         let fresh = next_id();
         match self.0.compare_exchange(0, fresh, Relaxed, Relaxed) {
-            Ok(_) => LockId(fresh),
+            Ok(_) => (LockId(fresh), true),
             // Another thread assigned one first; ours is simply never used.
-            Err(current) => LockId(current & !IN_GRAPH),
+            Err(current) => (LockId(current & !IN_GRAPH), false),
         }
     }
 
@@ -117,13 +134,15 @@ impl LazyId {
         (id.wrapping_sub(1) < UNTRACKED - 1).then_some(LockId(id))
     }
 
-    /// Records that the lock may have a node in the graph.
+    /// Records that the lock may have a node in the global graph or an edge
+    /// out of it (see [`IN_GRAPH`]).
     #[inline]
     pub(crate) fn mark_in_graph(&self) {
         self.0.fetch_or(IN_GRAPH, Relaxed);
     }
 
-    /// Whether the lock may have a node in the graph.
+    /// Whether the lock may have a node in the global graph or an edge out of
+    /// it (see [`IN_GRAPH`]).
     #[inline]
     pub(crate) fn in_graph(&self) -> bool {
         self.0.load(Relaxed) & IN_GRAPH != 0
@@ -237,22 +256,24 @@ pub(crate) fn owner(id: LockId) -> u32 {
 }
 
 fn next_id() -> u32 {
-    let thread = this_thread();
     let from_block = BLOCK.try_with(|block| {
         let mut current = block.get();
         let first_block = current.end == 0;
         if current.next == current.end {
+            if current.thread == 0 {
+                current.thread = NEXT_THREAD.fetch_add(1, Relaxed);
+            }
             // Taken and recorded under one lock, so that `OWNERS` stays sorted.
             let mut owners = OWNERS.write();
             let (first, end) = take_block(current.size)?;
-            owners.push((first, thread));
+            owners.push((first, current.thread));
             drop(owners);
             current = Block {
                 first,
                 next: first,
                 end,
                 size: (current.size * 2).min(LARGEST_BLOCK),
-                thread,
+                thread: current.thread,
             };
         }
         block.set(Block {

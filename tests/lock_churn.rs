@@ -93,6 +93,34 @@ fn graph_stays_the_size_of_the_live_locks() {
 }
 
 #[test]
+fn locks_used_once_under_another_leave_the_graph() {
+    // Its own thread: its locks are private until the first snapshot
+    // publishes them, and global after.
+    std::thread::spawn(|| {
+        let outer = Mutex::new(0);
+        let _held = outer.lock();
+        let mut sampled = Vec::new();
+        for i in 0..CREATED / 4 {
+            let sink = Mutex::new(i);
+            *sink.lock() += 1;
+            if i % 1024 == 0 {
+                sampled.push(sink.id());
+            }
+            drop(sink);
+            if i % CHECK_EVERY == CHECK_EVERY - 1 {
+                let snapshot = graph::snapshot();
+                let from_outer = snapshot.edges.iter().filter(|e| e.from == outer.id());
+                assert_eq!(from_outer.count(), 0, "edges into dropped locks");
+                let stale = snapshot.locks.iter().filter(|l| sampled.contains(&l.id));
+                assert_eq!(stale.count(), 0, "dropped locks in the graph");
+            }
+        }
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
 fn a_mutex_is_at_most_24_bytes() {
     assert!(
         size_of::<Mutex<()>>() <= 24,

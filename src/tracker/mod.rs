@@ -103,10 +103,17 @@ fn acquire<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    let Some(id) = tracked(meta) else {
+    if !policy::tracking() {
         return HeldToken::UNTRACKED;
-    };
-    let recorded = thread::with(|state| state.acquire(meta, id, access, site));
+    }
+    let (id, fresh) = meta.lazy_id().get_fresh();
+    if !id.is_tracked() {
+        return HeldToken::UNTRACKED;
+    }
+    let recorded = thread::with(|state| match fresh && flags::get() == 0 {
+        true => state.acquire_fresh(meta, id, access, site),
+        false => state.acquire(meta, id, access, site),
+    });
     token(meta, recorded)
 }
 
@@ -298,7 +305,8 @@ fn lock_dropped(meta: &LockMeta) {
             meta.origin()
         );
     }
-    let published = match thread::with_private_store(|mine| private::forget(id, mine)) {
+    let sink = !meta.lazy_id().in_graph();
+    let published = match thread::with_private_store(|mine| private::forget(id, sink, mine)) {
         Ok(()) => return, // it was private: its edges went with it
         Err(published) => published,
     };

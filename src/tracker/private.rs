@@ -18,6 +18,13 @@
 //! what a thread does when it exits, and what happens when a private graph
 //! grows past [`EDGES`] edges.
 //!
+//! A private lock that was only ever the target of edges (a *sink*) is
+//! forgotten lazily: its owner queues its id when it is dropped, without taking
+//! the store's lock, and the edges of the queued sinks are removed together,
+//! when the queue is full, before a publication, or when the graph is full. Edges
+//! into a lock with no edge out of it lie on no cycle, so until then they
+//! change no verdict; they only stay a little longer in memory.
+//!
 //! Lock order: a store's lock may be held while taking the global graph lock,
 //! never the other way round, and never two stores' locks at once.
 
@@ -32,13 +39,71 @@ use parking_lot::{Mutex as RawMutex, RwLock as RawRwLock};
 
 use super::global::{self, EdgeData, Refused};
 use crate::graph::order::{FastMap, Insert};
-use crate::held::HeldLock;
+use crate::held::{HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
 use crate::violation::{LockRef, OrderEdge, ThreadLabel};
 
 /// A private graph with more edges than this is published.
 const EDGES: usize = 256;
+
+/// How many dropped sinks a store queues before its owner takes the lock to
+/// forget them all at once (or a publication or a full graph does).
+const DEAD: usize = 64;
+
+/// The ids of dropped sinks, queued by the store's owner without the store's
+/// lock and taken out under it: one producer (the owner), one consumer at a
+/// time (whoever holds the lock). Plain loads and stores on both sides.
+struct DeadQueue {
+    ids: [AtomicU32; DEAD],
+    /// Written only by the owner: the count of ids ever queued.
+    head: AtomicU32,
+    /// Written only under the store's lock: the count of ids ever taken out.
+    tail: AtomicU32,
+}
+
+impl DeadQueue {
+    fn new() -> Self {
+        DeadQueue {
+            ids: std::array::from_fn(|_| AtomicU32::new(0)),
+            head: AtomicU32::new(0),
+            tail: AtomicU32::new(0),
+        }
+    }
+
+    /// Whether nothing is queued (a hint, unless the store's lock is held
+    /// and the caller is the owner).
+    fn is_empty(&self) -> bool {
+        self.head.load(Relaxed) == self.tail.load(Relaxed)
+    }
+
+    /// Queues `id` (the owner only); false if the queue is full.
+    fn push(&self, id: LockId) -> bool {
+        let head = self.head.load(Relaxed);
+        // Acquire: the consumer has read the slots it took out before we reuse them.
+        if head.wrapping_sub(self.tail.load(Acquire)) as usize >= DEAD {
+            return false;
+        }
+        self.ids[head as usize % DEAD].store(id.as_u32(), Relaxed);
+        // Release: a consumer that sees the new head sees the slot.
+        self.head.store(head.wrapping_add(1), Release);
+        true
+    }
+
+    /// Takes out every queued id into `out` (call with the store's lock
+    /// held); returns how many there were.
+    fn take(&self, out: &mut [u32; DEAD]) -> usize {
+        let tail = self.tail.load(Relaxed);
+        let head = self.head.load(Acquire);
+        let count = head.wrapping_sub(tail) as usize;
+        for (k, id) in out.iter_mut().take(count).enumerate() {
+            *id = self.ids[tail.wrapping_add(k as u32) as usize % DEAD].load(Relaxed);
+        }
+        // Release: the slots were read before the owner may reuse them.
+        self.tail.store(head, Release);
+        count
+    }
+}
 
 /// One thread's private graph.
 pub(crate) struct Store {
@@ -49,6 +114,9 @@ pub(crate) struct Store {
     /// Whether a publication ever moved edges into the global graph (then a
     /// dropped public lock of this thread may have a node there).
     published_edges: AtomicU32,
+    /// Dropped sinks not yet removed from `graph` (or from the global graph,
+    /// if a publication moved their edges there first).
+    dead: DeadQueue,
     graph: RawMutex<Private>,
 }
 
@@ -96,6 +164,7 @@ impl Store {
             label,
             published_below: AtomicU32::new(public_below),
             published_edges: AtomicU32::new(0),
+            dead: DeadQueue::new(),
             graph: RawMutex::new(Private::default()),
         });
         STORES.write().insert(thread, Arc::clone(&store));
@@ -123,7 +192,8 @@ impl Store {
     }
 
     /// Records `source -> target` for every source, if all of them and
-    /// `target` are private to this thread; marks each recorded source as
+    /// `target` are private to this thread (unchecked if `target` is `fresh`:
+    /// its first use, with no edge out of it); marks each recorded source as
     /// `source` and adds the refused ones (their edges would close a cycle)
     /// to `refused`. (An out-parameter: returned by value, the vector went
     /// through the stack in pieces that the caller read back whole, a
@@ -136,6 +206,7 @@ impl Store {
         sources: &mut [HeldLock],
         target: &LockRef,
         site: &'static Location<'static>,
+        fresh: bool,
         refused: &mut Vec<Refused>,
     ) -> Result<(), bool> {
         let mut graph = self.graph.lock();
@@ -157,7 +228,8 @@ impl Store {
         // No check for an edge already here: this thread's edge cache said it
         // was not known, so it is almost always new; a repeat only takes room.
         for held in sources.iter_mut() {
-            if let Some(path) = graph.path(target.id, held.id) {
+            // A fresh lock has no edge out of it: no path back to a source.
+            if let Some(path) = (!fresh).then(|| graph.path(target.id, held.id)).flatten() {
                 let path = path.iter().map(|edge| graph.order_edge(edge, &self.label));
                 refused.push((*held, path.collect()));
                 continue;
@@ -174,15 +246,57 @@ impl Store {
             });
             held.source = true;
         }
-        if graph.edges.len() > EDGES {
-            self.publish_with(&mut graph, id::handed_out_below());
-        }
+        self.publish_if_full(&mut graph);
         Ok(())
+    }
+
+    /// [`Self::record`] for the first use of the lock `target` (its id was
+    /// assigned just now) in the usual case: every lock `held` is private to
+    /// this thread, the store's owner. Records an edge from each distinct held
+    /// lock, unchecked (no edge leaves a fresh lock, so none of these closes a
+    /// cycle). Returns false, recording nothing, if some lock is not private.
+    pub(crate) fn record_fresh(
+        &self,
+        held: &HeldLocks,
+        target: LockId,
+        target_origin: Origin,
+        site: &'static Location<'static>,
+    ) -> bool {
+        if held.len() > INLINE {
+            return false;
+        }
+        let mut graph = self.graph.lock();
+        let public_below = self.published_below.load(Relaxed);
+        let private = |id: LockId| {
+            id.as_u32() >= public_below
+                && (id::from_current_block(id) || id::owner(id) == self.thread)
+        };
+        if !private(target) || !held.ids().all(private) {
+            return false;
+        }
+        for (index, source) in held.iter().enumerate() {
+            if held.ids().take(index).any(|id| id == source.id) {
+                continue; // taken twice (a recursive read): one edge
+            }
+            let backtrace = graph.backtrace(source.site, site);
+            graph.edges.push(PrivateEdge {
+                from: source.id,
+                to: target,
+                from_origin: source.origin,
+                to_origin: target_origin,
+                from_site: source.site,
+                to_site: site,
+                backtrace,
+            });
+        }
+        self.publish_if_full(&mut graph);
+        true
     }
 
     /// Moves every private edge into the global graph and makes every id
     /// below `public_below` public.
     fn publish_with(&self, graph: &mut Private, public_below: u32) {
+        self.bury(graph);
         if !graph.edges.is_empty() {
             self.published_edges.store(1, Release);
             global::with(|g| {
@@ -210,10 +324,59 @@ impl Store {
         self.published_below.fetch_max(public_below, Release);
     }
 
-    /// [`forget`] for a lock this store's thread handed out.
-    fn forget(&self, id: LockId) -> Result<(), bool> {
+    /// Removes the edges of the queued dead sinks (call with the graph locked):
+    /// from this graph if they are still private, else from the global one
+    /// (a publication moved them there after they were queued).
+    fn bury(&self, graph: &mut Private) {
+        if self.dead.is_empty() {
+            return;
+        }
+        let mut dead = [0u32; DEAD];
+        let count = self.dead.take(&mut dead);
+        let dead = &mut dead[..count];
+        if !dead.is_sorted() {
+            dead.sort_unstable(); // usually queued in ascending order already
+        }
+        // Still private: the edges are here; else a publication moved them.
+        let public_below = self.published_below.load(Relaxed);
+        let (public, private) = dead.split_at(dead.partition_point(|&id| id < public_below));
+        if let Some(&first) = private.first() {
+            // Ids dropped together are usually close: a bitmap of the 64 from
+            // the lowest, then a binary search for the rest.
+            let near = private.iter().map(|&id| id - first).filter(|&k| k < 64);
+            let bits = near.fold(0u64, |bits, k| bits | 1 << k);
+            let buried = |to: LockId| match to.as_u32().wrapping_sub(first) {
+                k if k < 64 => bits & 1 << k != 0,
+                _ => private.binary_search(&to.as_u32()).is_ok(),
+            };
+            graph.edges.retain(|e| !buried(e.to));
+        }
+        if !public.is_empty() {
+            let ids = public.iter().map(|&id| LockId::from_u32(id));
+            global::with(|g| ids.for_each(|id| g.graph.remove(id)));
+        }
+    }
+
+    /// Publishes the graph if it has more than [`EDGES`] edges once the dead
+    /// sinks are buried.
+    fn publish_if_full(&self, graph: &mut Private) {
+        if graph.edges.len() > EDGES {
+            self.bury(graph);
+            if graph.edges.len() > EDGES {
+                self.publish_with(graph, id::handed_out_below());
+            }
+        }
+    }
+
+    /// [`forget`] for a lock this store's thread handed out; `sink`: the lock
+    /// was never the source of an edge, and this thread is the store's owner.
+    fn forget(&self, id: LockId, sink: bool) -> Result<(), bool> {
         if id.as_u32() >= self.published_below.load(Acquire) {
+            if sink && self.dead.push(id) {
+                return Ok(()); // removed by the next holder of the lock
+            }
             let mut graph = self.graph.lock();
+            self.bury(&mut graph);
             if self.owns(id) {
                 graph.remove(id);
                 return Ok(());
@@ -336,17 +499,111 @@ pub(crate) fn publish_all() {
     }
 }
 
-/// A lock is being dropped. Returns true if it was private (its edges are
-/// gone with it); false if it is public, and whether it may have a node in the
-/// global graph from a publication.
-pub(crate) fn forget(id: LockId, mine: Option<&Arc<Store>>) -> Result<(), bool> {
+/// A lock is being dropped (`sink`: it was never the source of an edge).
+/// `Ok` if it was private (its edges are gone with it, or queued to go);
+/// `Err` if it is public, saying whether it may have a node in the global
+/// graph from a publication.
+pub(crate) fn forget(id: LockId, sink: bool, mine: Option<&Arc<Store>>) -> Result<(), bool> {
     let thread = match id::from_current_block(id) {
         true => id::this_thread(),
         false => id::owner(id),
     };
     match mine {
-        Some(store) if store.thread == thread => store.forget(id),
-        // The owner has ended (and published everything) if it has no store.
-        _ => store_of(thread).map_or(Err(true), |store| store.forget(id)),
+        Some(store) if store.thread == thread => store.forget(id, sink),
+        // Only the owner queues; the owner has ended (and published
+        // everything) if it has no store.
+        _ => store_of(thread).map_or(Err(true), |store| store.forget(id, false)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Mutex;
+
+    /// This thread's store and the edge count of its private graph.
+    fn private_edges() -> usize {
+        super::super::thread::with_private_store(|store| {
+            store
+                .expect("this thread hands out ids")
+                .graph
+                .lock()
+                .edges
+                .len()
+        })
+    }
+
+    #[test]
+    fn a_thread_churning_sinks_keeps_a_small_private_graph() {
+        std::thread::spawn(|| {
+            let outer = Mutex::new(0);
+            let _held = outer.lock();
+            for i in 0..10 * DEAD {
+                let sink = Mutex::new(i);
+                *sink.lock() += 1;
+                drop(sink);
+                // Queued, not removed: at most a queue's worth of dead edges.
+                assert!(private_edges() <= DEAD + 1, "{} edges", private_edges());
+            }
+            // A lock with an edge out of it is forgotten at once.
+            let middle = Mutex::new(0);
+            let last = Mutex::new(0);
+            let before = private_edges();
+            {
+                let _middle = middle.lock();
+                drop(last.lock());
+            }
+            // outer -> middle, outer -> last, middle -> last
+            assert_eq!(private_edges(), before + 3);
+            drop(middle);
+            // Its edges, and the queued sinks' with them.
+            assert_eq!(private_edges(), 1, "only outer -> last is left");
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn a_sink_made_public_before_it_is_buried_leaves_the_global_graph() {
+        std::thread::spawn(|| {
+            let outer = Mutex::new(0);
+            let sink = Mutex::new(0);
+            {
+                let _held = outer.lock();
+                drop(sink.lock());
+            }
+            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            let (from, to) = (outer.id(), sink.id());
+            assert_eq!(private_edges(), 1);
+            // Another thread publishes this store (it needs one of its locks) ...
+            store.publish_if_owner(to);
+            assert!(global::with(|g| g.graph.contains(from, to)));
+            // ... just before the sink, dropped, is queued as private.
+            assert!(store.dead.push(to));
+            std::mem::forget(sink);
+            store.bury(&mut store.graph.lock());
+            assert!(!global::with(|g| g.graph.contains(from, to)));
+            assert!(store.dead.is_empty());
+        })
+        .join()
+        .unwrap();
+    }
+
+    #[test]
+    fn the_dead_queue_holds_a_queue_full_and_refuses_more() {
+        let queue = DeadQueue::new();
+        for k in 1..=DEAD as u32 {
+            assert!(queue.push(LockId::from_u32(k)));
+        }
+        assert!(!queue.push(LockId::from_u32(999)));
+        let mut out = [0; DEAD];
+        assert_eq!(queue.take(&mut out), DEAD);
+        assert_eq!(out[0], 1);
+        assert_eq!(out[DEAD - 1], DEAD as u32);
+        assert!(queue.is_empty());
+        // Wraps around.
+        assert!(queue.push(LockId::from_u32(7)));
+        assert_eq!(queue.take(&mut out), 1);
+        assert_eq!(out[0], 7);
     }
 }

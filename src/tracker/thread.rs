@@ -185,6 +185,57 @@ impl ThreadState {
         self.record_held(new_entry(meta, id, access, site))
     }
 
+    /// [`Self::acquire`] for a lock's first use (its id was assigned just now),
+    /// when no [`crate::flags`] are set. Such a lock is not held, and no edge
+    /// leaves it anywhere, so no edge into it can close a cycle: the edges from
+    /// the held locks are recorded without the checks.
+    pub(crate) fn acquire_fresh(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> bool {
+        if let Some((_, chain)) = self.held.last_key()
+            && policy::graph_checks()
+        {
+            if self.record_fresh_private(meta, id, site) {
+                self.held
+                    .ids()
+                    .for_each(|held| self.edges.insert(edge_key(held, id)));
+                self.held.mark_all_sources();
+            } else {
+                let target = LockRef::new(id, meta.origin());
+                let cycles = self.record_edges(meta, &target, access, site, true);
+                debug_assert!(
+                    cycles.is_empty(),
+                    "an edge into a fresh lock closed a cycle"
+                );
+                if !cycles.is_empty() {
+                    cycles.into_iter().for_each(handler::report);
+                    return self.record_held(new_entry(meta, id, access, site));
+                }
+            }
+            self.chains.insert(chain_key(chain, id));
+        }
+        self.record_held(new_entry(meta, id, access, site))
+    }
+
+    /// The edges into a fresh lock when every lock involved is private to
+    /// this thread (see [`Store::record_fresh`]); returns whether it recorded them.
+    fn record_fresh_private(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        site: &'static Location<'static>,
+    ) -> bool {
+        let record = |cold: &ColdState| {
+            let store = cold.private.get()?;
+            Some(store.0.record_fresh(&self.held, id, meta.origin(), site))
+        };
+        COLD.try_with(record).ok().flatten() == Some(true)
+    }
+
     /// Adds an entry to the held set (and to the watchdog's mirror); returns
     /// whether it was recorded.
     fn record_held(&self, entry: HeldLock) -> bool {
@@ -364,7 +415,7 @@ impl ThreadState {
             violations.push(self.order_violation(&target, site, &higher, false));
         }
         if policy::graph_checks() {
-            violations.extend(self.record_edges(meta, &target, access, site));
+            violations.extend(self.record_edges(meta, &target, access, site, false));
         }
         let clean = violations.is_empty();
         violations.into_iter().for_each(handler::report);
@@ -372,18 +423,20 @@ impl ThreadState {
     }
 
     /// Inserts the edges into `target` that this thread does not know to be in
-    /// the graph; returns the cycles the refused ones would have closed.
+    /// the graph (every edge, if `target` is `fresh`: see
+    /// [`Self::acquire_fresh`]); returns the cycles the refused ones would have closed.
     fn record_edges(
         &self,
         meta: &LockMeta,
         target: &LockRef,
         access: Access,
         site: &'static Location<'static>,
+        fresh: bool,
     ) -> Vec<Violation> {
         let mut sources = COLD
             .try_with(|cold| cold.scratch.take())
             .unwrap_or_default();
-        self.collect_unknown_sources(target.id, &mut sources);
+        self.collect_unknown_sources(target.id, fresh, &mut sources);
         if sources.is_empty() {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
@@ -391,7 +444,9 @@ impl ThreadState {
         // Filled in place by either graph (moved, it went through the stack).
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
-            Some(store) => store.0.record(&mut sources, target, site, &mut cycles),
+            Some(store) => store
+                .0
+                .record(&mut sources, target, site, fresh, &mut cycles),
             None => Err(true),
         });
         if let Err(others) = private.unwrap_or(Err(true)) {
@@ -407,8 +462,9 @@ impl ThreadState {
                     meta.lazy_id().mark_in_graph();
                 }
             });
-            self.held.mark_sources(&sources);
         }
+        // Released, a source is marked in its lock (see `mark_if_source`).
+        self.held.mark_sources(&sources);
         for source in sources.iter().filter(|s| s.source) {
             self.edges.insert(edge_key(source.id, target.id));
         }
@@ -435,12 +491,13 @@ impl ThreadState {
     }
 
     /// The held locks (each once, not `target`) with an edge into `target` not
-    /// known to be in the graph, into `sources` (emptied first).
-    fn collect_unknown_sources(&self, target: LockId, sources: &mut Vec<HeldLock>) {
+    /// known to be in the graph (none is, into a `fresh` lock), into `sources`
+    /// (emptied first).
+    fn collect_unknown_sources(&self, target: LockId, fresh: bool, sources: &mut Vec<HeldLock>) {
         sources.clear();
         for held in self.held.iter() {
             let repeated = held.id == target || sources.iter().any(|s| s.id == held.id);
-            if !repeated && !self.edges.contains(edge_key(held.id, target)) {
+            if !repeated && (fresh || !self.edges.contains(edge_key(held.id, target))) {
                 sources.push(HeldLock {
                     source: false,
                     ..held
@@ -485,8 +542,10 @@ fn new_entry(
     }
 }
 
-/// A released lock that was the source of a graph edge may have a node: its
-/// drop must then remove it from the graph.
+/// A released lock that was the source of a graph edge (private or global)
+/// is marked: its drop must then remove it from the graph at once, while a
+/// lock that only ever had edges into it may be forgotten lazily (see
+/// [`private`]).
 #[inline]
 fn mark_if_source(meta: &LockMeta, source: bool) {
     if source && !meta.lazy_id().in_graph() {
