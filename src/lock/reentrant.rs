@@ -86,20 +86,44 @@ impl<T: ?Sized> ReentrantMutex<T> {
         Some(self.guard(inner, Location::caller()))
     }
 
-    /// Attempts to acquire the mutex, giving up after `timeout`.
+    /// Attempts to acquire the mutex, giving up after `timeout` (succeeds at
+    /// once on the owning thread).
     ///
     /// # Lock order
     /// Records no edge into this mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// let _outer = m.lock();
+    /// std::thread::scope(|s| {
+    ///     let other = s.spawn(|| m.try_lock_for(Duration::from_millis(1)).is_some());
+    ///     assert!(!other.join().unwrap()); // held by this thread
+    /// });
+    /// assert!(m.try_lock_for(Duration::from_millis(1)).is_some()); // re-entry
+    /// ```
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock_for(timeout)?;
         Some(self.guard(inner, Location::caller()))
     }
 
-    /// Attempts to acquire the mutex, giving up at `deadline`.
+    /// Attempts to acquire the mutex, giving up at `deadline` (succeeds at
+    /// once on the owning thread).
     ///
     /// # Lock order
     /// Records no edge into this mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let m = lockgraph::ReentrantMutex::new(1);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(m.try_lock_until(deadline).map(|g| *g), Some(1));
+    /// ```
     #[track_caller]
     pub fn try_lock_until(&self, deadline: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock_until(deadline)?;
@@ -120,11 +144,29 @@ impl<T: ?Sized> ReentrantMutex<T> {
     }
 
     /// A mutable reference to the value; no locking is needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = lockgraph::ReentrantMutex::new(1);
+    /// *m.get_mut() = 2;
+    /// assert_eq!(m.into_inner(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
 
     /// Whether any thread holds the mutex (a racy snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// let guard = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(guard);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()
     }
@@ -146,6 +188,13 @@ impl<T: ?Sized> ReentrantMutex<T> {
     }
 
     /// This mutex's id (assigned now if it was never used).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// assert_eq!(m.id(), m.id());
+    /// ```
     pub fn id(&self) -> LockId {
         self.header.id()
     }
