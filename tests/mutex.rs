@@ -157,3 +157,46 @@ fn a_timed_try_on_a_mutex_this_thread_holds_is_busy_at_once() {
     assert!(m.try_lock_until(deadline).is_none());
     assert!(start.elapsed() < std::time::Duration::from_secs(4));
 }
+
+#[test]
+fn try_map_or_err_gives_back_a_guard_that_is_still_held() {
+    let m = Mutex::new((1, vec![2]));
+    let failed = MutexGuard::try_map_or_err(m.lock(), |_| Err::<&mut u8, _>("no part"));
+    let (kept, error) = failed.expect_err("f failed: the guard comes back");
+    assert_eq!(error, "no part");
+    assert!(common::held_here(m.id()));
+    assert!(common::reports(common::SELF_DEADLOCK, || drop(m.lock())));
+    let Ok(list) = MutexGuard::try_map_or_err(kept, |pair| Ok::<_, ()>(&mut pair.1)) else {
+        panic!("a part was found");
+    };
+    let failed = MappedMutexGuard::try_map_or_err(list, |v| v.get_mut(5).ok_or(5));
+    let (list, error) = failed.expect_err("too short: the mapped guard comes back");
+    assert_eq!(error, 5);
+    assert!(common::held_here(m.id()));
+    let mut first =
+        MappedMutexGuard::try_map_or_err(list, |v| v.first_mut().ok_or(0)).expect("one item");
+    *first += 1;
+    drop(first);
+    assert!(!common::held_here(m.id()));
+    assert_eq!(m.into_inner(), (1, vec![3]));
+}
+
+#[test]
+fn mapped_try_map_keeps_the_lock_held_and_unlock_fair_releases_it() {
+    let m = Mutex::new((1, 2));
+    let pair = MutexGuard::map(m.lock(), |pair| pair);
+    let pair = MappedMutexGuard::try_map(pair, |_| None::<&mut u8>)
+        .expect_err("no part: the mapped guard comes back");
+    assert!(common::held_here(m.id()));
+    MappedMutexGuard::unlock_fair(pair);
+    assert!(!m.is_locked());
+    assert!(!common::held_here(m.id()));
+    drop(m.lock()); // not held: no self-deadlock
+
+    let f = FairMutex::new(vec![1]);
+    let first = FairMutexGuard::map(f.lock(), |v| &mut v[0]);
+    assert!(common::held_here(f.id()));
+    lockgraph::MappedFairMutexGuard::unlock_fair(first);
+    assert!(!f.is_locked());
+    assert!(!common::held_here(f.id()));
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use lockgraph::{Mutex, ReentrantMutex, ReentrantMutexGuard};
+use lockgraph::{MappedReentrantMutexGuard, Mutex, ReentrantMutex, ReentrantMutexGuard};
 
 #[test]
 fn reentry_records_nothing() {
@@ -49,4 +49,35 @@ fn mapped_and_unlocked() {
     assert!(!seen);
     let first = ReentrantMutexGuard::map(g, |pair| &pair.0);
     assert_eq!(*first, 1);
+}
+
+#[test]
+fn try_map_or_err_gives_back_a_guard_that_is_still_held() {
+    let r = ReentrantMutex::new((vec![1], 2));
+    let failed = ReentrantMutexGuard::try_map_or_err(r.lock(), |_| Err::<&u8, _>("no part"));
+    let (kept, error) = failed.expect_err("the guard comes back");
+    assert_eq!(error, "no part");
+    assert!(common::held_here(r.id()));
+    let list = ReentrantMutexGuard::try_map_or_err(kept, |pair| Ok::<_, ()>(&pair.0));
+    let list = list.expect("a part was found");
+    let (list, error) = MappedReentrantMutexGuard::try_map_or_err(list, |v| v.get(3).ok_or(3))
+        .expect_err("too short: the mapped guard comes back");
+    assert_eq!(error, 3);
+    let list = MappedReentrantMutexGuard::try_map(list, |v| v.get(3))
+        .expect_err("too short: the mapped guard comes back");
+    assert!(common::held_here(r.id()));
+    let first = MappedReentrantMutexGuard::try_map(list, |v| v.first());
+    assert_eq!(first.ok().map(|g| *g), Some(1));
+    assert!(!common::held_here(r.id()));
+}
+
+#[test]
+fn mapped_unlock_fair_releases_the_lock() {
+    let r = ReentrantMutex::new((1, 2));
+    let first = ReentrantMutexGuard::map(r.lock(), |pair| &pair.0);
+    let first = MappedReentrantMutexGuard::map(first, |x| x);
+    assert!(common::held_here(r.id()));
+    MappedReentrantMutexGuard::unlock_fair(first);
+    assert!(!r.is_locked());
+    assert!(!common::held_here(r.id()));
 }

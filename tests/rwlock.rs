@@ -4,7 +4,10 @@
 mod common;
 
 use common::panic_message;
-use lockgraph::{Mutex, RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
+use lockgraph::{
+    MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard,
+};
 
 #[test]
 fn read_read_cycle_is_reported() {
@@ -136,5 +139,167 @@ fn try_of_a_lock_this_thread_holds_is_busy_in_every_mode() {
         let held = a.read();
         s.spawn(|| assert!(a.try_read().is_some())).join().unwrap();
         drop(held);
+    });
+}
+
+#[test]
+fn try_map_or_err_gives_back_guards_that_are_still_held() {
+    let l = RwLock::new(vec![1]);
+    let failed = RwLockReadGuard::try_map_or_err(l.read(), |v| v.get(5).ok_or("short"));
+    let (reading, error) = failed.expect_err("the read guard comes back");
+    assert_eq!(error, "short");
+    assert!(common::held_here(l.id()));
+    assert!(l.try_read().is_none(), "busy: this thread reads it");
+    let first = RwLockReadGuard::try_map_or_err(reading, |v| v.first().ok_or("empty"));
+    assert_eq!(first.ok().map(|g| *g), Some(1));
+    assert!(!common::held_here(l.id()));
+
+    let failed = RwLockWriteGuard::try_map_or_err(l.write(), |v| v.get_mut(5).ok_or(5));
+    let (mut writing, error) = failed.expect_err("the write guard comes back");
+    assert_eq!(error, 5);
+    writing.push(2);
+    assert!(common::held_here(l.id()));
+    assert!(common::reports(common::SELF_DEADLOCK, || drop(l.read())));
+    let Ok(mut last) = RwLockWriteGuard::try_map_or_err(writing, |v| v.last_mut().ok_or(0)) else {
+        panic!("not empty");
+    };
+    *last = 20;
+    drop(last);
+    assert_eq!(l.into_inner(), [1, 20]);
+}
+
+#[test]
+fn mapped_read_guards_try_map_and_unlock_fair() {
+    let l = RwLock::new((vec![1], 2));
+    let list = RwLockReadGuard::map(l.read(), |pair| &pair.0);
+    let list = MappedRwLockReadGuard::try_map(list, |v| v.get(3))
+        .expect_err("no part: the guard comes back");
+    let (list, error) = MappedRwLockReadGuard::try_map_or_err(list, |v| v.get(3).ok_or(3))
+        .expect_err("no part: the guard comes back");
+    assert_eq!(error, 3);
+    let (list, _) = MappedRwLockReadGuard::try_map_or_else(list, |v| v.get(3).ok_or(()))
+        .expect_err("the lock_api spelling does the same");
+    assert!(common::held_here(l.id()));
+    assert!(common::reports(common::SELF_DEADLOCK, || drop(l.read())));
+    let first = MappedRwLockReadGuard::try_map(list, |v| v.first()).ok();
+    let first = first.expect("one item");
+    assert_eq!(*first, 1);
+    MappedRwLockReadGuard::unlock_fair(first);
+    assert!(!l.is_locked());
+    assert!(!common::held_here(l.id()));
+    drop(l.read()); // not held: no self-deadlock
+}
+
+#[test]
+fn mapped_write_guards_try_map_and_unlock_fair() {
+    let l = RwLock::new((vec![1], 2));
+    let list = RwLockWriteGuard::map(l.write(), |pair| &mut pair.0);
+    let list = MappedRwLockWriteGuard::try_map(list, |v| v.get_mut(3))
+        .expect_err("no part: the guard comes back");
+    let (mut list, error) = MappedRwLockWriteGuard::try_map_or_err(list, |v| v.get_mut(3).ok_or(3))
+        .expect_err("no part: the guard comes back");
+    assert_eq!(error, 3);
+    list.push(5);
+    assert!(common::held_here(l.id()));
+    assert!(l.try_read().is_none());
+    let last = MappedRwLockWriteGuard::try_map(list, |v| v.last_mut()).ok();
+    let mut last = last.expect("two items");
+    *last += 1;
+    MappedRwLockWriteGuard::unlock_fair(last);
+    assert!(!l.is_locked());
+    assert!(!common::held_here(l.id()));
+    assert_eq!(l.into_inner(), (vec![1, 6], 2));
+}
+
+#[test]
+fn with_upgraded_holds_for_writing_inside_and_upgradable_after() {
+    let l = RwLock::new(1);
+    let mut up = l.upgradable_read();
+    let inside = up.with_upgraded(|n| {
+        *n += 1;
+        // Held for writing here: a recursive read would wait for itself.
+        let recursive = panic_message(|| drop(l.read_recursive()));
+        (*n, l.is_locked_exclusive(), recursive)
+    });
+    let (value, exclusive, recursive) = inside;
+    assert_eq!(value, 2);
+    assert!(exclusive);
+    assert!(
+        recursive
+            .expect("a self-deadlock")
+            .starts_with(common::SELF_DEADLOCK)
+    );
+    // An upgradable read again, in the lock and in the held set.
+    assert!(!l.is_locked_exclusive());
+    assert!(common::held_here(l.id()));
+    drop(l.read_recursive()); // fine with an upgradable read
+    assert_eq!(*RwLockUpgradableReadGuard::upgrade(up), 2);
+}
+
+#[test]
+fn a_panic_inside_with_upgraded_leaves_an_upgradable_read() {
+    let l = RwLock::new(1);
+    let mut up = l.upgradable_read();
+    let message = panic_message(|| {
+        up.with_upgraded(|n| {
+            *n = 5;
+            panic!("user panic")
+        })
+    });
+    assert_eq!(message.as_deref(), Some("user panic"));
+    assert!(l.is_locked() && !l.is_locked_exclusive());
+    drop(l.read_recursive()); // held as an upgradable read, not for writing
+    assert!(common::held_here(l.id()));
+    drop(up);
+    assert!(!common::held_here(l.id()));
+    assert_eq!(l.into_inner(), 5);
+}
+
+#[test]
+fn with_upgraded_is_checked_like_upgrade_and_try_with_upgraded_is_not() {
+    // Upgradable L, then M, then upgrading L: M -> L against L -> M.
+    let l = RwLock::new(0);
+    let m = Mutex::new(());
+    let mut up = l.upgradable_read();
+    let m_held = m.lock(); // L -> M
+    let ran = std::cell::Cell::new(false);
+    let report = panic_message(|| up.with_upgraded(|_| ran.set(true))); // M -> L
+    assert!(report.expect("cycle").starts_with(common::CYCLE));
+    assert!(!ran.get(), "reported before upgrading");
+    assert!(!l.is_locked_exclusive());
+    // A try cannot block: it records nothing and reports nothing.
+    assert_eq!(up.try_with_upgraded(|n| *n + 1), Some(1));
+    let timeout = std::time::Duration::from_millis(10);
+    assert_eq!(up.try_with_upgraded_for(timeout, |n| *n + 2), Some(2));
+    let deadline = std::time::Instant::now();
+    assert_eq!(up.try_with_upgraded_until(deadline, |n| *n + 3), Some(3));
+    drop(m_held);
+    assert!(common::held_here(l.id()));
+    drop(l.read_recursive()); // still an upgradable read
+}
+
+#[test]
+fn upgrades_in_place_wait_for_readers() {
+    use std::sync::Barrier;
+    use std::time::Duration;
+    let l = RwLock::new(0);
+    let (reading, release) = (Barrier::new(2), Barrier::new(2));
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let read = l.read();
+            reading.wait();
+            release.wait();
+            std::thread::sleep(Duration::from_millis(50));
+            drop(read);
+        });
+        reading.wait();
+        let mut up = l.upgradable_read();
+        assert_eq!(up.try_with_upgraded(|n| *n = 1), None, "another reader");
+        let short = Duration::from_millis(5);
+        assert_eq!(up.try_with_upgraded_for(short, |n| *n = 2), None);
+        assert!(common::held_here(l.id()), "the guard is still held");
+        release.wait();
+        up.with_upgraded(|n| *n = 3); // waits until the reader leaves
+        assert_eq!(*up, 3);
     });
 }

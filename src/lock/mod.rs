@@ -102,6 +102,9 @@ macro_rules! relock_fns {
 
         /// Unlocks with a fair unlock: a waiting thread gets the lock first.
         ///
+        /// # Lock order
+        /// Records nothing; the lock leaves this thread's held set.
+        ///
         /// # Examples
         ///
         #[doc = "```"]

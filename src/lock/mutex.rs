@@ -208,6 +208,10 @@ macro_rules! mutex_type {
 
             /// Makes a guard for a part of the locked data.
             ///
+            /// # Lock order
+            /// Records nothing: the mutex stays held, by this thread, until the
+            /// new guard is dropped.
+            ///
             /// # Examples
             ///
             #[doc = "```"]
@@ -228,6 +232,10 @@ macro_rules! mutex_type {
             /// Makes a guard for a part of the locked data, if `f` finds one;
             /// otherwise gives the guard back.
             ///
+            /// # Lock order
+            /// Records nothing: the mutex stays held, by this thread, by whichever
+            /// guard comes back.
+            ///
             /// # Examples
             ///
             #[doc = "```"]
@@ -243,6 +251,35 @@ macro_rules! mutex_type {
                 match parking_lot::$RawGuard::try_map(inner, f) {
                     Ok(inner) => Ok($Mapped { inner, token }),
                     Err(inner) => Err($Guard { inner, token, lock }),
+                }
+            }
+
+            /// Makes a guard for a part of the locked data, if `f` finds one;
+            /// otherwise gives the guard back with `f`'s error.
+            ///
+            /// # Lock order
+            /// As [`try_map`](Self::try_map): records nothing.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), "};")]
+            #[doc = concat!("let m = ", stringify!($Mutex), "::new(vec![1, 2]);")]
+            #[doc = concat!("let found = ", stringify!($Guard), "::try_map_or_err(m.lock(), |v| v.get_mut(5).ok_or(\"no 6th\"));")]
+            #[doc = "let (guard, error) = found.expect_err(\"too short\");"]
+            #[doc = "assert_eq!((guard.len(), error), (2, \"no 6th\")); // still locked"]
+            #[doc = "```"]
+            pub fn try_map_or_err<U: ?Sized, F, E>(
+                s: Self,
+                f: F,
+            ) -> Result<$Mapped<'a, U>, (Self, E)>
+            where
+                F: FnOnce(&mut T) -> Result<&mut U, E>,
+            {
+                let $Guard { inner, token, lock } = s;
+                match parking_lot::$RawGuard::try_map_or_err(inner, f) {
+                    Ok(inner) => Ok($Mapped { inner, token }),
+                    Err((inner, e)) => Err(($Guard { inner, token, lock }, e)),
                 }
             }
 
@@ -277,6 +314,22 @@ macro_rules! mutex_type {
 
         impl<'a, T: ?Sized> $Mapped<'a, T> {
             /// Makes a guard for a part of the data.
+            ///
+            /// # Lock order
+            /// Records nothing: the mutex stays held, by this thread, until the
+            /// new guard is dropped.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
+            #[doc = concat!("let m = ", stringify!($Mutex), "::new(((1, 2), 3));")]
+            #[doc = concat!("let pair = ", stringify!($Guard), "::map(m.lock(), |all| &mut all.0);")]
+            #[doc = concat!("let mut second = ", stringify!($Mapped), "::map(pair, |pair| &mut pair.1);")]
+            #[doc = "*second = 20;"]
+            #[doc = "drop(second);"]
+            #[doc = "assert_eq!(m.into_inner(), ((1, 20), 3));"]
+            #[doc = "```"]
             pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
             where
                 F: FnOnce(&mut T) -> &mut U,
@@ -285,7 +338,23 @@ macro_rules! mutex_type {
                 $Mapped { inner: parking_lot::$RawMapped::map(inner, f), token }
             }
 
-            /// Makes a guard for a part of the data, if `f` finds one.
+            /// Makes a guard for a part of the data, if `f` finds one;
+            /// otherwise gives the guard back.
+            ///
+            /// # Lock order
+            /// Records nothing: the mutex stays held, by this thread, by whichever
+            /// guard comes back.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
+            #[doc = concat!("let m = ", stringify!($Mutex), "::new((vec![1], 2));")]
+            #[doc = concat!("let list = ", stringify!($Guard), "::map(m.lock(), |pair| &mut pair.0);")]
+            #[doc = concat!("let list = ", stringify!($Mapped), "::try_map(list, |v| v.get_mut(1)).expect_err(\"one item\");")]
+            #[doc = concat!("let first = ", stringify!($Mapped), "::try_map(list, |v| v.first_mut());")]
+            #[doc = "assert_eq!(first.ok().map(|g| *g), Some(1));"]
+            #[doc = "```"]
             pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
             where
                 F: FnOnce(&mut T) -> Option<&mut U>,
@@ -297,7 +366,50 @@ macro_rules! mutex_type {
                 }
             }
 
-            /// Unlocks the mutex with a fair unlock.
+            /// Makes a guard for a part of the data, if `f` finds one;
+            /// otherwise gives the guard back with `f`'s error.
+            ///
+            /// # Lock order
+            /// As [`try_map`](Self::try_map): records nothing.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
+            #[doc = concat!("let m = ", stringify!($Mutex), "::new((vec![1], 2));")]
+            #[doc = concat!("let list = ", stringify!($Guard), "::map(m.lock(), |pair| &mut pair.0);")]
+            #[doc = concat!("let found = ", stringify!($Mapped), "::try_map_or_err(list, |v| v.last_mut().ok_or(\"empty\"));")]
+            #[doc = "assert_eq!(found.ok().map(|g| *g), Some(1));"]
+            #[doc = "```"]
+            pub fn try_map_or_err<U: ?Sized, F, E>(
+                s: Self,
+                f: F,
+            ) -> Result<$Mapped<'a, U>, (Self, E)>
+            where
+                F: FnOnce(&mut T) -> Result<&mut U, E>,
+            {
+                let $Mapped { inner, token } = s;
+                match parking_lot::$RawMapped::try_map_or_err(inner, f) {
+                    Ok(inner) => Ok($Mapped { inner, token }),
+                    Err((inner, e)) => Err(($Mapped { inner, token }, e)),
+                }
+            }
+
+            /// Unlocks the mutex with a fair unlock: a waiting thread gets the
+            /// lock first.
+            ///
+            /// # Lock order
+            /// Records nothing; the mutex leaves this thread's held set.
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
+            #[doc = concat!("let m = ", stringify!($Mutex), "::new((1, 2));")]
+            #[doc = concat!("let first = ", stringify!($Guard), "::map(m.lock(), |pair| &mut pair.0);")]
+            #[doc = concat!(stringify!($Mapped), "::unlock_fair(first);")]
+            #[doc = "assert!(!m.is_locked());"]
+            #[doc = "```"]
             pub fn unlock_fair(s: Self) {
                 let $Mapped { inner, token } = s;
                 parking_lot::$RawMapped::unlock_fair(inner);

@@ -86,20 +86,44 @@ impl<T: ?Sized> ReentrantMutex<T> {
         Some(self.guard(inner, Location::caller()))
     }
 
-    /// Attempts to acquire the mutex, giving up after `timeout`.
+    /// Attempts to acquire the mutex, giving up after `timeout` (succeeds at
+    /// once on the owning thread).
     ///
     /// # Lock order
     /// Records no edge into this mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// let _outer = m.lock();
+    /// std::thread::scope(|s| {
+    ///     let other = s.spawn(|| m.try_lock_for(Duration::from_millis(1)).is_some());
+    ///     assert!(!other.join().unwrap()); // held by this thread
+    /// });
+    /// assert!(m.try_lock_for(Duration::from_millis(1)).is_some()); // re-entry
+    /// ```
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock_for(timeout)?;
         Some(self.guard(inner, Location::caller()))
     }
 
-    /// Attempts to acquire the mutex, giving up at `deadline`.
+    /// Attempts to acquire the mutex, giving up at `deadline` (succeeds at
+    /// once on the owning thread).
     ///
     /// # Lock order
     /// Records no edge into this mutex.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let m = lockgraph::ReentrantMutex::new(1);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(m.try_lock_until(deadline).map(|g| *g), Some(1));
+    /// ```
     #[track_caller]
     pub fn try_lock_until(&self, deadline: Instant) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock_until(deadline)?;
@@ -120,11 +144,29 @@ impl<T: ?Sized> ReentrantMutex<T> {
     }
 
     /// A mutable reference to the value; no locking is needed.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = lockgraph::ReentrantMutex::new(1);
+    /// *m.get_mut() = 2;
+    /// assert_eq!(m.into_inner(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.inner.get_mut()
     }
 
     /// Whether any thread holds the mutex (a racy snapshot).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// let guard = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(guard);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.inner.is_locked()
     }
@@ -146,6 +188,13 @@ impl<T: ?Sized> ReentrantMutex<T> {
     }
 
     /// This mutex's id (assigned now if it was never used).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// assert_eq!(m.id(), m.id());
+    /// ```
     pub fn id(&self) -> LockId {
         self.header.id()
     }
@@ -168,11 +217,23 @@ pub struct ReentrantMutexGuard<'a, T: ?Sized> {
 
 impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
     /// The mutex this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockgraph::ReentrantMutex::new(());
+    /// let guard = m.lock();
+    /// assert_eq!(lockgraph::ReentrantMutexGuard::remutex(&guard).id(), m.id());
+    /// ```
     pub fn remutex(s: &Self) -> &'a ReentrantMutex<T> {
         s.lock
     }
 
     /// Makes a guard for a part of the data.
+    ///
+    /// # Lock order
+    /// Records nothing: the mutex stays held, by this thread, until the new
+    /// guard is dropped.
     ///
     /// # Examples
     ///
@@ -189,7 +250,22 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
         }
     }
 
-    /// Makes a guard for a part of the data, if `f` finds one.
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back.
+    ///
+    /// # Lock order
+    /// Records nothing: the mutex stays held, by this thread, by whichever
+    /// guard comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new(vec![1, 2]);
+    /// let kept = ReentrantMutexGuard::try_map(m.lock(), |v| v.get(5)).expect_err("too short");
+    /// let last = ReentrantMutexGuard::try_map(kept, |v| v.last());
+    /// assert_eq!(last.ok().map(|g| *g), Some(2));
+    /// ```
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedReentrantMutexGuard<'a, U>, Self>
     where
         F: FnOnce(&T) -> Option<&U>,
@@ -198,6 +274,35 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
         match RawGuard::try_map(inner, f) {
             Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
             Err(inner) => Err(ReentrantMutexGuard { inner, token, lock }),
+        }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back with `f`'s error.
+    ///
+    /// # Lock order
+    /// As [`try_map`](Self::try_map): records nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new(vec![1, 2]);
+    /// let found = ReentrantMutexGuard::try_map_or_err(m.lock(), |v| v.get(5).ok_or("no 6th"));
+    /// let (guard, error) = found.expect_err("too short");
+    /// assert_eq!((guard.len(), error), (2, "no 6th")); // still held
+    /// ```
+    pub fn try_map_or_err<U: ?Sized, F, E>(
+        s: Self,
+        f: F,
+    ) -> Result<MappedReentrantMutexGuard<'a, U>, (Self, E)>
+    where
+        F: FnOnce(&T) -> Result<&U, E>,
+    {
+        let ReentrantMutexGuard { inner, token, lock } = s;
+        match RawGuard::try_map_or_err(inner, f) {
+            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
+            Err((inner, e)) => Err((ReentrantMutexGuard { inner, token, lock }, e)),
         }
     }
 
@@ -214,12 +319,108 @@ pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
     token: HeldToken<'a>,
 }
 
+type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;
+
 impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
     /// Makes a guard for a part of the data.
+    ///
+    /// # Lock order
+    /// Records nothing: the mutex stays held, by this thread, until the new
+    /// guard is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new(((1, 2), 3));
+    /// let pair = ReentrantMutexGuard::map(m.lock(), |all| &all.0);
+    /// let second = MappedReentrantMutexGuard::map(pair, |pair| &pair.1);
+    /// assert_eq!(*second, 2);
+    /// ```
     pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
         let MappedReentrantMutexGuard { inner, token } = s;
-        let inner = parking_lot::MappedReentrantMutexGuard::map(inner, f);
+        let inner = RawMapped::map(inner, f);
         MappedReentrantMutexGuard { inner, token }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back.
+    ///
+    /// # Lock order
+    /// Records nothing: the mutex stays held, by this thread, by whichever
+    /// guard comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new((vec![1], 2));
+    /// let list = ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);
+    /// let list = MappedReentrantMutexGuard::try_map(list, |v| v.get(1)).expect_err("one item");
+    /// let first = MappedReentrantMutexGuard::try_map(list, |v| v.first());
+    /// assert_eq!(first.ok().map(|g| *g), Some(1));
+    /// ```
+    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedReentrantMutexGuard<'a, U>, Self>
+    where
+        F: FnOnce(&T) -> Option<&U>,
+    {
+        let MappedReentrantMutexGuard { inner, token } = s;
+        match RawMapped::try_map(inner, f) {
+            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
+            Err(inner) => Err(MappedReentrantMutexGuard { inner, token }),
+        }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back with `f`'s error.
+    ///
+    /// # Lock order
+    /// As [`try_map`](Self::try_map): records nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new((vec![1], 2));
+    /// let list = ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);
+    /// let found = MappedReentrantMutexGuard::try_map_or_err(list, |v| v.get(1).ok_or("no 2nd"));
+    /// let (list, error) = found.expect_err("one item");
+    /// assert_eq!((list.len(), error), (1, "no 2nd"));
+    /// ```
+    pub fn try_map_or_err<U: ?Sized, F, E>(
+        s: Self,
+        f: F,
+    ) -> Result<MappedReentrantMutexGuard<'a, U>, (Self, E)>
+    where
+        F: FnOnce(&T) -> Result<&U, E>,
+    {
+        let MappedReentrantMutexGuard { inner, token } = s;
+        match RawMapped::try_map_or_err(inner, f) {
+            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
+            Err((inner, e)) => Err((MappedReentrantMutexGuard { inner, token }, e)),
+        }
+    }
+
+    /// Releases this guard's hold with a fair unlock: once the mutex is free,
+    /// a waiting thread gets it first.
+    ///
+    /// # Lock order
+    /// Records nothing; this guard's hold leaves this thread's held set (the
+    /// mutex stays held while other guards of this thread hold it).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+    /// let m = ReentrantMutex::new((1, 2));
+    /// let first = ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);
+    /// MappedReentrantMutexGuard::unlock_fair(first);
+    /// assert!(!m.is_locked());
+    /// ```
+    pub fn unlock_fair(s: Self) {
+        let MappedReentrantMutexGuard { inner, token } = s;
+        RawMapped::unlock_fair(inner);
+        drop(token);
     }
 }
 

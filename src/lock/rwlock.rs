@@ -15,6 +15,12 @@ use crate::meta::LockMeta;
 use crate::tracker::{self, HeldToken, LockHeader};
 use crate::watchdog::{self, raw};
 
+mod mapped;
+mod upgradable;
+
+pub use mapped::{MappedRwLockReadGuard, MappedRwLockWriteGuard};
+pub use upgradable::RwLockUpgradableReadGuard;
+
 type RawRead<'a, T> = parking_lot::RwLockReadGuard<'a, T>;
 type RawWrite<'a, T> = parking_lot::RwLockWriteGuard<'a, T>;
 type RawUpgradable<'a, T> = parking_lot::RwLockUpgradableReadGuard<'a, T>;
@@ -278,6 +284,10 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 
     /// Makes a guard for a part of the data.
     ///
+    /// # Lock order
+    /// Records nothing: the lock stays held, by this thread, until the new
+    /// guard is dropped.
+    ///
     /// # Examples
     ///
     #[doc = "```"]
@@ -293,7 +303,22 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         }
     }
 
-    /// Makes a guard for a part of the data, if `f` finds one.
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back.
+    ///
+    /// # Lock order
+    /// Records nothing: the lock stays held, by this thread, by whichever
+    /// guard comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, RwLockReadGuard};
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let kept = RwLockReadGuard::try_map(lock.read(), |v| v.get(5)).expect_err("too short");
+    /// let last = RwLockReadGuard::try_map(kept, |v| v.last());
+    /// assert_eq!(last.ok().map(|g| *g), Some(2));
+    /// ```
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockReadGuard<'a, U>, Self>
     where
         F: FnOnce(&T) -> Option<&U>,
@@ -302,6 +327,35 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         match RawRead::try_map(inner, f) {
             Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
             Err(inner) => Err(RwLockReadGuard { inner, token, lock }),
+        }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back with `f`'s error.
+    ///
+    /// # Lock order
+    /// As [`try_map`](Self::try_map): records nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, RwLockReadGuard};
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let found = RwLockReadGuard::try_map_or_err(lock.read(), |v| v.get(5).ok_or("no 6th"));
+    /// let (guard, error) = found.expect_err("too short");
+    /// assert_eq!((guard.len(), error), (2, "no 6th")); // still read
+    /// ```
+    pub fn try_map_or_err<U: ?Sized, F, E>(
+        s: Self,
+        f: F,
+    ) -> Result<MappedRwLockReadGuard<'a, U>, (Self, E)>
+    where
+        F: FnOnce(&T) -> Result<&U, E>,
+    {
+        let RwLockReadGuard { inner, token, lock } = s;
+        match RawRead::try_map_or_err(inner, f) {
+            Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
+            Err((inner, e)) => Err((RwLockReadGuard { inner, token, lock }, e)),
         }
     }
 
@@ -321,11 +375,33 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// The lock this guard writes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::RwLock::new(());
+    /// let guard = lock.write();
+    /// assert_eq!(lockgraph::RwLockWriteGuard::rwlock(&guard).id(), lock.id());
+    /// ```
     pub fn rwlock(s: &Self) -> &'a RwLock<T> {
         s.lock
     }
 
     /// Makes a guard for a part of the data.
+    ///
+    /// # Lock order
+    /// Records nothing: the lock stays held, by this thread, until the new
+    /// guard is dropped.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = lockgraph::RwLock::new((1, 2));
+    /// let mut second = lockgraph::RwLockWriteGuard::map(lock.write(), |pair| &mut pair.1);
+    /// *second = 20;
+    /// drop(second);
+    /// assert_eq!(*lock.read(), (1, 20));
+    /// ```
     pub fn map<U: ?Sized, F>(s: Self, f: F) -> MappedRwLockWriteGuard<'a, U>
     where
         F: FnOnce(&mut T) -> &mut U,
@@ -337,7 +413,24 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         }
     }
 
-    /// Makes a guard for a part of the data, if `f` finds one.
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back.
+    ///
+    /// # Lock order
+    /// Records nothing: the lock stays held, by this thread, by whichever
+    /// guard comes back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let kept = RwLockWriteGuard::try_map(lock.write(), |v| v.get_mut(5)).expect_err("too short");
+    /// let mut last = RwLockWriteGuard::try_map(kept, |v| v.last_mut()).expect("not empty");
+    /// *last = 20;
+    /// drop(last);
+    /// assert_eq!(*lock.read(), [1, 20]);
+    /// ```
     pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockWriteGuard<'a, U>, Self>
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
@@ -346,6 +439,36 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         match RawWrite::try_map(inner, f) {
             Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
             Err(inner) => Err(RwLockWriteGuard { inner, token, lock }),
+        }
+    }
+
+    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
+    /// the guard back with `f`'s error.
+    ///
+    /// # Lock order
+    /// As [`try_map`](Self::try_map): records nothing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, RwLockWriteGuard};
+    /// let lock = RwLock::new(vec![1, 2]);
+    /// let found = RwLockWriteGuard::try_map_or_err(lock.write(), |v| v.get_mut(5).ok_or("no 6th"));
+    /// let (mut guard, error) = found.expect_err("too short");
+    /// guard.push(3); // still written
+    /// assert_eq!((guard.len(), error), (3, "no 6th"));
+    /// ```
+    pub fn try_map_or_err<U: ?Sized, F, E>(
+        s: Self,
+        f: F,
+    ) -> Result<MappedRwLockWriteGuard<'a, U>, (Self, E)>
+    where
+        F: FnOnce(&mut T) -> Result<&mut U, E>,
+    {
+        let RwLockWriteGuard { inner, token, lock } = s;
+        match RawWrite::try_map_or_err(inner, f) {
+            Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
+            Err((inner, e)) => Err((RwLockWriteGuard { inner, token, lock }, e)),
         }
     }
 
@@ -374,10 +497,23 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         }
     }
 
-    /// Turns the write lock into an upgradable read lock.
+    /// Turns the write lock into an upgradable read lock, without letting a
+    /// writer in between.
     ///
     /// # Lock order
-    /// Records nothing (never blocks).
+    /// Records nothing (never blocks); the lock is now held as an upgradable read.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, RwLockUpgradableReadGuard, RwLockWriteGuard};
+    /// let lock = RwLock::new(1);
+    /// let mut writer = lock.write();
+    /// *writer = 2;
+    /// let up = RwLockWriteGuard::downgrade_to_upgradable(writer);
+    /// assert!(lock.try_read().is_none()); // still held here
+    /// assert_eq!(*RwLockUpgradableReadGuard::upgrade(up), 2);
+    /// ```
     pub fn downgrade_to_upgradable(s: Self) -> RwLockUpgradableReadGuard<'a, T> {
         let RwLockWriteGuard { inner, token, lock } = s;
         tracker::change_access(&token, Access::Upgradable);
@@ -389,165 +525,3 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 }
 
 guard_impls!(RwLockWriteGuard, mut);
-
-/// An upgradable-read guard of an [`RwLock`].
-#[must_use = "if unused the RwLock will immediately unlock"]
-#[clippy::has_significant_drop]
-pub struct RwLockUpgradableReadGuard<'a, T: ?Sized> {
-    inner: RawUpgradable<'a, T>,
-    token: HeldToken<'a>,
-    lock: &'a RwLock<T>,
-}
-
-impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
-    /// The lock this guard reads.
-    pub fn rwlock(s: &Self) -> &'a RwLock<T> {
-        s.lock
-    }
-
-    /// Upgrades to a write lock, blocking until the other readers leave.
-    ///
-    /// # Lock order
-    /// A blocking acquisition of this lock for writing: records `H -> self` for
-    /// every other held lock `H` (a reader of this lock may be waiting for one
-    /// of them), checked before blocking.
-    ///
-    /// # Examples
-    ///
-    #[doc = "```"]
-    #[doc = "use lockgraph::{RwLock, RwLockUpgradableReadGuard};"]
-    #[doc = "let lock = RwLock::new(1);"]
-    #[doc = "let maybe = lock.upgradable_read();"]
-    #[doc = "if *maybe == 1 {"]
-    #[doc = "    let mut writer = RwLockUpgradableReadGuard::upgrade(maybe);"]
-    #[doc = "    *writer = 2;"]
-    #[doc = "}"]
-    #[doc = "assert_eq!(*lock.read(), 2);"]
-    #[doc = "```"]
-    #[track_caller]
-    pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, T> {
-        let RwLockUpgradableReadGuard { inner, token, lock } = s;
-        let suspended = tracker::suspend(&token, Some(Access::Exclusive));
-        let inner = watchdog::acquire(
-            raw::Upgrade(inner),
-            &lock.header,
-            Access::Exclusive,
-            Location::caller(),
-        );
-        suspended.resume();
-        RwLockWriteGuard { inner, token, lock }
-    }
-
-    /// Upgrades to a write lock if no other reader holds the lock.
-    ///
-    /// # Lock order
-    /// Records nothing (never blocks).
-    ///
-    /// # Examples
-    ///
-    #[doc = "```"]
-    #[doc = "use lockgraph::{RwLock, RwLockUpgradableReadGuard};"]
-    #[doc = "let lock = RwLock::new(1);"]
-    #[doc = "let up = lock.upgradable_read();"]
-    #[doc = "// No other reader: the upgrade succeeds without waiting."]
-    #[doc = "let mut writer = RwLockUpgradableReadGuard::try_upgrade(up).ok().expect(\"no readers\");"]
-    #[doc = "*writer = 2;"]
-    #[doc = "```"]
-    pub fn try_upgrade(s: Self) -> Result<RwLockWriteGuard<'a, T>, Self> {
-        Self::try_upgrade_with(s, RawUpgradable::try_upgrade)
-    }
-
-    /// Upgrades to a write lock, giving up after `timeout`.
-    ///
-    /// # Lock order
-    /// Records nothing (a timed wait cannot block forever).
-    pub fn try_upgrade_for(s: Self, timeout: Duration) -> Result<RwLockWriteGuard<'a, T>, Self> {
-        Self::try_upgrade_with(s, |inner| RawUpgradable::try_upgrade_for(inner, timeout))
-    }
-
-    /// Upgrades to a write lock, giving up at `deadline`.
-    ///
-    /// # Lock order
-    /// Records nothing (a timed wait cannot block forever).
-    pub fn try_upgrade_until(s: Self, deadline: Instant) -> Result<RwLockWriteGuard<'a, T>, Self> {
-        Self::try_upgrade_with(s, |inner| RawUpgradable::try_upgrade_until(inner, deadline))
-    }
-
-    fn try_upgrade_with(
-        s: Self,
-        attempt: impl FnOnce(RawUpgradable<'a, T>) -> Result<RawWrite<'a, T>, RawUpgradable<'a, T>>,
-    ) -> Result<RwLockWriteGuard<'a, T>, Self> {
-        let RwLockUpgradableReadGuard { inner, token, lock } = s;
-        match attempt(inner) {
-            Ok(inner) => {
-                tracker::change_access(&token, Access::Exclusive);
-                Ok(RwLockWriteGuard { inner, token, lock })
-            }
-            Err(inner) => Err(RwLockUpgradableReadGuard { inner, token, lock }),
-        }
-    }
-
-    /// Turns the upgradable read into a plain read.
-    ///
-    /// # Lock order
-    /// Records nothing (never blocks).
-    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
-        let RwLockUpgradableReadGuard { inner, token, lock } = s;
-        tracker::change_access(&token, Access::Read);
-        RwLockReadGuard {
-            inner: RawUpgradable::downgrade(inner),
-            token,
-            lock,
-        }
-    }
-
-    relock_fns!(
-        RwLockUpgradableReadGuard,
-        RawUpgradable<'a, T>,
-        RwLock,
-        upgradable_read
-    );
-}
-
-guard_impls!(RwLockUpgradableReadGuard);
-
-/// A read guard for a part of an [`RwLock`]'s data, made by `map`.
-#[must_use = "if unused the RwLock will immediately unlock"]
-#[clippy::has_significant_drop]
-pub struct MappedRwLockReadGuard<'a, T: ?Sized> {
-    inner: parking_lot::MappedRwLockReadGuard<'a, T>,
-    token: HeldToken<'a>,
-}
-
-impl<'a, T: ?Sized> MappedRwLockReadGuard<'a, T> {
-    /// Makes a guard for a part of the data.
-    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
-        let MappedRwLockReadGuard { inner, token } = s;
-        let inner = parking_lot::MappedRwLockReadGuard::map(inner, f);
-        MappedRwLockReadGuard { inner, token }
-    }
-}
-
-guard_impls!(MappedRwLockReadGuard);
-
-/// A write guard for a part of an [`RwLock`]'s data, made by `map`.
-#[must_use = "if unused the RwLock will immediately unlock"]
-#[clippy::has_significant_drop]
-pub struct MappedRwLockWriteGuard<'a, T: ?Sized> {
-    inner: parking_lot::MappedRwLockWriteGuard<'a, T>,
-    token: HeldToken<'a>,
-}
-
-impl<'a, T: ?Sized> MappedRwLockWriteGuard<'a, T> {
-    /// Makes a guard for a part of the data.
-    pub fn map<U: ?Sized, F>(s: Self, f: F) -> MappedRwLockWriteGuard<'a, U>
-    where
-        F: FnOnce(&mut T) -> &mut U,
-    {
-        let MappedRwLockWriteGuard { inner, token } = s;
-        let inner = parking_lot::MappedRwLockWriteGuard::map(inner, f);
-        MappedRwLockWriteGuard { inner, token }
-    }
-}
-
-guard_impls!(MappedRwLockWriteGuard, mut);

@@ -114,6 +114,27 @@ impl<'a, T: ?Sized> RawAcquire for Upgrade<'a, T> {
     }
 }
 
+/// Waiting, with the upgradable read kept, until it could be upgraded now: an
+/// upgrade that is undone at once (the watched wait before an in-place upgrade,
+/// `with_upgraded`, which parking_lot makes itself).
+pub(crate) struct UpgradeInPlace<'g, 'a, T: ?Sized>(pub(crate) &'g mut RawUpgradable<'a, T>);
+
+impl<T: ?Sized> RawAcquire for UpgradeInPlace<'_, '_, T> {
+    type Guard = ();
+
+    fn try_now(self) -> Result<(), Self> {
+        self.0.try_with_upgraded(|_| ()).ok_or(self)
+    }
+
+    fn try_for(self, timeout: Duration) -> Result<(), Self> {
+        self.0.try_with_upgraded_for(timeout, |_| ()).ok_or(self)
+    }
+
+    fn block(self) {
+        self.0.with_upgraded(|_| ());
+    }
+}
+
 /// A raw guard whose lock can be taken again, as the guard holds it (the
 /// re-acquisition at the end of `unlocked`).
 pub(crate) trait Retake<'a> {

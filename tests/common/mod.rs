@@ -43,3 +43,11 @@ pub fn reports(prefix: &str, f: impl FnOnce()) -> bool {
 pub const CYCLE: &str = "lockgraph: potential deadlock";
 /// The first line of a self-deadlock report.
 pub const SELF_DEADLOCK: &str = "lockgraph: self-deadlock";
+
+/// Whether this thread holds the lock `id` as far as lockgraph knows: a fresh
+/// lock taken now is ordered after it.
+pub fn held_here(id: lockgraph::LockId) -> bool {
+    let probe = lockgraph::Mutex::new(());
+    drop(probe.lock());
+    lockgraph::graph::snapshot().has_edge(id, probe.id())
+}
