@@ -187,8 +187,9 @@ macro_rules! mutex_type {
         #[must_use = "if unused the mutex will immediately unlock"]
         #[clippy::has_significant_drop]
         pub struct $Guard<'a, T: ?Sized> {
-            pub(crate) inner: parking_lot::$RawGuard<'a, T>,
+            /// Before `inner`, so dropped first: see [`HeldToken`].
             pub(crate) token: HeldToken<'a>,
+            pub(crate) inner: parking_lot::$RawGuard<'a, T>,
             lock: &'a $Mutex<T>,
         }
 
@@ -308,8 +309,9 @@ macro_rules! mutex_type {
         #[must_use = "if unused the mutex will immediately unlock"]
         #[clippy::has_significant_drop]
         pub struct $Mapped<'a, T: ?Sized> {
-            inner: parking_lot::$RawMapped<'a, T>,
+            /// Before `inner`, so dropped first: see [`HeldToken`].
             token: HeldToken<'a>,
+            inner: parking_lot::$RawMapped<'a, T>,
         }
 
         impl<'a, T: ?Sized> $Mapped<'a, T> {

@@ -210,8 +210,9 @@ lock_impls!(ReentrantMutex);
 #[must_use = "if unused the ReentrantMutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct ReentrantMutexGuard<'a, T: ?Sized> {
-    inner: RawGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
+    inner: RawGuard<'a, T>,
     lock: &'a ReentrantMutex<T>,
 }
 
@@ -315,8 +316,9 @@ guard_impls!(ReentrantMutexGuard);
 #[must_use = "if unused the ReentrantMutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
-    inner: parking_lot::MappedReentrantMutexGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
+    inner: parking_lot::MappedReentrantMutexGuard<'a, T>,
 }
 
 type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;

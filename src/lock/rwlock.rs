@@ -263,8 +263,9 @@ lock_impls!(RwLock);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    inner: RawRead<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
+    inner: RawRead<'a, T>,
     lock: &'a RwLock<T>,
 }
 
@@ -368,8 +369,9 @@ guard_impls!(RwLockReadGuard);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    inner: RawWrite<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
+    inner: RawWrite<'a, T>,
     lock: &'a RwLock<T>,
 }
 

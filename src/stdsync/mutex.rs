@@ -170,8 +170,9 @@ lock_impls!(Mutex);
 #[must_use = "if unused the Mutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
-    pub(crate) inner: std::sync::MutexGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     pub(crate) token: HeldToken<'a>,
+    pub(crate) inner: std::sync::MutexGuard<'a, T>,
 }
 
 guard_impls!(MutexGuard, mut);

@@ -221,8 +221,9 @@ lock_impls!(RwLock);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockReadGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     _token: HeldToken<'a>,
+    inner: std::sync::RwLockReadGuard<'a, T>,
 }
 
 /// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
@@ -239,8 +240,9 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
-    inner: std::sync::RwLockWriteGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     _token: HeldToken<'a>,
+    inner: std::sync::RwLockWriteGuard<'a, T>,
 }
 
 guard_impls!(RwLockReadGuard);

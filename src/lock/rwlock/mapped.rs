@@ -8,8 +8,9 @@ use crate::tracker::HeldToken;
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MappedRwLockReadGuard<'a, T: ?Sized> {
-    pub(super) inner: parking_lot::MappedRwLockReadGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     pub(super) token: HeldToken<'a>,
+    pub(super) inner: parking_lot::MappedRwLockReadGuard<'a, T>,
 }
 
 type RawMappedRead<'a, T> = parking_lot::MappedRwLockReadGuard<'a, T>;
@@ -147,8 +148,9 @@ guard_impls!(MappedRwLockReadGuard);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MappedRwLockWriteGuard<'a, T: ?Sized> {
-    pub(super) inner: parking_lot::MappedRwLockWriteGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     pub(super) token: HeldToken<'a>,
+    pub(super) inner: parking_lot::MappedRwLockWriteGuard<'a, T>,
 }
 
 type RawMappedWrite<'a, T> = parking_lot::MappedRwLockWriteGuard<'a, T>;

@@ -14,8 +14,9 @@ use crate::watchdog::{self, raw};
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockUpgradableReadGuard<'a, T: ?Sized> {
-    pub(super) inner: RawUpgradable<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`].
     pub(super) token: HeldToken<'a>,
+    pub(super) inner: RawUpgradable<'a, T>,
     pub(super) lock: &'a RwLock<T>,
 }
 
