@@ -72,8 +72,9 @@ pub(crate) struct HeldLock {
 /// The chain key of an empty held set.
 pub(crate) const EMPTY_CHAIN: u64 = 0x243F_6A88_85A3_08D3;
 
-/// The chain key of a set `chain` followed by `id`.
-#[inline]
+/// The chain key of a set `chain` followed by `id` (a multiplicative hash:
+/// its top bits are well mixed).
+#[inline(always)]
 pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
     (chain.rotate_left(23) ^ u64::from(id.as_u32())).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }

@@ -7,6 +7,7 @@
 
 use std::cell::Cell;
 
+use crate::held::extend_chain;
 use crate::id::LockId;
 
 const SLOTS: usize = 1024;
@@ -43,13 +44,13 @@ pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
     pair.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-/// The key of "every lock of the held set with chain key `chain` -> `to`".
-/// A 64-bit hash, as lockdep's chain keys: two different held sets share a key
-/// with probability about 2^-64.
-#[inline]
+/// The key of "every lock of the held set with chain key `chain` -> `to`":
+/// the chain key of that set with `to` added (which the acquisition computes
+/// anyway, for its held-set entry), never 0. A 64-bit hash, as lockdep's
+/// chain keys: two different held sets share a key with probability about 2^-64.
+#[inline(always)]
 pub(crate) fn chain_key(chain: u64, to: LockId) -> u64 {
-    let mixed = (chain ^ u64::from(to.as_u32())).wrapping_mul(0xD6E8_FEB8_6659_FD93);
-    (mixed ^ (mixed >> 32)) | 1
+    extend_chain(chain, to) | 1
 }
 
 #[inline]

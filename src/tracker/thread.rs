@@ -152,13 +152,15 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> bool {
+        // The set's chain key with `id` added is also the cache key.
         let chain = match self.held.last_inline_chain() {
             None => return false,
-            Some(None) => EMPTY_CHAIN,
-            Some(Some(chain)) if self.chains.contains(chain_key(chain, id)) => chain,
-            Some(Some(_)) => return false,
+            Some(None) => extend_chain(EMPTY_CHAIN, id),
+            Some(Some(chain)) => match extend_chain(chain, id) {
+                next if self.chains.contains(next | 1) => next,
+                _ => return false,
+            },
         };
-        let chain = extend_chain(chain, id);
         self.held
             .push_inline(id, || meta.origin(), access, site, chain)
     }
