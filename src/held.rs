@@ -284,12 +284,10 @@ impl HeldLocks {
     #[inline(always)]
     pub(crate) fn pop_plain(&self, id: LockId) -> bool {
         let len = self.len();
-        let plain = len
-            .checked_sub(1)
-            .and_then(|index| self.inline.get(index))
-            .is_some_and(|last| {
-                last.word.get() & (SOURCE | u64::from(u32::MAX)) == u64::from(id.as_u32())
-            });
+        // An empty set wraps around past the inline entries: one compare.
+        let plain = self.inline.get(len.wrapping_sub(1)).is_some_and(|last| {
+            last.word.get() & (SOURCE | u64::from(u32::MAX)) == u64::from(id.as_u32())
+        });
         if plain {
             self.len.set(len - 1);
         }

@@ -91,6 +91,12 @@ impl LazyId {
         }
     }
 
+    /// The id of a lock known to have one (a recorded acquisition's).
+    #[inline(always)]
+    pub(crate) fn known(&self) -> LockId {
+        LockId(self.0.load(Relaxed) & !IN_GRAPH)
+    }
+
     /// The id if one was assigned (a lock never used has none).
     #[inline]
     pub(crate) fn assigned(&self) -> Option<LockId> {

@@ -51,7 +51,7 @@ impl Drop for HeldToken<'_> {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
-            let id = meta.id();
+            let id = meta.lazy_id().known();
             let done = flags::get() == 0
                 && thread::with(
                     #[inline(always)]
