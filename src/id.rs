@@ -107,7 +107,9 @@ impl LazyId {
     }
 
     /// The lock's id, and whether this call assigned it: then this is the
-    /// lock's first use, it has no edge anywhere and it is private to this thread.
+    /// lock's first use, and it is private to this thread with no edge
+    /// anywhere (until another thread uses it, which publishes this thread's
+    /// private graph first).
     #[inline]
     pub(crate) fn get_fresh(&self) -> (LockId, bool) {
         match self.0.load(Relaxed) & !IN_GRAPH {

@@ -107,8 +107,9 @@
 //! entries need no allocation). A new edge among locks private to the thread
 //! takes only that thread's private-graph lock; any other new edge takes the
 //! global graph's lock (a raw, uninstrumented parking_lot mutex, never held
-//! while user code runs). A lock's first acquisition records its edges
-//! without a cycle check (no edge leaves it yet, so none can close a cycle),
+//! while user code runs). A lock's first acquisition records its edges into
+//! the private graph without a cycle check (no edge leaves a lock still
+//! private to its first user, so none can close a cycle),
 //! and dropping a private lock that never had an edge out of it only queues
 //! its id for its edges to be removed later, with others, taking no lock.
 //! A backtrace is captured once per distinct pair of call sites. With every kind ignored, acquisitions skip the bookkeeping

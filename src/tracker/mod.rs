@@ -303,7 +303,15 @@ fn lock_dropped(meta: &LockMeta) {
     let Some(id) = meta.lazy_id().tracked() else {
         return; // never used, or past the end of the id space: never tracked
     };
-    let leaked = thread::with(|state| state.holds(id) && state.pop(meta, id).is_some());
+    // Every entry of the lock (leaked guards, recursive reads): popping them
+    // also marks the lock if one was the source of an edge.
+    let leaked = thread::with(|state| {
+        let mut leaked = false;
+        while state.holds(id) && state.pop(meta, id).is_some() {
+            leaked = true;
+        }
+        leaked
+    });
     if leaked == Some(true) {
         eprintln!(
             "lockgraph: {} was dropped while this thread still held it (its guard was leaked \

@@ -253,8 +253,10 @@ impl Store {
     /// [`Self::record`] for the first use of the lock `target` (its id was
     /// assigned just now) in the usual case: every lock `held` is private to
     /// this thread, the store's owner. Records an edge from each distinct held
-    /// lock, unchecked (no edge leaves a fresh lock, so none of these closes a
-    /// cycle). Returns false, recording nothing, if some lock is not private.
+    /// lock, unchecked: no edge leaves a fresh lock that is still private (an
+    /// edge out of it by another thread would have published this store first,
+    /// and the check below, under the store's lock, sees that). Returns false,
+    /// recording nothing, if some lock is not private.
     pub(crate) fn record_fresh(
         &self,
         held: &HeldLocks,
@@ -345,11 +347,13 @@ impl Store {
             // the lowest, then a binary search for the rest.
             let near = private.iter().map(|&id| id - first).filter(|&k| k < 64);
             let bits = near.fold(0u64, |bits, k| bits | 1 << k);
-            let buried = |to: LockId| match to.as_u32().wrapping_sub(first) {
+            let buried = |id: LockId| match id.as_u32().wrapping_sub(first) {
                 k if k < 64 => bits & 1 << k != 0,
-                _ => private.binary_search(&to.as_u32()).is_ok(),
+                _ => private.binary_search(&id.as_u32()).is_ok(),
             };
-            graph.edges.retain(|e| !buried(e.to));
+            // Edges out of a sink are not expected; removed too, should a
+            // held entry left by a leaked guard on another thread have made one.
+            graph.edges.retain(|e| !buried(e.to) && !buried(e.from));
         }
         if !public.is_empty() {
             let ids = public.iter().map(|&id| LockId::from_u32(id));

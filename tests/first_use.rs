@@ -1,0 +1,123 @@
+//! A lock's first use and the lazy forgetting of locks with no edge out of
+//! them, at their edges: another thread using a brand-new lock at once, and
+//! locks dropped while guards of theirs are leaked.
+//!
+//! Its own test file (its own process): it installs a counting handler and
+//! the Warn policy for the whole process, so the tests here run one at a time.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Barrier};
+
+use lockgraph::{Mutex, Policy, RwLock, Violation, ViolationKind, graph, set_handler, set_policy};
+
+static CYCLES: AtomicUsize = AtomicUsize::new(0);
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Counts cycle reports under Warn for the duration of `f`; returns the count.
+fn count_cycles(f: impl FnOnce()) -> usize {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    set_policy(Policy::Warn);
+    set_handler(Some(Box::new(|v: &Violation| {
+        if v.kind() == ViolationKind::Cycle {
+            CYCLES.fetch_add(1, SeqCst);
+        }
+    })));
+    let before = CYCLES.load(SeqCst);
+    f();
+    set_handler(None);
+    CYCLES.load(SeqCst) - before
+}
+
+/// Thread 1 holds `h` and takes a brand-new lock `l`; thread 2 grabs `l` the
+/// moment it is shared and takes `y` under it, while `y -> h` is known. Each
+/// round is a real cycle `h -> l -> y -> h`, whichever thread gets there first:
+/// thread 1's unchecked first use must give way to the checked path, report it
+/// (never panic), and every round must be reported once.
+#[test]
+fn a_new_lock_another_thread_uses_at_once_still_gets_its_cycle_reported() {
+    const ROUNDS: usize = 1_000;
+    let reported = count_cycles(|| {
+        let y = Arc::new(Mutex::named("y", ()));
+        let h = Arc::new(Mutex::named("h", ()));
+        drop((y.lock(), h.lock())); // y -> h
+        let slot: Arc<std::sync::Mutex<Option<Arc<Mutex<()>>>>> = Default::default();
+        let barrier = Arc::new(Barrier::new(2));
+        let stop = Arc::new(AtomicBool::new(false));
+        // Publications at random moments, as a test's snapshots would make.
+        let snapshots = {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                while !stop.load(SeqCst) {
+                    let _ = graph::snapshot();
+                }
+            })
+        };
+        let other = {
+            let (slot, barrier, y) = (slot.clone(), barrier.clone(), y.clone());
+            std::thread::spawn(move || {
+                for _ in 0..ROUNDS {
+                    barrier.wait();
+                    let l = loop {
+                        if let Some(l) = slot.lock().unwrap().take() {
+                            break l;
+                        }
+                    };
+                    drop((l.lock(), y.lock())); // l -> y
+                    barrier.wait();
+                }
+            })
+        };
+        for _ in 0..ROUNDS {
+            barrier.wait();
+            let l = Arc::new(Mutex::named("l", ()));
+            let held = h.lock();
+            *slot.lock().unwrap() = Some(Arc::clone(&l));
+            drop(l.lock()); // h -> l, its first use
+            drop(held);
+            barrier.wait();
+        }
+        other.join().expect("the other thread does not panic");
+        stop.store(true, SeqCst);
+        snapshots.join().unwrap();
+    });
+    assert_eq!(reported, ROUNDS, "one cycle per round");
+}
+
+/// A lock with an edge out of it, dropped while two read guards of it are
+/// leaked (only one of them the source of that edge): its edges go with it,
+/// so no cycle runs through it afterwards.
+#[test]
+fn a_dropped_lock_with_leaked_guards_takes_its_edges_with_it() {
+    let reported = count_cycles(|| {
+        std::thread::spawn(|| {
+            let (k, m) = (Mutex::new(()), Mutex::new(()));
+            let rw = RwLock::new(());
+            let rw_id = rw.id();
+            {
+                let with_k = k.lock();
+                let first = rw.read(); // k -> rw
+                drop(with_k);
+                drop(m.lock()); // rw -> m: `first` is a source
+                let second = rw.read_recursive(); // not a source
+                std::mem::forget(first);
+                std::mem::forget(second);
+            }
+            drop(rw); // warns: dropped while held
+            {
+                let _m = m.lock();
+                let _k = k.lock(); // m -> k: no cycle, rw is gone
+            }
+            let snapshot = graph::snapshot();
+            assert!(
+                !snapshot
+                    .edges
+                    .iter()
+                    .any(|e| e.from == rw_id || e.to == rw_id),
+                "edges of the dropped lock are gone"
+            );
+        })
+        .join()
+        .unwrap();
+    });
+    assert_eq!(reported, 0, "no cycle through a dropped lock");
+}
