@@ -325,6 +325,14 @@ impl HeldLocks {
 
     /// Removes the most recent entry for `id`, if any; returns it and where it was.
     pub(crate) fn remove(&self, id: LockId) -> Option<(usize, HeldLock)> {
+        // The usual case: the most recent entry, kept in place.
+        let last = self.len().wrapping_sub(1);
+        if let Some(slot) = self.inline.get(last)
+            && slot.id() == id
+        {
+            self.len.set(last);
+            return Some((last, slot.get()));
+        }
         let index = self.position(id)?;
         let removed = self.get(index);
         let mut chain = index

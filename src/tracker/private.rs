@@ -125,9 +125,13 @@ struct Private {
     edges: Vec<PrivateEdge>,
     /// Backtrace indexes (in the global store) by call-site pair.
     backtraces: FastMap<global::SitePair, u32>,
-    /// The last pair looked up (a loop makes the same edge shape again and again).
-    last_backtrace: Option<(global::SitePair, u32)>,
+    /// The pairs looked up last, direct-mapped by a hash of the pair: a loop
+    /// makes the same few edge shapes again and again.
+    recent_backtraces: [Option<(global::SitePair, u32)>; RECENT],
 }
+
+/// How many call-site pairs a private graph remembers without a hash lookup.
+const RECENT: usize = 8;
 
 #[derive(Clone, Copy)]
 struct PrivateEdge {
@@ -456,8 +460,9 @@ impl Private {
         to: &'static Location<'static>,
     ) -> u32 {
         let pair = global::site_pair(from, to);
-        if let Some((last, index)) = self.last_backtrace
-            && last == pair
+        let slot = recent_slot(pair);
+        if let Some((recent, index)) = self.recent_backtraces[slot]
+            && recent == pair
         {
             return index;
         }
@@ -465,13 +470,21 @@ impl Private {
             .backtraces
             .entry(pair)
             .or_insert_with(|| global::with(|g| g.backtrace_index(from, to)));
-        self.last_backtrace = Some((pair, index));
+        self.recent_backtraces[slot] = Some((pair, index));
         index
     }
 
     fn remove(&mut self, id: LockId) {
         self.edges.retain(|e| e.from != id && e.to != id);
     }
+}
+
+/// The slot of `pair` among a private graph's recent call-site pairs
+/// (`Location`s are 24-byte statics: their addresses differ in the low bits).
+fn recent_slot((from, to): global::SitePair) -> usize {
+    let (from, to) = (from as u64, to as u64);
+    let mixed = (from ^ to.rotate_left(17)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    (mixed >> (u64::BITS - RECENT.trailing_zeros())) as usize
 }
 
 /// This thread takes its first block of ids: it gets its private graph now,

@@ -244,7 +244,7 @@ impl ThreadState {
     /// whether it was recorded.
     fn record_held(&self, entry: HeldLock) -> bool {
         let recorded = self.held.push(entry);
-        if recorded && crate::flags::get() & crate::flags::MIRROR != 0 {
+        if recorded {
             self.mirror(self.held.len() - 1);
         }
         recorded
@@ -288,10 +288,18 @@ impl ThreadState {
     }
 
     /// Mirrors the held set from entry `from` on for the watchdog, if long
-    /// waits are on. Out of line, so that the fast path stays small.
+    /// waits are on (one flag test otherwise).
+    #[inline(always)]
+    fn mirror(&self, from: usize) {
+        if crate::flags::get() & crate::flags::MIRROR != 0 {
+            self.mirror_from(from);
+        }
+    }
+
+    /// [`Self::mirror`], out of line so that the paths that call it stay small.
     #[cold]
     #[inline(never)]
-    fn mirror(&self, from: usize) {
+    fn mirror_from(&self, from: usize) {
         self.mirror_prefix(self.held.inline(), from);
     }
 
