@@ -8,7 +8,7 @@
 //! reported at that acquisition, before it blocks, whether or not the threads
 //! involved ever actually collided.
 //!
-//! ```should_panic
+//! ```
 //! use lockgraph::Mutex;
 //!
 //! let a = Mutex::named("a", 0);
@@ -19,7 +19,10 @@
 //! // Another thread, later, takes them the other way round. Nothing blocks,
 //! // but with unlucky timing these two threads would deadlock:
 //! let _b = b.lock();
-//! let _a = a.lock(); // panics: "lockgraph: potential deadlock ..."
+//! let lock_a = std::panic::AssertUnwindSafe(|| drop(a.lock()));
+//! let caught = std::panic::catch_unwind(lock_a); // panics with the report
+//! let report = *caught.unwrap_err().downcast::<String>().unwrap();
+//! assert!(report.starts_with("lockgraph: potential deadlock"));
 //! ```
 //!
 //! # Swapping it in

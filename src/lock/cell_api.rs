@@ -160,11 +160,15 @@ macro_rules! once_cell_type {
             ///
             /// A re-entrant initialisation is reported instead of hanging:
             ///
-            /// ```should_panic
+            /// ```
             #[doc = concat!("use ", $path, " as Cell;")]
+            /// use std::panic::{AssertUnwindSafe, catch_unwind};
             ///
             /// let cell = Cell::<u32>::named("cell");
-            /// cell.get_or_init(|| *cell.get_or_init(|| 1) + 1); // panics: self-deadlock
+            /// let again = || *cell.get_or_init(|| *cell.get_or_init(|| 1) + 1);
+            /// let caught = catch_unwind(AssertUnwindSafe(again)); // panics: self-deadlock
+            /// let report = *caught.unwrap_err().downcast::<String>().unwrap();
+            /// assert!(report.starts_with("lockgraph: self-deadlock"));
             /// ```
             #[track_caller]
             pub fn get_or_init<F>(&self, f: F) -> &T

@@ -32,7 +32,7 @@ once_cell_type!(
     /// A cycle through an initialiser is reported (here the first initialiser
     /// fails, so the cell is still empty when it is waited for again):
     ///
-    /// ```should_panic
+    /// ```
     /// use std::panic::{AssertUnwindSafe, catch_unwind};
     /// use lockgraph::{Mutex, OnceCell};
     ///
@@ -42,7 +42,10 @@ once_cell_type!(
     ///     panic!("initialiser failed")
     /// })));
     /// let held = lock.lock();
-    /// cell.get_or_init(|| *held); // lock -> cell closes the cycle: panics
+    /// // lock -> cell closes the cycle: panics with the report
+    /// let caught = catch_unwind(AssertUnwindSafe(|| *cell.get_or_init(|| *held)));
+    /// let report = *caught.unwrap_err().downcast::<String>().unwrap();
+    /// assert!(report.starts_with("lockgraph: potential deadlock"));
     /// ```
     OnceCell over CellOnceCell, "lockgraph::OnceCell"
 );
