@@ -91,9 +91,10 @@ impl LazyId {
         }
     }
 
-    /// The id of a lock known to have one (a recorded acquisition's).
+    /// The id of a lock this thread holds (a recorded acquisition's lock has
+    /// one): read without the check for "not assigned yet".
     #[inline(always)]
-    pub(crate) fn known(&self) -> LockId {
+    pub(crate) fn assigned_to_held(&self) -> LockId {
         LockId(self.0.load(Relaxed) & !IN_GRAPH)
     }
 

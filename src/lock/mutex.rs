@@ -248,11 +248,8 @@ macro_rules! mutex_type {
             where
                 F: FnOnce(&mut T) -> Option<&mut U>,
             {
-                let $Guard { inner, token, lock } = s;
-                match parking_lot::$RawGuard::try_map(inner, f) {
-                    Ok(inner) => Ok($Mapped { inner, token }),
-                    Err(inner) => Err($Guard { inner, token, lock }),
-                }
+                // `try_map_or_err` with no error to give back.
+                Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
             }
 
             /// Makes a guard for a part of the locked data, if `f` finds one;
@@ -361,11 +358,8 @@ macro_rules! mutex_type {
             where
                 F: FnOnce(&mut T) -> Option<&mut U>,
             {
-                let $Mapped { inner, token } = s;
-                match parking_lot::$RawMapped::try_map(inner, f) {
-                    Ok(inner) => Ok($Mapped { inner, token }),
-                    Err(inner) => Err($Mapped { inner, token }),
-                }
+                // `try_map_or_err` with no error to give back.
+                Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
             }
 
             /// Makes a guard for a part of the data, if `f` finds one;

@@ -271,11 +271,8 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
     where
         F: FnOnce(&T) -> Option<&U>,
     {
-        let ReentrantMutexGuard { inner, token, lock } = s;
-        match RawGuard::try_map(inner, f) {
-            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
-            Err(inner) => Err(ReentrantMutexGuard { inner, token, lock }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
@@ -366,11 +363,8 @@ impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
     where
         F: FnOnce(&T) -> Option<&U>,
     {
-        let MappedReentrantMutexGuard { inner, token } = s;
-        match RawMapped::try_map(inner, f) {
-            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
-            Err(inner) => Err(MappedReentrantMutexGuard { inner, token }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives

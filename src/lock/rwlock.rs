@@ -324,11 +324,8 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     where
         F: FnOnce(&T) -> Option<&U>,
     {
-        let RwLockReadGuard { inner, token, lock } = s;
-        match RawRead::try_map(inner, f) {
-            Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
-            Err(inner) => Err(RwLockReadGuard { inner, token, lock }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
@@ -437,11 +434,8 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
-        let RwLockWriteGuard { inner, token, lock } = s;
-        match RawWrite::try_map(inner, f) {
-            Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
-            Err(inner) => Err(RwLockWriteGuard { inner, token, lock }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives

@@ -51,7 +51,7 @@ impl Drop for HeldToken<'_> {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(meta) = self.meta {
-            let id = meta.lazy_id().known();
+            let id = meta.lazy_id().assigned_to_held();
             let done = flags::get() == 0
                 && thread::with(
                     #[inline(always)]
@@ -307,7 +307,7 @@ fn lock_dropped(meta: &LockMeta) {
     // also marks the lock if one was the source of an edge.
     let leaked = thread::with(|state| {
         let mut leaked = false;
-        while state.holds(id) && state.pop(meta, id).is_some() {
+        while state.pop(meta, id).is_some() {
             leaked = true;
         }
         leaked

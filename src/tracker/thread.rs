@@ -205,22 +205,24 @@ impl ThreadState {
         if let Some((_, chain)) = self.held.last_key()
             && policy::graph_checks()
         {
-            if self.record_fresh_private(meta, id, site) {
+            let clean = if self.record_fresh_private(meta, id, site) {
                 self.held
                     .ids()
                     .for_each(|held| self.edges.insert(edge_key(held, id)));
                 self.held.mark_all_sources();
+                true
             } else {
                 let target = LockRef::new(id, meta.origin());
                 // Checked globally: another thread may have taken an edge out
                 // of the lock since its id was assigned (see above).
                 let cycles = self.record_edges(meta, &target, access, site, true);
-                if !cycles.is_empty() {
-                    cycles.into_iter().for_each(handler::report);
-                    return self.record_held(new_entry(meta, id, access, site));
-                }
+                let clean = cycles.is_empty();
+                cycles.into_iter().for_each(handler::report);
+                clean
+            };
+            if clean {
+                self.chains.insert(chain_key(chain, id));
             }
-            self.chains.insert(chain_key(chain, id));
         }
         self.record_held(new_entry(meta, id, access, site))
     }

@@ -58,11 +58,8 @@ impl<'a, T: ?Sized> MappedRwLockReadGuard<'a, T> {
     where
         F: FnOnce(&T) -> Option<&U>,
     {
-        let MappedRwLockReadGuard { inner, token } = s;
-        match RawMappedRead::try_map(inner, f) {
-            Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
-            Err(inner) => Err(MappedRwLockReadGuard { inner, token }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
@@ -205,11 +202,8 @@ impl<'a, T: ?Sized> MappedRwLockWriteGuard<'a, T> {
     where
         F: FnOnce(&mut T) -> Option<&mut U>,
     {
-        let MappedRwLockWriteGuard { inner, token } = s;
-        match RawMappedWrite::try_map(inner, f) {
-            Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
-            Err(inner) => Err(MappedRwLockWriteGuard { inner, token }),
-        }
+        // `try_map_or_err` with no error to give back.
+        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
     }
 
     /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
