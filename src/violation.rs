@@ -465,6 +465,51 @@ impl Deadlock {
 }
 
 /// A thread that has waited for a lock longer than the long-wait threshold.
+///
+/// # Examples
+///
+/// Reading a long wait in a handler (in a process of its own: the handler and
+/// the threshold are process-wide):
+///
+/// ```standalone_crate
+/// use std::sync::{Arc, Barrier, Mutex as StdMutex};
+/// use std::time::Duration;
+/// use lockgraph::{set_handler, set_long_wait, set_policy, Mutex, Policy, Violation};
+///
+/// set_policy(Policy::Warn);
+/// set_long_wait(Some(Duration::from_millis(20)));
+/// let seen = Arc::new(StdMutex::new(Vec::new()));
+/// let sink = seen.clone();
+/// set_handler(Some(Box::new(move |v| {
+///     if let Violation::LongWait(wait) = v {
+///         let (holder, held) = wait.holders().next().expect("the holder is known");
+///         sink.lock().unwrap().push((
+///             wait.thread().to_string(),
+///             wait.waiting_for().name(),
+///             holder.to_string(),
+///             held.verb(),
+///             wait.waited() >= Duration::from_millis(20),
+///         ));
+///     }
+/// })));
+/// let lock = Arc::new(Mutex::named("slow", ()));
+/// let taken = Arc::new(Barrier::new(2));
+/// let holder = {
+///     let (lock, taken) = (lock.clone(), taken.clone());
+///     std::thread::Builder::new().name("holder".into()).spawn(move || {
+///         let _held = lock.lock();
+///         taken.wait();
+///         std::thread::sleep(Duration::from_millis(300));
+///     }).unwrap()
+/// };
+/// taken.wait();
+/// let waiter = std::thread::Builder::new().name("waiter".into());
+/// waiter.spawn(move || drop(lock.lock())).unwrap().join().unwrap();
+/// holder.join().unwrap();
+/// let seen = seen.lock().unwrap();
+/// assert_eq!(seen.len(), 1, "one report per wait");
+/// assert_eq!(seen[0], ("waiter".into(), Some("slow"), "holder".into(), "lock", true));
+/// ```
 #[derive(Clone, Debug)]
 pub struct LongWait {
     pub(crate) waiter: BlockedThread,
