@@ -4,7 +4,7 @@
 //! lockgraph locks. A violation found inside the handler goes to the policy only
 //! (never to the handler again), so a handler cannot recurse forever.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -25,6 +25,44 @@ static WARNED: RawMutex<Option<Warned>> = RawMutex::new(None);
 
 thread_local! {
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
+    /// Whether [`deferring`] runs, and whether it has held a violation back.
+    static DEFERRING: Cell<Deferring> = const { Cell::new(Deferring::No) };
+    /// The violations held back by [`deferring`].
+    static DEFERRED: RefCell<Vec<Violation>> = const { RefCell::new(Vec::new()) };
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Deferring {
+    No,
+    NothingFound,
+    Found,
+}
+
+/// Runs `check` with every violation it reports held back instead of
+/// delivered, and returns whether it held any back (those the policy ignores
+/// are dropped as usual). For a check made while the thread holds the raw lock
+/// it checks: the caller lets the lock go, then delivers them with
+/// [`deliver_held_back`], so a handler never runs with that lock taken. Costs
+/// a few thread-local reads and writes when nothing is found.
+pub(crate) fn deferring<T>(check: impl FnOnce() -> T) -> (T, bool) {
+    /// Ends the deferral, also if `check` unwinds.
+    struct End(Deferring);
+    impl Drop for End {
+        fn drop(&mut self) {
+            DEFERRING.set(self.0);
+        }
+    }
+    let end = End(DEFERRING.replace(Deferring::NothingFound));
+    let value = check();
+    let found = DEFERRING.get() == Deferring::Found;
+    drop(end);
+    (value, found)
+}
+
+/// Delivers (as [`report`]) the violations [`deferring`] held back.
+pub(crate) fn deliver_held_back() {
+    let held_back = DEFERRED.try_with(|deferred| std::mem::take(&mut *deferred.borrow_mut()));
+    held_back.unwrap_or_default().into_iter().for_each(report);
 }
 
 /// Installs (or with `None` removes) the handler called for every violation
@@ -76,6 +114,21 @@ pub(crate) fn report(violation: Violation) {
     if policy == Policy::Ignore {
         return;
     }
+    if DEFERRING.get() != Deferring::No {
+        let mut violation = Some(violation);
+        let _ = DEFERRED.try_with(|deferred| deferred.borrow_mut().extend(violation.take()));
+        let Some(violation) = violation else {
+            DEFERRING.set(Deferring::Found); // held back by `deferring`
+            return;
+        };
+        // This thread's thread-locals are being torn down: deliver it now.
+        return deliver(violation, policy);
+    }
+    deliver(violation, policy);
+}
+
+/// [`report`] once the violation is to be delivered.
+fn deliver(violation: Violation, policy: Policy) {
     call_handler(&violation);
     let certain = violation.kind() == ViolationKind::SelfDeadlock;
     if policy == Policy::Warn && !certain {

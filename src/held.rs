@@ -312,6 +312,7 @@ impl HeldLocks {
 
     /// Appends `lock` (its chain key is computed here); returns whether it
     /// was recorded (see [`OVERFLOW`]).
+    #[inline(always)]
     pub(crate) fn push(&self, mut lock: HeldLock) -> bool {
         lock.chain = extend_chain(self.chain(), lock.id);
         let len = self.len();

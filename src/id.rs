@@ -144,10 +144,18 @@ impl LazyId {
     }
 
     /// Records that the lock may have a node in the global graph or an edge
-    /// out of it (see [`IN_GRAPH`]).
+    /// out of it (see [`IN_GRAPH`]). The id must be assigned.
+    ///
+    /// A plain store, not a read-modify-write: once the id is assigned, every
+    /// write to the word stores that same id with the flag set, so racing
+    /// writers cannot lose anything (and the flag is never cleared).
     #[inline]
     pub(crate) fn mark_in_graph(&self) {
-        self.0.fetch_or(IN_GRAPH, Relaxed);
+        let word = self.0.load(Relaxed);
+        debug_assert!(word & !IN_GRAPH != 0, "marking a lock with no id");
+        if word & IN_GRAPH == 0 {
+            self.0.store(word | IN_GRAPH, Relaxed);
+        }
     }
 
     /// Whether the lock may have a node in the global graph or an edge out of

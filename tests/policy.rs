@@ -127,6 +127,58 @@ fn a_handler_may_take_lockgraph_locks() {
     assert_eq!(*log.lock(), ["Cycle"]);
 }
 
+/// The lock whose acquisition closes the cycle is free (the raw lock was
+/// tried before the check) when the handler runs: every blocking flavour.
+#[test]
+fn the_handler_runs_with_the_lock_being_taken_free() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let free_when_reported = Arc::new(std::sync::Mutex::new(Vec::<bool>::new()));
+    let (a, b) = (
+        Arc::new(lockgraph::RwLock::new(())),
+        Arc::new(Mutex::new(())),
+    );
+    let (seen, lock) = (Arc::clone(&free_when_reported), Arc::clone(&a));
+    set_handler(Some(Box::new(move |_: &Violation| {
+        // Not held by anyone: the handler itself can take it for writing.
+        seen.lock().unwrap().push(lock.try_write().is_some());
+    })));
+    drop((a.write(), b.lock())); // a -> b
+    let held_b = b.lock();
+    drop(a.read()); // b -> a: reported, then taken
+    drop(a.write()); // the same cycle again
+    drop(a.upgradable_read());
+    drop(held_b);
+    assert_eq!(*free_when_reported.lock().unwrap(), [true, true, true]);
+    // Under Warn the acquisitions went on, and none left the lock taken.
+    assert!(a.try_write().is_some());
+}
+
+/// Under `Panic`, a cycle closed by a lock that was free leaves it free.
+#[test]
+fn a_cycle_closed_by_a_free_lock_panics_with_the_lock_free() {
+    let _s = settings();
+    let _r = Restore;
+    let (a, b) = (Mutex::new(1), Mutex::new(2));
+    drop((a.lock(), b.lock()));
+    let report = panic_message(|| {
+        let _b = b.lock();
+        let _a = a.lock();
+    })
+    .expect("the cycle panics");
+    assert!(
+        report.starts_with("lockgraph: potential deadlock"),
+        "{report}"
+    );
+    assert_eq!(a.try_lock().map(|a| *a), Some(1), "a is free");
+    assert_eq!(
+        b.try_lock().map(|b| *b),
+        Some(2),
+        "b was released by the unwinding"
+    );
+}
+
 #[test]
 fn a_violation_inside_the_handler_goes_to_the_policy_only() {
     let _s = settings();

@@ -48,8 +48,7 @@ macro_rules! mutex_type {
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
                 let site = Location::caller();
-                let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
-                let inner = watchdog::acquire(&self.inner, &self.header, Access::Exclusive, site);
+                let (inner, token) = watchdog::take(&self.inner, &self.header, Access::Exclusive, site);
                 $Guard { inner, token, lock: self }
             }
 

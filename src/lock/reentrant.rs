@@ -60,9 +60,9 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let site = Location::caller();
-        let token = tracker::before_blocking(&self.header, Access::Reentrant, site);
+        let (inner, token) = watchdog::take(&self.inner, &self.header, Access::Reentrant, site);
         ReentrantMutexGuard {
-            inner: watchdog::acquire(&self.inner, &self.header, Access::Reentrant, site),
+            inner,
             token,
             lock: self,
         }

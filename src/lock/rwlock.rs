@@ -69,8 +69,7 @@ macro_rules! acquire_fns {
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
             let site = Location::caller();
-            let token = tracker::before_blocking(&self.header, $access, site);
-            let inner = watchdog::acquire(raw::$Raw(&self.inner), &self.header, $access, site);
+            let (inner, token) = watchdog::take(raw::$Raw(&self.inner), &self.header, $access, site);
             $Guard { inner, token, lock: self }
         }
 

@@ -115,8 +115,8 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
-        let raw = watchdog::acquire(StdLock(&self.inner), &self.header, Access::Exclusive, site);
+        let (raw, token) =
+            watchdog::take(StdLock(&self.inner), &self.header, Access::Exclusive, site);
         map_lock(raw, |inner| MutexGuard { inner, token })
     }
 

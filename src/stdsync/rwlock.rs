@@ -110,8 +110,7 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let token = tracker::before_blocking(&self.header, Access::Read, site);
-        let raw = watchdog::acquire(StdRead(&self.inner), &self.header, Access::Read, site);
+        let (raw, token) = watchdog::take(StdRead(&self.inner), &self.header, Access::Read, site);
         map_lock(raw, |inner| RwLockReadGuard {
             inner,
             _token: token,
@@ -167,8 +166,8 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let token = tracker::before_blocking(&self.header, Access::Exclusive, site);
-        let raw = watchdog::acquire(StdWrite(&self.inner), &self.header, Access::Exclusive, site);
+        let (raw, token) =
+            watchdog::take(StdWrite(&self.inner), &self.header, Access::Exclusive, site);
         map_lock(raw, |inner| RwLockWriteGuard {
             inner,
             _token: token,

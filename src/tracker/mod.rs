@@ -1,10 +1,12 @@
 //! The tracker: the policy glue between the lock types and the pieces that know
 //! nothing of each other (the held set, the graph, the reports).
 //!
-//! Every lock type calls the same few functions: [`before_blocking`] before an
-//! acquisition that may block, [`after_try`] after a successful `try_*`, and
-//! drops the returned [`HeldToken`] when the guard goes. The steady state (an
-//! order this thread has seen before) touches only thread-local data.
+//! Every lock type calls the same few functions: [`after_taking`] after a
+//! blocking acquisition found its lock free and took it, [`before_blocking`]
+//! before one that may block (both through [`crate::watchdog::take`]),
+//! [`after_try`] after a successful `try_*`, and drops the returned
+//! [`HeldToken`] when the guard goes. The steady state (an order this thread
+//! has seen before) touches only thread-local data.
 
 mod edge_cache;
 pub(crate) mod global;
@@ -99,6 +101,64 @@ pub(crate) fn before_blocking<'a>(
         }
     }
     acquire(meta, access, site)
+}
+
+/// What [`after_taking`] made of an acquisition whose raw lock is taken.
+pub(crate) enum Taken<'a> {
+    /// Checked and recorded: the caller keeps the lock.
+    Recorded(HeldToken<'a>),
+    /// Violations to report, and nothing recorded: the caller lets the raw
+    /// lock go, calls [`report_then_record`], and blocks for the lock as usual.
+    Found,
+}
+
+/// Checks and records a blocking acquisition whose raw lock was free and is
+/// taken now (with no [`flags`] set): the same work as [`before_blocking`],
+/// but reading the lock's id from a cache line this core already owns.
+/// Reports are held back (see [`Taken::Found`]) so that none is delivered
+/// with the lock taken.
+#[inline(always)]
+pub(crate) fn after_taking<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> Taken<'a> {
+    if let Some(id) = meta.lazy_id().tracked() {
+        let fast = thread::with(
+            #[inline(always)]
+            |state| state.acquire_fast(meta, id, access, site),
+        );
+        if fast == Some(true) {
+            return Taken::Recorded(HeldToken { meta: Some(meta) });
+        }
+    }
+    after_taking_slow(meta, access, site)
+}
+
+#[inline(never)]
+fn after_taking_slow<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> Taken<'a> {
+    match handler::deferring(|| acquire(meta, access, site)) {
+        (token, false) => Taken::Recorded(token),
+        // As if checked before the lock was taken: not held yet.
+        (_token, true) => Taken::Found,
+    }
+}
+
+/// Delivers what [`after_taking`] found (the raw lock let go again), then
+/// records the acquisition as [`before_blocking`] does after its reports; the
+/// caller then blocks for the lock.
+#[cold]
+pub(crate) fn report_then_record<'a>(
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> HeldToken<'a> {
+    handler::deliver_held_back();
+    after_try(meta, access, site)
 }
 
 /// Every blocking acquisition but the steady state: the first use of a lock,

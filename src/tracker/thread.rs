@@ -243,7 +243,10 @@ impl ThreadState {
     }
 
     /// Adds an entry to the held set (and to the watchdog's mirror); returns
-    /// whether it was recorded.
+    /// whether it was recorded. Inlined: passed by reference, the entry's
+    /// fields would be stored byte by byte and read back as a word, which
+    /// stalls store forwarding.
+    #[inline(always)]
     fn record_held(&self, entry: HeldLock) -> bool {
         let recorded = self.held.push(entry);
         if recorded {
@@ -472,9 +475,7 @@ impl ThreadState {
             let thread = &self.label();
             global::with(|g| {
                 cycles.extend(g.record(&mut sources, target, site, thread));
-                if !meta.lazy_id().in_graph() {
-                    meta.lazy_id().mark_in_graph();
-                }
+                meta.lazy_id().mark_in_graph();
             });
         }
         // Released, a source is marked in its lock (see `mark_if_source`).
@@ -562,7 +563,7 @@ fn new_entry(
 /// [`private`]).
 #[inline]
 fn mark_if_source(meta: &LockMeta, source: bool) {
-    if source && !meta.lazy_id().in_graph() {
+    if source {
         meta.lazy_id().mark_in_graph();
     }
 }

@@ -21,4 +21,4 @@ pub(crate) mod settings;
 mod wait;
 
 pub use settings::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
-pub(crate) use wait::{Relock, acquire};
+pub(crate) use wait::{Relock, acquire, take};

@@ -71,6 +71,14 @@ macro_rules! rwlock_mode {
         $(#[$doc])*
         pub(crate) struct $Mode<'a, T: ?Sized>(pub(crate) &'a parking_lot::RwLock<T>);
 
+        // By hand: derived, they would require `T: Copy`.
+        impl<T: ?Sized> Clone for $Mode<'_, T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<T: ?Sized> Copy for $Mode<'_, T> {}
+
         impl<'a, T: ?Sized> Raw<'a> for $Mode<'a, T> {
             type Lock = parking_lot::RwLock<T>;
             fn raw_lock(&self) -> &'a Self::Lock {

@@ -52,6 +52,14 @@ macro_rules! std_acquire {
         $(#[$doc])*
         pub(crate) struct $Mode<'a, T: ?Sized>(pub(crate) &'a std::sync::$Lock<T>);
 
+        // By hand: derived, they would require `T: Copy`.
+        impl<T: ?Sized> Clone for $Mode<'_, T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<T: ?Sized> Copy for $Mode<'_, T> {}
+
         impl<'a, T: ?Sized> RawAcquire for $Mode<'a, T> {
             type Guard = LockResult<std::sync::$Guard<'a, T>>;
 

@@ -21,11 +21,12 @@ use super::cycle;
 use super::raw::{RawAcquire, Retake};
 use super::registry::{self, ThreadRecord, Waiting};
 use super::settings;
+use crate::flags;
 use crate::handler;
 use crate::held::Access;
 use crate::meta::LockMeta;
 use crate::policy::{Policy, policy};
-use crate::tracker::{self, HeldToken, Suspended};
+use crate::tracker::{self, HeldToken, Suspended, Taken};
 use crate::violation::{
     BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
     ViolationKind,
@@ -40,6 +41,64 @@ const SHORTEST: Duration = Duration::from_millis(1);
 static REPORTED: RawMutex<Option<HashSet<Vec<u64>>>> = RawMutex::new(None);
 /// How many reported deadlocks are remembered before the set is cleared.
 const REPORTED_LIMIT: usize = 10_000;
+
+/// A blocking acquisition of `raw`, the lock of `meta`, as `access` at
+/// `site`: checked, recorded (the token) and taken (the guard).
+///
+/// With no [`flags`] set, the raw lock is tried first and an acquisition that
+/// takes it at once is checked after. The steady state then reads the lock's
+/// id from a cache line this core already owns; checked first, it fetched the
+/// line once to read the id and again to take the lock, which made a contended
+/// lock's hand-offs slower. Nothing is reported with the lock taken: if the
+/// check finds a violation, the lock is let go, the violation reported, and
+/// the lock taken again, blocking as usual.
+#[inline(always)]
+pub(crate) fn take<'a, R: RawAcquire + Copy>(
+    raw: R,
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> (R::Guard, HeldToken<'a>) {
+    if flags::get() == 0 {
+        return match raw.try_now() {
+            Ok(guard) => match tracker::after_taking(meta, access, site) {
+                Taken::Recorded(token) => (guard, token),
+                Taken::Found => report_and_retake(guard, raw, meta, access, site),
+            },
+            Err(raw) => check_then_wait(raw, meta, access, site),
+        };
+    }
+    let token = tracker::before_blocking(meta, access, site);
+    (acquire(raw, meta, access, site), token)
+}
+
+/// [`take`] for a lock that was free and whose check found `found`: lets it
+/// go, reports, and takes it again.
+#[cold]
+#[inline(never)]
+fn report_and_retake<'a, R: RawAcquire>(
+    guard: R::Guard,
+    raw: R,
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> (R::Guard, HeldToken<'a>) {
+    drop(guard);
+    let token = tracker::report_then_record(meta, access, site);
+    (acquire(raw, meta, access, site), token)
+}
+
+/// [`take`] for a lock that was not free: checks, then waits.
+#[inline(never)]
+fn check_then_wait<'a, R: RawAcquire>(
+    raw: R,
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> (R::Guard, HeldToken<'a>) {
+    let token = tracker::before_blocking(meta, access, site);
+    (contended(raw, meta, access, site), token)
+}
 
 /// Takes `raw` for a blocking acquisition of `meta` as `access` at `site`,
 /// watching the wait if it cannot be taken at once.
