@@ -141,6 +141,18 @@ fn after_taking_slow<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> Taken<'a> {
+    // A lock's first use whose edges stay private finds nothing to report.
+    if policy::tracking()
+        && let (id, true) = meta.lazy_id().get_fresh()
+        && id.is_tracked()
+    {
+        let recorded = thread::with(|state| state.acquire_fresh_private(meta, id, access, site));
+        match recorded {
+            Some(Some(recorded)) => return Taken::Recorded(token(meta, Some(recorded))),
+            None => return Taken::Recorded(HeldToken::UNTRACKED), // thread-locals gone
+            Some(None) => {} // some lock is public: checked below
+        }
+    }
     match handler::deferring(|| acquire(meta, access, site)) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
@@ -366,10 +378,9 @@ fn lock_dropped(meta: &LockMeta) {
     // Every entry of the lock (leaked guards, recursive reads): popping them
     // also marks the lock if one was the source of an edge.
     let leaked = thread::with(|state| {
-        let mut leaked = false;
-        while state.pop(meta, id).is_some() {
-            leaked = true;
-        }
+        // Usually not held at all: one scan of the ids, no removal.
+        let leaked = state.holds(id);
+        while leaked && state.pop(meta, id).is_some() {}
         leaked
     });
     if leaked == Some(true) {

@@ -357,7 +357,15 @@ impl Store {
             };
             // Edges out of a sink are not expected; removed too, should a
             // held entry left by a leaked guard on another thread have made one.
-            graph.edges.retain(|e| !buried(e.to) && !buried(e.from));
+            let gone = |e: &PrivateEdge| buried(e.to) || buried(e.from);
+            // Locks made, used once and dropped in turn: their edges are the
+            // newest, at the end.
+            while graph.edges.last().is_some_and(gone) {
+                graph.edges.pop();
+            }
+            if graph.edges.iter().any(gone) {
+                graph.edges.retain(|e| !gone(e));
+            }
         }
         if !public.is_empty() {
             let ids = public.iter().map(|&id| LockId::from_u32(id));

@@ -202,29 +202,45 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> bool {
+        if let Some(recorded) = self.acquire_fresh_private(meta, id, access, site) {
+            return recorded;
+        }
+        if let Some((_, chain)) = self.held.last_key() {
+            let target = LockRef::new(id, meta.origin());
+            // Checked globally: another thread may have taken an edge out
+            // of the lock since its id was assigned (see above).
+            let cycles = self.record_edges(meta, &target, access, site, true);
+            if cycles.is_empty() {
+                self.chains.insert(chain_key(chain, id));
+            }
+            cycles.into_iter().for_each(handler::report);
+        }
+        self.record_held(new_entry(meta, id, access, site))
+    }
+
+    /// [`Self::acquire_fresh`] when its edges can stay private, which needs
+    /// no check at all: returns whether it was recorded, or `None` (nothing
+    /// done) if some lock involved is public.
+    pub(crate) fn acquire_fresh_private(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<bool> {
         if let Some((_, chain)) = self.held.last_key()
             && policy::graph_checks()
         {
-            let clean = if self.record_fresh_private(meta, id, site) {
-                self.held
-                    .ids()
-                    .for_each(|held| self.edges.insert(edge_key(held, id)));
-                self.held.mark_all_sources();
-                true
-            } else {
-                let target = LockRef::new(id, meta.origin());
-                // Checked globally: another thread may have taken an edge out
-                // of the lock since its id was assigned (see above).
-                let cycles = self.record_edges(meta, &target, access, site, true);
-                let clean = cycles.is_empty();
-                cycles.into_iter().for_each(handler::report);
-                clean
-            };
-            if clean {
-                self.chains.insert(chain_key(chain, id));
+            if !self.record_fresh_private(meta, id, site) {
+                return None;
             }
+            self.held
+                .ids()
+                .for_each(|held| self.edges.insert(edge_key(held, id)));
+            self.held.mark_all_sources();
+            self.chains.insert(chain_key(chain, id));
         }
-        self.record_held(new_entry(meta, id, access, site))
+        Some(self.record_held(new_entry(meta, id, access, site)))
     }
 
     /// The edges into a fresh lock when every lock involved is private to
@@ -361,8 +377,10 @@ impl ThreadState {
         self.mirror(self.held.len().saturating_sub(1));
     }
 
+    /// Whether this thread holds `id` (one word read per entry).
+    #[inline]
     pub(crate) fn holds(&self, id: LockId) -> bool {
-        self.held.find(id).is_some()
+        self.held.ids().any(|held| held == id)
     }
 
     pub(crate) fn held_refs(&self) -> Vec<HeldRef> {
