@@ -48,8 +48,9 @@ macro_rules! mutex_type {
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
                 let site = Location::caller();
-                let (inner, token) = watchdog::take(&self.inner, &self.header, Access::Exclusive, site);
-                $Guard { inner, token, lock: self }
+                watchdog::take(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
+                    $Guard { inner, token, lock: self }
+                })
             }
 
             /// Attempts to acquire the mutex without blocking.

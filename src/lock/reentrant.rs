@@ -60,12 +60,17 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let site = Location::caller();
-        let (inner, token) = watchdog::take(&self.inner, &self.header, Access::Reentrant, site);
-        ReentrantMutexGuard {
-            inner,
-            token,
-            lock: self,
-        }
+        watchdog::take(
+            &self.inner,
+            &self.header,
+            Access::Reentrant,
+            site,
+            |inner, token| ReentrantMutexGuard {
+                inner,
+                token,
+                lock: self,
+            },
+        )
     }
 
     /// Attempts to acquire the mutex without blocking (succeeds on the owning thread).

@@ -69,8 +69,9 @@ macro_rules! acquire_fns {
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
             let site = Location::caller();
-            let (inner, token) = watchdog::take(raw::$Raw(&self.inner), &self.header, $access, site);
-            $Guard { inner, token, lock: self }
+            watchdog::take(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
+                $Guard { inner, token, lock: self }
+            })
         }
 
         #[doc = concat!("Attempts [`", stringify!($blocking), "`](Self::", stringify!($blocking), ") without blocking.")]

@@ -115,9 +115,10 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let (raw, token) =
-            watchdog::take(StdLock(&self.inner), &self.header, Access::Exclusive, site);
-        map_lock(raw, |inner| MutexGuard { inner, token })
+        let lock = StdLock(&self.inner);
+        watchdog::take(lock, &self.header, Access::Exclusive, site, |raw, token| {
+            map_lock(raw, |inner| MutexGuard { inner, token })
+        })
     }
 
     /// Attempts to acquire the mutex without blocking.

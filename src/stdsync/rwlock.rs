@@ -110,10 +110,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let (raw, token) = watchdog::take(StdRead(&self.inner), &self.header, Access::Read, site);
-        map_lock(raw, |inner| RwLockReadGuard {
-            inner,
-            _token: token,
+        let read = StdRead(&self.inner);
+        watchdog::take(read, &self.header, Access::Read, site, |raw, token| {
+            map_lock(raw, |inner| RwLockReadGuard {
+                inner,
+                _token: token,
+            })
         })
     }
 
@@ -166,12 +168,19 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let (raw, token) =
-            watchdog::take(StdWrite(&self.inner), &self.header, Access::Exclusive, site);
-        map_lock(raw, |inner| RwLockWriteGuard {
-            inner,
-            _token: token,
-        })
+        let write = StdWrite(&self.inner);
+        watchdog::take(
+            write,
+            &self.header,
+            Access::Exclusive,
+            site,
+            |raw, token| {
+                map_lock(raw, |inner| RwLockWriteGuard {
+                    inner,
+                    _token: token,
+                })
+            },
+        )
     }
 
     /// Attempts to lock for writing without blocking; `WouldBlock` when the

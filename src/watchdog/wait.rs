@@ -52,24 +52,35 @@ const REPORTED_LIMIT: usize = 10_000;
 /// lock's hand-offs slower. Nothing is reported with the lock taken: if the
 /// check finds a violation, the lock is let go, the violation reported, and
 /// the lock taken again, blocking as usual.
+///
+/// `make` builds the caller's guard on each path: the raw guard goes straight
+/// into it, instead of through a merged return value (which, for std's guards,
+/// a byte-wide store read back word-wide, stalled every acquisition).
 #[inline(always)]
-pub(crate) fn take<'a, R: RawAcquire + Copy>(
+pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     raw: R,
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
-) -> (R::Guard, HeldToken<'a>) {
+    make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
+) -> W {
     if flags::get() == 0 {
         return match raw.try_now() {
             Ok(guard) => match tracker::after_taking(meta, access, site) {
-                Taken::Recorded(token) => (guard, token),
-                Taken::Found => report_and_retake(guard, raw, meta, access, site),
+                Taken::Recorded(token) => make(guard, token),
+                Taken::Found => {
+                    let (guard, token) = report_and_retake(guard, raw, meta, access, site);
+                    make(guard, token)
+                }
             },
-            Err(raw) => check_then_wait(raw, meta, access, site),
+            Err(raw) => {
+                let (guard, token) = check_then_wait(raw, meta, access, site);
+                make(guard, token)
+            }
         };
     }
     let token = tracker::before_blocking(meta, access, site);
-    (acquire(raw, meta, access, site), token)
+    make(acquire(raw, meta, access, site), token)
 }
 
 /// [`take`] for a lock that was free and whose check found `found`: lets it
