@@ -41,7 +41,7 @@ pub(crate) struct HeldToken<'a> {
 
 impl<'a> HeldToken<'a> {
     /// A token that records nothing (tracking was off for this acquisition).
-    const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+    pub(crate) const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
 
     /// The lock's header, if the acquisition was recorded.
     pub(crate) fn meta(&self) -> Option<&'a LockMeta> {

@@ -64,23 +64,22 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     site: &'static Location<'static>,
     make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
 ) -> W {
-    if flags::get() == 0 {
-        return match raw.try_now() {
-            Ok(guard) => match tracker::after_taking(meta, access, site) {
-                Taken::Recorded(token) => make(guard, token),
-                Taken::Found => {
-                    let (guard, token) = report_and_retake(guard, raw, meta, access, site);
-                    make(guard, token)
-                }
-            },
-            Err(raw) => {
-                let (guard, token) = check_then_wait(raw, meta, access, site);
-                make(guard, token)
-            }
-        };
+    let flags = flags::get();
+    if flags == 0
+        && let Ok(guard) = raw.try_now()
+    {
+        if let Taken::Recorded(token) = tracker::after_taking(meta, access, site) {
+            return make(guard, token);
+        }
+        let (guard, token) = report_and_retake(guard, raw, meta, access, site);
+        return make(guard, token);
     }
-    let token = tracker::before_blocking(meta, access, site);
-    make(acquire(raw, meta, access, site), token)
+    if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
+        // The runtime off switch: the raw lock alone.
+        return make(acquire(raw, meta, access, site), HeldToken::UNTRACKED);
+    }
+    let (guard, token) = check_then_wait(raw, meta, access, site);
+    make(guard, token)
 }
 
 /// [`take`] for a lock that was free and whose check found `found`: lets it
@@ -99,7 +98,8 @@ fn report_and_retake<'a, R: RawAcquire>(
     (acquire(raw, meta, access, site), token)
 }
 
-/// [`take`] for a lock that was not free: checks, then waits.
+/// [`take`] for a lock that was not free, or with [`flags`] set: checks, then
+/// takes it (waiting if need be).
 #[inline(never)]
 fn check_then_wait<'a, R: RawAcquire>(
     raw: R,
@@ -108,7 +108,7 @@ fn check_then_wait<'a, R: RawAcquire>(
     site: &'static Location<'static>,
 ) -> (R::Guard, HeldToken<'a>) {
     let token = tracker::before_blocking(meta, access, site);
-    (contended(raw, meta, access, site), token)
+    (acquire(raw, meta, access, site), token)
 }
 
 /// Takes `raw` for a blocking acquisition of `meta` as `access` at `site`,
