@@ -141,16 +141,20 @@ fn after_taking_slow<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> Taken<'a> {
-    // A lock's first use whose edges stay private finds nothing to report.
+    // Nothing to report, so nothing to defer: a lock's first use whose edges
+    // stay private, or a new held set whose edges into the lock are all known.
     if policy::tracking()
-        && let (id, true) = meta.lazy_id().get_fresh()
+        && let (id, fresh) = meta.lazy_id().get_fresh()
         && id.is_tracked()
     {
-        let recorded = thread::with(|state| state.acquire_fresh_private(meta, id, access, site));
+        let recorded = thread::with(|state| match fresh {
+            true => state.acquire_fresh_private(meta, id, access, site),
+            false => state.acquire_known(meta, id, access, site),
+        });
         match recorded {
             Some(Some(recorded)) => return Taken::Recorded(token(meta, Some(recorded))),
             None => return Taken::Recorded(HeldToken::UNTRACKED), // thread-locals gone
-            Some(None) => {} // some lock is public: checked below
+            Some(None) => {}                                      // checked below
         }
     }
     match handler::deferring(|| acquire(meta, access, site)) {

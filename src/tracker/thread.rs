@@ -134,6 +134,29 @@ impl ThreadState {
         }
     }
 
+    /// A held set not yet checked against `id`, but whose every edge into
+    /// `id` is known to be in the graph, `id` not held: there is nothing to
+    /// check, so the set is remembered and the acquisition recorded. Returns
+    /// whether it was recorded, or `None` (nothing done) if a check is needed.
+    pub(crate) fn acquire_known(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<bool> {
+        let (_, chain) = self.held.last_key()?;
+        let known = !policy::ascending()
+            && policy::graph_checks()
+            && !self.holds(id)
+            && self.knows_edges_into(id);
+        if !known {
+            return None;
+        }
+        self.chains.insert(chain_key(chain, id));
+        Some(self.record_held(new_entry(meta, id, access, site)))
+    }
+
     /// Whether every edge from a held lock into `id` is known to be in the graph.
     fn knows_edges_into(&self, id: LockId) -> bool {
         let mut sources = self.held.ids();
