@@ -219,6 +219,16 @@ pub(crate) fn from_current_block(id: LockId) -> bool {
         .unwrap_or(false)
 }
 
+/// This thread's number if it handed out `id` from the block it uses now
+/// (the usual case of [`owner`], with one thread-local read).
+#[inline]
+pub(crate) fn current_block_thread(id: LockId) -> Option<u32> {
+    let block = BLOCK.try_with(Cell::get).ok()?;
+    (block.first..block.end)
+        .contains(&id.0)
+        .then_some(block.thread)
+}
+
 /// An upper bound of every id handed out so far.
 pub(crate) fn handed_out_below() -> u32 {
     NEXT_ID.load(Relaxed)
@@ -244,12 +254,18 @@ fn owner_in(owners: &[(u32, u32)], id: u32) -> Option<(usize, u32)> {
 }
 
 /// The number of the thread that handed out `id` (0 if none is known).
+#[inline]
 pub(crate) fn owner(id: LockId) -> u32 {
-    if let Ok((first, end, thread)) = LAST_OWNER.try_with(Cell::get)
-        && (first..end).contains(&id.0)
-    {
-        return thread;
+    match LAST_OWNER.try_with(Cell::get) {
+        Ok((first, end, thread)) if (first..end).contains(&id.0) => thread,
+        _ => owner_not_last(id),
     }
+}
+
+/// [`owner`] for an id outside the block found last.
+#[cold]
+#[inline(never)]
+fn owner_not_last(id: LockId) -> u32 {
     let copied = OWNERS_SEEN.try_with(|seen| {
         let (owners, covered) = &mut *seen.borrow_mut();
         if id.0 >= *covered {

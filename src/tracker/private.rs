@@ -386,11 +386,18 @@ impl Store {
 
     /// [`forget`] for a lock this store's thread handed out; `sink`: the lock
     /// was never the source of an edge, and this thread is the store's owner.
+    #[inline]
     fn forget(&self, id: LockId, sink: bool) -> Result<(), bool> {
+        if id.as_u32() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
+            return Ok(()); // removed by the next holder of the lock
+        }
+        self.forget_now(id)
+    }
+
+    /// [`Self::forget`] for a lock not queued as a dead sink.
+    #[inline(never)]
+    fn forget_now(&self, id: LockId) -> Result<(), bool> {
         if id.as_u32() >= self.published_below.load(Acquire) {
-            if sink && self.dead.push(id) {
-                return Ok(()); // removed by the next holder of the lock
-            }
             let mut graph = self.graph.lock();
             self.bury(&mut graph);
             if self.owns(id) {
@@ -462,6 +469,7 @@ impl Private {
     }
 
     /// The backtrace index of the call-site pair, captured (globally) if new.
+    #[inline]
     fn backtrace(
         &mut self,
         from: &'static Location<'static>,
@@ -469,11 +477,22 @@ impl Private {
     ) -> u32 {
         let pair = global::site_pair(from, to);
         let slot = recent_slot(pair);
-        if let Some((recent, index)) = self.recent_backtraces[slot]
-            && recent == pair
-        {
-            return index;
+        match self.recent_backtraces[slot] {
+            Some((recent, index)) if recent == pair => index,
+            _ => self.backtrace_not_recent(from, to, slot),
         }
+    }
+
+    /// [`Self::backtrace`] for a pair not among the recent ones.
+    #[cold]
+    #[inline(never)]
+    fn backtrace_not_recent(
+        &mut self,
+        from: &'static Location<'static>,
+        to: &'static Location<'static>,
+        slot: usize,
+    ) -> u32 {
+        let pair = global::site_pair(from, to);
         let index = *self
             .backtraces
             .entry(pair)
@@ -529,10 +548,7 @@ pub(crate) fn publish_all() {
 /// `Err` if it is public, saying whether it may have a node in the global
 /// graph from a publication.
 pub(crate) fn forget(id: LockId, sink: bool, mine: Option<&Arc<Store>>) -> Result<(), bool> {
-    let thread = match id::from_current_block(id) {
-        true => id::this_thread(),
-        false => id::owner(id),
-    };
+    let thread = id::current_block_thread(id).unwrap_or_else(|| id::owner(id));
     match mine {
         Some(store) if store.thread == thread => store.forget(id, sink),
         // Only the owner queues; the owner has ended (and published
