@@ -59,6 +59,14 @@ pub(crate) fn deferring<T>(check: impl FnOnce() -> T) -> (T, bool) {
     (value, found)
 }
 
+/// Whether [`deferring`] can hold violations back on this thread: not while
+/// its thread-locals are torn down (the list of held-back violations has a
+/// destructor, and may be gone before a user's thread-local whose destructor
+/// takes locks).
+pub(crate) fn can_defer() -> bool {
+    DEFERRED.try_with(|_| ()).is_ok()
+}
+
 /// Delivers (as [`report`]) the violations [`deferring`] held back.
 pub(crate) fn deliver_held_back() {
     let held_back = DEFERRED.try_with(|deferred| std::mem::take(&mut *deferred.borrow_mut()));
@@ -121,7 +129,8 @@ pub(crate) fn report(violation: Violation) {
             DEFERRING.set(Deferring::Found); // held back by `deferring`
             return;
         };
-        // This thread's thread-locals are being torn down: deliver it now.
+        // Unreachable: `deferring` runs only where `can_defer` said yes, and
+        // the list is torn down only after every use of it.
         return deliver(violation, policy);
     }
     deliver(violation, policy);

@@ -124,7 +124,7 @@ impl LazyId {
         self.assign_fresh().0
     }
 
-    #[cold]
+    #[inline]
     fn assign_fresh(&self) -> (LockId, bool) {
         let fresh = next_id();
         match self.0.compare_exchange(0, fresh, Relaxed, Relaxed) {
@@ -288,7 +288,29 @@ fn owner_not_last(id: LockId) -> u32 {
     }
 }
 
+/// A fresh id: the next one of this thread's block.
+#[inline]
 fn next_id() -> u32 {
+    let from_block = BLOCK.try_with(|block| {
+        let current = block.get();
+        (current.next < current.end).then(|| {
+            block.set(Block {
+                next: current.next + 1,
+                ..current
+            });
+            current.next
+        })
+    });
+    match from_block {
+        Ok(Some(id)) => id,
+        _ => next_id_from_new_block(),
+    }
+}
+
+/// [`next_id`] when this thread's block is used up (or it has none yet).
+#[cold]
+#[inline(never)]
+fn next_id_from_new_block() -> u32 {
     let from_block = BLOCK.try_with(|block| {
         let mut current = block.get();
         let first_block = current.end == 0;

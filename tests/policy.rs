@@ -127,8 +127,9 @@ fn a_handler_may_take_lockgraph_locks() {
     assert_eq!(*log.lock(), ["Cycle"]);
 }
 
-/// The lock whose acquisition closes the cycle is free (the raw lock was
-/// tried before the check) when the handler runs: every blocking flavour.
+/// The lock whose acquisition closes the cycle is free when the handler runs,
+/// although the raw lock was taken before the check found the cycle: each of
+/// `RwLock`'s blocking acquisitions.
 #[test]
 fn the_handler_runs_with_the_lock_being_taken_free() {
     let _s = settings();
@@ -155,12 +156,20 @@ fn the_handler_runs_with_the_lock_being_taken_free() {
     assert!(a.try_write().is_some());
 }
 
-/// Under `Panic`, a cycle closed by a lock that was free leaves it free.
+/// Under `Panic`, a cycle closed by a lock that was free is reported (the
+/// handler, then the panic) with the lock free again, and leaves it free.
 #[test]
 fn a_cycle_closed_by_a_free_lock_panics_with_the_lock_free() {
     let _s = settings();
     let _r = Restore;
-    let (a, b) = (Mutex::new(1), Mutex::new(2));
+    let (a, b) = (Arc::new(Mutex::new(1)), Mutex::new(2));
+    let (seen, lock) = (Arc::new(AtomicUsize::new(0)), Arc::clone(&a));
+    let free_when_reported = Arc::clone(&seen);
+    set_handler(Some(Box::new(move |_: &Violation| {
+        if lock.try_lock().is_some() {
+            free_when_reported.fetch_add(1, Ordering::SeqCst);
+        }
+    })));
     drop((a.lock(), b.lock()));
     let report = panic_message(|| {
         let _b = b.lock();
@@ -171,6 +180,7 @@ fn a_cycle_closed_by_a_free_lock_panics_with_the_lock_free() {
         report.starts_with("lockgraph: potential deadlock"),
         "{report}"
     );
+    assert_eq!(seen.load(Ordering::SeqCst), 1, "a was free for the handler");
     assert_eq!(a.try_lock().map(|a| *a), Some(1), "a is free");
     assert_eq!(
         b.try_lock().map(|b| *b),

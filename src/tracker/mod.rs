@@ -110,6 +110,10 @@ pub(crate) enum Taken<'a> {
     /// Violations to report, and nothing recorded: the caller lets the raw
     /// lock go, calls [`report_then_record`], and blocks for the lock as usual.
     Found,
+    /// Nothing done, and nothing can be held back (this thread's
+    /// thread-locals are being torn down): the caller lets the raw lock go,
+    /// then checks and blocks the old way ([`before_blocking`]).
+    CheckFirst,
 }
 
 /// Checks and records a blocking acquisition whose raw lock was free and is
@@ -156,6 +160,9 @@ fn after_taking_slow<'a>(
             None => return Taken::Recorded(HeldToken::UNTRACKED), // thread-locals gone
             Some(None) => {}                                      // checked below
         }
+    }
+    if !handler::can_defer() {
+        return Taken::CheckFirst;
     }
     match handler::deferring(|| acquire(meta, access, site)) {
         (token, false) => Taken::Recorded(token),

@@ -68,10 +68,14 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     if flags == 0
         && let Ok(guard) = raw.try_now()
     {
-        if let Taken::Recorded(token) = tracker::after_taking(meta, access, site) {
-            return make(guard, token);
-        }
-        let (guard, token) = report_and_retake(guard, raw, meta, access, site);
+        let (guard, token) = match tracker::after_taking(meta, access, site) {
+            Taken::Recorded(token) => return make(guard, token),
+            Taken::Found => report_and_retake(guard, raw, meta, access, site),
+            Taken::CheckFirst => {
+                drop(guard);
+                check_then_wait(raw, meta, access, site)
+            }
+        };
         return make(guard, token);
     }
     if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
