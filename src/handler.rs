@@ -45,16 +45,19 @@ enum Deferring {
 /// [`deliver_held_back`], so a handler never runs with that lock taken. Costs
 /// a few thread-local reads and writes when nothing is found.
 pub(crate) fn deferring<T>(check: impl FnOnce() -> T) -> (T, bool) {
-    /// Ends the deferral, also if `check` unwinds.
+    /// Ends the deferral, also if `check` unwinds (an internal error): then
+    /// what it held back is dropped, not delivered at some later acquisition.
     struct End(Deferring);
     impl Drop for End {
         fn drop(&mut self) {
-            DEFERRING.set(self.0);
+            if DEFERRING.replace(self.0) == Deferring::Found {
+                let _ = DEFERRED.try_with(|deferred| deferred.borrow_mut().clear());
+            }
         }
     }
     let end = End(DEFERRING.replace(Deferring::NothingFound));
     let value = check();
-    let found = DEFERRING.get() == Deferring::Found;
+    let found = DEFERRING.replace(Deferring::NothingFound) == Deferring::Found;
     drop(end);
     (value, found)
 }
