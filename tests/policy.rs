@@ -156,6 +156,56 @@ fn the_handler_runs_with_the_lock_being_taken_free() {
     assert!(a.try_write().is_some());
 }
 
+/// The same for the other lock types: `Mutex`, `FairMutex` and `stdsync`'s
+/// `Mutex` and `RwLock`. Each case takes its lock `x` as the first of a pair,
+/// then under the second, and the handler checks that `x` is free.
+#[test]
+fn the_handler_runs_with_the_lock_being_taken_free_for_every_lock_type() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    type Probe = Box<dyn Fn() -> bool + Send + Sync>;
+    let probe: Arc<std::sync::Mutex<Option<Probe>>> = Arc::default();
+    let free = Arc::new(std::sync::Mutex::new(Vec::<bool>::new()));
+    let (current, seen) = (Arc::clone(&probe), Arc::clone(&free));
+    set_handler(Some(Box::new(move |_: &Violation| {
+        if let Some(is_free) = current.lock().unwrap().as_ref() {
+            seen.lock().unwrap().push(is_free());
+        }
+    })));
+    let second = Mutex::new(());
+    let set = |check: Probe| *probe.lock().unwrap() = Some(check);
+
+    let x = Arc::new(Mutex::new(()));
+    let p = Arc::clone(&x);
+    set(Box::new(move || p.try_lock().is_some()));
+    drop((x.lock(), second.lock()));
+    drop((second.lock(), x.lock()));
+
+    let x = Arc::new(lockgraph::FairMutex::new(()));
+    let p = Arc::clone(&x);
+    set(Box::new(move || p.try_lock().is_some()));
+    drop((x.lock(), second.lock()));
+    drop((second.lock(), x.lock()));
+
+    let x = Arc::new(lockgraph::stdsync::Mutex::new(()));
+    let p = Arc::clone(&x);
+    set(Box::new(move || p.try_lock().is_ok()));
+    drop((x.lock(), second.lock()));
+    drop((second.lock(), x.lock()));
+    assert!(!x.is_poisoned());
+
+    let x = Arc::new(lockgraph::stdsync::RwLock::new(()));
+    let p = Arc::clone(&x);
+    set(Box::new(move || p.try_write().is_ok()));
+    drop((x.write(), second.lock()));
+    drop((second.lock(), x.read()));
+    drop((second.lock(), x.write()));
+
+    *probe.lock().unwrap() = None;
+    assert_eq!(*free.lock().unwrap(), [true; 5]);
+}
+
 /// Under `Panic`, a cycle closed by a lock that was free is reported (the
 /// handler, then the panic) with the lock free again, and leaves it free.
 #[test]

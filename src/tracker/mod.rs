@@ -139,6 +139,7 @@ pub(crate) fn after_taking<'a>(
     after_taking_slow(meta, access, site)
 }
 
+/// [`after_taking`] for anything but the steady state.
 #[inline(never)]
 fn after_taking_slow<'a>(
     meta: &'a LockMeta,
