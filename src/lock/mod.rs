@@ -42,6 +42,103 @@ macro_rules! guard_impls {
 }
 pub(crate) use guard_impls;
 
+/// `map`, `try_map` and `try_map_or_err` for a guard whose fields are `inner`
+/// (a raw guard of type `$Raw`), `token` and `$rest`; the guards they make are
+/// `$Mapped`. `shared` guards hand out `&T`, `exclusive` ones `&mut T`. For the
+/// docs: `$what` names the lock ("mutex", "lock"), `$Lock` its type, and
+/// `$take` is an expression giving a `$Guard` of `lock`.
+macro_rules! map_fns {
+    (shared $($args:tt)*) => {
+        $crate::lock::map_fns!(@ [] ["&"] ["get"] ["first"] $($args)*);
+    };
+    (exclusive $($args:tt)*) => {
+        $crate::lock::map_fns!(@ [mut] ["&mut "] ["get_mut"] ["first_mut"] $($args)*);
+    };
+    (@ [$($mut:ident)?] [$amp:literal] [$get:literal] [$first:literal]
+        $Guard:ident { $($rest:ident),* } => $Mapped:ident, $Raw:ty, $raw_try:ident,
+        $what:literal, $Lock:literal, $take:literal
+    ) => {
+        /// Makes a guard for a part of the data.
+        ///
+        /// # Lock order
+        #[doc = concat!("Records nothing: the ", $what, " stays held, by this thread, until the new")]
+        /// guard is dropped.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", $Lock, "::new(((1, 2), 3));")]
+        #[doc = concat!("let guard = ", $take, ";")]
+        #[doc = concat!("let second = ", stringify!($Guard), "::map(guard, |all| ", $amp, "all.0.1);")]
+        #[doc = "assert_eq!(*second, 2);"]
+        #[doc = "```"]
+        pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
+        where
+            F: FnOnce(&$($mut)? T) -> &$($mut)? U,
+        {
+            let $Guard { inner, token, .. } = s;
+            $Mapped { inner: <$Raw>::map(inner, f), token }
+        }
+
+        /// Makes a guard for a part of the data, if `f` finds one; otherwise
+        /// gives the guard back.
+        ///
+        /// # Lock order
+        #[doc = concat!("Records nothing: the ", $what, " stays held, by this thread, by whichever")]
+        /// guard comes back.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", $Lock, "::new(vec![1]);")]
+        #[doc = concat!("let list = ", $take, ";")]
+        #[doc = concat!("let list = ", stringify!($Guard), "::try_map(list, |v| v.", $get, "(1)).expect_err(\"one item\");")]
+        #[doc = concat!("let first = ", stringify!($Guard), "::try_map(list, |v| v.", $first, "());")]
+        #[doc = "assert_eq!(first.ok().map(|g| *g), Some(1));"]
+        #[doc = "```"]
+        pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
+        where
+            F: FnOnce(&$($mut)? T) -> Option<&$($mut)? U>,
+        {
+            // `try_map_or_err` with no error to give back.
+            Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
+        }
+
+        /// Makes a guard for a part of the data, if `f` finds one; otherwise
+        /// gives the guard back with `f`'s error.
+        ///
+        /// # Lock order
+        /// As [`try_map`](Self::try_map): records nothing.
+        ///
+        /// # Examples
+        ///
+        #[doc = "```"]
+        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", $Lock, "::new(vec![1]);")]
+        #[doc = concat!("let list = ", $take, ";")]
+        #[doc = concat!("let found = ", stringify!($Guard), "::try_map_or_err(list, |v| v.", $get, "(1).ok_or(\"no 2nd\"));")]
+        #[doc = "let (list, error) = found.expect_err(\"one item\");"]
+        #[doc = "assert_eq!((list.len(), error), (1, \"no 2nd\")); // still held"]
+        #[doc = "```"]
+        pub fn try_map_or_err<U: ?Sized, F, E>(
+            s: Self,
+            f: F,
+        ) -> Result<$Mapped<'a, U>, (Self, E)>
+        where
+            F: FnOnce(&$($mut)? T) -> Result<&$($mut)? U, E>,
+        {
+            let $Guard { inner, token $(, $rest)* } = s;
+            match <$Raw>::$raw_try(inner, f) {
+                Ok(inner) => Ok($Mapped { inner, token }),
+                Err((inner, e)) => Err(($Guard { inner, token $(, $rest)* }, e)),
+            }
+        }
+    };
+}
+pub(crate) use map_fns;
+
 /// `Default`, `From<T>` and a `Debug` that never blocks, for a lock type with
 /// `new`, a `header` and a raw `inner` lock.
 macro_rules! lock_impls {

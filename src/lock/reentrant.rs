@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{constructors, guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -235,79 +235,9 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
         s.lock
     }
 
-    /// Makes a guard for a part of the data.
-    ///
-    /// # Lock order
-    /// Records nothing: the mutex stays held, by this thread, until the new
-    /// guard is dropped.
-    ///
-    /// # Examples
-    ///
-    #[doc = "```"]
-    #[doc = "let m = lockgraph::ReentrantMutex::new((1, 2));"]
-    #[doc = "let first = lockgraph::ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);"]
-    #[doc = "assert_eq!(*first, 1);"]
-    #[doc = "```"]
-    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
-        let ReentrantMutexGuard { inner, token, .. } = s;
-        MappedReentrantMutexGuard {
-            inner: RawGuard::map(inner, f),
-            token,
-        }
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back.
-    ///
-    /// # Lock order
-    /// Records nothing: the mutex stays held, by this thread, by whichever
-    /// guard comes back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{ReentrantMutex, ReentrantMutexGuard};
-    /// let m = ReentrantMutex::new(vec![1, 2]);
-    /// let kept = ReentrantMutexGuard::try_map(m.lock(), |v| v.get(5)).expect_err("too short");
-    /// let last = ReentrantMutexGuard::try_map(kept, |v| v.last());
-    /// assert_eq!(last.ok().map(|g| *g), Some(2));
-    /// ```
-    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedReentrantMutexGuard<'a, U>, Self>
-    where
-        F: FnOnce(&T) -> Option<&U>,
-    {
-        // `try_map_or_err` with no error to give back.
-        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back with `f`'s error.
-    ///
-    /// # Lock order
-    /// As [`try_map`](Self::try_map): records nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{ReentrantMutex, ReentrantMutexGuard};
-    /// let m = ReentrantMutex::new(vec![1, 2]);
-    /// let found = ReentrantMutexGuard::try_map_or_err(m.lock(), |v| v.get(5).ok_or("no 6th"));
-    /// let (guard, error) = found.expect_err("too short");
-    /// assert_eq!((guard.len(), error), (2, "no 6th")); // still held
-    /// ```
-    pub fn try_map_or_err<U: ?Sized, F, E>(
-        s: Self,
-        f: F,
-    ) -> Result<MappedReentrantMutexGuard<'a, U>, (Self, E)>
-    where
-        F: FnOnce(&T) -> Result<&U, E>,
-    {
-        let ReentrantMutexGuard { inner, token, lock } = s;
-        match RawGuard::try_map_or_err(inner, f) {
-            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
-            Err((inner, e)) => Err((ReentrantMutexGuard { inner, token, lock }, e)),
-        }
-    }
+    map_fns!(shared ReentrantMutexGuard { lock } => MappedReentrantMutexGuard,
+        RawGuard<'a, T>, try_map_or_err,
+        "mutex", "ReentrantMutex", "lock.lock()");
 
     relock_fns!(ReentrantMutexGuard, RawGuard<'a, T>, ReentrantMutex, lock);
 }
@@ -326,81 +256,9 @@ pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
 type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;
 
 impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
-    /// Makes a guard for a part of the data.
-    ///
-    /// # Lock order
-    /// Records nothing: the mutex stays held, by this thread, until the new
-    /// guard is dropped.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-    /// let m = ReentrantMutex::new(((1, 2), 3));
-    /// let pair = ReentrantMutexGuard::map(m.lock(), |all| &all.0);
-    /// let second = MappedReentrantMutexGuard::map(pair, |pair| &pair.1);
-    /// assert_eq!(*second, 2);
-    /// ```
-    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedReentrantMutexGuard<'a, U> {
-        let MappedReentrantMutexGuard { inner, token } = s;
-        let inner = RawMapped::map(inner, f);
-        MappedReentrantMutexGuard { inner, token }
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back.
-    ///
-    /// # Lock order
-    /// Records nothing: the mutex stays held, by this thread, by whichever
-    /// guard comes back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-    /// let m = ReentrantMutex::new((vec![1], 2));
-    /// let list = ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);
-    /// let list = MappedReentrantMutexGuard::try_map(list, |v| v.get(1)).expect_err("one item");
-    /// let first = MappedReentrantMutexGuard::try_map(list, |v| v.first());
-    /// assert_eq!(first.ok().map(|g| *g), Some(1));
-    /// ```
-    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedReentrantMutexGuard<'a, U>, Self>
-    where
-        F: FnOnce(&T) -> Option<&U>,
-    {
-        // `try_map_or_err` with no error to give back.
-        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back with `f`'s error.
-    ///
-    /// # Lock order
-    /// As [`try_map`](Self::try_map): records nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-    /// let m = ReentrantMutex::new((vec![1], 2));
-    /// let list = ReentrantMutexGuard::map(m.lock(), |pair| &pair.0);
-    /// let found = MappedReentrantMutexGuard::try_map_or_err(list, |v| v.get(1).ok_or("no 2nd"));
-    /// let (list, error) = found.expect_err("one item");
-    /// assert_eq!((list.len(), error), (1, "no 2nd"));
-    /// ```
-    pub fn try_map_or_err<U: ?Sized, F, E>(
-        s: Self,
-        f: F,
-    ) -> Result<MappedReentrantMutexGuard<'a, U>, (Self, E)>
-    where
-        F: FnOnce(&T) -> Result<&U, E>,
-    {
-        let MappedReentrantMutexGuard { inner, token } = s;
-        match RawMapped::try_map_or_err(inner, f) {
-            Ok(inner) => Ok(MappedReentrantMutexGuard { inner, token }),
-            Err((inner, e)) => Err((MappedReentrantMutexGuard { inner, token }, e)),
-        }
-    }
+    map_fns!(shared MappedReentrantMutexGuard {} => MappedReentrantMutexGuard,
+        RawMapped<'a, T>, try_map_or_err,
+        "mutex", "ReentrantMutex", "lockgraph::ReentrantMutexGuard::map(lock.lock(), |all| all)");
 
     /// Releases this guard's hold with a fair unlock: once the mutex is free,
     /// a waiting thread gets it first.

@@ -8,7 +8,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{constructors, guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -283,79 +283,9 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         s.lock
     }
 
-    /// Makes a guard for a part of the data.
-    ///
-    /// # Lock order
-    /// Records nothing: the lock stays held, by this thread, until the new
-    /// guard is dropped.
-    ///
-    /// # Examples
-    ///
-    #[doc = "```"]
-    #[doc = "let lock = lockgraph::RwLock::new((1, 2));"]
-    #[doc = "let second = lockgraph::RwLockReadGuard::map(lock.read(), |pair| &pair.1);"]
-    #[doc = "assert_eq!(*second, 2);"]
-    #[doc = "```"]
-    pub fn map<U: ?Sized, F: FnOnce(&T) -> &U>(s: Self, f: F) -> MappedRwLockReadGuard<'a, U> {
-        let RwLockReadGuard { inner, token, .. } = s;
-        MappedRwLockReadGuard {
-            inner: RawRead::map(inner, f),
-            token,
-        }
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back.
-    ///
-    /// # Lock order
-    /// Records nothing: the lock stays held, by this thread, by whichever
-    /// guard comes back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{RwLock, RwLockReadGuard};
-    /// let lock = RwLock::new(vec![1, 2]);
-    /// let kept = RwLockReadGuard::try_map(lock.read(), |v| v.get(5)).expect_err("too short");
-    /// let last = RwLockReadGuard::try_map(kept, |v| v.last());
-    /// assert_eq!(last.ok().map(|g| *g), Some(2));
-    /// ```
-    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockReadGuard<'a, U>, Self>
-    where
-        F: FnOnce(&T) -> Option<&U>,
-    {
-        // `try_map_or_err` with no error to give back.
-        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back with `f`'s error.
-    ///
-    /// # Lock order
-    /// As [`try_map`](Self::try_map): records nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{RwLock, RwLockReadGuard};
-    /// let lock = RwLock::new(vec![1, 2]);
-    /// let found = RwLockReadGuard::try_map_or_err(lock.read(), |v| v.get(5).ok_or("no 6th"));
-    /// let (guard, error) = found.expect_err("too short");
-    /// assert_eq!((guard.len(), error), (2, "no 6th")); // still read
-    /// ```
-    pub fn try_map_or_err<U: ?Sized, F, E>(
-        s: Self,
-        f: F,
-    ) -> Result<MappedRwLockReadGuard<'a, U>, (Self, E)>
-    where
-        F: FnOnce(&T) -> Result<&U, E>,
-    {
-        let RwLockReadGuard { inner, token, lock } = s;
-        match RawRead::try_map_or_err(inner, f) {
-            Ok(inner) => Ok(MappedRwLockReadGuard { inner, token }),
-            Err((inner, e)) => Err((RwLockReadGuard { inner, token, lock }, e)),
-        }
-    }
+    map_fns!(shared RwLockReadGuard { lock } => MappedRwLockReadGuard,
+        RawRead<'a, T>, try_map_or_err,
+        "lock", "RwLock", "lock.read()");
 
     relock_fns!(RwLockReadGuard, RawRead<'a, T>, RwLock, read);
 }
@@ -386,87 +316,9 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         s.lock
     }
 
-    /// Makes a guard for a part of the data.
-    ///
-    /// # Lock order
-    /// Records nothing: the lock stays held, by this thread, until the new
-    /// guard is dropped.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// let lock = lockgraph::RwLock::new((1, 2));
-    /// let mut second = lockgraph::RwLockWriteGuard::map(lock.write(), |pair| &mut pair.1);
-    /// *second = 20;
-    /// drop(second);
-    /// assert_eq!(*lock.read(), (1, 20));
-    /// ```
-    pub fn map<U: ?Sized, F>(s: Self, f: F) -> MappedRwLockWriteGuard<'a, U>
-    where
-        F: FnOnce(&mut T) -> &mut U,
-    {
-        let RwLockWriteGuard { inner, token, .. } = s;
-        MappedRwLockWriteGuard {
-            inner: RawWrite::map(inner, f),
-            token,
-        }
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back.
-    ///
-    /// # Lock order
-    /// Records nothing: the lock stays held, by this thread, by whichever
-    /// guard comes back.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{RwLock, RwLockWriteGuard};
-    /// let lock = RwLock::new(vec![1, 2]);
-    /// let kept = RwLockWriteGuard::try_map(lock.write(), |v| v.get_mut(5)).expect_err("too short");
-    /// let mut last = RwLockWriteGuard::try_map(kept, |v| v.last_mut()).expect("not empty");
-    /// *last = 20;
-    /// drop(last);
-    /// assert_eq!(*lock.read(), [1, 20]);
-    /// ```
-    pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<MappedRwLockWriteGuard<'a, U>, Self>
-    where
-        F: FnOnce(&mut T) -> Option<&mut U>,
-    {
-        // `try_map_or_err` with no error to give back.
-        Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-    }
-
-    /// Makes a guard for a part of the data, if `f` finds one; otherwise gives
-    /// the guard back with `f`'s error.
-    ///
-    /// # Lock order
-    /// As [`try_map`](Self::try_map): records nothing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::{RwLock, RwLockWriteGuard};
-    /// let lock = RwLock::new(vec![1, 2]);
-    /// let found = RwLockWriteGuard::try_map_or_err(lock.write(), |v| v.get_mut(5).ok_or("no 6th"));
-    /// let (mut guard, error) = found.expect_err("too short");
-    /// guard.push(3); // still written
-    /// assert_eq!((guard.len(), error), (3, "no 6th"));
-    /// ```
-    pub fn try_map_or_err<U: ?Sized, F, E>(
-        s: Self,
-        f: F,
-    ) -> Result<MappedRwLockWriteGuard<'a, U>, (Self, E)>
-    where
-        F: FnOnce(&mut T) -> Result<&mut U, E>,
-    {
-        let RwLockWriteGuard { inner, token, lock } = s;
-        match RawWrite::try_map_or_err(inner, f) {
-            Ok(inner) => Ok(MappedRwLockWriteGuard { inner, token }),
-            Err((inner, e)) => Err((RwLockWriteGuard { inner, token, lock }, e)),
-        }
-    }
+    map_fns!(exclusive RwLockWriteGuard { lock } => MappedRwLockWriteGuard,
+        RawWrite<'a, T>, try_map_or_err,
+        "lock", "RwLock", "lock.write()");
 
     /// Turns the write lock into a read lock without letting a writer in between.
     ///
