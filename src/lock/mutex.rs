@@ -34,8 +34,10 @@ macro_rules! mutex_type {
             ///
             /// # Panics
             /// Under [`Policy::Panic`](crate::Policy::Panic), if this acquisition
-            /// closes a lock-order cycle (before it blocks, so nothing is taken);
-            /// under `Panic` and `Warn`, if this thread already holds the mutex.
+            /// closes a lock-order cycle, before it blocks and with the mutex left
+            /// free (a free mutex is taken, checked, and let go again before the
+            /// report); under `Panic` and `Warn`, if this thread already holds
+            /// the mutex.
             ///
             /// # Examples
             ///

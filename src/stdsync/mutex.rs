@@ -100,9 +100,10 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// # Panics
     /// Under [`Policy::Panic`](crate::Policy::Panic), if this acquisition closes a
-    /// lock-order cycle (before it blocks: nothing is taken or poisoned); under
-    /// `Panic` and `Warn`, if this thread already holds the mutex (std would
-    /// deadlock or panic).
+    /// lock-order cycle, before it blocks and with the mutex left free (a free
+    /// mutex is taken, checked, and let go again before the report): nothing
+    /// is held or poisoned; under `Panic` and `Warn`, if this thread already
+    /// holds the mutex (std would deadlock or panic).
     ///
     /// # Examples
     ///
