@@ -195,6 +195,22 @@ impl Store {
             || id::owner(id) == self.thread
     }
 
+    /// Whether any of the locks is private to this thread, any is public and
+    /// this thread's, and any is another thread's (final for the first only
+    /// under the store's lock).
+    fn classify(&self, sources: &[HeldLock], target: &LockRef) -> (bool, bool, bool) {
+        let public_below = self.published_below.load(Relaxed);
+        let (mut mine_private, mut public, mut others) = (false, false, false);
+        for id in sources.iter().map(|s| s.id).chain([target.id]) {
+            match self.handed_out(id) {
+                true if id.as_u32() >= public_below => mine_private = true,
+                true => public = true,
+                false => others = true,
+            }
+        }
+        (mine_private, public, others)
+    }
+
     /// Records `source -> target` for every source, if all of them and
     /// `target` are private to this thread (unchecked if `target` is `fresh`:
     /// its first use, with no edge out of it); marks each recorded source as
@@ -213,16 +229,13 @@ impl Store {
         fresh: bool,
         refused: &mut Vec<Refused>,
     ) -> Result<(), bool> {
-        let mut graph = self.graph.lock();
-        let public_below = self.published_below.load(Relaxed);
-        let (mut mine_private, mut public, mut others) = (false, false, false);
-        for id in sources.iter().map(|s| s.id).chain([target.id]) {
-            match self.handed_out(id) {
-                true if id.as_u32() >= public_below => mine_private = true,
-                true => public = true,
-                false => others = true,
-            }
+        // Publication only ever raises the bound: with no lock of this thread
+        // private now, none will be, and the store's lock is not needed.
+        if let (false, _, others) = self.classify(sources, target) {
+            return Err(others);
         }
+        let mut graph = self.graph.lock();
+        let (mine_private, public, others) = self.classify(sources, target);
         if public || others {
             if mine_private {
                 self.publish_with(&mut graph, id::handed_out_below());

@@ -85,6 +85,18 @@ pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) ->
         .expect("runs once")
 }
 
+/// Runs `f` on this thread's label, borrowed (a clone would be two atomic
+/// read-modify-writes on every new edge).
+fn with_label<R>(f: impl FnOnce(&ThreadLabel) -> R) -> R {
+    let mut f = Some(f);
+    let mut run = |label: &ThreadLabel| f.take().map(|f| f(label));
+    let done = COLD.try_with(|cold| run(cold.label.get_or_init(current_label)));
+    done.ok()
+        .flatten()
+        .or_else(|| run(&current_label()))
+        .expect("runs once")
+}
+
 impl ThreadState {
     /// The checks a blocking acquisition of `meta` runs before it blocks.
     /// Reports violations (and may panic, before anything is recorded).
@@ -419,8 +431,7 @@ impl ThreadState {
     }
 
     pub(crate) fn label(&self) -> ThreadLabel {
-        let label = |cold: &ColdState| cold.label.get_or_init(current_label).clone();
-        COLD.try_with(label).unwrap_or_else(|_| current_label())
+        with_label(ThreadLabel::clone)
     }
 
     /// A thread taking a lock it already holds: allowed for reentrant mutexes and
@@ -513,10 +524,11 @@ impl ThreadState {
                 let involved = sources.iter().map(|s| s.id);
                 private::publish_owners(involved.chain([target.id]));
             }
-            let thread = &self.label();
-            global::with(|g| {
-                cycles.extend(g.record(&mut sources, target, site, thread));
-                meta.lazy_id().mark_in_graph();
+            with_label(|thread| {
+                global::with(|g| {
+                    cycles.extend(g.record(&mut sources, target, site, thread));
+                    meta.lazy_id().mark_in_graph();
+                });
             });
         }
         // Released, a source is marked in its lock (see `mark_if_source`).
