@@ -80,9 +80,9 @@ impl Hasher for FastHasher {
 pub(crate) struct LockGraph<N, E> {
     graph: StableDiGraph<Node<N>, E>,
     index: FastMap<LockId, NodeIndex>,
-    /// Every edge, by its two node indices: "is a -> b there?" in one hash
-    /// lookup, where `find_edge` walks `a`'s out-edges (one cache miss per edge
-    /// in a big graph).
+    /// The edges out of nodes with more than [`INLINE_OUT`] of them, by their
+    /// two node indices ("is a -> b there?" in one hash lookup, where
+    /// `find_edge` walks `a`'s out-edges: one cache miss per edge in a big graph).
     pairs: FastMap<(NodeIndex, NodeIndex), ()>,
     /// Buffers of the reordering search, kept so that it does not allocate.
     search: Search,
@@ -100,6 +100,26 @@ struct Node<N> {
     key: u64,
     /// The last search that reached the node (see [`Search::mark`]).
     mark: u32,
+    /// How many edges leave the node, while at most [`INLINE_OUT`]
+    /// ([`OVERFLOWED`] once it had more: then they are all in `pairs`).
+    out_len: u8,
+    /// Their targets, so that "is a -> b there?" reads only `a`, which the
+    /// order check reads anyway.
+    out: [NodeIndex; INLINE_OUT],
+}
+
+/// How many edges out of a node are looked up in the node itself.
+const INLINE_OUT: usize = 6;
+
+/// [`Node::out_len`] of a node whose edges are in [`LockGraph::pairs`].
+const OVERFLOWED: u8 = u8::MAX;
+
+impl<N> Node<N> {
+    /// Whether the edge to `to` leaves this node, or `None` if `pairs` knows.
+    fn has_edge_to(&self, to: NodeIndex) -> Option<bool> {
+        let len = usize::from(self.out_len);
+        (len <= INLINE_OUT).then(|| self.out[..len].contains(&to))
+    }
 }
 
 /// What the reordering search reuses from one edge to the next.
@@ -136,16 +156,55 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     ) -> Insert<N, E> {
         let a = self.node(from.0, from.1);
         let b = self.node(to.0, to.1);
-        if self.pairs.contains_key(&(a, b)) {
+        // `from == to` never reaches here: the tracker handles re-acquisition.
+        if self.graph[a].key > self.graph[b].key {
+            // No such edge yet: edges go from smaller keys to larger ones.
+            if !self.reorder(a, b) {
+                return Insert::Cycle(self.shortest_path(b, a));
+            }
+        } else if self.has_edge(a, b) {
             return Insert::Known;
         }
-        // `from == to` never reaches here: the tracker handles re-acquisition.
-        if self.graph[a].key > self.graph[b].key && !self.reorder(a, b) {
-            return Insert::Cycle(self.shortest_path(b, a));
-        }
         self.graph.add_edge(a, b, info());
-        self.pairs.insert((a, b), ());
+        self.note_edge(a, b);
         Insert::Added
+    }
+
+    fn has_edge(&self, a: NodeIndex, b: NodeIndex) -> bool {
+        let inline = self.graph[a].has_edge_to(b);
+        inline.unwrap_or_else(|| self.pairs.contains_key(&(a, b)))
+    }
+
+    /// Remembers the new edge `a -> b` for [`Self::has_edge`].
+    fn note_edge(&mut self, a: NodeIndex, b: NodeIndex) {
+        let node = &mut self.graph[a];
+        match usize::from(node.out_len) {
+            len if len < INLINE_OUT => {
+                node.out[len] = b;
+                node.out_len += 1;
+            }
+            INLINE_OUT => {
+                node.out_len = OVERFLOWED;
+                let inline = node.out;
+                self.pairs
+                    .extend(inline.iter().chain([&b]).map(|&t| ((a, t), ())));
+            }
+            _ => {
+                self.pairs.insert((a, b), ());
+            }
+        }
+    }
+
+    /// Forgets the edge `a -> b` for [`Self::has_edge`] (it is being removed).
+    fn forget_edge(&mut self, a: NodeIndex, b: NodeIndex) {
+        let node = &mut self.graph[a];
+        let len = usize::from(node.out_len);
+        if len > INLINE_OUT {
+            self.pairs.remove(&(a, b));
+        } else if let Some(at) = node.out[..len].iter().position(|&t| t == b) {
+            node.out.copy_within(at + 1..len, at);
+            node.out_len -= 1;
+        }
     }
 
     /// Makes room in the order for the new edge `a -> b`, where `b`'s key is
@@ -234,7 +293,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     #[cfg(test)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
         match (self.index.get(&from), self.index.get(&to)) {
-            (Some(&a), Some(&b)) => self.pairs.contains_key(&(a, b)),
+            (Some(&a), Some(&b)) => self.has_edge(a, b),
             _ => false,
         }
     }
@@ -242,11 +301,13 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// Removes a lock and every edge into or out of it.
     pub(crate) fn remove(&mut self, id: LockId) {
         if let Some(node) = self.index.remove(&id) {
-            let graph = &self.graph;
-            let outgoing = graph.edges_directed(node, Direction::Outgoing);
-            let incoming = graph.edges_directed(node, Direction::Incoming);
-            for edge in outgoing.chain(incoming) {
-                self.pairs.remove(&(edge.source(), edge.target()));
+            if self.graph[node].out_len == OVERFLOWED {
+                let targets = self.graph.neighbors_directed(node, Outgoing);
+                targets.for_each(|to| _ = self.pairs.remove(&(node, to)));
+            }
+            let mut sources = self.graph.neighbors_directed(node, Incoming).detach();
+            while let Some(from) = sources.next_node(&self.graph) {
+                self.forget_edge(from, node);
             }
             self.graph.remove_node(node);
         }
@@ -288,6 +349,8 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             payload: payload(),
             key,
             mark: 0,
+            out_len: 0,
+            out: [NodeIndex::end(); INLINE_OUT],
         });
         self.index.insert(id, node);
         node
@@ -453,8 +516,12 @@ mod tests {
             }
             assert_eq!(g.edge_count(), accepted.len());
         }
-        // The run exercised all three outcomes of a new edge.
+        // The run exercised all three outcomes of a new edge, and both ways
+        // of finding a known one.
         assert!(reordered > 50 && refused > 50, "{reordered} {refused}");
+        let overflowed = g.graph.node_weights().filter(|n| n.out_len == OVERFLOWED);
+        let inline = g.graph.node_weights().filter(|n| n.out_len as usize > 1);
+        assert!(overflowed.count() > 10 && inline.count() > 10);
     }
 
     #[test]
