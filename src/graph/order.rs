@@ -80,7 +80,7 @@ impl Hasher for FastHasher {
 pub(crate) struct LockGraph<N, E> {
     graph: StableDiGraph<Node<N>, E>,
     index: FastMap<LockId, NodeIndex>,
-    /// The edges out of nodes with more than [`INLINE_OUT`] of them, by their
+    /// The edges out of nodes with more than [`INLINE`] of them, by their
     /// two node indices ("is a -> b there?" in one hash lookup, where
     /// `find_edge` walks `a`'s out-edges: one cache miss per edge in a big graph).
     pairs: FastMap<(NodeIndex, NodeIndex), ()>,
@@ -100,25 +100,64 @@ struct Node<N> {
     key: u64,
     /// The last search that reached the node (see [`Search::mark`]).
     mark: u32,
-    /// How many edges leave the node, while at most [`INLINE_OUT`]
-    /// ([`OVERFLOWED`] once it had more: then they are all in `pairs`).
-    out_len: u8,
-    /// Their targets, so that "is a -> b there?" reads only `a`, which the
-    /// order check reads anyway.
-    out: [NodeIndex; INLINE_OUT],
+    /// The targets of the edges out of the node, so that "is a -> b there?"
+    /// reads only `a`, which the order check reads anyway (in `pairs` once
+    /// there are too many), and the forward search needs no walk through
+    /// the edges. (Listing the sources too made the nodes bigger and the
+    /// big-graph benchmark slower.)
+    out: Neighbours,
 }
 
-/// How many edges out of a node are looked up in the node itself.
-const INLINE_OUT: usize = 6;
+/// A node's neighbours in one direction, while there are few.
+#[derive(Clone, Copy)]
+struct Neighbours {
+    /// How many, while at most [`INLINE`] ([`OVERFLOWED`] once there were more).
+    len: u8,
+    nodes: [NodeIndex; INLINE],
+}
 
-/// [`Node::out_len`] of a node whose edges are in [`LockGraph::pairs`].
+/// How many neighbours a node lists itself.
+const INLINE: usize = 6;
+
+/// [`Neighbours::len`] once there were too many to list.
 const OVERFLOWED: u8 = u8::MAX;
 
-impl<N> Node<N> {
-    /// Whether the edge to `to` leaves this node, or `None` if `pairs` knows.
-    fn has_edge_to(&self, to: NodeIndex) -> Option<bool> {
-        let len = usize::from(self.out_len);
-        (len <= INLINE_OUT).then(|| self.out[..len].contains(&to))
+impl Neighbours {
+    fn none() -> Self {
+        Neighbours {
+            len: 0,
+            nodes: [NodeIndex::end(); INLINE],
+        }
+    }
+
+    /// The list, unless it overflowed.
+    fn list(&self) -> Option<&[NodeIndex]> {
+        self.nodes.get(..usize::from(self.len))
+    }
+
+    /// Adds `node`; false if the list overflows now (it was full).
+    fn push(&mut self, node: NodeIndex) -> bool {
+        match usize::from(self.len) {
+            len if len < INLINE => {
+                self.nodes[len] = node;
+                self.len += 1;
+                true
+            }
+            INLINE => {
+                self.len = OVERFLOWED;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// Removes `node` from the list (if it has not overflowed).
+    fn remove(&mut self, node: NodeIndex) {
+        let len = usize::from(self.len);
+        if let Some(at) = self.list().and_then(|l| l.iter().position(|&n| n == node)) {
+            self.nodes.copy_within(at + 1..len, at);
+            self.len -= 1;
+        }
     }
 }
 
@@ -130,6 +169,8 @@ struct Search {
     /// Reaching the new edge's source, keys above its target's.
     backward: Vec<NodeIndex>,
     stack: Vec<NodeIndex>,
+    /// The neighbours of the node being searched.
+    next: Vec<NodeIndex>,
     keys: Vec<u64>,
     /// Marks of the last search (two per search: forward, backward).
     mark: u32,
@@ -171,39 +212,30 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     fn has_edge(&self, a: NodeIndex, b: NodeIndex) -> bool {
-        let inline = self.graph[a].has_edge_to(b);
-        inline.unwrap_or_else(|| self.pairs.contains_key(&(a, b)))
-    }
-
-    /// Remembers the new edge `a -> b` for [`Self::has_edge`].
-    fn note_edge(&mut self, a: NodeIndex, b: NodeIndex) {
-        let node = &mut self.graph[a];
-        match usize::from(node.out_len) {
-            len if len < INLINE_OUT => {
-                node.out[len] = b;
-                node.out_len += 1;
-            }
-            INLINE_OUT => {
-                node.out_len = OVERFLOWED;
-                let inline = node.out;
-                self.pairs
-                    .extend(inline.iter().chain([&b]).map(|&t| ((a, t), ())));
-            }
-            _ => {
-                self.pairs.insert((a, b), ());
-            }
+        match self.graph[a].out.list() {
+            Some(targets) => targets.contains(&b),
+            None => self.pairs.contains_key(&(a, b)),
         }
     }
 
-    /// Forgets the edge `a -> b` for [`Self::has_edge`] (it is being removed).
+    /// Lists the new edge `a -> b` in `a` (or in `pairs`).
+    fn note_edge(&mut self, a: NodeIndex, b: NodeIndex) {
+        let out = &mut self.graph[a].out;
+        let listed = *out;
+        if !out.push(b) {
+            let all = listed.nodes.iter().chain([&b]);
+            self.pairs.extend(all.map(|&t| ((a, t), ())));
+        } else if out.len == OVERFLOWED {
+            self.pairs.insert((a, b), ());
+        }
+    }
+
+    /// Takes the edge `a -> b` off `a`'s list (it is being removed).
     fn forget_edge(&mut self, a: NodeIndex, b: NodeIndex) {
-        let node = &mut self.graph[a];
-        let len = usize::from(node.out_len);
-        if len > INLINE_OUT {
-            self.pairs.remove(&(a, b));
-        } else if let Some(at) = node.out[..len].iter().position(|&t| t == b) {
-            node.out.copy_within(at + 1..len, at);
-            node.out_len -= 1;
+        let out = &mut self.graph[a].out;
+        match out.list() {
+            Some(_) => out.remove(b),
+            None => _ = self.pairs.remove(&(a, b)),
         }
     }
 
@@ -261,6 +293,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             forward,
             backward,
             stack,
+            next,
             ..
         } = &mut self.search;
         let found = match direction {
@@ -273,8 +306,15 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         found.push(start);
         stack.push(start);
         while let Some(node) = stack.pop() {
-            let mut next = self.graph.neighbors_directed(node, direction).detach();
-            while let Some(other) = next.next_node(&self.graph) {
+            next.clear();
+            let at = &self.graph[node];
+            let listed = at.out.list().filter(|_| direction == Outgoing);
+            match listed {
+                // No walk through the edges (one cache miss each in a big graph).
+                Some(listed) => next.extend_from_slice(listed),
+                None => next.extend(self.graph.neighbors_directed(node, direction)),
+            }
+            for &other in next.iter() {
                 if Some(other) == goal {
                     return false;
                 }
@@ -301,9 +341,9 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// Removes a lock and every edge into or out of it.
     pub(crate) fn remove(&mut self, id: LockId) {
         if let Some(node) = self.index.remove(&id) {
-            if self.graph[node].out_len == OVERFLOWED {
-                let targets = self.graph.neighbors_directed(node, Outgoing);
-                targets.for_each(|to| _ = self.pairs.remove(&(node, to)));
+            let mut targets = self.graph.neighbors_directed(node, Outgoing).detach();
+            while let Some(to) = targets.next_node(&self.graph) {
+                self.forget_edge(node, to);
             }
             let mut sources = self.graph.neighbors_directed(node, Incoming).detach();
             while let Some(from) = sources.next_node(&self.graph) {
@@ -349,8 +389,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             payload: payload(),
             key,
             mark: 0,
-            out_len: 0,
-            out: [NodeIndex::end(); INLINE_OUT],
+            out: Neighbours::none(),
         });
         self.index.insert(id, node);
         node
@@ -519,9 +558,9 @@ mod tests {
         // The run exercised all three outcomes of a new edge, and both ways
         // of finding a known one.
         assert!(reordered > 50 && refused > 50, "{reordered} {refused}");
-        let overflowed = g.graph.node_weights().filter(|n| n.out_len == OVERFLOWED);
-        let inline = g.graph.node_weights().filter(|n| n.out_len as usize > 1);
-        assert!(overflowed.count() > 10 && inline.count() > 10);
+        let overflowed = g.graph.node_weights().filter(|n| n.out.len == OVERFLOWED);
+        let listed = g.graph.node_weights().filter(|n| n.out.len > 1);
+        assert!(overflowed.count() > 10 && listed.count() > 10);
     }
 
     #[test]
