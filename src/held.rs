@@ -161,8 +161,14 @@ impl Slot {
     }
 
     #[inline(always)]
-    fn id(&self) -> LockId {
+    pub(crate) fn id(&self) -> LockId {
         LockId::from_u32(self.word.get() as u32)
+    }
+
+    /// Marks the entry as the source of a graph edge.
+    #[inline(always)]
+    pub(crate) fn mark_source(&self) {
+        self.word.set(self.word.get() | SOURCE);
     }
 
     #[inline(always)]
@@ -402,22 +408,6 @@ impl HeldLocks {
                     },
                 );
             }
-        }
-    }
-
-    /// Marks every held entry as the source of a graph edge.
-    pub(crate) fn mark_all_sources(&self) {
-        for slot in self.inline() {
-            slot.word.set(slot.word.get() | SOURCE);
-        }
-        for index in INLINE..self.len() {
-            self.set(
-                index,
-                HeldLock {
-                    source: true,
-                    ..self.get(index)
-                },
-            );
         }
     }
 

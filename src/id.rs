@@ -229,6 +229,14 @@ pub(crate) fn current_block_thread(id: LockId) -> Option<u32> {
         .then_some(block.thread)
 }
 
+/// The ids of the block this thread hands out ids from now (empty if none).
+#[inline]
+pub(crate) fn current_block() -> std::ops::Range<u32> {
+    BLOCK
+        .try_with(Cell::get)
+        .map_or(0..0, |block| block.first..block.end)
+}
+
 /// An upper bound of every id handed out so far.
 pub(crate) fn handed_out_below() -> u32 {
     NEXT_ID.load(Relaxed)

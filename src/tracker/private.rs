@@ -284,17 +284,20 @@ impl Store {
         if held.len() > INLINE {
             return false;
         }
+        let held = held.inline(); // all of it
         let mut graph = self.graph.lock();
         let public_below = self.published_below.load(Relaxed);
+        let block = id::current_block();
         let private = |id: LockId| {
             id.as_u32() >= public_below
-                && (id::from_current_block(id) || id::owner(id) == self.thread)
+                && (block.contains(&id.as_u32()) || id::owner(id) == self.thread)
         };
-        if !private(target) || !held.ids().all(private) {
+        if !private(target) || !held.iter().all(|slot| private(slot.id())) {
             return false;
         }
-        for (index, source) in held.iter().enumerate() {
-            if held.ids().take(index).any(|id| id == source.id) {
+        for (index, slot) in held.iter().enumerate() {
+            let source = slot.get();
+            if held[..index].iter().any(|slot| slot.id() == source.id) {
                 continue; // taken twice (a recursive read): one edge
             }
             let backtrace = graph.backtrace(source.site, site);

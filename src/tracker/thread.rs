@@ -269,10 +269,11 @@ impl ThreadState {
             if !self.record_fresh_private(meta, id, site) {
                 return None;
             }
-            self.held
-                .ids()
-                .for_each(|held| self.edges.insert(edge_key(held, id)));
-            self.held.mark_all_sources();
+            // All in place: the private graph takes no more.
+            for slot in self.held.inline() {
+                self.edges.insert(edge_key(slot.id(), id));
+                slot.mark_source();
+            }
             self.chains.insert(chain_key(chain, id));
         }
         Some(self.record_held(new_entry(meta, id, access, site)))
