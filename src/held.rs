@@ -300,6 +300,20 @@ impl HeldLocks {
         plain
     }
 
+    /// Removes the last entry if it is `id` and kept in place; returns whether
+    /// it was the source of an edge, or `None` (nothing done) if it was not
+    /// that entry.
+    #[inline]
+    pub(crate) fn pop_last(&self, id: LockId) -> Option<bool> {
+        let len = self.len();
+        // An empty set wraps around past the inline entries: one compare.
+        let word = self.inline.get(len.wrapping_sub(1))?.word.get();
+        (word as u32 == id.as_u32()).then(|| {
+            self.len.set(len - 1);
+            word & SOURCE != 0
+        })
+    }
+
     /// The chain key of the whole held set (a hash of the held ids, in order).
     #[inline]
     pub(crate) fn chain(&self) -> u64 {
