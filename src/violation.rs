@@ -452,6 +452,52 @@ impl BlockedThread {
 }
 
 /// An actual deadlock: every thread of a wait-for cycle among lockgraph locks.
+///
+/// # Examples
+///
+/// Two threads that really deadlock; the watchdog finds the wait-for cycle
+/// and a handler receives it (the threads stay blocked: a real deadlock has
+/// no way out).
+///
+/// ```
+/// use std::sync::{Arc, Barrier, mpsc};
+/// use std::time::Duration;
+/// use lockgraph::{Mutex, Policy, Violation, ViolationKind};
+///
+/// lockgraph::set_kind_policy(ViolationKind::Cycle, Policy::Ignore);
+/// lockgraph::set_kind_policy(ViolationKind::Deadlock, Policy::Warn);
+/// lockgraph::set_deadlock_check(Some(Duration::from_millis(20)));
+/// let (found, reports) = mpsc::channel();
+/// let found = std::sync::Mutex::new(found);
+/// lockgraph::set_handler(Some(Box::new(move |v: &Violation| {
+///     if let Violation::Deadlock(deadlock) = v {
+///         let _ = found.lock().unwrap().send(deadlock.clone());
+///     }
+/// })));
+///
+/// let locks = [Mutex::named("left", ()), Mutex::named("right", ())];
+/// let locks: &'static [Mutex<()>; 2] = Box::leak(Box::new(locks));
+/// let barrier = Arc::new(Barrier::new(2));
+/// for (name, first, second) in [("one", 0, 1), ("two", 1, 0)] {
+///     let barrier = Arc::clone(&barrier);
+///     std::thread::Builder::new().name(name.into()).spawn(move || {
+///         let _held = locks[first].lock();
+///         barrier.wait();
+///         let _never = locks[second].lock(); // both wait here for good
+///     }).unwrap();
+/// }
+///
+/// let deadlock = reports.recv_timeout(Duration::from_secs(20)).expect("reported");
+/// let mut threads: Vec<_> = deadlock.threads().iter().collect();
+/// threads.sort_by_key(|t| t.thread().to_owned());
+/// assert_eq!(threads[0].thread(), "one");
+/// assert_eq!(threads[0].waiting_for().name(), Some("right"));
+/// assert_eq!(threads[0].verb(), "lock");
+/// assert_eq!(threads[0].holds()[0].lock().name(), Some("left"));
+/// assert_eq!(threads[1].waiting_for().name(), Some("left"));
+/// assert!(threads[1].site().file().ends_with(".rs"));
+/// println!("{}", Violation::Deadlock(deadlock.clone()));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Deadlock {
     pub(crate) threads: Vec<BlockedThread>,
