@@ -35,13 +35,14 @@ use std::sync::atomic::{
 };
 use std::sync::{Arc, LazyLock};
 
-use parking_lot::{Mutex as RawMutex, RwLock as RawRwLock};
+use parking_lot::RwLock as RawRwLock;
 
 use super::global::{self, EdgeData, Refused};
 use crate::graph::order::{FastMap, Insert};
 use crate::held::{HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
+use crate::trusted::OwnerMutex;
 use crate::violation::{LockRef, OrderEdge, ThreadLabel};
 
 /// A private graph with more edges than this is published.
@@ -117,7 +118,7 @@ pub(crate) struct Store {
     /// Dropped sinks not yet removed from `graph` (or from the global graph,
     /// if a publication moved their edges there first).
     dead: DeadQueue,
-    graph: RawMutex<Private>,
+    graph: OwnerMutex<Private>,
 }
 
 #[derive(Default)]
@@ -169,7 +170,7 @@ impl Store {
             published_below: AtomicU32::new(public_below),
             published_edges: AtomicU32::new(0),
             dead: DeadQueue::new(),
-            graph: RawMutex::new(Private::default()),
+            graph: OwnerMutex::new(Private::default()),
         });
         STORES.write().insert(thread, Arc::clone(&store));
         store
