@@ -112,10 +112,12 @@
 //! read from a cache line this core already owns, which keeps a contended
 //! lock's hand-offs as quick as parking_lot's. A violation found that way is
 //! reported only once the lock is let go again (it is then taken the usual
-//! way), so no handler or panic ever runs with it taken. A new edge among locks private to the thread
-//! takes only that thread's private-graph lock; any other new edge takes the
-//! global graph's lock (a raw, uninstrumented parking_lot mutex, never held
-//! while user code runs). A lock's first acquisition records its edges into
+//! way), so no handler or panic ever runs with it taken. A new edge among
+//! locks private to the thread takes only that thread's private-graph lock (a
+//! compare-exchange to take, a plain store to release); any other new edge
+//! takes the global graph's lock (a raw, uninstrumented parking_lot mutex,
+//! never held while user code runs), where a topological order kept up to
+//! date (Pearce–Kelly) makes an edge that agrees with it cost a few lookups. A lock's first acquisition records its edges into
 //! the private graph without a cycle check (no edge leaves a lock still
 //! private to its first user, so none can close a cycle),
 //! and dropping a private lock that never had an edge out of it only queues
