@@ -59,11 +59,12 @@ impl AtomicSite {
 }
 
 /// A raw lock for data that its owning thread locks all the time and other
-/// threads rarely (a thread's private graph): taking it is one atomic
-/// exchange, releasing it a plain store, where parking_lot's mutex pays a
-/// second read-modify-write to release (it must see whether a thread sleeps
-/// on it). A contended take spins briefly, then yields until the lock is free;
-/// no thread ever sleeps on it.
+/// threads rarely (a thread's private graph): taking it is one
+/// compare-exchange, releasing it a plain store, where parking_lot's mutex
+/// pays a second read-modify-write to release (it must see whether a thread
+/// sleeps on it). A contended take spins briefly, then yields, then sleeps a
+/// little between tries (so that a waiter of higher real-time priority than
+/// the holder, on the same processor, cannot keep it from running forever).
 pub(crate) struct OwnerLock(AtomicBool);
 
 /// A mutex over [`OwnerLock`].
@@ -105,18 +106,19 @@ unsafe impl lock_api::RawMutex for OwnerLock {
 }
 
 impl OwnerLock {
-    /// Waits for the lock: a few spins, then yielding the processor between tries.
+    /// Waits for the lock: a few spins, then yielding the processor between
+    /// tries, then sleeping.
     #[cold]
     #[inline(never)]
     fn lock_contended(&self) {
-        let mut spins = 0u32;
+        let mut tries = 0u32;
         loop {
             while self.0.load(Ordering::Relaxed) {
-                if spins < 64 {
-                    spins += 1;
-                    std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
+                tries = tries.saturating_add(1);
+                match tries {
+                    0..64 => std::hint::spin_loop(),
+                    64..128 => std::thread::yield_now(),
+                    _ => std::thread::sleep(std::time::Duration::from_micros(50)),
                 }
             }
             if lock_api::RawMutex::try_lock(self) {

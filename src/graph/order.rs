@@ -95,8 +95,12 @@ struct Node<N> {
     payload: N,
     /// The node's place in the topological order: every edge goes from a
     /// smaller key to a larger one. A new node's key is its lock id (high half)
-    /// and the count of nodes added before it (low half), so keys are distinct;
-    /// reordering only ever permutes the keys of existing nodes.
+    /// and the count of nodes added before it (low half, modulo 2^32), so keys
+    /// are distinct; reordering only ever permutes the keys of existing nodes.
+    /// (Ids are never reused, so two live nodes could share a key only if one
+    /// lock came back, after its node was removed, exactly a multiple of 2^32
+    /// node additions later: a lock dropped while a leaked guard's entry still
+    /// names it, re-added by that entry billions of nodes later.)
     key: u64,
     /// The last search that reached the node (see [`Search::mark`]).
     mark: u32,
