@@ -46,7 +46,7 @@ pub(crate) use guard_impls;
 /// (a raw guard of type `$Raw`), `token` and `$rest`; the guards they make are
 /// `$Mapped`. `shared` guards hand out `&T`, `exclusive` ones `&mut T`. For the
 /// docs: `$what` names the lock ("mutex", "lock"), `$Lock` its type, and
-/// `$take` is an expression giving a `$Guard` of `lock`.
+/// `$take` is (a string of) an expression giving a `$Guard` of `lock`.
 macro_rules! map_fns {
     (shared $($args:tt)*) => {
         $crate::lock::map_fns!(@ [] ["&"] ["get"] ["first"] $($args)*);
@@ -56,7 +56,7 @@ macro_rules! map_fns {
     };
     (@ [$($mut:ident)?] [$amp:literal] [$get:literal] [$first:literal]
         $Guard:ident { $($rest:ident),* } => $Mapped:ident, $Raw:ty, $raw_try:ident,
-        $what:literal, $Lock:literal, $take:literal
+        $what:literal, $Lock:ident, $take:expr
     ) => {
         /// Makes a guard for a part of the data.
         ///
@@ -67,8 +67,8 @@ macro_rules! map_fns {
         /// # Examples
         ///
         #[doc = "```"]
-        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
-        #[doc = concat!("let lock = ", $Lock, "::new(((1, 2), 3));")]
+        #[doc = concat!("use lockgraph::{", stringify!($Lock), ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", stringify!($Lock), "::new(((1, 2), 3));")]
         #[doc = concat!("let guard = ", $take, ";")]
         #[doc = concat!("let second = ", stringify!($Guard), "::map(guard, |all| ", $amp, "all.0.1);")]
         #[doc = "assert_eq!(*second, 2);"]
@@ -91,8 +91,8 @@ macro_rules! map_fns {
         /// # Examples
         ///
         #[doc = "```"]
-        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
-        #[doc = concat!("let lock = ", $Lock, "::new(vec![1]);")]
+        #[doc = concat!("use lockgraph::{", stringify!($Lock), ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", stringify!($Lock), "::new(vec![1]);")]
         #[doc = concat!("let list = ", $take, ";")]
         #[doc = concat!("let list = ", stringify!($Guard), "::try_map(list, |v| v.", $get, "(1)).expect_err(\"one item\");")]
         #[doc = concat!("let first = ", stringify!($Guard), "::try_map(list, |v| v.", $first, "());")]
@@ -115,8 +115,8 @@ macro_rules! map_fns {
         /// # Examples
         ///
         #[doc = "```"]
-        #[doc = concat!("use lockgraph::{", $Lock, ", ", stringify!($Guard), "};")]
-        #[doc = concat!("let lock = ", $Lock, "::new(vec![1]);")]
+        #[doc = concat!("use lockgraph::{", stringify!($Lock), ", ", stringify!($Guard), "};")]
+        #[doc = concat!("let lock = ", stringify!($Lock), "::new(vec![1]);")]
         #[doc = concat!("let list = ", $take, ";")]
         #[doc = concat!("let found = ", stringify!($Guard), "::try_map_or_err(list, |v| v.", $get, "(1).ok_or(\"no 2nd\"));")]
         #[doc = "let (list, error) = found.expect_err(\"one item\");"]

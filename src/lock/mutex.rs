@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use super::{constructors, guard_impls, lock_impls, relock_fns};
+use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
@@ -209,79 +209,9 @@ macro_rules! mutex_type {
                 s.lock
             }
 
-            /// Makes a guard for a part of the locked data.
-            ///
-            /// # Lock order
-            /// Records nothing: the mutex stays held, by this thread, until the
-            /// new guard is dropped.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new((1, String::from(\"a\")));")]
-            #[doc = concat!("let mut name = lockgraph::", stringify!($Mutex), "Guard::map(m.lock(), |pair| &mut pair.1);")]
-            #[doc = "name.push('b');"]
-            #[doc = "drop(name);"]
-            #[doc = "assert_eq!(m.lock().1, \"ab\");"]
-            #[doc = "```"]
-            pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
-            where
-                F: FnOnce(&mut T) -> &mut U,
-            {
-                let $Guard { inner, token, .. } = s;
-                $Mapped { inner: parking_lot::$RawGuard::map(inner, f), token }
-            }
-
-            /// Makes a guard for a part of the locked data, if `f` finds one;
-            /// otherwise gives the guard back.
-            ///
-            /// # Lock order
-            /// Records nothing: the mutex stays held, by this thread, by whichever
-            /// guard comes back.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = lockgraph::", stringify!($Mutex), "::new(vec![1, 2]);")]
-            #[doc = concat!("let first = lockgraph::", stringify!($Mutex), "Guard::try_map(m.lock(), |v| v.first_mut());")]
-            #[doc = "assert_eq!(first.ok().map(|g| *g), Some(1));"]
-            #[doc = "```"]
-            pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
-            where
-                F: FnOnce(&mut T) -> Option<&mut U>,
-            {
-                // `try_map_or_err` with no error to give back.
-                Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-            }
-
-            /// Makes a guard for a part of the locked data, if `f` finds one;
-            /// otherwise gives the guard back with `f`'s error.
-            ///
-            /// # Lock order
-            /// As [`try_map`](Self::try_map): records nothing.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), "};")]
-            #[doc = concat!("let m = ", stringify!($Mutex), "::new(vec![1, 2]);")]
-            #[doc = concat!("let found = ", stringify!($Guard), "::try_map_or_err(m.lock(), |v| v.get_mut(5).ok_or(\"no 6th\"));")]
-            #[doc = "let (guard, error) = found.expect_err(\"too short\");"]
-            #[doc = "assert_eq!((guard.len(), error), (2, \"no 6th\")); // still locked"]
-            #[doc = "```"]
-            pub fn try_map_or_err<U: ?Sized, F, E>(
-                s: Self,
-                f: F,
-            ) -> Result<$Mapped<'a, U>, (Self, E)>
-            where
-                F: FnOnce(&mut T) -> Result<&mut U, E>,
-            {
-                let $Guard { inner, token, lock } = s;
-                match parking_lot::$RawGuard::try_map_or_err(inner, f) {
-                    Ok(inner) => Ok($Mapped { inner, token }),
-                    Err((inner, e)) => Err(($Guard { inner, token, lock }, e)),
-                }
-            }
+            map_fns!(exclusive $Guard { lock } => $Mapped,
+                parking_lot::$RawGuard<'a, T>, try_map_or_err,
+                "mutex", $Mutex, "lock.lock()");
 
             relock_fns!($Guard, parking_lot::$RawGuard<'a, T>, $Mutex, lock);
 
@@ -314,84 +244,11 @@ macro_rules! mutex_type {
         }
 
         impl<'a, T: ?Sized> $Mapped<'a, T> {
-            /// Makes a guard for a part of the data.
-            ///
-            /// # Lock order
-            /// Records nothing: the mutex stays held, by this thread, until the
-            /// new guard is dropped.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
-            #[doc = concat!("let m = ", stringify!($Mutex), "::new(((1, 2), 3));")]
-            #[doc = concat!("let pair = ", stringify!($Guard), "::map(m.lock(), |all| &mut all.0);")]
-            #[doc = concat!("let mut second = ", stringify!($Mapped), "::map(pair, |pair| &mut pair.1);")]
-            #[doc = "*second = 20;"]
-            #[doc = "drop(second);"]
-            #[doc = "assert_eq!(m.into_inner(), ((1, 20), 3));"]
-            #[doc = "```"]
-            pub fn map<U: ?Sized, F>(s: Self, f: F) -> $Mapped<'a, U>
-            where
-                F: FnOnce(&mut T) -> &mut U,
-            {
-                let $Mapped { inner, token } = s;
-                $Mapped { inner: parking_lot::$RawMapped::map(inner, f), token }
-            }
+            map_fns!(exclusive $Mapped {} => $Mapped,
+                parking_lot::$RawMapped<'a, T>, try_map_or_err,
+                "mutex", $Mutex,
+                concat!("lockgraph::", stringify!($Guard), "::map(lock.lock(), |all| all)"));
 
-            /// Makes a guard for a part of the data, if `f` finds one;
-            /// otherwise gives the guard back.
-            ///
-            /// # Lock order
-            /// Records nothing: the mutex stays held, by this thread, by whichever
-            /// guard comes back.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
-            #[doc = concat!("let m = ", stringify!($Mutex), "::new((vec![1], 2));")]
-            #[doc = concat!("let list = ", stringify!($Guard), "::map(m.lock(), |pair| &mut pair.0);")]
-            #[doc = concat!("let list = ", stringify!($Mapped), "::try_map(list, |v| v.get_mut(1)).expect_err(\"one item\");")]
-            #[doc = concat!("let first = ", stringify!($Mapped), "::try_map(list, |v| v.first_mut());")]
-            #[doc = "assert_eq!(first.ok().map(|g| *g), Some(1));"]
-            #[doc = "```"]
-            pub fn try_map<U: ?Sized, F>(s: Self, f: F) -> Result<$Mapped<'a, U>, Self>
-            where
-                F: FnOnce(&mut T) -> Option<&mut U>,
-            {
-                // `try_map_or_err` with no error to give back.
-                Self::try_map_or_err(s, |data| f(data).ok_or(())).map_err(|(guard, ())| guard)
-            }
-
-            /// Makes a guard for a part of the data, if `f` finds one;
-            /// otherwise gives the guard back with `f`'s error.
-            ///
-            /// # Lock order
-            /// As [`try_map`](Self::try_map): records nothing.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("use lockgraph::{", stringify!($Mutex), ", ", stringify!($Guard), ", ", stringify!($Mapped), "};")]
-            #[doc = concat!("let m = ", stringify!($Mutex), "::new((vec![1], 2));")]
-            #[doc = concat!("let list = ", stringify!($Guard), "::map(m.lock(), |pair| &mut pair.0);")]
-            #[doc = concat!("let found = ", stringify!($Mapped), "::try_map_or_err(list, |v| v.last_mut().ok_or(\"empty\"));")]
-            #[doc = "assert_eq!(found.ok().map(|g| *g), Some(1));"]
-            #[doc = "```"]
-            pub fn try_map_or_err<U: ?Sized, F, E>(
-                s: Self,
-                f: F,
-            ) -> Result<$Mapped<'a, U>, (Self, E)>
-            where
-                F: FnOnce(&mut T) -> Result<&mut U, E>,
-            {
-                let $Mapped { inner, token } = s;
-                match parking_lot::$RawMapped::try_map_or_err(inner, f) {
-                    Ok(inner) => Ok($Mapped { inner, token }),
-                    Err((inner, e)) => Err(($Mapped { inner, token }, e)),
-                }
-            }
 
             /// Unlocks the mutex with a fair unlock: a waiting thread gets the
             /// lock first.

@@ -237,7 +237,7 @@ impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
 
     map_fns!(shared ReentrantMutexGuard { lock } => MappedReentrantMutexGuard,
         RawGuard<'a, T>, try_map_or_err,
-        "mutex", "ReentrantMutex", "lock.lock()");
+        "mutex", ReentrantMutex, "lock.lock()");
 
     relock_fns!(ReentrantMutexGuard, RawGuard<'a, T>, ReentrantMutex, lock);
 }
@@ -258,7 +258,7 @@ type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;
 impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
     map_fns!(shared MappedReentrantMutexGuard {} => MappedReentrantMutexGuard,
         RawMapped<'a, T>, try_map_or_err,
-        "mutex", "ReentrantMutex", "lockgraph::ReentrantMutexGuard::map(lock.lock(), |all| all)");
+        "mutex", ReentrantMutex, "lockgraph::ReentrantMutexGuard::map(lock.lock(), |all| all)");
 
     /// Releases this guard's hold with a fair unlock: once the mutex is free,
     /// a waiting thread gets it first.

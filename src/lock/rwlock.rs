@@ -285,7 +285,7 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
 
     map_fns!(shared RwLockReadGuard { lock } => MappedRwLockReadGuard,
         RawRead<'a, T>, try_map_or_err,
-        "lock", "RwLock", "lock.read()");
+        "lock", RwLock, "lock.read()");
 
     relock_fns!(RwLockReadGuard, RawRead<'a, T>, RwLock, read);
 }
@@ -318,7 +318,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
 
     map_fns!(exclusive RwLockWriteGuard { lock } => MappedRwLockWriteGuard,
         RawWrite<'a, T>, try_map_or_err,
-        "lock", "RwLock", "lock.write()");
+        "lock", RwLock, "lock.write()");
 
     /// Turns the write lock into a read lock without letting a writer in between.
     ///

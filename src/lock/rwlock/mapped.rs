@@ -18,7 +18,7 @@ type RawMappedRead<'a, T> = parking_lot::MappedRwLockReadGuard<'a, T>;
 impl<'a, T: ?Sized> MappedRwLockReadGuard<'a, T> {
     map_fns!(shared MappedRwLockReadGuard {} => MappedRwLockReadGuard,
         RawMappedRead<'a, T>, try_map_or_else,
-        "lock", "RwLock", "lockgraph::RwLockReadGuard::map(lock.read(), |all| all)");
+        "lock", RwLock, "lockgraph::RwLockReadGuard::map(lock.read(), |all| all)");
 
     /// [`try_map_or_err`](Self::try_map_or_err) under the name lock_api 0.4
     /// gives it on this guard, so that code written against parking_lot
@@ -83,7 +83,7 @@ type RawMappedWrite<'a, T> = parking_lot::MappedRwLockWriteGuard<'a, T>;
 impl<'a, T: ?Sized> MappedRwLockWriteGuard<'a, T> {
     map_fns!(exclusive MappedRwLockWriteGuard {} => MappedRwLockWriteGuard,
         RawMappedWrite<'a, T>, try_map_or_err,
-        "lock", "RwLock", "lockgraph::RwLockWriteGuard::map(lock.write(), |all| all)");
+        "lock", RwLock, "lockgraph::RwLockWriteGuard::map(lock.write(), |all| all)");
 
     /// Unlocks the lock with a fair unlock: a waiting thread gets it first.
     ///
