@@ -207,34 +207,21 @@ pub(crate) fn this_thread() -> u32 {
         .unwrap_or(0)
 }
 
-/// Whether this thread handed out `id` from the block it uses now (a quick
-/// answer for the usual case; [`owner`] knows every block).
-#[inline]
-pub(crate) fn from_current_block(id: LockId) -> bool {
-    BLOCK
-        .try_with(|block| {
-            let block = block.get();
-            (block.first..block.end).contains(&id.0)
-        })
-        .unwrap_or(false)
-}
-
 /// This thread's number if it handed out `id` from the block it uses now
 /// (the usual case of [`owner`], with one thread-local read).
 #[inline]
-pub(crate) fn current_block_thread(id: LockId) -> Option<u32> {
+fn current_block_thread(id: LockId) -> Option<u32> {
     let block = BLOCK.try_with(Cell::get).ok()?;
     (block.first..block.end)
         .contains(&id.0)
         .then_some(block.thread)
 }
 
-/// The ids of the block this thread hands out ids from now (empty if none).
+/// The number of the thread that handed out `id`: [`owner`], answered from
+/// this thread's current block when it is one of its ids.
 #[inline]
-pub(crate) fn current_block() -> std::ops::Range<u32> {
-    BLOCK
-        .try_with(Cell::get)
-        .map_or(0..0, |block| block.first..block.end)
+pub(crate) fn thread_of(id: LockId) -> u32 {
+    current_block_thread(id).unwrap_or_else(|| owner(id))
 }
 
 /// An upper bound of every id handed out so far.

@@ -192,8 +192,7 @@ impl Store {
 
     /// Whether this store's thread handed out `id`.
     fn handed_out(&self, id: LockId) -> bool {
-        id::from_current_block(id) && id::this_thread() == self.thread
-            || id::owner(id) == self.thread
+        id::thread_of(id) == self.thread
     }
 
     /// Whether any of the locks is private to this thread, any is public and
@@ -288,11 +287,7 @@ impl Store {
         let held = held.inline(); // all of it
         let mut graph = self.graph.lock();
         let public_below = self.published_below.load(Relaxed);
-        let block = id::current_block();
-        let private = |id: LockId| {
-            id.as_u32() >= public_below
-                && (block.contains(&id.as_u32()) || id::owner(id) == self.thread)
-        };
+        let private = |id: LockId| id.as_u32() >= public_below && self.handed_out(id);
         if !private(target) || !held.iter().all(|slot| private(slot.id())) {
             return false;
         }
@@ -565,7 +560,7 @@ pub(crate) fn publish_all() {
 /// `Err` if it is public, saying whether it may have a node in the global
 /// graph from a publication.
 pub(crate) fn forget(id: LockId, sink: bool, mine: Option<&Arc<Store>>) -> Result<(), bool> {
-    let thread = id::current_block_thread(id).unwrap_or_else(|| id::owner(id));
+    let thread = id::thread_of(id);
     match mine {
         Some(store) if store.thread == thread => store.forget(id, sink),
         // Only the owner queues; the owner has ended (and published
