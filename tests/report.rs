@@ -34,13 +34,16 @@ fn a_two_lock_report_names_everything_a_reader_needs() {
     );
     assert!(report.contains("first by thread \"writer\""), "{report}");
     assert!(report.contains("locks held by this thread:"), "{report}");
-    // A backtrace frame of the first thread, in this file. (Without debug
-    // info, as in a release build here, the test's frames are inlined away.)
+    // A backtrace frame of the first thread, in this file. Checked in debug
+    // builds only (as CI runs this file): without debug info, as in a release
+    // build here, the test's frames are inlined away.
     let frame = |l: &&str| l.trim_start().starts_with("at report::");
-    assert!(
-        report.lines().any(|l| frame(&l)) || !cfg!(debug_assertions),
-        "a frame of this test: {report}"
-    );
+    if cfg!(debug_assertions) {
+        assert!(
+            report.lines().any(|l| frame(&l)),
+            "a frame of this test: {report}"
+        );
+    }
     // The two-column scenario.
     assert!(report.contains("thread 1 (\"writer\")"), "{report}");
     assert!(report.contains("thread 2 (\"auditor\")"), "{report}");
