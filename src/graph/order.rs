@@ -174,7 +174,7 @@ struct Search {
     backward: Vec<NodeIndex>,
     stack: Vec<NodeIndex>,
     /// The neighbours of the node being searched.
-    next: Vec<NodeIndex>,
+    adjacent: Vec<NodeIndex>,
     keys: Vec<u64>,
     /// Marks of the last search (two per search: forward, backward).
     mark: u32,
@@ -297,7 +297,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             forward,
             backward,
             stack,
-            next,
+            adjacent,
             ..
         } = &mut self.search;
         let found = match direction {
@@ -310,15 +310,15 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         found.push(start);
         stack.push(start);
         while let Some(node) = stack.pop() {
-            next.clear();
+            adjacent.clear();
             let at = &self.graph[node];
             let listed = at.out.list().filter(|_| direction == Outgoing);
             match listed {
                 // No walk through the edges (one cache miss each in a big graph).
-                Some(listed) => next.extend_from_slice(listed),
-                None => next.extend(self.graph.neighbors_directed(node, direction)),
+                Some(listed) => adjacent.extend_from_slice(listed),
+                None => adjacent.extend(self.graph.neighbors_directed(node, direction)),
             }
-            for &other in next.iter() {
+            for &other in adjacent.iter() {
                 if Some(other) == goal {
                     return false;
                 }
