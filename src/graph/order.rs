@@ -13,10 +13,11 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::num::NonZeroU64;
 
 use petgraph::Direction::{self, Incoming, Outgoing};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
-use petgraph::visit::{EdgeRef, IntoEdgeReferences};
+use petgraph::visit::{EdgeRef, IntoEdgeReferences, IntoNodeReferences};
 
 use crate::id::LockId;
 
@@ -78,7 +79,10 @@ impl Hasher for FastHasher {
 
 /// A directed acyclic graph of lock ids.
 pub(crate) struct LockGraph<N, E> {
-    graph: StableDiGraph<Node<N>, E>,
+    graph: StableDiGraph<Node, E>,
+    /// Each node's payload, by node index: kept out of the nodes, which the
+    /// order checks read at random in a big graph (smaller nodes, fewer misses).
+    payloads: Vec<Option<N>>,
     index: FastMap<LockId, NodeIndex>,
     /// The edges out of nodes with more than [`INLINE`] of them, by their
     /// two node indices ("is a -> b there?" in one hash lookup, where
@@ -90,9 +94,8 @@ pub(crate) struct LockGraph<N, E> {
     added: u32,
 }
 
-/// A lock in the graph.
-struct Node<N> {
-    payload: N,
+/// A lock in the graph (its payload is in [`LockGraph::payloads`]).
+struct Node {
     /// The node's place in the topological order: every edge goes from a
     /// smaller key to a larger one. A new node's key is its lock id (high half)
     /// and the count of nodes added before it (low half, modulo 2^32), so keys
@@ -101,7 +104,8 @@ struct Node<N> {
     /// lock came back, after its node was removed, exactly a multiple of 2^32
     /// node additions later: a lock dropped while a leaked guard's entry still
     /// names it, re-added by that entry billions of nodes later.)
-    key: u64,
+    /// (Non-zero, so that petgraph's `Option` around a node takes no room.)
+    key: NonZeroU64,
     /// The last search that reached the node (see [`Search::mark`]).
     mark: u32,
     /// The targets of the edges out of the node, so that "is a -> b there?"
@@ -175,7 +179,7 @@ struct Search {
     stack: Vec<NodeIndex>,
     /// The neighbours of the node being searched.
     adjacent: Vec<NodeIndex>,
-    keys: Vec<u64>,
+    keys: Vec<NonZeroU64>,
     /// Marks of the last search (two per search: forward, backward).
     mark: u32,
 }
@@ -184,6 +188,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     pub(crate) fn new() -> Self {
         LockGraph {
             graph: StableDiGraph::default(),
+            payloads: Vec::new(),
             index: FastMap::default(),
             pairs: FastMap::default(),
             search: Search::default(),
@@ -290,7 +295,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         start: NodeIndex,
         direction: Direction,
         mark: u32,
-        within: impl Fn(u64) -> bool,
+        within: impl Fn(NonZeroU64) -> bool,
         goal: Option<NodeIndex>,
     ) -> bool {
         let Search {
@@ -354,6 +359,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
                 self.forget_edge(from, node);
             }
             self.graph.remove_node(node);
+            self.payloads[node.index()] = None;
         }
     }
 
@@ -369,16 +375,16 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
 
     /// Every node, in topological order.
     pub(crate) fn nodes(&self) -> impl Iterator<Item = &N> + '_ {
-        let mut nodes: Vec<&Node<N>> = self.graph.node_weights().collect();
-        nodes.sort_unstable_by_key(|node| node.key);
-        nodes.into_iter().map(|node| &node.payload)
+        let mut nodes: Vec<(NodeIndex, &Node)> = self.graph.node_references().collect();
+        nodes.sort_unstable_by_key(|(_, node)| node.key);
+        nodes.into_iter().map(|(index, _)| self.payload(index))
     }
 
     /// Every edge as (from, to, payload).
     pub(crate) fn edges(&self) -> impl Iterator<Item = (&N, &N, &E)> + '_ {
         let graph = &self.graph;
         graph.edge_references().map(|e| {
-            let (from, to) = (&graph[e.source()].payload, &graph[e.target()].payload);
+            let (from, to) = (self.payload(e.source()), self.payload(e.target()));
             (from, to, e.weight())
         })
     }
@@ -387,16 +393,28 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         if let Some(&node) = self.index.get(&id) {
             return node;
         }
-        let key = u64::from(id.as_u32()) << 32 | u64::from(self.added);
+        // Ids are below 2^31 (see `LazyId`): the top bit keeps the key non-zero.
+        let key = 1 << 63 | u64::from(id.as_u32()) << 32 | u64::from(self.added);
         self.added = self.added.wrapping_add(1);
         let node = self.graph.add_node(Node {
-            payload: payload(),
-            key,
+            key: NonZeroU64::new(key).expect("the top bit is set"),
             mark: 0,
             out: Neighbours::none(),
         });
+        let at = node.index();
+        if at >= self.payloads.len() {
+            self.payloads.resize_with(at + 1, || None);
+        }
+        self.payloads[at] = Some(payload());
         self.index.insert(id, node);
         node
+    }
+
+    /// The payload of a live node.
+    fn payload(&self, node: NodeIndex) -> &N {
+        self.payloads[node.index()]
+            .as_ref()
+            .expect("a live node has a payload")
     }
 
     /// Breadth-first search from `start` to `goal`; the caller knows a path exists.
@@ -424,8 +442,8 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             };
             let (from, to) = graph.edge_endpoints(edge).expect("edge is live");
             path.push(PathEdge {
-                from: graph[from].payload.clone(),
-                to: graph[to].payload.clone(),
+                from: self.payload(from).clone(),
+                to: self.payload(to).clone(),
                 info: graph[edge].clone(),
             });
             node = from;
@@ -438,6 +456,14 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_is_small_and_its_option_takes_no_room() {
+        // The order checks read two nodes at random per new edge: 40 bytes
+        // (petgraph adds 8), where a node with its payload took 80.
+        assert!(size_of::<Node>() <= 40, "{}", size_of::<Node>());
+        assert_eq!(size_of::<Option<Node>>(), size_of::<Node>());
+    }
     use crate::id::LazyId;
 
     fn ids(n: usize) -> Vec<LockId> {
