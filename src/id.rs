@@ -2,7 +2,10 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{
+    AtomicBool, AtomicU32,
+    Ordering::{Relaxed, Release},
+};
 
 use parking_lot::RwLock as RawRwLock;
 
@@ -127,7 +130,9 @@ impl LazyId {
     #[inline]
     fn assign_fresh(&self) -> (LockId, bool) {
         let fresh = next_id();
-        match self.0.compare_exchange(0, fresh, Relaxed, Relaxed) {
+        // Release: a thread that reads the id and then fences sees the owner's
+        // private graph registered (see `tracker::private::PUBLIC_BELOW`).
+        match self.0.compare_exchange(0, fresh, Release, Relaxed) {
             Ok(_) => (LockId(fresh), true),
             // Another thread assigned one first; ours is simply never used.
             Err(current) => (LockId(current & !IN_GRAPH), false),

@@ -32,6 +32,7 @@ use std::panic::Location;
 use std::sync::atomic::{
     AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
+    fence,
 };
 use std::sync::{Arc, LazyLock};
 
@@ -158,6 +159,35 @@ impl PrivateEdge {
 /// The live threads' stores, by thread number.
 static STORES: LazyLock<RawRwLock<FastMap<u32, Arc<Store>>>> = LazyLock::new(Default::default);
 
+/// Every id below it is public in every store: the lowest bound of the live
+/// stores (of none: every id). An edge among such locks goes straight to the
+/// global graph, without finding out which thread handed each id out.
+///
+/// Lowered when a store registers (under the write lock of [`STORES`], before
+/// its thread hands out any id of the store), recomputed when a bound rises or
+/// a store goes (under the read or write lock, so never past a registration;
+/// two recomputations racing can only leave it too low). A thread that sees
+/// an id handed out by another thread sees the lowered value: the id is
+/// assigned with `Release` after the registration, and [`below_public`]
+/// fences with `Acquire` after the ids were read.
+static PUBLIC_BELOW: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Whether every one of `ids` is public in every store (see [`PUBLIC_BELOW`]).
+fn below_public(mut ids: impl Iterator<Item = LockId>) -> bool {
+    fence(Acquire);
+    let public_below = PUBLIC_BELOW.load(Relaxed);
+    ids.all(|id| id.as_u32() < public_below)
+}
+
+/// Sets [`PUBLIC_BELOW`] from the stores (call with [`STORES`] locked).
+fn recompute_public_below(stores: &FastMap<u32, Arc<Store>>) {
+    let lowest = stores
+        .values()
+        .map(|s| s.published_below.load(Acquire))
+        .min();
+    PUBLIC_BELOW.store(lowest.unwrap_or(u32::MAX), Release);
+}
+
 impl Store {
     /// A store for this thread, registered so other threads can publish it.
     /// Ids this thread handed out below `public_below` are public: they may
@@ -172,7 +202,10 @@ impl Store {
             dead: DeadQueue::new(),
             graph: OwnerMutex::new(Private::default()),
         });
-        STORES.write().insert(thread, Arc::clone(&store));
+        let mut stores = STORES.write();
+        stores.insert(thread, Arc::clone(&store));
+        PUBLIC_BELOW.fetch_min(public_below, Release);
+        drop(stores);
         store
     }
 
@@ -182,7 +215,9 @@ impl Store {
         // find this store to publish it before they put an edge on its locks
         // (or to forget a dropped one).
         self.publish_with(&mut self.graph.lock(), u32::MAX);
-        STORES.write().remove(&self.thread);
+        let mut stores = STORES.write();
+        stores.remove(&self.thread);
+        recompute_public_below(&stores);
     }
 
     /// Whether `id` is private to this store's thread (call with the graph locked).
@@ -231,6 +266,9 @@ impl Store {
     ) -> Result<(), bool> {
         // Publication only ever raises the bound: with no lock of this thread
         // private now, none will be, and the store's lock is not needed.
+        if below_public(sources.iter().map(|s| s.id).chain([target.id])) {
+            return Err(false); // no lookup of the threads that handed them out
+        }
         if let (false, _, others) = self.classify(sources, target) {
             return Err(others);
         }
@@ -288,11 +326,17 @@ impl Store {
         let mut graph = self.graph.lock();
         let public_below = self.published_below.load(Relaxed);
         let private = |id: LockId| id.as_u32() >= public_below && self.handed_out(id);
-        if !private(target) || !held.iter().all(|slot| private(slot.id())) {
+        if !private(target) {
             return false;
         }
+        // One pass: the edges pushed so far are taken back if a source is public.
+        let recorded_before = graph.edges.len();
         for (index, slot) in held.iter().enumerate() {
             let source = slot.get();
+            if !private(source.id) {
+                graph.edges.truncate(recorded_before);
+                return false;
+            }
             if held[..index].iter().any(|slot| slot.id() == source.id) {
                 continue; // taken twice (a recursive read): one edge
             }
@@ -339,7 +383,10 @@ impl Store {
         }
         graph.edges.clear();
         // Release: a thread that sees the new bound also sees `published_edges`.
-        self.published_below.fetch_max(public_below, Release);
+        let before = self.published_below.fetch_max(public_below, Release);
+        if before < public_below {
+            recompute_public_below(&STORES.read());
+        }
     }
 
     /// Removes the edges of the queued dead sinks (call with the graph locked):
@@ -640,6 +687,46 @@ mod tests {
         })
         .join()
         .unwrap();
+    }
+
+    #[test]
+    fn a_private_lock_of_a_live_thread_is_never_below_the_public_watermark() {
+        use std::sync::mpsc::channel;
+        let (ids, received) = channel();
+        let (done, finish) = channel::<()>();
+        let owner = std::thread::spawn(move || {
+            let (outer, inner) = (Mutex::new(0), Mutex::new(0));
+            {
+                let _outer = outer.lock();
+                drop(inner.lock()); // a private edge outer -> inner
+            }
+            assert_eq!(private_edges(), 1);
+            ids.send((outer.id(), inner.id())).unwrap();
+            finish.recv().unwrap();
+            // Published (the global graph needs them), they may go below it.
+            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            store.publish_if_owner(inner.id());
+            let bound = store.published_below.load(Relaxed);
+            assert!(PUBLIC_BELOW.load(Relaxed) <= bound);
+        });
+        let (outer, inner) = received.recv().unwrap();
+        // Seen from another thread, while their owner keeps them private.
+        assert!(!below_public([outer].into_iter()));
+        assert!(!below_public([inner].into_iter()));
+        assert!(!below_public([LockId::from_u32(1), inner].into_iter()));
+        done.send(()).unwrap();
+        owner.join().unwrap();
+    }
+
+    #[test]
+    fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
+        let stores = STORES.read();
+        let lowest = stores
+            .values()
+            .map(|s| s.published_below.load(Relaxed))
+            .min();
+        // Recomputed by every publication: never above a live store's bound.
+        assert!(PUBLIC_BELOW.load(Relaxed) <= lowest.unwrap_or(u32::MAX));
     }
 
     #[test]
