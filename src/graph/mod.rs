@@ -4,6 +4,7 @@
 //! an edge `A -> B` means some thread took `B` while holding `A`. Dropped locks
 //! leave the graph with all their edges.
 
+mod index;
 pub(crate) mod order;
 mod snapshot;
 

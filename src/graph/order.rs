@@ -19,6 +19,7 @@ use petgraph::Direction::{self, Incoming, Outgoing};
 use petgraph::stable_graph::{NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, IntoNodeReferences};
 
+use super::index::NodeIndexById;
 use crate::id::LockId;
 
 /// One edge of a cycle: `from` was held when `to` was taken.
@@ -83,7 +84,7 @@ pub(crate) struct LockGraph<N, E> {
     /// Each node's payload, by node index: kept out of the nodes, which the
     /// order checks read at random in a big graph (smaller nodes, fewer misses).
     payloads: Vec<Option<N>>,
-    index: FastMap<LockId, NodeIndex>,
+    index: NodeIndexById,
     /// The edges out of nodes with more than [`INLINE`] of them, by their
     /// two node indices ("is a -> b there?" in one hash lookup, where
     /// `find_edge` walks `a`'s out-edges: one cache miss per edge in a big graph).
@@ -189,7 +190,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         LockGraph {
             graph: StableDiGraph::default(),
             payloads: Vec::new(),
-            index: FastMap::default(),
+            index: NodeIndexById::default(),
             pairs: FastMap::default(),
             search: Search::default(),
             added: 0,
@@ -341,15 +342,15 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// Whether `from -> to` is in the graph.
     #[cfg(test)]
     pub(crate) fn contains(&self, from: LockId, to: LockId) -> bool {
-        match (self.index.get(&from), self.index.get(&to)) {
-            (Some(&a), Some(&b)) => self.has_edge(a, b),
+        match (self.index.get(from), self.index.get(to)) {
+            (Some(a), Some(b)) => self.has_edge(a, b),
             _ => false,
         }
     }
 
     /// Removes a lock and every edge into or out of it.
     pub(crate) fn remove(&mut self, id: LockId) {
-        if let Some(node) = self.index.remove(&id) {
+        if let Some(node) = self.index.remove(id) {
             let mut targets = self.graph.neighbors_directed(node, Outgoing).detach();
             while let Some(to) = targets.next_node(&self.graph) {
                 self.forget_edge(node, to);
@@ -390,7 +391,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     fn node(&mut self, id: LockId, payload: impl FnOnce() -> N) -> NodeIndex {
-        if let Some(&node) = self.index.get(&id) {
+        if let Some(node) = self.index.get(id) {
             return node;
         }
         // Ids are below 2^31 (see `LazyId`): the top bit keeps the key non-zero.
@@ -559,8 +560,8 @@ mod tests {
             if x == y {
                 continue;
             }
-            let backwards = g.index.get(&l[x]).zip(g.index.get(&l[y]));
-            let backwards = backwards.is_some_and(|(&a, &b)| g.graph[a].key > g.graph[b].key);
+            let backwards = g.index.get(l[x]).zip(g.index.get(l[y]));
+            let backwards = backwards.is_some_and(|(a, b)| g.graph[a].key > g.graph[b].key);
             match insert(&mut g, l[x], l[y]) {
                 Insert::Known => assert!(accepted.contains(&(x, y))),
                 Insert::Added => {
