@@ -4,7 +4,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::sync::atomic::{
     AtomicBool, AtomicU32,
-    Ordering::{Relaxed, Release},
+    Ordering::{Acquire, Relaxed, Release},
 };
 
 use parking_lot::RwLock as RawRwLock;
@@ -130,8 +130,9 @@ impl LazyId {
     #[inline]
     fn assign_fresh(&self) -> (LockId, bool) {
         let fresh = next_id();
-        // Release: a thread that reads the id and then fences sees the owner's
-        // private graph registered (see `tracker::private::PUBLIC_BELOW`).
+        // Release: a thread that reads the id (or the word marked later, see
+        // `mark_in_graph`) and then fences sees the owner's private graph
+        // registered (see `tracker::private::PUBLIC_BELOW`).
         match self.0.compare_exchange(0, fresh, Release, Relaxed) {
             Ok(_) => (LockId(fresh), true),
             // Another thread assigned one first; ours is simply never used.
@@ -153,13 +154,16 @@ impl LazyId {
     ///
     /// A plain store, not a read-modify-write: once the id is assigned, every
     /// write to the word stores that same id with the flag set, so racing
-    /// writers cannot lose anything (and the flag is never cleared).
+    /// writers cannot lose anything (and the flag is never cleared). Acquire
+    /// and release (no cost on x86): whoever reads the marked word then
+    /// happens after the id's assignment, as if it had read that (see
+    /// `tracker::private::PUBLIC_BELOW`).
     #[inline]
     pub(crate) fn mark_in_graph(&self) {
-        let word = self.0.load(Relaxed);
+        let word = self.0.load(Acquire);
         debug_assert!(word & !IN_GRAPH != 0, "marking a lock with no id");
         if word & IN_GRAPH == 0 {
-            self.0.store(word | IN_GRAPH, Relaxed);
+            self.0.store(word | IN_GRAPH, Release);
         }
     }
 

@@ -25,8 +25,9 @@
 //! into a lock with no edge out of it lie on no cycle, so until then they
 //! change no verdict; they only stay a little longer in memory.
 //!
-//! Lock order: a store's lock may be held while taking the global graph lock,
-//! never the other way round, and never two stores' locks at once.
+//! Lock order: a store's lock may be held while taking the global graph lock
+//! or the table of stores, never the other way round, and never two stores'
+//! locks at once.
 
 use std::panic::Location;
 use std::sync::atomic::{
@@ -163,13 +164,14 @@ static STORES: LazyLock<RawRwLock<FastMap<u32, Arc<Store>>>> = LazyLock::new(Def
 /// stores (of none: every id). An edge among such locks goes straight to the
 /// global graph, without finding out which thread handed each id out.
 ///
-/// Lowered when a store registers (under the write lock of [`STORES`], before
-/// its thread hands out any id of the store), recomputed when a bound rises or
-/// a store goes (under the read or write lock, so never past a registration;
-/// two recomputations racing can only leave it too low). A thread that sees
+/// Lowered when a store registers (before its thread hands out any id of the
+/// store), recomputed when a bound rises or a store goes; always under the
+/// write lock of [`STORES`], so it is exactly the lowest bound. A thread that sees
 /// an id handed out by another thread sees the lowered value: the id is
-/// assigned with `Release` after the registration, and [`below_public`]
-/// fences with `Acquire` after the ids were read.
+/// assigned with `Release` after the registration, the only other write to
+/// the id word (`LazyId::mark_in_graph`) reads it with `Acquire` and writes it
+/// back with `Release`, and [`below_public`] fences with `Acquire` after the
+/// ids were read.
 static PUBLIC_BELOW: AtomicU32 = AtomicU32::new(u32::MAX);
 
 /// Whether every one of `ids` is public in every store (see [`PUBLIC_BELOW`]).
@@ -184,8 +186,12 @@ fn recompute_public_below(stores: &FastMap<u32, Arc<Store>>) {
     let lowest = stores
         .values()
         .map(|s| s.published_below.load(Acquire))
-        .min();
-    PUBLIC_BELOW.store(lowest.unwrap_or(u32::MAX), Release);
+        .min()
+        .unwrap_or(u32::MAX);
+    // Written only if it changes: every new edge reads its cache line.
+    if PUBLIC_BELOW.load(Relaxed) != lowest {
+        PUBLIC_BELOW.store(lowest, Release);
+    }
 }
 
 impl Store {
@@ -254,8 +260,9 @@ impl Store {
     /// through the stack in pieces that the caller read back whole, a
     /// store-forwarding stall on every new edge.)
     /// `Err`: not all private, nothing recorded; every lock of this thread
-    /// involved is public now, and the error says whether locks of other
-    /// threads are involved (their private graphs may need publishing).
+    /// involved is public now, and the error says whether other threads'
+    /// private graphs may need publishing (false when every lock involved is
+    /// below [`PUBLIC_BELOW`]).
     pub(crate) fn record(
         &self,
         sources: &mut [HeldLock],
@@ -264,11 +271,12 @@ impl Store {
         fresh: bool,
         refused: &mut Vec<Refused>,
     ) -> Result<(), bool> {
+        // Public everywhere: no lookup of the threads that handed them out.
+        if below_public(sources.iter().map(|s| s.id).chain([target.id])) {
+            return Err(false);
+        }
         // Publication only ever raises the bound: with no lock of this thread
         // private now, none will be, and the store's lock is not needed.
-        if below_public(sources.iter().map(|s| s.id).chain([target.id])) {
-            return Err(false); // no lookup of the threads that handed them out
-        }
         if let (false, _, others) = self.classify(sources, target) {
             return Err(others);
         }
@@ -385,7 +393,7 @@ impl Store {
         // Release: a thread that sees the new bound also sees `published_edges`.
         let before = self.published_below.fetch_max(public_below, Release);
         if before < public_below {
-            recompute_public_below(&STORES.read());
+            recompute_public_below(&STORES.write());
         }
     }
 
@@ -718,15 +726,52 @@ mod tests {
         owner.join().unwrap();
     }
 
-    #[test]
-    fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
-        let stores = STORES.read();
+    /// The watermark, checked against the stores with every writer of either
+    /// kept out.
+    fn assert_watermark_is_the_lowest_bound() {
+        let stores = STORES.write();
         let lowest = stores
             .values()
             .map(|s| s.published_below.load(Relaxed))
             .min();
-        // Recomputed by every publication: never above a live store's bound.
-        assert!(PUBLIC_BELOW.load(Relaxed) <= lowest.unwrap_or(u32::MAX));
+        assert_eq!(PUBLIC_BELOW.load(Relaxed), lowest.unwrap_or(u32::MAX));
+    }
+
+    #[test]
+    fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
+        assert_watermark_is_the_lowest_bound();
+        std::thread::spawn(|| {
+            let (outer, inner) = (Mutex::new(0), Mutex::new(0));
+            drop((outer.lock(), inner.lock())); // registers, with a private edge
+            assert_watermark_is_the_lowest_bound();
+            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            store.publish_if_owner(inner.id()); // its bound rises
+            assert_watermark_is_the_lowest_bound();
+        })
+        .join()
+        .unwrap(); // its store retires
+        assert_watermark_is_the_lowest_bound();
+    }
+
+    #[test]
+    fn a_fresh_lock_under_a_public_one_leaves_no_private_edge_behind() {
+        let public = Arc::new(Mutex::new(0));
+        drop(public.lock()); // its id is this thread's: another thread's lock
+        let public_id = public.id();
+        let public = Arc::clone(&public);
+        std::thread::spawn(move || {
+            let (mine, fresh) = (Mutex::new(0), Mutex::new(0));
+            let _mine = mine.lock();
+            let _public = public.try_lock().expect("free"); // no edge into it
+            assert_eq!(private_edges(), 0);
+            // mine -> fresh would be private, public -> fresh cannot: both global.
+            drop(fresh.lock());
+            assert_eq!(private_edges(), 0, "nothing private is left");
+            assert!(global::with(|g| g.graph.contains(mine.id(), fresh.id())));
+            assert!(global::with(|g| g.graph.contains(public_id, fresh.id())));
+        })
+        .join()
+        .unwrap();
     }
 
     #[test]
