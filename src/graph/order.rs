@@ -394,6 +394,8 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         if let Some(node) = self.index.get(id) {
             return node;
         }
+        debug_assert!(id.as_u32() < 1 << 31, "ids leave the top bit of a key free");
+        let payload = payload(); // first: nothing is left half-added if it panics
         // Ids are below 2^31 (see `LazyId`): the top bit keeps the key non-zero.
         let key = 1 << 63 | u64::from(id.as_u32()) << 32 | u64::from(self.added);
         self.added = self.added.wrapping_add(1);
@@ -406,7 +408,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         if at >= self.payloads.len() {
             self.payloads.resize_with(at + 1, || None);
         }
-        self.payloads[at] = Some(payload());
+        self.payloads[at] = Some(payload);
         self.index.insert(id, node);
         node
     }
@@ -514,6 +516,16 @@ mod tests {
         assert!(matches!(insert(&mut g, l[2], l[0]), Insert::Added));
         assert!(!g.contains(l[0], l[2]));
         assert!(g.contains(l[2], l[0]));
+        // ... and names the lock that has it now, in every view.
+        let nodes: Vec<LockId> = g.nodes().copied().collect();
+        assert_eq!(nodes.len(), 2);
+        assert!(nodes.contains(&l[0]) && nodes.contains(&l[2]));
+        let edges: Vec<(LockId, LockId)> = g.edges().map(|(a, b, _)| (*a, *b)).collect();
+        assert_eq!(edges, [(l[2], l[0])]);
+        let Insert::Cycle(path) = insert(&mut g, l[0], l[2]) else {
+            panic!("l[2] -> l[0] is there");
+        };
+        assert_eq!((path[0].from, path[0].to), (l[2], l[0]));
     }
 
     /// Whether `to` can be reached from `from` over `edges`.
