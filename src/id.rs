@@ -288,7 +288,20 @@ fn owner_not_last(id: LockId) -> u32 {
     });
     match copied {
         Ok(Some(thread)) => thread,
-        _ => owner_in(&OWNERS.read(), id.0).map_or(0, |(_, thread)| thread),
+        _ => {
+            // Too many blocks to copy: look in the table, and still remember
+            // the block found (the next lookup is most often in it again).
+            let owners = OWNERS.read();
+            let Some((index, thread)) = owner_in(&owners, id.0) else {
+                return 0;
+            };
+            // Every block below the next free id is in `OWNERS` (taken under its lock).
+            let end = owners
+                .get(index + 1)
+                .map_or(NEXT_ID.load(Relaxed), |&(next, _)| next);
+            let _ = LAST_OWNER.try_with(|last| last.set((owners[index].0, end, thread)));
+            thread
+        }
     }
 }
 
@@ -325,7 +338,15 @@ fn next_id_from_new_block() -> u32 {
             // Taken and recorded under one lock, so that `OWNERS` stays sorted.
             let mut owners = OWNERS.write();
             let (first, end) = take_block(current.size)?;
-            owners.push((first, current.thread));
+            // A block right after this thread's last one extends that entry
+            // (it covers every id up to the next entry): a thread churning
+            // through locks alone keeps one entry, not one per block.
+            if owners
+                .last()
+                .is_none_or(|&(_, thread)| thread != current.thread)
+            {
+                owners.push((first, current.thread));
+            }
             drop(owners);
             current = Block {
                 first,
@@ -413,5 +434,26 @@ mod tests {
         let all: std::collections::HashSet<LockId> =
             mine.iter().chain(&theirs).chain(&more).copied().collect();
         assert_eq!(all.len(), 5400, "ids are unique");
+    }
+
+    #[test]
+    fn a_thread_taking_blocks_alone_keeps_one_entry_per_run_of_them() {
+        let (thread, ids) = std::thread::spawn(|| {
+            // Blocks of 16, 32, ..., 4096, then three more of 4096: 12 blocks.
+            let ids: Vec<LockId> = (0..20_000).map(|_| LazyId::new().get()).collect();
+            (this_thread(), ids)
+        })
+        .join()
+        .unwrap();
+        let entries = OWNERS.read().iter().filter(|e| e.1 == thread).count();
+        // One entry per run of blocks no other thread's block came between
+        // (other tests take blocks meanwhile, rarely at the same moment).
+        assert!(
+            (1..12).contains(&entries),
+            "{entries} entries for 12 blocks"
+        );
+        for id in ids.iter().step_by(97) {
+            assert_eq!(owner(*id), thread, "{id:?}");
+        }
     }
 }
