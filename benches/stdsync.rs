@@ -1,6 +1,7 @@
 //! lock+unlock of `lockgraph::stdsync` against `std::sync` in the same run:
-//! nothing held, nested with an order seen before, and with the runtime off
-//! switch (`set_policy(Policy::Ignore)`). The crate-root `Mutex` against
+//! nothing held, nested with an order seen before, under 8 held mutexes, a new
+//! mutex taken once under another (a new edge) and dropped, and with the
+//! runtime off switch (`set_policy(Policy::Ignore)`). The crate-root `Mutex` against
 //! parking_lot is measured alongside, for the ratio the stdsync types must
 //! match; and an initialised `OnceLock` against std's.
 
@@ -35,30 +36,85 @@ fn nothing_held(c: &mut Criterion) {
     lock_unlock(c, "nothing held");
 }
 
+/// Takes a mutex of each flavour (the lock() call site is the same each time).
+fn take_std(m: &std::sync::Mutex<u64>) -> std::sync::MutexGuard<'_, u64> {
+    m.lock().unwrap()
+}
+fn take_stdsync(m: &lockgraph::stdsync::Mutex<u64>) -> lockgraph::stdsync::MutexGuard<'_, u64> {
+    m.lock().unwrap()
+}
+fn take_parking_lot(m: &parking_lot::Mutex<u64>) -> parking_lot::MutexGuard<'_, u64> {
+    m.lock()
+}
+fn take_lockgraph(m: &lockgraph::Mutex<u64>) -> lockgraph::MutexGuard<'_, u64> {
+    m.lock()
+}
+
+/// Runs `$body` (with `$new` making a mutex, `$take` locking one, `$b` the
+/// bencher) for std, stdsync, parking_lot and lockgraph's root `Mutex`.
+macro_rules! each_flavour {
+    ($group:ident, |$new:ident, $take:ident, $b:ident| $body:block) => {{
+        let flavours = [
+            ("std::sync::Mutex", 0),
+            ("stdsync::Mutex", 1),
+            ("parking_lot::Mutex", 2),
+            ("lockgraph::Mutex", 3),
+        ];
+        for (name, flavour) in flavours {
+            $group.bench_function(name, |$b| match flavour {
+                0 => {
+                    let ($new, $take) = (std::sync::Mutex::new, take_std);
+                    $body
+                }
+                1 => {
+                    let ($new, $take) = (lockgraph::stdsync::Mutex::new, take_stdsync);
+                    $body
+                }
+                2 => {
+                    let ($new, $take) = (parking_lot::Mutex::new, take_parking_lot);
+                    $body
+                }
+                _ => {
+                    let ($new, $take) = (lockgraph::Mutex::new, take_lockgraph);
+                    $body
+                }
+            });
+        }
+    }};
+}
+
+/// `held` mutexes taken in creation order, then lock+unlock of one more (an
+/// order seen before after the first iteration).
+fn holding(c: &mut Criterion, group_name: &str, held: usize) {
+    let mut group = c.benchmark_group(group_name);
+    each_flavour!(group, |new, take, b| {
+        let locks: Vec<_> = (0..=held as u64).map(new).collect();
+        let (outer, last) = locks.split_at(held);
+        let _held: Vec<_> = outer.iter().map(take).collect();
+        b.iter(|| *take(black_box(&last[0])) += 1)
+    });
+    group.finish();
+}
+
 fn nested_seen_order(c: &mut Criterion) {
-    let mut group = c.benchmark_group("nested, order seen");
-    let (std_outer, std_inner) = (std::sync::Mutex::new(()), std::sync::Mutex::new(0u64));
-    let (outer, inner) = (
-        lockgraph::stdsync::Mutex::new(()),
-        lockgraph::stdsync::Mutex::new(0u64),
-    );
-    let (pl_outer, pl_inner) = (parking_lot::Mutex::new(()), parking_lot::Mutex::new(0u64));
-    let (root_outer, root_inner) = (lockgraph::Mutex::new(()), lockgraph::Mutex::new(0u64));
-    group.bench_function("std::sync::Mutex", |b| {
-        let _outer = std_outer.lock().unwrap();
-        b.iter(|| *black_box(&std_inner).lock().unwrap() += 1)
-    });
-    group.bench_function("stdsync::Mutex", |b| {
-        let _outer = outer.lock().unwrap();
-        b.iter(|| *black_box(&inner).lock().unwrap() += 1)
-    });
-    group.bench_function("parking_lot::Mutex", |b| {
-        let _outer = pl_outer.lock();
-        b.iter(|| *black_box(&pl_inner).lock() += 1)
-    });
-    group.bench_function("lockgraph::Mutex", |b| {
-        let _outer = root_outer.lock();
-        b.iter(|| *black_box(&root_inner).lock() += 1)
+    holding(c, "nested, order seen", 1);
+}
+
+fn eight_held(c: &mut Criterion) {
+    holding(c, "8 held + 1", 8);
+}
+
+/// Holding one mutex: create one, lock+unlock it once (a new edge), drop it.
+fn new_edge(c: &mut Criterion) {
+    let mut group = c.benchmark_group("create, take once under another, drop");
+    each_flavour!(group, |new, take, b| {
+        let outer = new(0);
+        let _outer = take(&outer);
+        b.iter(|| {
+            let lock = new(1);
+            *take(&lock) += 1;
+            black_box(lock); // dropped here
+        })
     });
     group.finish();
 }
@@ -88,6 +144,8 @@ criterion_group!(
     benches,
     nothing_held,
     nested_seen_order,
+    eight_held,
+    new_edge,
     off_switch,
     initialised_once_lock
 );
