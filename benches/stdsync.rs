@@ -53,34 +53,18 @@ fn take_lockgraph(m: &lockgraph::Mutex<u64>) -> lockgraph::MutexGuard<'_, u64> {
 /// Runs `$body` (with `$new` making a mutex, `$take` locking one, `$b` the
 /// bencher) for std, stdsync, parking_lot and lockgraph's root `Mutex`.
 macro_rules! each_flavour {
-    ($group:ident, |$new:ident, $take:ident, $b:ident| $body:block) => {{
-        let flavours = [
-            ("std::sync::Mutex", 0),
-            ("stdsync::Mutex", 1),
-            ("parking_lot::Mutex", 2),
-            ("lockgraph::Mutex", 3),
-        ];
-        for (name, flavour) in flavours {
-            $group.bench_function(name, |$b| match flavour {
-                0 => {
-                    let ($new, $take) = (std::sync::Mutex::new, take_std);
-                    $body
-                }
-                1 => {
-                    let ($new, $take) = (lockgraph::stdsync::Mutex::new, take_stdsync);
-                    $body
-                }
-                2 => {
-                    let ($new, $take) = (parking_lot::Mutex::new, take_parking_lot);
-                    $body
-                }
-                _ => {
-                    let ($new, $take) = (lockgraph::Mutex::new, take_lockgraph);
-                    $body
-                }
-            });
-        }
-    }};
+    ($group:ident, |$new:ident, $take:ident, $b:ident| $body:block) => {
+        each_flavour!(@one $group, "std::sync::Mutex", std::sync::Mutex::new, take_std, $new, $take, $b, $body);
+        each_flavour!(@one $group, "stdsync::Mutex", lockgraph::stdsync::Mutex::new, take_stdsync, $new, $take, $b, $body);
+        each_flavour!(@one $group, "parking_lot::Mutex", parking_lot::Mutex::new, take_parking_lot, $new, $take, $b, $body);
+        each_flavour!(@one $group, "lockgraph::Mutex", lockgraph::Mutex::new, take_lockgraph, $new, $take, $b, $body);
+    };
+    (@one $group:ident, $name:literal, $make:path, $lock:path, $new:ident, $take:ident, $b:ident, $body:block) => {
+        $group.bench_function($name, |$b| {
+            let ($new, $take) = ($make, $lock);
+            $body
+        });
+    };
 }
 
 /// `held` mutexes taken in creation order, then lock+unlock of one more (an

@@ -459,6 +459,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::id::LazyId;
 
     #[test]
     fn a_node_is_small_and_its_option_takes_no_room() {
@@ -467,7 +468,6 @@ mod tests {
         assert!(size_of::<Node>() <= 40, "{}", size_of::<Node>());
         assert_eq!(size_of::<Option<Node>>(), size_of::<Node>());
     }
-    use crate::id::LazyId;
 
     fn ids(n: usize) -> Vec<LockId> {
         (0..n).map(|_| LazyId::new().get()).collect()

@@ -332,16 +332,14 @@ impl Store {
         }
         let held = held.inline(); // all of it
         let mut graph = self.graph.lock();
-        let public_below = self.published_below.load(Relaxed);
-        let private = |id: LockId| id.as_u32() >= public_below && self.handed_out(id);
-        if !private(target) {
+        if !self.owns(target) {
             return false;
         }
         // One pass: the edges pushed so far are taken back if a source is public.
         let recorded_before = graph.edges.len();
         for (index, slot) in held.iter().enumerate() {
             let source = slot.get();
-            if !private(source.id) {
+            if !self.owns(source.id) {
                 graph.edges.truncate(recorded_before);
                 return false;
             }

@@ -74,27 +74,31 @@ pub(crate) fn with<R>(f: impl FnOnce(&ThreadState) -> R) -> Option<R> {
     crate::trusted::with_local(&STATE, f)
 }
 
+/// Runs `f` on this thread's cold state, or on `None` once it is torn down.
+fn with_cold<R>(f: impl FnOnce(Option<&ColdState>) -> R) -> R {
+    let mut f = Some(f);
+    match COLD.try_with(|cold| f.take().expect("runs once")(Some(cold))) {
+        Ok(done) => done,
+        Err(_) => f.take().expect("runs once")(None),
+    }
+}
+
 /// Runs `f` on this thread's private graph, if it has one.
 pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) -> R {
-    let mut f = Some(f);
-    let mut run = |store: Option<&Arc<Store>>| f.take().map(|f| f(store));
-    let done = COLD.try_with(|cold| run(cold.private.get().map(|store| &store.0)));
-    done.ok()
-        .flatten()
-        .or_else(|| run(None))
-        .expect("runs once")
+    with_cold(|cold| {
+        f(cold
+            .and_then(|cold| cold.private.get())
+            .map(|store| &store.0))
+    })
 }
 
 /// Runs `f` on this thread's label, borrowed (a clone would be two atomic
 /// read-modify-writes on every new edge).
 fn with_label<R>(f: impl FnOnce(&ThreadLabel) -> R) -> R {
-    let mut f = Some(f);
-    let mut run = |label: &ThreadLabel| f.take().map(|f| f(label));
-    let done = COLD.try_with(|cold| run(cold.label.get_or_init(current_label)));
-    done.ok()
-        .flatten()
-        .or_else(|| run(&current_label()))
-        .expect("runs once")
+    with_cold(|cold| match cold {
+        Some(cold) => f(cold.label.get_or_init(current_label)),
+        None => f(&current_label()),
+    })
 }
 
 impl ThreadState {
