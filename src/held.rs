@@ -464,6 +464,23 @@ mod tests {
     }
 
     #[test]
+    fn only_the_last_entry_pops_and_says_whether_it_was_a_source() {
+        let ids: Vec<LockId> = (0..2).map(|_| LazyId::new().get()).collect();
+        let set = HeldLocks::new();
+        assert_eq!(set.pop_last(ids[0]), None, "an empty set pops nothing");
+        assert!(set.push(HeldLock {
+            source: true,
+            ..held(ids[0])
+        }));
+        assert!(set.push(held(ids[1])));
+        assert_eq!(set.pop_last(ids[0]), None, "not the last entry");
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.pop_last(ids[1]), Some(false));
+        assert_eq!(set.pop_last(ids[0]), Some(true));
+        assert_eq!(set.len(), 0);
+    }
+
+    #[test]
     fn the_chain_key_follows_the_held_ids_in_order() {
         let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
         let chain_of = |order: &[usize]| {

@@ -117,16 +117,14 @@
 //! compare-exchange to take, a plain store to release); any other new edge
 //! takes the global graph's lock (a raw, uninstrumented parking_lot mutex,
 //! never held while user code runs), where a topological order kept up to
-//! date (Pearce–Kelly) makes an edge that agrees with it cost a few lookups:
-//! the two locks' nodes are found through pages of 64 ids (4 bytes per id;
-//! one page per live node at worst, about 290 bytes, when the graph's locks
-//! are spread one per 64 ids), and when every id involved is below the
-//! lowest bound of the live private graphs, no lookup of which thread handed
-//! each id out is needed. A lock's first acquisition records its edges into
-//! the private graph without a cycle check (no edge leaves a lock still
-//! private to its first user, so none can close a cycle), and dropping a
-//! private lock that never had an edge out of it only queues its id for its
-//! edges to be removed later, with others, taking no lock.
+//! date (Pearce–Kelly) makes an edge that agrees with it cost a few lookups
+//! (the README's design notes say how those are kept cheap in a graph of
+//! 100,000 locks, and what that costs in memory). A lock's first acquisition
+//! records its edges into the private graph without a cycle check (no edge
+//! leaves a lock still private to its first user, so none can close a
+//! cycle), and dropping a private lock that never had an edge out of it only
+//! queues its id for its edges to be removed later, with others, taking no
+//! lock.
 //! A backtrace is captured once per distinct pair of call sites. With every
 //! kind ignored, acquisitions skip the bookkeeping altogether. The watchdog costs
 //! nothing until an acquisition has to wait: it first tries the raw lock

@@ -1,4 +1,4 @@
-//! The crate's only unsafe code: two small facts the compiler cannot check,
+//! The crate's only unsafe code: three small facts the compiler cannot check,
 //! each behind a safe interface.
 //!
 //! - [`with_local`]: a thread-local reached without a closure boundary, so that
@@ -65,6 +65,10 @@ impl AtomicSite {
 /// sleeps on it). A contended take spins briefly, then yields, then sleeps a
 /// little between tries (so that a waiter of higher real-time priority than
 /// the holder, on the same processor, cannot keep it from running forever).
+/// Waiters are other threads publishing this thread's graph, which is rare;
+/// a waiter may sleep up to 50 µs past the release. Measured against
+/// parking_lot's raw mutex on the lock-churn loop (S6), best of 9 interleaved
+/// runs: 32.9 to 30.2 ns per iteration.
 pub(crate) struct OwnerLock(AtomicBool);
 
 /// A mutex over [`OwnerLock`].

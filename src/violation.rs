@@ -457,7 +457,8 @@ impl BlockedThread {
 ///
 /// Two threads that really deadlock; the watchdog finds the wait-for cycle
 /// and a handler receives it (the threads stay blocked: a real deadlock has
-/// no way out).
+/// no way out; that is fine here only because each doc test runs in its own
+/// process, which ends when the example returns).
 ///
 /// ```
 /// use std::sync::{Arc, Barrier, mpsc};

@@ -9,7 +9,7 @@ use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use super::private::{self, Store};
 use crate::handler;
-use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, Slot, extend_chain};
+use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
 use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::policy;
@@ -273,7 +273,9 @@ impl ThreadState {
             if !self.record_fresh_private(meta, id, site) {
                 return None;
             }
-            // All in place: the private graph takes no more.
+            // `record_fresh` records nothing for a held set past the inline
+            // entries, so these are all of it.
+            debug_assert!(self.held.len() <= INLINE);
             for slot in self.held.inline() {
                 self.edges.insert(edge_key(slot.id(), id));
                 slot.mark_source();
