@@ -267,9 +267,7 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Option<bool> {
-        if let Some((_, chain)) = self.held.last_key()
-            && policy::graph_checks()
-        {
+        if self.held.len() > 0 && policy::graph_checks() {
             if !self.record_fresh_private(meta, id, site) {
                 return None;
             }
@@ -280,7 +278,10 @@ impl ThreadState {
                 self.edges.insert(edge_key(slot.id(), id));
                 slot.mark_source();
             }
-            self.chains.insert(chain_key(chain, id));
+            // No chain-cache entry: this held set plus a fresh lock is a key
+            // never seen before, so the entry would only evict a live one.
+            // An acquisition of the lock under the same set again finds its
+            // edges in the edge cache and adds the chain then.
         }
         Some(self.record_held(new_entry(meta, id, access, site)))
     }
