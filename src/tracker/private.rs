@@ -340,27 +340,28 @@ impl Store {
         if !self.owns(target) {
             return false;
         }
-        // One pass: the edges pushed so far are taken back if a source is public.
-        let recorded_before = graph.edges.len();
-        for (index, slot) in held.iter().enumerate() {
-            let source = slot.get();
+        let to = (target, target_origin, site);
+        if let [only] = held {
+            // The usual case, without the loop's bookkeeping.
+            let source = only.get();
             if !self.owns(source.id) {
-                graph.edges.truncate(recorded_before);
                 return false;
             }
-            if held[..index].iter().any(|slot| slot.id() == source.id) {
-                continue; // taken twice (a recursive read): one edge
+            graph.push_edge(&source, to);
+        } else {
+            // One pass: the edges pushed so far are taken back if a source is public.
+            let recorded_before = graph.edges.len();
+            for (index, slot) in held.iter().enumerate() {
+                let source = slot.get();
+                if !self.owns(source.id) {
+                    graph.edges.truncate(recorded_before);
+                    return false;
+                }
+                if held[..index].iter().any(|slot| slot.id() == source.id) {
+                    continue; // taken twice (a recursive read): one edge
+                }
+                graph.push_edge(&source, to);
             }
-            let backtrace = graph.backtrace(source.site, site);
-            graph.edges.push(PrivateEdge {
-                from: source.id,
-                to: target,
-                from_origin: source.origin,
-                to_origin: target_origin,
-                from_site: source.site,
-                to_site: site,
-                backtrace,
-            });
         }
         self.publish_if_full(&mut graph);
         true
@@ -536,6 +537,26 @@ impl Private {
             to_site: edge.to_site,
             backtrace: global::with(|g| g.backtrace(edge.backtrace)),
         }
+    }
+
+    /// Adds the edge from the held `source` to the lock `to` (its id and
+    /// origin, and where it is being taken).
+    #[inline]
+    fn push_edge(
+        &mut self,
+        source: &HeldLock,
+        (target, target_origin, site): (LockId, Origin, &'static Location<'static>),
+    ) {
+        let backtrace = self.backtrace(source.site, site);
+        self.edges.push(PrivateEdge {
+            from: source.id,
+            to: target,
+            from_origin: source.origin,
+            to_origin: target_origin,
+            from_site: source.site,
+            to_site: site,
+            backtrace,
+        });
     }
 
     /// The backtrace index of the call-site pair, captured (globally) if new.
