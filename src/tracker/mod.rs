@@ -66,8 +66,8 @@ impl Drop for HeldToken<'_> {
     }
 }
 
-/// Every release but the plainest (see [`thread::ThreadState::release_fast`]).
-/// [`HeldToken`]'s drop for every case its inline fast path leaves out.
+/// [`HeldToken`]'s drop for every case its inline fast path
+/// ([`thread::ThreadState::release_fast`]) leaves out.
 ///
 /// It cannot unwind, and the compiler knows it (the `"C"` ABI): a guard's
 /// drop that calls a function that may unwind also needs a landing pad that

@@ -279,9 +279,11 @@ impl ThreadState {
                 slot.mark_source();
             }
             // No chain-cache entry: this held set plus a fresh lock is a key
-            // never seen before, so the entry would only evict a live one.
-            // An acquisition of the lock under the same set again finds its
-            // edges in the edge cache and adds the chain then.
+            // never seen before, and most new locks are not taken again under
+            // the same set (S6, S9), so the entry would mostly evict a live
+            // one. An acquisition of the lock under the same set again finds
+            // its edges in the edge cache (one trip through the slow path)
+            // and adds the chain then.
         }
         Some(self.record_held(new_entry(meta, id, access, site)))
     }
