@@ -13,6 +13,7 @@
 //! | S4 | 4 threads, each S1 on a private lock (wall time / total ops; compare with S1) |
 //! | S5 | 4 threads, each S2 on a private pair (wall time / total ops; compare with S2) |
 //! | S6 | create a mutex, take it once while holding P (a new edge), drop it |
+//! | S6 shared | the same, with P a lock another thread used first (public) |
 //! | S7 | `RwLock::read` + unlock |
 //! | S8 | 2 threads contending on one mutex (wall time / total ops) |
 //! | S9 | one mutex of Abseil's sliding window: create, take it under the previous 4, drop the oldest |
@@ -142,9 +143,9 @@ macro_rules! scenarios {
                 wall / THREADS as u32
             }
 
-            pub fn s6(iters: u64) -> Duration {
-                let p = Mutex::new(0);
-                let _held = p.lock();
+            /// With `outer` held: create a mutex, take it once (a new edge), drop it.
+            fn churn_under(outer: &Mutex, iters: u64) -> Duration {
+                let _held = outer.lock();
                 let start = Instant::now();
                 for i in 0..iters {
                     let m = Mutex::new(i);
@@ -152,6 +153,26 @@ macro_rules! scenarios {
                     black_box(m); // dropped here
                 }
                 start.elapsed()
+            }
+
+            /// S6 in a thread of its own, so that the outer lock is private to
+            /// it whatever earlier groups left in the bench thread's state (a
+            /// published private graph makes the rest of its id block public).
+            pub fn s6(iters: u64) -> Duration {
+                thread::spawn(move || churn_under(&Mutex::new(0), iters))
+                    .join()
+                    .unwrap()
+            }
+
+            /// S6 under a lock another thread used first (and has ended): a
+            /// public lock, so every new edge goes through the global graph.
+            pub fn s6_shared(iters: u64) -> Duration {
+                let outer = thread::spawn(|| {
+                    let m = Mutex::new(0);
+                    bump(&m);
+                    m
+                });
+                churn_under(&outer.join().unwrap(), iters)
             }
 
             pub fn s7(iters: u64) -> Duration {
@@ -279,6 +300,12 @@ fn threads(c: &mut Criterion) {
 
 fn churn(c: &mut Criterion) {
     pair(c, "S6 create, new edge, drop", raw::s6, ours::s6);
+    pair(
+        c,
+        "S6 shared: the same under another thread's lock",
+        raw::s6_shared,
+        ours::s6_shared,
+    );
     pair(c, "S9 sliding window per mutex", raw::s9, ours::s9);
 }
 
