@@ -250,11 +250,15 @@ thread_local! {
 /// The most blocks a thread copies (beyond, lookups read [`OWNERS`] itself).
 const COPIED_BLOCKS: usize = 1 << 12;
 
-/// The thread of the block that holds `id` in `owners` (sorted by first id).
-fn owner_in(owners: &[(u32, u32)], id: u32) -> Option<(usize, u32)> {
+/// The thread of the block that holds `id` in `owners` (sorted by first id,
+/// every block below `covered` listed), remembered in [`LAST_OWNER`] with the
+/// block's extent: the next lookup is most often in it again.
+fn owner_in(owners: &[(u32, u32)], id: u32, covered: u32) -> Option<u32> {
     let after = owners.partition_point(|&(first, _)| first <= id);
-    let index = after.checked_sub(1)?;
-    Some((index, owners[index].1))
+    let (first, thread) = owners[after.checked_sub(1)?];
+    let end = owners.get(after).map_or(covered, |&(next, _)| next);
+    let _ = LAST_OWNER.try_with(|last| last.set((first, end, thread)));
+    Some(thread)
 }
 
 /// The number of the thread that handed out `id` (0 if none is known).
@@ -281,27 +285,13 @@ fn owner_not_last(id: LockId) -> u32 {
             // Every block below the next free id is in `OWNERS` (taken under its lock).
             *covered = NEXT_ID.load(Relaxed);
         }
-        let (index, thread) = owner_in(owners, id.0)?;
-        let end = owners.get(index + 1).map_or(*covered, |&(next, _)| next);
-        let _ = LAST_OWNER.try_with(|last| last.set((owners[index].0, end, thread)));
-        Some(thread)
+        owner_in(owners, id.0, *covered)
     });
     match copied {
         Ok(Some(thread)) => thread,
-        _ => {
-            // Too many blocks to copy: look in the table, and still remember
-            // the block found (the next lookup is most often in it again).
-            let owners = OWNERS.read();
-            let Some((index, thread)) = owner_in(&owners, id.0) else {
-                return 0;
-            };
-            // Every block below the next free id is in `OWNERS` (taken under its lock).
-            let end = owners
-                .get(index + 1)
-                .map_or(NEXT_ID.load(Relaxed), |&(next, _)| next);
-            let _ = LAST_OWNER.try_with(|last| last.set((owners[index].0, end, thread)));
-            thread
-        }
+        // Too many blocks to copy: look in the table itself. Every block below
+        // the next free id is in it (taken under its lock).
+        _ => owner_in(&OWNERS.read(), id.0, NEXT_ID.load(Relaxed)).unwrap_or(0),
     }
 }
 
