@@ -676,16 +676,21 @@ mod tests {
     use super::*;
     use crate::Mutex;
 
-    /// This thread's store and the edge count of its private graph.
-    fn private_edges() -> usize {
+    /// This thread's store (it has handed out ids).
+    fn this_store() -> Arc<Store> {
         super::super::thread::with_private_store(|store| {
-            store
-                .expect("this thread hands out ids")
-                .graph
-                .lock()
-                .edges
-                .len()
+            Arc::clone(store.expect("this thread hands out ids"))
         })
+    }
+
+    /// The edge count of this thread's private graph.
+    fn private_edges() -> usize {
+        this_store().graph.lock().edges.len()
+    }
+
+    /// Runs `test` on a new thread (a private graph of its own), to the end.
+    fn on_a_new_thread(test: impl FnOnce() + Send + 'static) {
+        std::thread::spawn(test).join().unwrap();
     }
 
     /// Two call-site pairs that share a set of the recent-pairs cache, used
@@ -742,7 +747,7 @@ mod tests {
     /// (through the slow path once), not record it a second time.
     #[test]
     fn a_new_lock_taken_again_under_the_same_lock_adds_one_private_edge() {
-        std::thread::spawn(|| {
+        on_a_new_thread(|| {
             let outer = Mutex::new(0);
             let inner = Mutex::new(0);
             let _held = outer.lock();
@@ -751,14 +756,12 @@ mod tests {
                 *inner.lock() += 1;
             }
             assert_eq!(private_edges(), before + 1);
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
     fn a_thread_churning_sinks_keeps_a_small_private_graph() {
-        std::thread::spawn(|| {
+        on_a_new_thread(|| {
             let outer = Mutex::new(0);
             let _held = outer.lock();
             for i in 0..10 * DEAD {
@@ -781,21 +784,19 @@ mod tests {
             drop(middle);
             // Its edges, and the queued sinks' with them.
             assert_eq!(private_edges(), 1, "only outer -> last is left");
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
     fn a_sink_made_public_before_it_is_buried_leaves_the_global_graph() {
-        std::thread::spawn(|| {
+        on_a_new_thread(|| {
             let outer = Mutex::new(0);
             let sink = Mutex::new(0);
             {
                 let _held = outer.lock();
                 drop(sink.lock());
             }
-            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            let store = this_store();
             let (from, to) = (outer.id(), sink.id());
             assert_eq!(private_edges(), 1);
             // Another thread publishes this store (it needs one of its locks) ...
@@ -807,9 +808,7 @@ mod tests {
             store.bury(&mut store.graph.lock());
             assert!(!global::with(|g| g.graph.contains(from, to)));
             assert!(store.dead.is_empty());
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
@@ -827,7 +826,7 @@ mod tests {
             ids.send((outer.id(), inner.id())).unwrap();
             finish.recv().unwrap();
             // Published (the global graph needs them), they may go below it.
-            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            let store = this_store();
             store.publish_if_owner(inner.id());
             let bound = store.published_below.load(Relaxed);
             assert!(PUBLIC_BELOW.load(Relaxed) <= bound);
@@ -855,16 +854,14 @@ mod tests {
     #[test]
     fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
         assert_watermark_is_the_lowest_bound();
-        std::thread::spawn(|| {
+        on_a_new_thread(|| {
             let (outer, inner) = (Mutex::new(0), Mutex::new(0));
             drop((outer.lock(), inner.lock())); // registers, with a private edge
             assert_watermark_is_the_lowest_bound();
-            let store = super::super::thread::with_private_store(|s| Arc::clone(s.unwrap()));
+            let store = this_store();
             store.publish_if_owner(inner.id()); // its bound rises
             assert_watermark_is_the_lowest_bound();
-        })
-        .join()
-        .unwrap(); // its store retires
+        }); // its store retires
         assert_watermark_is_the_lowest_bound();
     }
 
@@ -874,7 +871,7 @@ mod tests {
         drop(public.lock()); // its id is this thread's: another thread's lock
         let public_id = public.id();
         let public = Arc::clone(&public);
-        std::thread::spawn(move || {
+        on_a_new_thread(move || {
             let (mine, fresh) = (Mutex::new(0), Mutex::new(0));
             let _mine = mine.lock();
             let _public = public.try_lock().expect("free"); // no edge into it
@@ -884,9 +881,7 @@ mod tests {
             assert_eq!(private_edges(), 0, "nothing private is left");
             assert!(global::with(|g| g.graph.contains(mine.id(), fresh.id())));
             assert!(global::with(|g| g.graph.contains(public_id, fresh.id())));
-        })
-        .join()
-        .unwrap();
+        });
     }
 
     #[test]
