@@ -197,13 +197,13 @@ macro_rules! scenarios {
                 wall / 2
             }
 
-            /// `iters` steps of the window: each creates a mutex, takes it while
-            /// holding the previous 4 (ascending), then drops the oldest.
             /// S9 in a thread of its own, for the reason given at [`s6`].
             pub fn s9(iters: u64) -> Duration {
                 thread::spawn(move || sliding_window(iters)).join().unwrap()
             }
 
+            /// `iters` steps of the window: each creates a mutex, takes it while
+            /// holding the previous 4 (ascending), then drops the oldest.
             fn sliding_window(iters: u64) -> Duration {
                 let mut window: std::collections::VecDeque<Mutex> = Default::default();
                 let start = Instant::now();
