@@ -98,17 +98,9 @@ pub(crate) fn before_blocking<'a>(
         if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
             return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
         }
-    } else {
+    } else if took_known(meta, access, site) {
         // The steady state: nothing to do but a chain-key lookup and a push.
-        if let Some(id) = meta.lazy_id().tracked() {
-            let fast = thread::with(
-                #[inline(always)]
-                |state| state.acquire_fast(meta, id, access, site),
-            );
-            if fast == Some(true) {
-                return HeldToken { meta: Some(meta) };
-            }
-        }
+        return known_token(meta);
     }
     acquire(meta, access, site)
 }
@@ -126,32 +118,44 @@ pub(crate) enum Taken<'a> {
     CheckFirst,
 }
 
-/// Checks and records a blocking acquisition whose raw lock was free and is
-/// taken now (with no [`flags`] set): the same work as [`before_blocking`],
-/// but reading the lock's id from a cache line this core already owns.
-/// Reports are held back (see [`Taken::Found`]) so that none is delivered
-/// with the lock taken.
+/// The steady state of a blocking acquisition whose raw lock was free and is
+/// taken now (with no [`flags`] set): records it and returns true if this
+/// held set is known to have every edge into the lock, reading the lock's id
+/// from a cache line this core already owns; otherwise does nothing and
+/// returns false (the caller then runs [`after_taking`]).
+///
+/// A `bool` rather than the token: the caller builds the token itself on
+/// this path, so that the steady state does not merge with the slow one's
+/// [`Taken`] and test it again.
 #[inline(always)]
-pub(crate) fn after_taking<'a>(
-    meta: &'a LockMeta,
+pub(crate) fn took_known(
+    meta: &LockMeta,
     access: Access,
     site: &'static Location<'static>,
-) -> Taken<'a> {
-    if let Some(id) = meta.lazy_id().tracked() {
-        let fast = thread::with(
-            #[inline(always)]
-            |state| state.acquire_fast(meta, id, access, site),
-        );
-        if fast == Some(true) {
-            return Taken::Recorded(HeldToken { meta: Some(meta) });
+) -> bool {
+    match meta.lazy_id().tracked() {
+        Some(id) => {
+            thread::with(
+                #[inline(always)]
+                |state| state.acquire_fast(meta, id, access, site),
+            ) == Some(true)
         }
+        None => false,
     }
-    after_taking_slow(meta, access, site)
 }
 
-/// [`after_taking`] for anything but the steady state.
+/// The token of an acquisition that [`took_known`] recorded.
+#[inline(always)]
+pub(crate) fn known_token(meta: &LockMeta) -> HeldToken<'_> {
+    HeldToken { meta: Some(meta) }
+}
+
+/// Checks and records a blocking acquisition whose raw lock was free and is
+/// taken now (with no [`flags`] set), when [`took_known`] did not: the same
+/// work as [`before_blocking`], but reports are held back (see
+/// [`Taken::Found`]) so that none is delivered with the lock taken.
 #[inline(never)]
-fn after_taking_slow<'a>(
+pub(crate) fn after_taking<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,

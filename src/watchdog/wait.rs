@@ -68,6 +68,9 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     if flags == 0
         && let Ok(guard) = raw.try_now()
     {
+        if tracker::took_known(meta, access, site) {
+            return make(guard, tracker::known_token(meta));
+        }
         let (guard, token) = match tracker::after_taking(meta, access, site) {
             Taken::Recorded(token) => return make(guard, token),
             Taken::Found => report_and_retake(guard, raw, meta, access, site),
