@@ -13,7 +13,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex as StdMutex};
-use std::thread::Scope;
+use std::thread::{Scope, ScopedJoinHandle};
 use std::time::Duration;
 
 use super::model::Verdict;
@@ -188,18 +188,31 @@ impl Stretch<'_> {
     ) -> Result<(), String> {
         std::thread::scope(|scope| {
             let (done_tx, done) = mpsc::channel();
-            let turns: Vec<Sender<Op>> = (0..self.threads)
+            let (turns, workers): (Vec<Sender<Op>>, Vec<_>) = (0..self.threads)
                 .map(|t| self.spawn(scope, t, done_tx.clone()))
-                .collect();
-            for step in steps {
-                turns[step.thread]
-                    .send(step.op.clone())
-                    .map_err(|_| format!("thread t{} is gone", step.thread))?;
-                wait(&done, step)?;
-                seen.push(self.observed()?);
-                check(&self.table.live_locks())?;
+                .unzip();
+            let result = (|| {
+                for step in steps {
+                    turns[step.thread]
+                        .send(step.op.clone())
+                        .map_err(|_| format!("thread t{} is gone", step.thread))?;
+                    wait(&done, step)?;
+                    seen.push(self.observed()?);
+                    check(&self.table.live_locks())?;
+                }
+                Ok(())
+            })();
+            // Joined one by one, not left to the scope: the scope only waits
+            // for the threads' closures, not for their thread-locals' teardown,
+            // and a leak checker run right after (libFuzzer's, between
+            // inputs) saw the thread-local state of a thread still tearing
+            // down as leaked.
+            drop(turns);
+            let panics: Vec<_> = workers.into_iter().filter_map(|w| w.join().err()).collect();
+            if let Some(panic) = panics.into_iter().next() {
+                std::panic::resume_unwind(panic);
             }
-            Ok(())
+            result
         })
     }
 
@@ -208,14 +221,14 @@ impl Stretch<'_> {
         scope: &'s Scope<'s, '_>,
         thread: usize,
         done: Sender<Result<(), String>>,
-    ) -> Sender<Op> {
+    ) -> (Sender<Op>, ScopedJoinHandle<'s, ()>) {
         let (turn, ops) = mpsc::channel();
         let table = self.table;
-        std::thread::Builder::new()
+        let worker = std::thread::Builder::new()
             .name(format!("t{thread}"))
             .spawn_scoped(scope, move || worker(table, &ops, &done))
             .expect("spawn a program thread");
-        turn
+        (turn, worker)
     }
 
     fn observed(&self) -> Result<Vec<Observed>, String> {
