@@ -1,8 +1,9 @@
 //! The tracker: the policy glue between the lock types and the pieces that know
 //! nothing of each other (the held set, the graph, the reports).
 //!
-//! Every lock type calls the same few functions: [`after_taking`] after a
-//! blocking acquisition found its lock free and took it, [`before_blocking`]
+//! Every lock type calls the same few functions: [`took_known`] (its steady
+//! state) and, when that is not enough, [`after_taking`] after a blocking
+//! acquisition found its lock free and took it, [`before_blocking`]
 //! before one that may block (both through [`crate::watchdog::take`]),
 //! [`after_try`] after a successful `try_*`, and drops the returned
 //! [`HeldToken`] when the guard goes. The steady state (an order this thread
