@@ -30,6 +30,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static COUNTING: Counting = Counting;
 
+/// The only test of this file: the count is process-wide, and another test
+/// running at the same time would move it.
 #[test]
 fn check_returns_after_the_program_threads_have_ended() {
     // Four threads, each the first to use a lock of its own (a private graph

@@ -208,6 +208,8 @@ impl Stretch<'_> {
             // inputs) saw the thread-local state of a thread still tearing
             // down as leaked.
             drop(turns);
+            // Every worker joined before a panic is raised again (collected,
+            // not the first found: the rest would go back to the scope's join).
             let panics: Vec<_> = workers.into_iter().filter_map(|w| w.join().err()).collect();
             if let Some(panic) = panics.into_iter().next() {
                 std::panic::resume_unwind(panic);

@@ -1,13 +1,13 @@
 //! The tracker: the policy glue between the lock types and the pieces that know
 //! nothing of each other (the held set, the graph, the reports).
 //!
-//! Every lock type calls the same few functions: [`took_known`] (its steady
-//! state) and, when that is not enough, [`after_taking`] after a blocking
-//! acquisition found its lock free and took it, [`before_blocking`]
-//! before one that may block (both through [`crate::watchdog::take`]),
-//! [`after_try`] after a successful `try_*`, and drops the returned
-//! [`HeldToken`] when the guard goes. The steady state (an order this thread
-//! has seen before) touches only thread-local data.
+//! Every lock type calls the same few functions, the blocking ones through
+//! [`crate::watchdog::take`]: [`after_taking`] after a blocking acquisition
+//! found its lock free and took it, [`before_blocking`] before one that may
+//! block (both first try [`took_known`], the steady state), [`after_try`]
+//! after a successful `try_*`; and it drops the returned [`HeldToken`] when
+//! the guard goes. The steady state (an order this thread has seen before)
+//! touches only thread-local data.
 
 mod edge_cache;
 pub(crate) mod global;
@@ -119,11 +119,13 @@ pub(crate) enum Taken<'a> {
     CheckFirst,
 }
 
-/// The steady state of a blocking acquisition whose raw lock was free and is
-/// taken now (with no [`flags`] set): records it and returns true if this
-/// held set is known to have every edge into the lock, reading the lock's id
-/// from a cache line this core already owns; otherwise does nothing and
-/// returns false (the caller then runs [`after_taking`]).
+/// The steady state of a blocking acquisition (with no [`flags`] set):
+/// records it and returns true if this held set is known to have every edge
+/// into the lock; otherwise does nothing and returns false. Called after the
+/// raw lock was found free and taken (the lock's id is then read from a cache
+/// line this core already owns; the caller falls back to [`after_taking`]),
+/// and by [`before_blocking`] before it may block (which falls back to the
+/// full check).
 ///
 /// A `bool` rather than the token: the caller builds the token itself on
 /// this path, so that the steady state does not merge with the slow one's
