@@ -4,7 +4,7 @@
 //! Every lock type calls the same few functions, the blocking ones through
 //! [`crate::watchdog::take`]: [`after_taking`] after a blocking acquisition
 //! found its lock free and took it, [`before_blocking`] before one that may
-//! block (both first try [`took_known`], the steady state), [`after_try`]
+//! block (both first try [`record_if_known`], the steady state), [`after_try`]
 //! after a successful `try_*`; and it drops the returned [`HeldToken`] when
 //! the guard goes. The steady state (an order this thread has seen before)
 //! touches only thread-local data.
@@ -43,6 +43,13 @@ pub(crate) struct HeldToken<'a> {
 impl<'a> HeldToken<'a> {
     /// A token that records nothing (tracking was off for this acquisition).
     pub(crate) const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+
+    /// The token of an acquisition of `meta` that was recorded in this
+    /// thread's held set (by [`record_if_known`] or a slower path).
+    #[inline(always)]
+    pub(crate) fn recorded(meta: &'a LockMeta) -> Self {
+        HeldToken { meta: Some(meta) }
+    }
 
     /// The lock's header, if the acquisition was recorded.
     pub(crate) fn meta(&self) -> Option<&'a LockMeta> {
@@ -99,9 +106,9 @@ pub(crate) fn before_blocking<'a>(
         if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
             return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
         }
-    } else if took_known(meta, access, site) {
+    } else if record_if_known(meta, access, site) {
         // The steady state: nothing to do but a chain-key lookup and a push.
-        return known_token(meta);
+        return HeldToken::recorded(meta);
     }
     acquire(meta, access, site)
 }
@@ -131,7 +138,7 @@ pub(crate) enum Taken<'a> {
 /// this path, so that the steady state does not merge with the slow one's
 /// [`Taken`] and test it again.
 #[inline(always)]
-pub(crate) fn took_known(
+pub(crate) fn record_if_known(
     meta: &LockMeta,
     access: Access,
     site: &'static Location<'static>,
@@ -147,14 +154,8 @@ pub(crate) fn took_known(
     }
 }
 
-/// The token of an acquisition that [`took_known`] recorded.
-#[inline(always)]
-pub(crate) fn known_token(meta: &LockMeta) -> HeldToken<'_> {
-    HeldToken { meta: Some(meta) }
-}
-
 /// Checks and records a blocking acquisition whose raw lock was free and is
-/// taken now (with no [`flags`] set), when [`took_known`] did not: the same
+/// taken now (with no [`flags`] set), when [`record_if_known`] did not: the same
 /// work as [`before_blocking`], but reports are held back (see
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
 #[inline(never)]
@@ -254,7 +255,7 @@ pub(crate) fn after_try<'a>(
 /// thread's state could not be reached).
 fn token(meta: &LockMeta, recorded: Option<bool>) -> HeldToken<'_> {
     match recorded {
-        Some(true) => HeldToken { meta: Some(meta) },
+        Some(true) => HeldToken::recorded(meta),
         _ => HeldToken::UNTRACKED,
     }
 }

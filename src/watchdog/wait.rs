@@ -68,8 +68,8 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     if flags == 0
         && let Ok(guard) = raw.try_now()
     {
-        if tracker::took_known(meta, access, site) {
-            return make(guard, tracker::known_token(meta));
+        if tracker::record_if_known(meta, access, site) {
+            return make(guard, HeldToken::recorded(meta));
         }
         let (guard, token) = match tracker::after_taking(meta, access, site) {
             Taken::Recorded(token) => return make(guard, token),
