@@ -158,7 +158,10 @@ pub(crate) fn record_if_known(
 /// taken now (with no [`flags`] set), when [`record_if_known`] did not: the same
 /// work as [`before_blocking`], but reports are held back (see
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
-#[inline(never)]
+///
+/// Inlined into its one caller, itself out of line (`watchdog`'s
+/// `check_taken`): one call on a lock's first use instead of two.
+#[inline(always)]
 pub(crate) fn after_taking<'a>(
     meta: &'a LockMeta,
     access: Access,
