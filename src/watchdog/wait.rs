@@ -65,12 +65,11 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
 ) -> W {
     let flags = flags::get();
-    // The runtime off switch: the raw lock alone.
-    let off = flags & (flags::OFF | flags::UNREAD) == flags::OFF;
-    if (flags == 0 || off)
+    if (flags == 0 || flags & (flags::OFF | flags::UNREAD) == flags::OFF)
         && let Ok(guard) = raw.try_now()
     {
-        if off {
+        if flags != 0 {
+            // The runtime off switch: the raw lock alone.
             return make(guard, HeldToken::UNTRACKED);
         }
         if tracker::record_if_known(meta, access, site) {
