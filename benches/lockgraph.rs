@@ -7,6 +7,7 @@
 //! | group | what one iteration is |
 //! |---|---|
 //! | S1 | lock + unlock, nothing held |
+//! | S1 wrapped | the same through a caller's own `#[inline]` wrapper around `lock()` |
 //! | S2 | lock + unlock B while holding A (the order A -> B is known) |
 //! | S3 | lock + unlock a 9th lock while holding 8 |
 //! | S3 deep | lock + unlock a 33rd lock while holding 32 |
@@ -106,6 +107,20 @@ macro_rules! scenarios {
                 let m = Mutex::new(0);
                 let start = Instant::now();
                 (0..iters).for_each(|_| bump(black_box(&m)));
+                start.elapsed()
+            }
+
+            /// A caller's own small wrapper around `lock()`, left to the
+            /// compiler as most are (and as `../shared/lockbench`'s is).
+            #[inline]
+            fn take(m: &Mutex) -> impl std::ops::DerefMut<Target = u64> + '_ {
+                m.lock()
+            }
+
+            pub fn s1_wrapped(iters: u64) -> Duration {
+                let m = Mutex::new(0);
+                let start = Instant::now();
+                (0..iters).for_each(|_| *take(black_box(&m)) += 1);
                 start.elapsed()
             }
 
@@ -281,6 +296,12 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 
 fn steady_state(c: &mut Criterion) {
     pair(c, "S1 lock+unlock, nothing held", raw::s1, ours::s1);
+    pair(
+        c,
+        "S1 through a caller's #[inline] wrapper",
+        raw::s1_wrapped,
+        ours::s1_wrapped,
+    );
     pair(
         c,
         "S2 nested, order known",
