@@ -7,7 +7,7 @@
 //! | group | what one iteration is |
 //! |---|---|
 //! | S1 | lock + unlock, nothing held |
-//! | S1 wrapped | the same through a caller's own `#[inline]` wrapper around `lock()` |
+//! | S1 through a caller's wrapper | the same through a caller's own `#[inline]` wrapper around `lock()` |
 //! | S2 | lock + unlock B while holding A (the order A -> B is known) |
 //! | S3 | lock + unlock a 9th lock while holding 8 |
 //! | S3 deep | lock + unlock a 33rd lock while holding 32 |

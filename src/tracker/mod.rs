@@ -104,7 +104,7 @@ pub(crate) fn before_blocking<'a>(
     let flags = flags::get();
     if flags != 0 {
         if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
-            return HeldToken::UNTRACKED; // the runtime off switch: no call, no bookkeeping
+            return HeldToken::UNTRACKED; // the runtime off switch: no bookkeeping
         }
     } else if record_if_known(meta, access, site) {
         // The steady state: nothing to do but a chain-key lookup and a push.
@@ -160,7 +160,9 @@ pub(crate) fn record_if_known(
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
 ///
 /// Inlined into its one caller, itself out of line (`watchdog`'s
-/// `check_taken`): one call on a lock's first use instead of two.
+/// `check_taken`), so that a lock's first use pays one call, not two; the
+/// price is a copy of this body in every `check_taken` (one per raw lock
+/// type and data type).
 #[inline(always)]
 pub(crate) fn after_taking<'a>(
     meta: &'a LockMeta,

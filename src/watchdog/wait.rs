@@ -46,7 +46,8 @@ const REPORTED_LIMIT: usize = 10_000;
 /// `site`: checked, recorded (the token) and taken (the guard).
 ///
 /// With no [`flags`] set, the raw lock is tried first and an acquisition that
-/// takes it at once is checked after. The steady state then reads the lock's
+/// takes it at once is checked after (under the runtime off switch alone it is
+/// tried first too, and nothing is checked). The steady state then reads the lock's
 /// id from a cache line this core already owns; checked first, it fetched the
 /// line once to read the id and again to take the lock, which made a contended
 /// lock's hand-offs slower. Nothing is reported with the lock taken: if the
@@ -85,7 +86,8 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
 
 /// [`take`] for a lock that was free and is taken, when the steady state did
 /// not record it: the full check, with the lock let go and taken again if it
-/// finds something to report.
+/// finds something to report, or let go and checked first if the check could
+/// not run here (this thread's thread-locals are being torn down).
 ///
 /// Out of line, as [`check_then_wait`]: what `take` inlines into every caller
 /// is the steady state and the off switch, one try of the raw lock for both,
@@ -116,8 +118,9 @@ fn check_taken<'a, R: RawAcquire>(
     }
 }
 
-/// [`take`] for a lock that was not free, or with [`flags`] set: checks, then
-/// takes it (waiting if need be).
+/// [`take`] for a lock that was not free, or with [`flags`] set (and
+/// [`check_taken`] for a check that could not run with the lock taken):
+/// checks (nothing under the off switch), then takes it, waiting if need be.
 #[inline(never)]
 fn check_then_wait<'a, R: RawAcquire>(
     raw: R,
@@ -189,13 +192,14 @@ const SPINS: u32 = 10;
 /// this keeps them off the timed path, which reads the clock and publishes
 /// nothing until a whole interval has passed anyway.
 ///
-/// It yields rather than busy-waits after the first try: every look at the
-/// lock takes its cache line away from the holder, whose next write then
-/// waits for it. With parking_lot's growing busy-waits (four looks in a
-/// fraction of a microsecond) two threads hammering one lock handed it over
-/// every 60 acquisitions, against 130-220 with yields, and took 1.2-1.4x
-/// parking_lot's time instead of 0.9-1.2x (S8); with work inside or outside
-/// the critical section (20-200 ns) the two ways measured the same.
+/// After one short busy-wait it yields between looks (nine times at most):
+/// every look at the lock takes its cache line away from the holder, whose
+/// next write then waits for it. With growing busy-waits first, as in
+/// parking_lot's own spinning (ours did 2, 4, 8 and 16 pauses: four looks in
+/// a fraction of a microsecond, then six yields), two threads hammering one
+/// lock handed it over every 60 acquisitions, against 130-220 now, and took
+/// 1.2-1.4x parking_lot's time instead of 0.9-1.2x (S8); with work inside or
+/// outside the critical section (20-200 ns) the two ways measured the same.
 fn spin<R: RawAcquire>(mut raw: R) -> Result<R::Guard, R> {
     for round in 0..SPINS {
         if round == 0 {
