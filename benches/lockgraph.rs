@@ -113,14 +113,14 @@ macro_rules! scenarios {
             /// A caller's own small wrapper around `lock()`, left to the
             /// compiler as most are (and as `../shared/lockbench`'s is).
             #[inline]
-            fn take(m: &Mutex) -> impl std::ops::DerefMut<Target = u64> + '_ {
+            fn lock_through_wrapper(m: &Mutex) -> impl std::ops::DerefMut<Target = u64> + '_ {
                 m.lock()
             }
 
             pub fn s1_wrapped(iters: u64) -> Duration {
                 let m = Mutex::new(0);
                 let start = Instant::now();
-                (0..iters).for_each(|_| *take(black_box(&m)) += 1);
+                (0..iters).for_each(|_| *lock_through_wrapper(black_box(&m)) += 1);
                 start.elapsed()
             }
 

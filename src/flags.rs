@@ -25,6 +25,14 @@ pub(crate) fn get() -> u8 {
     FLAGS.load(Relaxed)
 }
 
+/// Whether `flags` (as read by [`get`]) say the runtime off switch is on:
+/// `OFF` set and the environment read (with `UNREAD` set, the environment
+/// may still turn bookkeeping on).
+#[inline(always)]
+pub(crate) fn is_off(flags: u8) -> bool {
+    flags & (OFF | UNREAD) == OFF
+}
+
 /// The flags, once the environment has been read.
 #[inline]
 pub(crate) fn current() -> u8 {

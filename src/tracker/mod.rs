@@ -103,7 +103,7 @@ pub(crate) fn before_blocking<'a>(
 ) -> HeldToken<'a> {
     let flags = flags::get();
     if flags != 0 {
-        if flags & (flags::OFF | flags::UNREAD) == flags::OFF {
+        if flags::is_off(flags) {
             return HeldToken::UNTRACKED; // the runtime off switch: no bookkeeping
         }
     } else if record_if_known(meta, access, site) {

@@ -66,7 +66,7 @@ pub(crate) fn take<'a, R: RawAcquire + Copy, W>(
     make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
 ) -> W {
     let flags = flags::get();
-    if (flags == 0 || flags & (flags::OFF | flags::UNREAD) == flags::OFF)
+    if (flags == 0 || flags::is_off(flags))
         && let Ok(guard) = raw.try_now()
     {
         if flags != 0 {
