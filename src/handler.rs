@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use parking_lot::Mutex as RawMutex;
 
+use crate::config::{Policy, policy};
 use crate::id::LockId;
-use crate::policy::{Policy, policy};
 use crate::violation::{Violation, ViolationKind};
 
 /// A function called for every violation, before the policy acts.

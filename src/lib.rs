@@ -155,8 +155,8 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod config;
 pub mod debug;
-mod flags;
 pub mod graph;
 mod handler;
 mod held;
@@ -164,7 +164,6 @@ mod id;
 mod lock;
 mod lock_all;
 mod meta;
-mod policy;
 #[cfg(feature = "proptest")]
 pub mod proptest;
 mod report;
@@ -175,6 +174,10 @@ mod trusted;
 mod violation;
 mod watchdog;
 
+pub use config::{
+    ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy,
+    set_deadlock_check, set_kind_policy, set_long_wait, set_mode, set_policy,
+};
 pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
@@ -190,12 +193,7 @@ pub use lock::rwlock::{
 };
 pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
-pub use policy::{
-    ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy, set_kind_policy, set_mode,
-    set_policy,
-};
 pub use violation::{
     BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation, ViolationKind,
 };
-pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};

@@ -17,12 +17,12 @@ mod thread;
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::flags;
+use crate::config;
+use crate::config::flags;
 use crate::handler;
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::policy;
 use crate::violation::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
 
@@ -171,7 +171,7 @@ pub(crate) fn after_taking<'a>(
 ) -> Taken<'a> {
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
-    if policy::tracking()
+    if config::tracking()
         && let (id, fresh) = meta.lazy_id().get_fresh()
         && id.is_tracked()
     {
@@ -216,7 +216,7 @@ fn acquire<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    if !policy::tracking() {
+    if !config::tracking() {
         return HeldToken::UNTRACKED;
     }
     let (id, fresh) = meta.lazy_id().get_fresh();
@@ -233,7 +233,7 @@ fn acquire<'a>(
 /// The lock's id (assigned now if need be), unless bookkeeping is off or the
 /// lock is not tracked.
 fn tracked(meta: &LockMeta) -> Option<LockId> {
-    if !policy::tracking() {
+    if !config::tracking() {
         return None;
     }
     let id = meta.id();
@@ -338,7 +338,7 @@ pub(crate) fn held_here(meta: &LockMeta) -> bool {
     let Some(id) = meta.lazy_id().assigned() else {
         return false;
     };
-    policy::tracking() && thread::with(|state| state.holds(id)).unwrap_or(false)
+    config::tracking() && thread::with(|state| state.holds(id)).unwrap_or(false)
 }
 
 /// Records that `token`'s lock is now held as `access` (a downgrade, or an
@@ -364,7 +364,7 @@ pub(crate) fn waiter(lock: LockId) -> Option<(Arc<ThreadRecord>, ThreadLabel, Ve
 /// threads' long-wait reports do not name it as a holder; returns whether it
 /// was recorded (then [`unhide_wait`] puts it back once it is taken).
 pub(crate) fn hide_wait(lock: LockId) -> bool {
-    if crate::watchdog::settings::mirror_generation() == 0 {
+    if crate::config::watchdog::mirror_generation() == 0 {
         return false; // no mirror is kept
     }
     thread::with(|state| state.hide_wait(lock)).unwrap_or(false)
@@ -442,7 +442,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     let Some(lowest) = set.first() else {
         return;
     };
-    if !policy::tracking() {
+    if !config::tracking() {
         return;
     }
     thread::with(|state| {

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use super::private::{self, Store};
+use crate::config;
 use crate::handler;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::policy;
 use crate::violation::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
-use crate::watchdog::{self, registry::ThreadRecord};
+use crate::watchdog::registry::ThreadRecord;
 
 /// What the fast path touches: plain cells, nothing to drop, so the
 /// thread-local needs no destructor and stays usable while other
@@ -120,7 +120,7 @@ impl ThreadState {
             return;
         };
         let key = chain_key(chain, id);
-        if !self.chains.contains(key) || policy::ascending() {
+        if !self.chains.contains(key) || config::ascending() {
             self.check_new_chain(meta, id, access, site, key);
         }
     }
@@ -140,12 +140,12 @@ impl ThreadState {
         if let Some(previous) = self.held.find(id) {
             return self.check_reentry(meta, previous, access, site);
         }
-        let graph = policy::graph_checks();
-        let clean = match policy::ascending() || graph && !self.knows_edges_into(id) {
+        let graph = config::graph_checks();
+        let clean = match config::ascending() || graph && !self.knows_edges_into(id) {
             true => self.check_slow(meta, id, access, site),
             false => true,
         };
-        if graph && clean && !policy::ascending() {
+        if graph && clean && !config::ascending() {
             self.chains.insert(key);
         }
     }
@@ -162,8 +162,8 @@ impl ThreadState {
         site: &'static Location<'static>,
     ) -> Option<bool> {
         let (_, chain) = self.held.last_key()?;
-        let known = !policy::ascending()
-            && policy::graph_checks()
+        let known = !config::ascending()
+            && config::graph_checks()
             && !self.holds(id)
             && self.knows_edges_into(id);
         if !known {
@@ -267,7 +267,7 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Option<bool> {
-        if self.held.len() > 0 && policy::graph_checks() {
+        if self.held.len() > 0 && config::graph_checks() {
             if !self.record_fresh_private(meta, id, site) {
                 return None;
             }
@@ -321,7 +321,7 @@ impl ThreadState {
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
         // Next to the plainest: the last entry, the source of an edge (a lock
         // other locks were taken under), with no flags set.
-        if crate::flags::get() == 0
+        if crate::config::flags::get() == 0
             && let Some(source) = self.held.pop_last(id)
         {
             return mark_if_source(meta, source);
@@ -364,7 +364,7 @@ impl ThreadState {
     /// waits are on (one flag test otherwise).
     #[inline(always)]
     fn mirror(&self, from: usize) {
-        if crate::flags::get() & crate::flags::MIRROR != 0 {
+        if crate::config::flags::get() & crate::config::flags::MIRROR != 0 {
             self.mirror_from(from);
         }
     }
@@ -378,7 +378,7 @@ impl ThreadState {
 
     /// Mirrors `held` (a prefix of the held set) from entry `from` on.
     fn mirror_prefix(&self, held: &[Slot], from: usize) {
-        let generation = watchdog::settings::mirror_generation();
+        let generation = crate::config::watchdog::mirror_generation();
         if generation != 0
             && let Some(record) = self.record()
         {
@@ -497,10 +497,10 @@ impl ThreadState {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
-        if let Some(higher) = policy::ascending().then(higher).flatten() {
+        if let Some(higher) = config::ascending().then(higher).flatten() {
             violations.push(self.order_violation(&target, site, &higher, false));
         }
-        if policy::graph_checks() {
+        if config::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site, false));
         }
         let clean = violations.is_empty();

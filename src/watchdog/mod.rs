@@ -17,8 +17,6 @@ mod cycle;
 pub(crate) mod raw;
 pub(crate) mod raw_std;
 pub(crate) mod registry;
-pub(crate) mod settings;
 mod wait;
 
-pub use settings::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
 pub(crate) use wait::{Relock, acquire, take};

@@ -20,12 +20,12 @@ use parking_lot::Mutex as RawMutex;
 use super::cycle;
 use super::raw::{RawAcquire, Retake};
 use super::registry::{self, ThreadRecord, Waiting};
-use super::settings;
-use crate::flags;
+use crate::config;
+use crate::config::flags;
+use crate::config::{Policy, policy};
 use crate::handler;
 use crate::held::Access;
 use crate::meta::LockMeta;
-use crate::policy::{Policy, policy};
 use crate::tracker::{self, HeldToken, Suspended, Taken};
 use crate::violation::{
     BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
@@ -227,8 +227,8 @@ fn unhide<G>(guard: G, hidden: bool) -> G {
 
 /// The first check interval, or `None` when nothing is to be checked.
 fn first_interval() -> Option<Duration> {
-    let deadlock = settings::deadlock_check().filter(|_| reported(ViolationKind::Deadlock));
-    let long = settings::long_wait().filter(|_| reported(ViolationKind::LongWait));
+    let deadlock = config::watchdog::deadlock_check().filter(|_| reported(ViolationKind::Deadlock));
+    let long = config::watchdog::long_wait().filter(|_| reported(ViolationKind::LongWait));
     deadlock.into_iter().chain(long).min()
 }
 
@@ -282,8 +282,8 @@ impl Watch {
 
     /// How long to wait before the next check.
     fn interval(&self) -> Duration {
-        let deadlock = settings::deadlock_check();
-        let long = settings::long_wait()
+        let deadlock = config::watchdog::deadlock_check();
+        let long = config::watchdog::long_wait()
             .filter(|_| !self.long_reported)
             .map(|limit| {
                 limit
@@ -299,7 +299,7 @@ impl Watch {
     }
 
     fn check_deadlock(&mut self) {
-        if settings::deadlock_check().is_none() || !reported(ViolationKind::Deadlock) {
+        if config::watchdog::deadlock_check().is_none() || !reported(ViolationKind::Deadlock) {
             self.seen = None;
             return;
         }
@@ -316,7 +316,7 @@ impl Watch {
     }
 
     fn check_long_wait(&mut self) {
-        let Some(limit) = settings::long_wait() else {
+        let Some(limit) = config::watchdog::long_wait() else {
             return;
         };
         let waited = self.wait.started.elapsed();
@@ -334,7 +334,7 @@ impl Watch {
     /// The other threads that hold the lock, as their mirrors say now.
     fn holders(&self) -> Vec<(ThreadLabel, HeldRef)> {
         let lock = &self.wait.blocked.waiting_for;
-        let generation = settings::mirror_generation();
+        let generation = config::watchdog::mirror_generation();
         let others = registry::threads().into_iter();
         let others = others.filter(|t| !Arc::ptr_eq(t, &self.record));
         others

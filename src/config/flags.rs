@@ -4,13 +4,13 @@
 //! environment has not been read yet, `Mode::Ascending` checks every
 //! acquisition, or the watchdog wants held sets mirrored. While the word is 0
 //! an acquisition runs the plain steady-state path; the settings that own each
-//! bit (`policy`, `watchdog::settings`) keep it up to date.
+//! bit (`policy`, `watchdog`) keep it up to date.
 
 use std::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// Every kind of violation is ignored: no bookkeeping at all.
 pub(crate) const OFF: u8 = 1 << 0;
-/// The environment variables have not been read yet.
+/// The environment variables have not been read yet (see [`super::read_env`]).
 pub(crate) const UNREAD: u8 = 1 << 1;
 /// `Mode::Ascending`: every blocking acquisition is checked against the id order.
 pub(crate) const ASCENDING: u8 = 1 << 2;
@@ -37,17 +37,12 @@ pub(crate) fn is_off(flags: u8) -> bool {
 #[inline]
 pub(crate) fn current() -> u8 {
     match get() {
-        flags if flags & UNREAD != 0 => first_read(),
+        flags if flags & UNREAD != 0 => {
+            super::read_env();
+            get()
+        }
         flags => flags,
     }
-}
-
-#[cold]
-#[inline(never)]
-fn first_read() -> u8 {
-    crate::policy::init_from_env();
-    crate::watchdog::settings::init_from_env();
-    FLAGS.fetch_and(!UNREAD, Relaxed) & !UNREAD
 }
 
 /// Sets or clears `flag`; returns whether it was set before.

@@ -1,10 +1,9 @@
 //! What happens when a violation is found: the policy per kind, the checking
 //! mode, and the `LOCKGRAPH` environment variable that sets them.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
-use crate::flags;
+use super::{ensure_read, env, flags};
 use crate::violation::ViolationKind;
 
 /// What lockgraph does when it finds a violation.
@@ -41,7 +40,7 @@ impl Policy {
         }
     }
 
-    fn parse(word: &str) -> Option<Policy> {
+    pub(super) fn parse(word: &str) -> Option<Policy> {
         match word {
             "panic" => Some(Policy::Panic),
             "warn" => Some(Policy::Warn),
@@ -68,7 +67,6 @@ static KIND_POLICY: [AtomicU8; 5] = [const { AtomicU8::new(0) }; 5];
 static DEFAULT_POLICY: AtomicU8 = AtomicU8::new(1);
 /// False when cycles are ignored: then no graph work is done.
 static GRAPH_CHECKS: AtomicBool = AtomicBool::new(true);
-static ENV_READ: Once = Once::new();
 
 /// The environment variable that sets the policy.
 pub const ENV_POLICY: &str = "LOCKGRAPH";
@@ -85,7 +83,7 @@ pub const ENV_POLICY: &str = "LOCKGRAPH";
 /// set_policy(previous);
 /// ```
 pub fn set_policy(policy: Policy) -> Policy {
-    init_from_env();
+    ensure_read();
     let previous = DEFAULT_POLICY.swap(policy.encode(), Relaxed);
     refresh();
     Policy::decode(previous).unwrap_or(Policy::Panic)
@@ -110,7 +108,7 @@ pub fn set_policy(policy: Policy) -> Policy {
 /// set_policy(before);
 /// ```
 pub fn set_kind_policy(kind: ViolationKind, policy: Policy) -> Policy {
-    init_from_env();
+    ensure_read();
     let previous = policy_now(kind);
     KIND_POLICY[kind.index()].store(policy.encode(), Relaxed);
     refresh();
@@ -130,7 +128,7 @@ pub fn set_kind_policy(kind: ViolationKind, policy: Policy) -> Policy {
 /// # let _ = before;
 /// ```
 pub fn clear_kind_policy(kind: ViolationKind) -> Policy {
-    init_from_env();
+    ensure_read();
     let previous = policy_now(kind);
     KIND_POLICY[kind.index()].store(0, Relaxed);
     refresh();
@@ -149,7 +147,7 @@ pub fn clear_kind_policy(kind: ViolationKind) -> Policy {
 /// # }
 /// ```
 pub fn policy(kind: ViolationKind) -> Policy {
-    init_from_env();
+    ensure_read();
     policy_now(kind)
 }
 
@@ -194,16 +192,10 @@ pub fn mode() -> Mode {
     }
 }
 
+/// Whether [`Mode::Ascending`] is in force (one relaxed load).
 #[inline]
 pub(crate) fn ascending() -> bool {
     flags::get() & flags::ASCENDING != 0
-}
-
-/// Whether any bookkeeping is needed at all. The first acquisition of the
-/// process reads `LOCKGRAPH`, so that `off` skips all bookkeeping from the start.
-#[inline]
-pub(crate) fn tracking() -> bool {
-    flags::current() & flags::OFF == 0
 }
 
 /// Whether cycles are checked (graph work).
@@ -219,84 +211,25 @@ fn refresh() {
     GRAPH_CHECKS.store(!ignored(ViolationKind::Cycle), Relaxed);
 }
 
-/// Reads `LOCKGRAPH` once per process (called on every thread's first use).
-pub(crate) fn init_from_env() {
-    ENV_READ.call_once(|| {
-        if let Ok(value) = std::env::var(ENV_POLICY) {
-            apply_env(&value);
-        }
-        refresh();
-    });
-}
-
-fn apply_env(value: &str) {
-    match parse_env(value) {
-        Ok((default, kinds)) => {
-            if let Some(policy) = default {
-                DEFAULT_POLICY.store(policy.encode(), Relaxed);
-            }
-            for (kind, policy) in kinds {
-                KIND_POLICY[kind.index()].store(policy.encode(), Relaxed);
-            }
-            refresh();
-        }
-        Err(bad) => eprintln!(
-            "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
-             accepted: panic, warn, off, optionally followed by kind=policy pairs with kinds \
-             cycle, order, self, deadlock, long-wait (e.g. LOCKGRAPH=warn,deadlock=panic); \
-             keeping the default policy (panic)"
-        ),
-    }
-}
-
-type EnvSetting = (Option<Policy>, Vec<(ViolationKind, Policy)>);
-
-/// Parses `policy[,kind=policy]*` (also `kind=policy` alone); returns the bad part on error.
-pub(crate) fn parse_env(value: &str) -> Result<EnvSetting, String> {
-    let mut default = None;
-    let mut kinds = Vec::new();
-    for part in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let lower = part.to_ascii_lowercase();
-        match lower.split_once('=') {
-            None => default = Some(Policy::parse(&lower).ok_or_else(|| part.to_string())?),
-            Some((kind, policy)) => {
-                let kind = ViolationKind::ALL
-                    .into_iter()
-                    .find(|k| k.env_name() == kind.trim());
-                let policy = Policy::parse(policy.trim());
-                match (kind, policy) {
-                    (Some(kind), Some(policy)) => kinds.push((kind, policy)),
-                    _ => return Err(part.to_string()),
+/// Applies the value of `LOCKGRAPH`, if it is set (from [`super::read_env`]).
+pub(super) fn apply_env(value: Option<&str>) {
+    if let Some(value) = value {
+        match env::parse_policies(value) {
+            Ok((default, kinds)) => {
+                if let Some(policy) = default {
+                    DEFAULT_POLICY.store(policy.encode(), Relaxed);
+                }
+                for (kind, policy) in kinds {
+                    KIND_POLICY[kind.index()].store(policy.encode(), Relaxed);
                 }
             }
+            Err(bad) => eprintln!(
+                "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
+                 accepted: panic, warn, off, optionally followed by kind=policy pairs with kinds \
+                 cycle, order, self, deadlock, long-wait (e.g. LOCKGRAPH=warn,deadlock=panic); \
+                 keeping the default policy (panic)"
+            ),
         }
     }
-    if default.is_none() && kinds.is_empty() {
-        return Err(value.to_string());
-    }
-    Ok((default, kinds))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn env_values_parse() {
-        assert_eq!(parse_env("warn"), Ok((Some(Policy::Warn), vec![])));
-        assert_eq!(
-            parse_env("warn, deadlock=panic,long-wait=off"),
-            Ok((
-                Some(Policy::Warn),
-                vec![
-                    (ViolationKind::Deadlock, Policy::Panic),
-                    (ViolationKind::LongWait, Policy::Ignore)
-                ]
-            ))
-        );
-        assert_eq!(parse_env("OFF"), Ok((Some(Policy::Ignore), vec![])));
-        assert_eq!(parse_env("warm"), Err("warm".to_string()));
-        assert_eq!(parse_env("cycles=warn"), Err("cycles=warn".to_string()));
-        assert_eq!(parse_env(""), Err(String::new()));
-    }
+    refresh();
 }

@@ -1,11 +1,10 @@
 //! How often a blocked thread checks for a deadlock, and when a wait is long:
 //! two process-wide durations, set by API or read once from the environment.
 
-use std::sync::Once;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::flags;
+use super::{ensure_read, env, flags};
 
 /// The environment variable that sets the deadlock check interval.
 pub const ENV_DEADLOCK_CHECK: &str = "LOCKGRAPH_DEADLOCK_CHECK";
@@ -19,12 +18,10 @@ const SHORTEST: Duration = Duration::from_millis(1);
 
 static DEADLOCK_CHECK: AtomicU64 = AtomicU64::new(100_000_000);
 static LONG_WAIT: AtomicU64 = AtomicU64::new(OFF);
-static ENV_READ: Once = Once::new();
 /// While long waits are on, the generation of the held-set mirrors in use
 /// (a new one each time they are switched on); 0 while they are off, when
-/// threads keep no mirror at all; `UNREAD` until the environment is read.
-static MIRRORING: AtomicU32 = AtomicU32::new(UNREAD);
-const UNREAD: u32 = u32::MAX;
+/// threads keep no mirror at all.
+static MIRRORING: AtomicU32 = AtomicU32::new(0);
 static GENERATIONS: AtomicU32 = AtomicU32::new(0);
 
 /// Sets how often a thread blocked on a lockgraph lock checks the wait-for
@@ -43,7 +40,7 @@ static GENERATIONS: AtomicU32 = AtomicU32::new(0);
 /// assert_eq!(lockgraph::set_deadlock_check(previous), Some(Duration::from_millis(20)));
 /// ```
 pub fn set_deadlock_check(interval: Option<Duration>) -> Option<Duration> {
-    init_from_env();
+    ensure_read();
     decode(DEADLOCK_CHECK.swap(encode(interval), Relaxed))
 }
 
@@ -60,7 +57,7 @@ pub fn set_deadlock_check(interval: Option<Duration>) -> Option<Duration> {
 /// assert_eq!(lockgraph::set_long_wait(previous), Some(Duration::from_secs(30)));
 /// ```
 pub fn set_long_wait(threshold: Option<Duration>) -> Option<Duration> {
-    init_from_env();
+    ensure_read();
     decode(store_long_wait(encode(threshold)))
 }
 
@@ -71,7 +68,7 @@ fn store_long_wait(raw: u64) -> u64 {
         MIRRORING.store(0, Relaxed);
         flags::set(flags::MIRROR, false);
     } else if previous == OFF {
-        let generation = GENERATIONS.fetch_add(1, Relaxed) % (UNREAD - 1) + 1;
+        let generation = GENERATIONS.fetch_add(1, Relaxed) % (u32::MAX - 1) + 1;
         MIRRORING.store(generation, Relaxed);
         flags::set(flags::MIRROR, true);
     }
@@ -81,34 +78,21 @@ fn store_long_wait(raw: u64) -> u64 {
 /// The deadlock check interval in force.
 #[inline]
 pub(crate) fn deadlock_check() -> Option<Duration> {
-    init_from_env();
+    ensure_read();
     decode(DEADLOCK_CHECK.load(Relaxed))
 }
 
 /// The generation of held-set mirrors to keep, or 0 when none are kept.
-/// On the fast path: one relaxed load.
 #[inline]
 pub(crate) fn mirror_generation() -> u32 {
-    match MIRRORING.load(Relaxed) {
-        UNREAD => first_mirror_generation(),
-        generation => generation,
-    }
-}
-
-#[cold]
-fn first_mirror_generation() -> u32 {
-    init_from_env();
-    // Still unread: `LOCKGRAPH_LONG_WAIT` is not set, long waits are off.
-    match MIRRORING.compare_exchange(UNREAD, 0, Relaxed, Relaxed) {
-        Ok(_) => 0,
-        Err(generation) => generation,
-    }
+    ensure_read();
+    MIRRORING.load(Relaxed)
 }
 
 /// The long-wait threshold in force.
 #[inline]
 pub(crate) fn long_wait() -> Option<Duration> {
-    init_from_env();
+    ensure_read();
     decode(LONG_WAIT.load(Relaxed))
 }
 
@@ -123,70 +107,32 @@ fn decode(raw: u64) -> Option<Duration> {
     (raw != OFF).then(|| Duration::from_nanos(raw))
 }
 
-#[inline]
-pub(crate) fn init_from_env() {
-    if !ENV_READ.is_completed() {
-        read_env_once();
+/// Applies the values of `LOCKGRAPH_DEADLOCK_CHECK` and `LOCKGRAPH_LONG_WAIT`,
+/// where set (from [`super::read_env`]).
+pub(super) fn apply_env(deadlock_check: Option<&str>, long_wait: Option<&str>) {
+    if let Some(raw) = deadlock_check.and_then(|value| parse(ENV_DEADLOCK_CHECK, value)) {
+        DEADLOCK_CHECK.store(raw, Relaxed);
+    }
+    if let Some(raw) = long_wait.and_then(|value| parse(ENV_LONG_WAIT, value)) {
+        store_long_wait(raw);
     }
 }
 
-#[cold]
-fn read_env_once() {
-    ENV_READ.call_once(|| {
-        read_env(ENV_DEADLOCK_CHECK, |raw| DEADLOCK_CHECK.store(raw, Relaxed));
-        read_env(ENV_LONG_WAIT, |raw| {
-            store_long_wait(raw);
-        });
-    });
-}
-
-fn read_env(name: &str, store: impl FnOnce(u64)) {
-    let Ok(value) = std::env::var(name) else {
-        return;
-    };
-    match parse_duration(&value) {
-        Some(duration) => store(encode(duration)),
-        None => eprintln!(
+/// `value` of variable `name`, encoded; `None` (and a message) if it cannot be parsed.
+fn parse(name: &str, value: &str) -> Option<u64> {
+    let parsed = env::parse_duration(value).map(encode);
+    if parsed.is_none() {
+        eprintln!(
             "lockgraph: ignoring {name}={value:?}: accepted forms are a number with ms, s or m \
              (e.g. 250ms, 30s, 2m) or off; keeping the default"
-        ),
+        );
     }
-}
-
-/// Parses `250ms`, `30s`, `2m` or `off`; `None` if the value is none of these.
-pub(crate) fn parse_duration(value: &str) -> Option<Option<Duration>> {
-    let value = value.trim().to_ascii_lowercase();
-    if value == "off" {
-        return Some(None);
-    }
-    let split = value.find(|c: char| !c.is_ascii_digit())?;
-    let (number, unit) = value.split_at(split);
-    let number: u64 = number.parse().ok()?;
-    let duration = match unit.trim() {
-        "ms" => Duration::from_millis(number),
-        "s" => Duration::from_secs(number),
-        "m" => Duration::from_secs(number.checked_mul(60)?),
-        _ => return None,
-    };
-    Some(Some(duration))
+    parsed
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_parse() {
-        let ms = Duration::from_millis;
-        assert_eq!(parse_duration("250ms"), Some(Some(ms(250))));
-        assert_eq!(parse_duration(" 30s"), Some(Some(ms(30_000))));
-        assert_eq!(parse_duration("2m"), Some(Some(ms(120_000))));
-        assert_eq!(parse_duration("OFF"), Some(None));
-        assert_eq!(parse_duration("30"), None);
-        assert_eq!(parse_duration("1h"), None);
-        assert_eq!(parse_duration("ms"), None);
-        assert_eq!(parse_duration("-1s"), None);
-    }
 
     #[test]
     fn tiny_and_huge_values_are_kept_in_range() {
