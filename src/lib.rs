@@ -155,6 +155,7 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+mod acquire;
 mod config;
 pub mod debug;
 pub mod graph;

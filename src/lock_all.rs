@@ -4,7 +4,7 @@
 
 use std::panic::Location;
 
-use crate::tracker;
+use crate::acquire;
 use crate::violation::LockRef;
 use crate::{FairMutex, Mutex, ReentrantMutex, RwLock};
 use crate::{FairMutexGuard, MutexGuard, ReentrantMutexGuard, RwLockWriteGuard};
@@ -95,7 +95,7 @@ fn ascending_order(locks: &[LockRef]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..locks.len()).collect();
     order.sort_by_key(|&index| locks[index].id());
     let sorted: Vec<LockRef> = order.iter().map(|&index| locks[index].clone()).collect();
-    tracker::check_set(&sorted, Location::caller());
+    acquire::check_set(&sorted, Location::caller());
     order
 }
 

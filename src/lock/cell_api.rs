@@ -1,7 +1,7 @@
 //! The API shared by the instrumented cells, written once: the once-cell API
 //! (crate-root `OnceCell`, `stdsync::OnceLock`) and the lazy-value API
 //! (crate-root `Lazy`, `stdsync::LazyLock`). Each cell is the underlying
-//! crate's cell plus a [`LockHeader`](crate::tracker::LockHeader); the
+//! crate's cell plus a [`LockHeader`](crate::acquire::LockHeader); the
 //! initialisation paths go through [`as_held`](super::init::as_held).
 
 /// A once cell `$Cell<T>` over `$Inner<T>` (imported under that name by the
@@ -10,7 +10,7 @@ macro_rules! once_cell_type {
     ($(#[$doc:meta])* $Cell:ident over $Inner:ident, $path:literal) => {
         $(#[$doc])*
         pub struct $Cell<T> {
-            header: $crate::tracker::LockHeader,
+            header: $crate::acquire::LockHeader,
             inner: $Inner<T>,
         }
 
@@ -280,7 +280,7 @@ macro_rules! lazy_type {
     ) => {
         $(#[$doc])*
         pub struct $Lazy<T, F = fn() -> T> {
-            header: $crate::tracker::LockHeader,
+            header: $crate::acquire::LockHeader,
             inner: $Inner<T, F>,
         }
 

@@ -4,8 +4,8 @@ use std::time::{Duration, Instant};
 
 use parking_lot::WaitTimeoutResult;
 
+use crate::acquire;
 use crate::lock::mutex::MutexGuard;
-use crate::tracker;
 
 /// Runs a raw wait with the mutex out of this thread's held set; its
 /// re-acquisition is checked first.
@@ -14,7 +14,7 @@ fn released<'a, T: ?Sized, R>(
     guard: &mut MutexGuard<'a, T>,
     wait: impl FnOnce(&mut parking_lot::MutexGuard<'a, T>) -> R,
 ) -> R {
-    let suspended = tracker::suspend(&guard.token, None);
+    let suspended = acquire::suspend(&guard.token, None);
     let result = wait(&mut guard.inner);
     suspended.resume();
     result

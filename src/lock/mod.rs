@@ -1,5 +1,5 @@
 //! The lock types: thin layers over parking_lot's locks that call the tracker
-//! before blocking and keep a [`HeldToken`](crate::tracker::HeldToken) in every guard.
+//! before blocking and keep a [`HeldToken`](crate::acquire::HeldToken) in every guard.
 
 pub(crate) mod cell_api;
 pub(crate) mod condvar;
@@ -190,8 +190,8 @@ macro_rules! relock_fns {
         where
             F: FnOnce() -> U,
         {
-            let suspended = $crate::tracker::suspend(&s.token, None);
-            let relock = $crate::watchdog::Relock::new(&s.inner, &s.token, &suspended);
+            let suspended = $crate::acquire::suspend(&s.token, None);
+            let relock = $crate::acquire::Relock::new(&s.inner, &s.token, &suspended);
             let result = <$Raw>::unlocked(&mut s.inner, || relock.after(f));
             suspended.resume();
             result
@@ -232,8 +232,8 @@ macro_rules! relock_fns {
         where
             F: FnOnce() -> U,
         {
-            let suspended = $crate::tracker::suspend(&s.token, None);
-            let relock = $crate::watchdog::Relock::new(&s.inner, &s.token, &suspended);
+            let suspended = $crate::acquire::suspend(&s.token, None);
+            let relock = $crate::acquire::Relock::new(&s.inner, &s.token, &suspended);
             let result = <$Raw>::unlocked_fair(&mut s.inner, || relock.after(f));
             suspended.resume();
             result
@@ -277,7 +277,7 @@ macro_rules! constructors {
             pub const fn new(value: T) -> Self {
                 let site = std::panic::Location::caller();
                 $Lock {
-                    header: $crate::tracker::LockHeader::new($crate::meta::LockMeta::created(site)),
+                    header: $crate::acquire::LockHeader::new($crate::meta::LockMeta::created(site)),
                     inner: <$Raw>::new(value),
                 }
             }
@@ -289,7 +289,7 @@ macro_rules! constructors {
             #[doc = concat!("```\nlet accounts = lockgraph::", stringify!($Lock), "::named(\"accounts\", vec![100, 50]);\nlet info = format!(\"{accounts:?}\");\nassert!(info.contains(\"accounts\"));\n```")]
             pub const fn named(name: &'static str, value: T) -> Self {
                 $Lock {
-                    header: $crate::tracker::LockHeader::new($crate::meta::LockMeta::named(name)),
+                    header: $crate::acquire::LockHeader::new($crate::meta::LockMeta::named(name)),
                     inner: <$Raw>::new(value),
                 }
             }

@@ -4,11 +4,10 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::tracker::{self, HeldToken, LockHeader};
-use crate::watchdog;
 
 macro_rules! mutex_type {
     (
@@ -50,7 +49,7 @@ macro_rules! mutex_type {
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
                 let site = Location::caller();
-                watchdog::take(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
+                acquire::blocking(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
                     $Guard { inner, token, lock: self }
                 })
             }
@@ -97,7 +96,7 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
-                if tracker::held_here(&self.header) {
+                if acquire::held_here(&self.header) {
                     return None; // busy at once: waiting on itself could only time out
                 }
                 let inner = self.inner.try_lock_for(timeout)?;
@@ -119,7 +118,7 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
-                if tracker::held_here(&self.header) {
+                if acquire::held_here(&self.header) {
                     return None; // as `try_lock_for`
                 }
                 let inner = self.inner.try_lock_until(deadline)?;
@@ -131,7 +130,7 @@ macro_rules! mutex_type {
                 inner: parking_lot::$RawGuard<'a, T>,
                 site: &'static Location<'static>,
             ) -> $Guard<'a, T> {
-                let token = tracker::after_try(&self.header, Access::Exclusive, site);
+                let token = acquire::after_try(&self.header, Access::Exclusive, site);
                 $Guard { inner, token, lock: self }
             }
 

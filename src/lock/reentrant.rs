@@ -4,11 +4,10 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::tracker::{self, HeldToken, LockHeader};
-use crate::watchdog;
 
 type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
 
@@ -60,7 +59,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
         let site = Location::caller();
-        watchdog::take(
+        acquire::blocking(
             &self.inner,
             &self.header,
             Access::Reentrant,
@@ -140,7 +139,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
         inner: RawGuard<'a, T>,
         site: &'static Location<'static>,
     ) -> ReentrantMutexGuard<'a, T> {
-        let token = tracker::after_try(&self.header, Access::Reentrant, site);
+        let token = acquire::after_try(&self.header, Access::Reentrant, site);
         ReentrantMutexGuard {
             inner,
             token,

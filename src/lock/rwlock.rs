@@ -9,11 +9,11 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::{constructors, guard_impls, lock_impls, map_fns, relock_fns};
+use crate::acquire::raw;
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::tracker::{self, HeldToken, LockHeader};
-use crate::watchdog::{self, raw};
 
 mod mapped;
 mod upgradable;
@@ -69,7 +69,7 @@ macro_rules! acquire_fns {
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
             let site = Location::caller();
-            watchdog::take(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
+            acquire::blocking(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
                 $Guard { inner, token, lock: self }
             })
         }
@@ -89,11 +89,11 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_now(&self) -> Option<$Guard<'_, T>> {
-            if tracker::held_here(&self.header) {
+            if acquire::held_here(&self.header) {
                 return None;
             }
             let inner = self.inner.$try_now()?;
-            let token = tracker::after_try(&self.header, $access, Location::caller());
+            let token = acquire::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })
         }
 
@@ -111,11 +111,11 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
-            if tracker::held_here(&self.header) {
+            if acquire::held_here(&self.header) {
                 return None;
             }
             let inner = self.inner.$try_for(timeout)?;
-            let token = tracker::after_try(&self.header, $access, Location::caller());
+            let token = acquire::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })
         }
 
@@ -133,11 +133,11 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
-            if tracker::held_here(&self.header) {
+            if acquire::held_here(&self.header) {
                 return None;
             }
             let inner = self.inner.$try_until(deadline)?;
-            let token = tracker::after_try(&self.header, $access, Location::caller());
+            let token = acquire::after_try(&self.header, $access, Location::caller());
             Some($Guard { inner, token, lock: self })
         }
     };
@@ -337,7 +337,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     #[doc = "```"]
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let RwLockWriteGuard { inner, token, lock } = s;
-        tracker::change_access(&token, Access::Read);
+        acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
             inner: RawWrite::downgrade(inner),
             token,
@@ -364,7 +364,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// ```
     pub fn downgrade_to_upgradable(s: Self) -> RwLockUpgradableReadGuard<'a, T> {
         let RwLockWriteGuard { inner, token, lock } = s;
-        tracker::change_access(&token, Access::Upgradable);
+        acquire::change_access(&token, Access::Upgradable);
         let inner = RawWrite::downgrade_to_upgradable(inner);
         RwLockUpgradableReadGuard { inner, token, lock }
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::mutex::MutexGuard;
 use super::poisoning::map_lock;
-use crate::tracker::{self, HeldToken, Suspended};
+use crate::acquire::{self, HeldToken, Suspended};
 
 /// A guard taken apart for a wait: its mutex is out of the held set.
 struct Parked<'a> {
@@ -23,7 +23,7 @@ impl<'a> Parked<'a> {
         site: &'static Location<'static>,
     ) -> (std::sync::MutexGuard<'a, T>, Self) {
         let MutexGuard { inner, token } = guard;
-        match catch_unwind(AssertUnwindSafe(|| tracker::suspend_at(&token, None, site))) {
+        match catch_unwind(AssertUnwindSafe(|| acquire::suspend_at(&token, None, site))) {
             Ok(suspended) => (inner, Parked { token, suspended }),
             Err(report) => {
                 drop(inner);

@@ -4,12 +4,12 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
 use super::poisoning::{map_lock, map_try, poisoning_fns};
+use crate::acquire::raw_std::StdLock;
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
 use crate::meta::LockMeta;
-use crate::tracker::{self, HeldToken, LockHeader};
-use crate::watchdog::{self, raw_std::StdLock};
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
@@ -117,7 +117,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
         let lock = StdLock(&self.inner);
-        watchdog::take(lock, &self.header, Access::Exclusive, site, |raw, token| {
+        acquire::blocking(lock, &self.header, Access::Exclusive, site, |raw, token| {
             map_lock(raw, |inner| MutexGuard { inner, token })
         })
     }
@@ -146,7 +146,7 @@ impl<T: ?Sized> Mutex<T> {
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
         map_try(self.inner.try_lock(), |inner| {
-            let token = tracker::after_try(&self.header, Access::Exclusive, site);
+            let token = acquire::after_try(&self.header, Access::Exclusive, site);
             MutexGuard { inner, token }
         })
     }

@@ -3,10 +3,10 @@
 use std::panic::Location;
 use std::sync::OnceState;
 
+use crate::acquire::LockHeader;
 use crate::id::LockId;
 use crate::lock::init::as_held;
 use crate::meta::LockMeta;
-use crate::tracker::LockHeader;
 
 /// A one-time global initialisation, with [`std::sync::Once`]'s API, whose
 /// closure runs as if the `Once` were a held lock.

@@ -5,15 +5,12 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
 use super::poisoning::{map_lock, map_try, poisoning_fns};
+use crate::acquire::raw_std::{StdRead, StdWrite};
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::{guard_impls, lock_impls};
 use crate::meta::LockMeta;
-use crate::tracker::{self, HeldToken, LockHeader};
-use crate::watchdog::{
-    self,
-    raw_std::{StdRead, StdWrite},
-};
 
 /// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
 /// checks lock order.
@@ -111,7 +108,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
         let read = StdRead(&self.inner);
-        watchdog::take(read, &self.header, Access::Read, site, |raw, token| {
+        acquire::blocking(read, &self.header, Access::Read, site, |raw, token| {
             map_lock(raw, |inner| RwLockReadGuard {
                 inner,
                 _token: token,
@@ -140,7 +137,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
         map_try(self.inner.try_read(), |inner| {
-            let token = tracker::after_try(&self.header, Access::Read, site);
+            let token = acquire::after_try(&self.header, Access::Read, site);
             RwLockReadGuard {
                 inner,
                 _token: token,
@@ -169,7 +166,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
         let write = StdWrite(&self.inner);
-        watchdog::take(
+        acquire::blocking(
             write,
             &self.header,
             Access::Exclusive,
@@ -204,7 +201,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
         map_try(self.inner.try_write(), |inner| {
-            let token = tracker::after_try(&self.header, Access::Exclusive, site);
+            let token = acquire::after_try(&self.header, Access::Exclusive, site);
             RwLockWriteGuard {
                 inner,
                 _token: token,
@@ -280,7 +277,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
             inner,
             _token: token,
         } = s;
-        tracker::change_access(&token, Access::Read);
+        acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
             inner: std::sync::RwLockWriteGuard::downgrade(inner),
             _token: token,

@@ -1,18 +1,35 @@
-//! The tracker: the policy glue between the lock types and the pieces that know
-//! nothing of each other (the held set, the graph, the reports).
+//! The tracker: checks and records acquisitions. It is the policy glue
+//! between the acquisition pipeline ([`crate::acquire`], which calls it) and
+//! the pieces that know nothing of each other: the held set, the lock-order
+//! graph, the ids and the reports.
 //!
-//! Every lock type calls the same few functions, the blocking ones through
-//! [`crate::watchdog::take`]: [`after_taking`] after a blocking acquisition
-//! found its lock free and took it, [`before_blocking`] before one that may
-//! block (both first try [`record_if_known`], the steady state), [`after_try`]
-//! after a successful `try_*`; and it drops the returned [`HeldToken`] when
-//! the guard goes. The steady state (an order this thread has seen before)
-//! touches only thread-local data.
+//! - [`record_if_known`]: the steady state (this held set is known to have
+//!   every edge into the lock): one lookup and a push.
+//! - [`after_taking`]: a blocking acquisition whose lock was free and is
+//!   taken, when the steady state did not apply; reports are held back.
+//! - [`before_blocking`]: the same checks before an acquisition that may block.
+//! - [`after_try`]: a successful `try_*`, recorded with no edge into the lock.
+//! - [`suspend`]: a lock leaving the held set for a while (condvar wait,
+//!   `unlocked`, upgrade), its re-acquisition checked at once.
+//! - [`LockHeader`]'s drop: a lock dropped, its node and edges removed.
+//!
+//! Each returns or keeps a [`HeldToken`]; dropping it (with the guard) forgets
+//! the lock. The steady state touches only thread-local data.
+//!
+//! **Execution contexts.** The held set and the per-context caches belong to
+//! an execution context, reached through `context::with`: the current
+//! thread today. An async task is the next kind of context: it would keep
+//! its own held set and caches and be reached the same way, while private
+//! graphs (`private`) and id blocks stay per thread.
+//!
+//! **Graph layers.** An edge goes into the current thread's private graph
+//! when both its locks are private to it (`private`), else into the global
+//! graph (`global`); the two answer exactly as one graph.
 
+mod context;
 mod edge_cache;
 pub(crate) mod global;
 pub(crate) mod private;
-mod thread;
 
 use std::panic::Location;
 use std::sync::Arc;
@@ -63,7 +80,7 @@ impl Drop for HeldToken<'_> {
         if let Some(meta) = self.meta {
             let id = meta.lazy_id().assigned_to_held();
             let done = flags::get() == 0
-                && thread::with(
+                && context::with(
                     #[inline(always)]
                     |state| state.release_fast(id),
                 ) == Some(true);
@@ -75,7 +92,7 @@ impl Drop for HeldToken<'_> {
 }
 
 /// [`HeldToken`]'s drop for every case its inline fast path
-/// ([`thread::ThreadState::release_fast`]) leaves out.
+/// ([`context::ThreadState::release_fast`]) leaves out.
 ///
 /// It cannot unwind, and the compiler knows it (the `"C"` ABI): a guard's
 /// drop that calls a function that may unwind also needs a landing pad that
@@ -86,7 +103,7 @@ impl Drop for HeldToken<'_> {
 /// lock is released as usual.
 #[inline(never)]
 extern "C" fn release(meta: &LockMeta, id: u32) {
-    let forget = || thread::with(|state| state.release(meta, LockId::from_u32(id)));
+    let forget = || context::with(|state| state.release(meta, LockId::from_u32(id)));
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
 }
 
@@ -110,7 +127,7 @@ pub(crate) fn before_blocking<'a>(
         // The steady state: nothing to do but a chain-key lookup and a push.
         return HeldToken::recorded(meta);
     }
-    acquire(meta, access, site)
+    check_and_record(meta, access, site)
 }
 
 /// What [`after_taking`] made of an acquisition whose raw lock is taken.
@@ -145,7 +162,7 @@ pub(crate) fn record_if_known(
 ) -> bool {
     match meta.lazy_id().tracked() {
         Some(id) => {
-            thread::with(
+            context::with(
                 #[inline(always)]
                 |state| state.acquire_fast(meta, id, access, site),
             ) == Some(true)
@@ -159,7 +176,7 @@ pub(crate) fn record_if_known(
 /// work as [`before_blocking`], but reports are held back (see
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
 ///
-/// Inlined into its one caller, itself out of line (`watchdog`'s
+/// Inlined into its one caller, itself out of line (`acquire`'s
 /// `check_taken`), so that a lock's first use pays one call, not two; the
 /// price is a copy of this body in every `check_taken` (one per raw lock
 /// type and data type).
@@ -175,7 +192,7 @@ pub(crate) fn after_taking<'a>(
         && let (id, fresh) = meta.lazy_id().get_fresh()
         && id.is_tracked()
     {
-        let recorded = thread::with(|state| match fresh {
+        let recorded = context::with(|state| match fresh {
             true => state.acquire_fresh_private(meta, id, access, site),
             false => state.acquire_known(meta, id, access, site),
         });
@@ -188,7 +205,7 @@ pub(crate) fn after_taking<'a>(
     if !handler::can_defer() {
         return Taken::CheckFirst;
     }
-    match handler::deferring(|| acquire(meta, access, site)) {
+    match handler::deferring(|| check_and_record(meta, access, site)) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
         (_token, true) => Taken::Found,
@@ -211,7 +228,7 @@ pub(crate) fn report_then_record<'a>(
 /// Every blocking acquisition but the steady state: the first use of a lock,
 /// a held set not seen before, any [`flags`] set.
 #[inline(never)]
-fn acquire<'a>(
+fn check_and_record<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
@@ -223,9 +240,9 @@ fn acquire<'a>(
     if !id.is_tracked() {
         return HeldToken::UNTRACKED;
     }
-    let recorded = thread::with(|state| match fresh && flags::get() == 0 {
+    let recorded = context::with(|state| match fresh && flags::get() == 0 {
         true => state.acquire_fresh(meta, id, access, site),
-        false => state.acquire(meta, id, access, site),
+        false => state.acquire_checked(meta, id, access, site),
     });
     token(meta, recorded)
 }
@@ -251,7 +268,7 @@ pub(crate) fn after_try<'a>(
     let Some(id) = tracked(meta) else {
         return HeldToken::UNTRACKED;
     };
-    let recorded = thread::with(|state| state.push(meta, id, access, site));
+    let recorded = context::with(|state| state.push(meta, id, access, site));
     token(meta, recorded)
 }
 
@@ -295,7 +312,7 @@ pub(crate) fn suspend_at(
         return Suspended { entry: None };
     };
     let id = meta.id();
-    let entry = thread::with(|state| state.pop(meta, id)).flatten();
+    let entry = context::with(|state| state.pop(meta, id)).flatten();
     let suspended = Suspended {
         entry: entry.map(|mut entry| {
             entry.access = access.unwrap_or(entry.access);
@@ -304,7 +321,7 @@ pub(crate) fn suspend_at(
     };
     if let Some(entry) = suspended.entry {
         // A report that panics here drops `suspended`, which puts the entry back.
-        thread::with(|state| state.check_blocking(meta, id, entry.access, site));
+        context::with(|state| state.check_blocking(meta, id, entry.access, site));
     }
     suspended
 }
@@ -322,7 +339,7 @@ impl Suspended {
 
     fn restore(&mut self) {
         if let Some(entry) = self.entry.take() {
-            thread::with(|state| state.restore(entry));
+            context::with(|state| state.restore(entry));
         }
     }
 }
@@ -338,21 +355,21 @@ pub(crate) fn held_here(meta: &LockMeta) -> bool {
     let Some(id) = meta.lazy_id().assigned() else {
         return false;
     };
-    config::tracking() && thread::with(|state| state.holds(id)).unwrap_or(false)
+    config::tracking() && context::with(|state| state.holds(id)).unwrap_or(false)
 }
 
 /// Records that `token`'s lock is now held as `access` (a downgrade, or an
 /// upgrade that did not block).
 pub(crate) fn change_access(token: &HeldToken<'_>, access: Access) {
     if let Some(meta) = token.meta {
-        thread::with(|state| state.set_access(meta.id(), access));
+        context::with(|state| state.set_access(meta.id(), access));
     }
 }
 
 /// This thread's watchdog record, name and held locks, for a wait on `lock`
 /// (left out: a blocking acquisition records its lock before it waits).
 pub(crate) fn waiter(lock: LockId) -> Option<(Arc<ThreadRecord>, ThreadLabel, Vec<HeldRef>)> {
-    thread::with(|state| {
+    context::with(|state| {
         let mut holds = state.held_refs();
         holds.retain(|held| held.lock.id() != lock);
         Some((state.record()?, state.label(), holds))
@@ -367,12 +384,12 @@ pub(crate) fn hide_wait(lock: LockId) -> bool {
     if crate::config::watchdog::mirror_generation() == 0 {
         return false; // no mirror is kept
     }
-    thread::with(|state| state.hide_wait(lock)).unwrap_or(false)
+    context::with(|state| state.hide_wait(lock)).unwrap_or(false)
 }
 
 /// Puts back the lock [`hide_wait`] left out.
 pub(crate) fn unhide_wait() {
-    thread::with(|state| state.unhide_wait());
+    context::with(|state| state.unhide_wait());
 }
 
 /// The tracking header of every lockgraph lock; dropping it removes the lock
@@ -412,7 +429,7 @@ fn lock_dropped(meta: &LockMeta) {
     };
     // Every entry of the lock (leaked guards, recursive reads): popping them
     // also marks the lock if one was the source of an edge.
-    let leaked = thread::with(|state| {
+    let leaked = context::with(|state| {
         // Usually not held at all: one scan of the ids, no removal.
         let leaked = state.holds(id);
         while leaked && state.pop(meta, id).is_some() {}
@@ -426,7 +443,7 @@ fn lock_dropped(meta: &LockMeta) {
         );
     }
     let sink = !meta.lazy_id().in_graph();
-    let published = match thread::with_private_store(|mine| private::forget(id, sink, mine)) {
+    let published = match context::with_private_store(|mine| private::forget(id, sink, mine)) {
         Ok(()) => return, // it was private: its edges went with it
         Err(published) => published,
     };
@@ -445,7 +462,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     if !config::tracking() {
         return;
     }
-    thread::with(|state| {
+    context::with(|state| {
         if let Some(pair) = set.windows(2).find(|pair| pair[0].id == pair[1].id) {
             handler::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),

@@ -631,7 +631,7 @@ fn recent_set((from, to): global::SitePair) -> usize {
 /// This thread takes its first block of ids: it gets its private graph now,
 /// before any of those ids can have an edge anywhere.
 pub(crate) fn thread_hands_out_ids(first: u32) {
-    let _ = super::thread::with(|state| state.private_store_with(|| first));
+    let _ = super::context::with(|state| state.private_store_with(|| first));
 }
 
 /// The store of thread `thread`, if it is alive.
@@ -678,7 +678,7 @@ mod tests {
 
     /// This thread's store (it has handed out ids).
     fn this_store() -> Arc<Store> {
-        super::super::thread::with_private_store(|store| {
+        super::super::context::with_private_store(|store| {
             Arc::clone(store.expect("this thread hands out ids"))
         })
     }

@@ -1,8 +1,8 @@
 //! The guards `map` makes for a part of an `RwLock`'s data: they keep the
 //! lock held, by this thread, until they are dropped.
 
+use crate::acquire::HeldToken;
 use crate::lock::{guard_impls, map_fns};
-use crate::tracker::HeldToken;
 
 /// A read guard for a part of an [`RwLock`](super::RwLock)'s data, made by `map`.
 #[must_use = "if unused the RwLock will immediately unlock"]

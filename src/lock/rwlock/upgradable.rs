@@ -5,10 +5,10 @@ use std::panic::Location;
 use std::time::{Duration, Instant};
 
 use super::{RawUpgradable, RawWrite, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::acquire::raw;
+use crate::acquire::{self, HeldToken};
 use crate::held::Access;
 use crate::lock::{guard_impls, relock_fns};
-use crate::tracker::{self, HeldToken};
-use crate::watchdog::{self, raw};
 
 /// An upgradable-read guard of an [`RwLock`].
 #[must_use = "if unused the RwLock will immediately unlock"]
@@ -57,8 +57,8 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     #[track_caller]
     pub fn upgrade(s: Self) -> RwLockWriteGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
-        let suspended = tracker::suspend(&token, Some(Access::Exclusive));
-        let inner = watchdog::acquire(
+        let suspended = acquire::suspend(&token, Some(Access::Exclusive));
+        let inner = acquire::take_raw(
             raw::Upgrade(inner),
             &lock.header,
             Access::Exclusive,
@@ -150,7 +150,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
         match attempt(inner) {
             Ok(inner) => {
-                tracker::change_access(&token, Access::Exclusive);
+                acquire::change_access(&token, Access::Exclusive);
                 Ok(RwLockWriteGuard { inner, token, lock })
             }
             Err(inner) => Err(RwLockUpgradableReadGuard { inner, token, lock }),
@@ -174,7 +174,7 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
     /// ```
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
         let RwLockUpgradableReadGuard { inner, token, lock } = s;
-        tracker::change_access(&token, Access::Read);
+        acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
             inner: RawUpgradable::downgrade(inner),
             token,
@@ -211,9 +211,9 @@ impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
         let site = Location::caller();
         let _upgraded = Upgraded::restore_at_end(&self.token);
         // The check `upgrade` makes; the entry comes back as held for writing.
-        tracker::suspend(&self.token, Some(Access::Exclusive)).resume();
+        acquire::suspend(&self.token, Some(Access::Exclusive)).resume();
         let waited = raw::UpgradeInPlace(&mut self.inner);
-        watchdog::acquire(waited, &self.lock.header, Access::Exclusive, site);
+        acquire::take_raw(waited, &self.lock.header, Access::Exclusive, site);
         // The upgrade could be made just now, so parking_lot's own upgrade
         // rarely waits (a wait that begins in this moment is not watched).
         self.inner.with_upgraded(f)
@@ -318,7 +318,7 @@ impl<'t, 'a> Upgraded<'t, 'a> {
 
     /// Runs `f` with the lock recorded as held for writing.
     fn during<U>(token: &'t HeldToken<'a>, f: impl FnOnce() -> U) -> U {
-        tracker::change_access(token, Access::Exclusive);
+        acquire::change_access(token, Access::Exclusive);
         let _upgraded = Upgraded(token);
         f()
     }
@@ -326,6 +326,6 @@ impl<'t, 'a> Upgraded<'t, 'a> {
 
 impl Drop for Upgraded<'_, '_> {
     fn drop(&mut self) {
-        tracker::change_access(self.0, Access::Upgradable);
+        acquire::change_access(self.0, Access::Upgradable);
     }
 }

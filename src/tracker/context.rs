@@ -1,5 +1,12 @@
-//! One thread's view: the locks it holds, the edges it knows are in the graph,
-//! and the checks an acquisition runs before it may block.
+//! The execution context: one thread's view (the locks it holds, the edges
+//! it knows are in the graph) and the checks an acquisition runs before it
+//! may block.
+//!
+//! [`with`] is the seam: it gives the state of the context that is running
+//! now, a thread. An async task would be a second kind of context with the
+//! same [`ThreadState`] (held set, edge and chain caches), reached through the
+//! same function while the task runs; the cold state (private graph, label,
+//! watchdog record) stays per thread.
 
 use std::cell::{Cell, OnceCell};
 use std::panic::Location;
@@ -182,7 +189,7 @@ impl ThreadState {
     /// The steady state of a blocking acquisition, for when no [`crate::flags`] are
     /// set: records it and returns true if this held set (its chain key) is
     /// known to have every edge into `id` in the graph; otherwise does nothing
-    /// and returns false (the caller then runs [`Self::acquire`]).
+    /// and returns false (the caller then runs [`Self::acquire_checked`]).
     #[inline(always)]
     pub(crate) fn acquire_fast(
         &self,
@@ -214,7 +221,7 @@ impl ThreadState {
     /// Checks a blocking acquisition of `meta` (as [`Self::check_blocking`])
     /// and records it as held; returns whether it was recorded. Every case the
     /// fast path ([`Self::acquire_fast`]) leaves out.
-    pub(crate) fn acquire(
+    pub(crate) fn acquire_checked(
         &self,
         meta: &LockMeta,
         id: LockId,
@@ -226,7 +233,7 @@ impl ThreadState {
         self.record_held(new_entry(meta, id, access, site))
     }
 
-    /// [`Self::acquire`] for a lock's first use (its id was assigned just now),
+    /// [`Self::acquire_checked`] for a lock's first use (its id was assigned just now),
     /// when no [`crate::flags`] are set. Such a lock is not held, and while it
     /// is private to this thread no edge leaves it, so no edge into it can
     /// close a cycle: the edges from the held locks go into the private graph
