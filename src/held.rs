@@ -9,6 +9,7 @@
 //! it to recognise in one lookup a held set it has already checked.
 
 use std::cell::{Cell, RefCell};
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 
 use crate::id::LockId;
@@ -85,8 +86,8 @@ pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
 /// keeps the rest in a vector.
 pub(crate) const INLINE: usize = 64;
 
-/// Read for an overflow entry that is gone (only while the thread's
-/// thread-locals are torn down): matches no lock.
+/// Read for an overflow entry that is not there (never, while `len` is
+/// right): matches no lock.
 const VACANT: HeldLock = HeldLock {
     id: LockId::VACANT,
     origin: Origin::Named(""),
@@ -96,27 +97,14 @@ const VACANT: HeldLock = HeldLock {
     chain: 0,
 };
 
-thread_local! {
-    /// The entries past [`INLINE`] of this thread's held set (one set per
-    /// thread). Unlike the set itself this has a destructor: once it has run,
-    /// further overflow acquisitions are not recorded.
-    static OVERFLOW: RefCell<Vec<HeldLock>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` on this thread's overflow entries, unless they are gone.
-fn overflow<R>(f: impl FnOnce(&mut Vec<HeldLock>) -> R) -> Option<R> {
-    OVERFLOW
-        .try_with(|entries| f(&mut entries.borrow_mut()))
-        .ok()
-}
-
-/// The entry at `index` (>= [`INLINE`]).
-#[cold]
-#[inline(never)]
-fn overflow_entry(index: usize) -> HeldLock {
-    let entry = overflow(|entries| entries.get(index - INLINE).copied());
-    entry.flatten().unwrap_or(VACANT)
-}
+/// The entries past [`INLINE`]. Never dropped, so that a held set in a
+/// thread-local needs no destructor and stays usable while other
+/// thread-locals are torn down: its buffer is freed instead whenever the set
+/// shrinks back to its inline entries (see [`HeldLocks::remove`]) and by
+/// [`HeldLocks::free_overflow`]. A set dropped while it still holds more than
+/// [`INLINE`] entries (a thread that ends with that many guards leaked) leaks
+/// the buffer.
+type Overflow = RefCell<ManuallyDrop<Vec<HeldLock>>>;
 
 /// The source flag in a [`Slot`]'s word.
 const SOURCE: u64 = 1 << 40;
@@ -189,6 +177,7 @@ impl Slot {
 pub(crate) struct HeldLocks {
     len: Cell<usize>,
     inline: [Slot; INLINE],
+    overflow: Overflow,
 }
 
 impl HeldLocks {
@@ -196,7 +185,28 @@ impl HeldLocks {
         HeldLocks {
             len: Cell::new(0),
             inline: [const { Slot::vacant() }; INLINE],
+            overflow: RefCell::new(ManuallyDrop::new(Vec::new())),
         }
+    }
+
+    /// Runs `f` on the entries past [`INLINE`].
+    fn overflow<R>(&self, f: impl FnOnce(&mut Vec<HeldLock>) -> R) -> R {
+        f(&mut self.overflow.borrow_mut())
+    }
+
+    /// The entry at `index` (>= [`INLINE`]).
+    #[cold]
+    #[inline(never)]
+    fn overflow_entry(&self, index: usize) -> HeldLock {
+        let entry = self.overflow(|entries| entries.get(index - INLINE).copied());
+        entry.unwrap_or(VACANT)
+    }
+
+    /// Frees the buffer of the entries past [`INLINE`] (they are forgotten):
+    /// for an owner about to drop the set, which would leak it.
+    pub(crate) fn free_overflow(&self) {
+        self.overflow(std::mem::take);
+        self.len.set(self.len().min(INLINE));
     }
 
     #[inline(always)]
@@ -209,7 +219,7 @@ impl HeldLocks {
     pub(crate) fn get(&self, index: usize) -> HeldLock {
         match self.inline.get(index) {
             Some(slot) => slot.get(),
-            None => overflow_entry(index),
+            None => self.overflow_entry(index),
         }
     }
 
@@ -217,7 +227,7 @@ impl HeldLocks {
         match self.inline.get(index) {
             Some(slot) => slot.set(entry),
             None => {
-                overflow(|entries| entries.get_mut(index - INLINE).map(|slot| *slot = entry));
+                self.overflow(|entries| entries.get_mut(index - INLINE).map(|slot| *slot = entry));
             }
         }
     }
@@ -246,7 +256,7 @@ impl HeldLocks {
         match self.inline.get(index) {
             Some(slot) => Some((slot.id(), slot.chain.get())),
             None => {
-                let last = overflow_entry(index);
+                let last = self.overflow_entry(index);
                 Some((last.id, last.chain))
             }
         }
@@ -325,15 +335,13 @@ impl HeldLocks {
     #[cold]
     #[inline(never)]
     fn push_overflow(&self, lock: HeldLock) -> bool {
-        let pushed = overflow(|entries| entries.push(lock)).is_some();
-        if pushed {
-            self.len.set(self.len() + 1);
-        }
-        pushed
+        self.overflow(|entries| entries.push(lock));
+        self.len.set(self.len() + 1);
+        true
     }
 
     /// Appends `lock` (its chain key is computed here); returns whether it
-    /// was recorded (see [`OVERFLOW`]).
+    /// was recorded (always: the signature leaves room for a bounded set).
     #[inline(always)]
     pub(crate) fn push(&self, mut lock: HeldLock) -> bool {
         lock.chain = extend_chain(self.chain(), lock.id);
@@ -370,7 +378,10 @@ impl HeldLocks {
         }
         let len = self.len() - 1;
         if len >= INLINE {
-            overflow(Vec::pop);
+            self.overflow(|entries| match len == INLINE {
+                true => drop(std::mem::take(entries)), // back to inline: free the buffer
+                false => drop(entries.pop()),
+            });
         }
         self.len.set(len);
         Some((index, removed))
@@ -392,7 +403,7 @@ impl HeldLocks {
     pub(crate) fn ids(&self) -> impl DoubleEndedIterator<Item = LockId> + ExactSizeIterator + '_ {
         (0..self.len()).map(|index| match self.inline.get(index) {
             Some(slot) => slot.id(),
-            None => overflow_entry(index).id,
+            None => self.overflow_entry(index).id,
         })
     }
 
@@ -498,5 +509,43 @@ mod tests {
         assert_eq!(set.chain(), chain_of(&[0]).chain());
         set.remove(ids[0]);
         assert_eq!(set.chain(), HeldLocks::new().chain());
+    }
+
+    #[test]
+    fn a_set_past_its_inline_entries_owns_its_overflow_and_frees_it() {
+        let ids: Vec<LockId> = (0..INLINE + 10).map(|_| LazyId::new().get()).collect();
+        let (one, two) = (HeldLocks::new(), HeldLocks::new());
+        ids.iter().for_each(|&id| assert!(one.push(held(id))));
+        ids[..INLINE + 1]
+            .iter()
+            .for_each(|&id| assert!(two.push(held(id))));
+        // Each set has its own overflow entries.
+        assert_eq!(one.len(), INLINE + 10);
+        assert_eq!(two.len(), INLINE + 1);
+        assert_eq!(one.last().map(|h| h.id), ids.last().copied());
+        assert_eq!(two.last().map(|h| h.id), Some(ids[INLINE]));
+        // An entry inline goes out of order: the overflow entries move down.
+        assert!(one.remove(ids[3]).is_some());
+        let left: Vec<LockId> = one.ids().collect();
+        let expected: Vec<LockId> = ids.iter().copied().filter(|&id| id != ids[3]).collect();
+        assert_eq!(left, expected);
+        assert_eq!(one.chain(), {
+            let again = HeldLocks::new();
+            expected
+                .iter()
+                .for_each(|&id| assert!(again.push(held(id))));
+            let chain = again.chain();
+            again.free_overflow();
+            chain
+        });
+        // Back to its inline entries: the buffer is freed.
+        for &id in expected[INLINE..].iter().rev() {
+            assert!(one.remove(id).is_some());
+        }
+        assert_eq!(one.len(), INLINE);
+        assert_eq!(one.overflow.borrow().capacity(), 0);
+        two.free_overflow();
+        assert_eq!(two.len(), INLINE);
+        assert_eq!(two.overflow.borrow().capacity(), 0);
     }
 }

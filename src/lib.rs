@@ -160,6 +160,7 @@ mod config;
 pub mod debug;
 pub mod graph;
 mod handler;
+mod hash;
 mod held;
 mod id;
 mod lock;

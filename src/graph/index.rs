@@ -12,7 +12,7 @@
 
 use petgraph::stable_graph::NodeIndex;
 
-use super::order::FastMap;
+use crate::hash::FastMap;
 use crate::id::LockId;
 
 /// Ids per page.

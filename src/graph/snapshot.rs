@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::panic::Location;
 
 use crate::id::LockId;
-use crate::tracker::global;
 
 /// A lock in a [`Snapshot`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,28 +77,7 @@ pub struct Snapshot {
 /// assert!(snap.to_dot().contains(&format!("n{o} -> n{i}")));
 /// ```
 pub fn snapshot() -> Snapshot {
-    crate::tracker::private::publish_all();
-    global::with(|g| Snapshot {
-        locks: g
-            .graph
-            .nodes()
-            .map(|lock| LockInfo {
-                id: lock.id(),
-                name: lock.name(),
-                created_at: lock.created_at(),
-            })
-            .collect(),
-        edges: g
-            .graph
-            .edges()
-            .map(|(from, to, data)| EdgeInfo {
-                from: from.id(),
-                to: to.id(),
-                thread: data.thread.to_string(),
-                site: data.to_site,
-            })
-            .collect(),
-    })
+    crate::tracker::snapshot()
 }
 
 impl Snapshot {

@@ -18,7 +18,7 @@ use super::private::{self, Store};
 use crate::config;
 use crate::handler;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
-use crate::id::LockId;
+use crate::id::{self, LockId};
 use crate::meta::LockMeta;
 use crate::violation::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
@@ -39,6 +39,8 @@ impl Drop for PrivateStore {
 
 pub(crate) struct ThreadState {
     held: HeldLocks,
+    /// Whether this thread's private graph was registered (or cannot be).
+    registered: Cell<bool>,
     /// Edges known to be in the graph.
     edges: KeyCache,
     /// Held sets (chain keys) whose edges into a lock are all in the graph.
@@ -56,10 +58,20 @@ struct ColdState {
     record: OnceCell<Arc<ThreadRecord>>,
 }
 
+impl Drop for ColdState {
+    /// The thread is ending: the held set (in a thread-local with no
+    /// destructor) gives back its overflow buffer, if it has one. Entries
+    /// forgotten this way (more than `INLINE` guards leaked) are untracked.
+    fn drop(&mut self) {
+        let _ = with(|state| state.held.free_overflow());
+    }
+}
+
 thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
             held: HeldLocks::new(),
+            registered: Cell::new(false),
             edges: KeyCache::new(),
             chains: KeyCache::new(),
         }
@@ -393,19 +405,29 @@ impl ThreadState {
         }
     }
 
-    /// This thread's private graph, made at first use with every id of this
-    /// thread below `public_below()` public (`None` once the thread's
-    /// destructors have run).
-    pub(crate) fn private_store_with(
-        &self,
-        public_below: impl FnOnce() -> u32,
-    ) -> Option<Arc<Store>> {
+    /// Registers this thread's private graph if it has none yet, with every
+    /// id this thread handed out so far public: called before a lock's id is
+    /// assigned by an acquisition, so that the ids handed out from then on
+    /// can be private. An id another thread may already have seen is below
+    /// the bound, so no lock with a global edge ever becomes private.
+    #[inline(always)]
+    pub(crate) fn ensure_private_store(&self) {
+        if !self.registered.get() {
+            self.register_private_store();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_private_store(&self) {
+        // Also once the thread's destructors have run: there is no store then,
+        // and every lock of this thread is public.
+        self.registered.set(true);
         let label = || self.label();
-        let store = |cold: &ColdState| {
-            let make = || PrivateStore(Store::register(label(), public_below()));
-            Arc::clone(&cold.private.get_or_init(make).0)
-        };
-        COLD.try_with(store).ok()
+        let _ = COLD.try_with(|cold| {
+            let make = || PrivateStore(Store::register(label(), id::lowest_unassigned_here()));
+            cold.private.get_or_init(make);
+        });
     }
 
     /// This thread's watchdog record, registered at first use (`None` once

@@ -10,7 +10,9 @@ use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawMutex;
 
-use crate::graph::order::{FastMap, Insert, LockGraph, PathEdge};
+use crate::graph::order::{Insert, LockGraph, PathEdge};
+use crate::graph::{EdgeInfo, LockInfo, Snapshot};
+use crate::hash::FastMap;
 use crate::held::HeldLock;
 use crate::violation::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
@@ -108,6 +110,25 @@ impl Global {
 }
 
 impl Global {
+    /// A copy of the graph's locks and edges.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let locks = self.graph.nodes().map(|lock| LockInfo {
+            id: lock.id(),
+            name: lock.name(),
+            created_at: lock.created_at(),
+        });
+        let edges = self.graph.edges().map(|(from, to, data)| EdgeInfo {
+            from: from.id(),
+            to: to.id(),
+            thread: data.thread.to_string(),
+            site: data.to_site,
+        });
+        Snapshot {
+            locks: locks.collect(),
+            edges: edges.collect(),
+        }
+    }
+
     /// The index of the backtrace of the call-site pair, captured now if new.
     pub(crate) fn backtrace_index(
         &mut self,

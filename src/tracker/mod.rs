@@ -42,6 +42,7 @@ use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::violation::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
+use context::ThreadState;
 
 /// An acquisition recorded in this thread's held set; dropping it forgets it.
 ///
@@ -189,7 +190,7 @@ pub(crate) fn after_taking<'a>(
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
     if config::tracking()
-        && let (id, fresh) = meta.lazy_id().get_fresh()
+        && let (id, fresh) = fresh_id(meta)
         && id.is_tracked()
     {
         let recorded = context::with(|state| match fresh {
@@ -236,7 +237,7 @@ fn check_and_record<'a>(
     if !config::tracking() {
         return HeldToken::UNTRACKED;
     }
-    let (id, fresh) = meta.lazy_id().get_fresh();
+    let (id, fresh) = fresh_id(meta);
     if !id.is_tracked() {
         return HeldToken::UNTRACKED;
     }
@@ -245,6 +246,18 @@ fn check_and_record<'a>(
         false => state.acquire_checked(meta, id, access, site),
     });
     token(meta, recorded)
+}
+
+/// The lock's id, and whether this call assigned it (its first use). This
+/// thread's private graph is registered before it assigns one, so that the
+/// lock can be private to it.
+#[inline(always)]
+fn fresh_id(meta: &LockMeta) -> (LockId, bool) {
+    if let Some(id) = meta.lazy_id().assigned() {
+        return (id, false);
+    }
+    context::with(ThreadState::ensure_private_store);
+    meta.lazy_id().get_fresh()
 }
 
 /// The lock's id (assigned now if need be), unless bookkeeping is off or the
@@ -450,6 +463,13 @@ fn lock_dropped(meta: &LockMeta) {
     if published || meta.lazy_id().in_graph() {
         global::with(|g| g.graph.remove(id));
     }
+}
+
+/// The whole lock-order graph as it is now (every private graph published
+/// into the global one first): what `graph::snapshot` shows.
+pub(crate) fn snapshot() -> crate::graph::Snapshot {
+    private::publish_all();
+    global::with(|g| g.snapshot())
 }
 
 /// The checks `lock_all` runs on its whole set before taking any lock: the same

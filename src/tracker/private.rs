@@ -40,7 +40,8 @@ use std::sync::{Arc, LazyLock};
 use parking_lot::RwLock as RawRwLock;
 
 use super::global::{self, EdgeData, Refused};
-use crate::graph::order::{FastMap, Insert};
+use crate::graph::order::Insert;
+use crate::hash::FastMap;
 use crate::held::{HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -628,12 +629,6 @@ fn recent_set((from, to): global::SitePair) -> usize {
     (mixed >> (u64::BITS - RECENT_SETS.trailing_zeros())) as usize
 }
 
-/// This thread takes its first block of ids: it gets its private graph now,
-/// before any of those ids can have an edge anywhere.
-pub(crate) fn thread_hands_out_ids(first: u32) {
-    let _ = super::context::with(|state| state.private_store_with(|| first));
-}
-
 /// The store of thread `thread`, if it is alive.
 fn store_of(thread: u32) -> Option<Arc<Store>> {
     STORES.read().get(&thread).cloned()
@@ -756,6 +751,39 @@ mod tests {
                 *inner.lock() += 1;
             }
             assert_eq!(private_edges(), before + 1);
+        });
+    }
+
+    /// A thread registers its private graph at its first acquisition of a
+    /// new lock, not before: an id it handed out earlier (through `id()`) may
+    /// already be known to other threads, so it stays public, and the locks
+    /// first used from then on are private.
+    #[test]
+    fn ids_handed_out_before_the_private_graph_is_registered_stay_public() {
+        on_a_new_thread(|| {
+            let early = Mutex::new(0);
+            let early_id = early.id(); // no acquisition yet: no private graph
+            let registered = super::super::context::with_private_store(|s| s.is_some());
+            assert!(!registered);
+            let outer = Mutex::new(0);
+            let inner = Mutex::new(0);
+            {
+                let _outer = outer.lock();
+                drop(inner.lock());
+            }
+            let store = this_store();
+            let graph = store.graph.lock();
+            assert!(!store.owns(early_id), "handed out before registration");
+            assert!(store.owns(outer.id()) && store.owns(inner.id()));
+            drop(graph);
+            assert_eq!(private_edges(), 1, "outer -> inner stays private");
+            {
+                let _outer = outer.lock();
+                drop(early.lock());
+            }
+            // An edge into a public lock publishes the private graph.
+            assert_eq!(private_edges(), 0);
+            assert!(global::with(|g| g.graph.contains(outer.id(), early_id)));
         });
     }
 

@@ -1,179 +1,20 @@
-//! Lock identities: [`LockId`] and the lazily assigned id stored in every lock.
+//! Per-thread blocks of ids, and which thread handed out each id.
+//!
+//! A thread hands out ids from its own block of consecutive numbers (16 at
+//! first, doubling up to 4,096), taken from one process-wide counter. The
+//! table of blocks (first id, thread number) answers "which thread handed out
+//! this id" (its *owner*), which decides whether a lock is private to a thread.
+//! A block right after the same thread's previous one extends that entry, so a
+//! thread churning through locks alone keeps one entry.
 
 use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::sync::atomic::{
-    AtomicBool, AtomicU32,
-    Ordering::{Acquire, Relaxed, Release},
-};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use parking_lot::RwLock as RawRwLock;
 
-/// The identity of one lock: unique in the process, never reused.
-///
-/// Ids are assigned lazily, at a lock's first acquisition or first call to its
-/// `id()` method, so that `new` can stay `const` and locks can live in `static`s.
-/// Each thread hands out ids from its own block of consecutive numbers, so on
-/// one thread they follow first use (not creation); locks first used on
-/// different threads are ordered by their blocks. Because an id is never given
-/// to a second lock, an edge recorded for a dropped lock can never attach to a
-/// new one (the address-reuse problem of identifying locks by address).
-///
-/// # Examples
-///
-/// ```
-/// let a = lockgraph::Mutex::new(1);
-/// let b = lockgraph::Mutex::new(2);
-/// assert!(a.id() < b.id()); // `a` was used first
-/// assert_eq!(a.id(), a.id());
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct LockId(u32);
-
-impl LockId {
-    /// Never a lock's id: marks an unused held-set slot.
-    pub(crate) const VACANT: LockId = LockId(0);
-
-    /// The id with this number (an id read back from a held-set word).
-    #[inline]
-    pub(crate) const fn from_u32(id: u32) -> LockId {
-        LockId(id)
-    }
-
-    /// The number behind this id (unique in this process, never reused).
-    pub fn as_u32(self) -> u32 {
-        self.0
-    }
-
-    /// Whether this lock is tracked. Once the id space (2^31 - 2 locks) is used
-    /// up, further locks share one "untracked" id and are not checked.
-    #[inline]
-    pub(crate) fn is_tracked(self) -> bool {
-        self.0 != UNTRACKED
-    }
-}
-
-impl fmt::Debug for LockId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "LockId({})", self.0)
-    }
-}
-
-impl fmt::Display for LockId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
-}
-
-/// Set in a lock's id word once the lock may have a node in the global
-/// lock-order graph or an edge out of it in any graph, so that dropping a lock
-/// that never had one never takes the global graph lock, and a lock that only
-/// ever had edges into it may be forgotten lazily.
-const IN_GRAPH: u32 = 1 << 31;
-/// Shared by all locks created after the id space is exhausted; never checked.
-const UNTRACKED: u32 = IN_GRAPH - 1;
+use super::{LockId, UNTRACKED, exhausted};
 
 static NEXT_ID: AtomicU32 = AtomicU32::new(1);
-static EXHAUSTED_REPORTED: AtomicBool = AtomicBool::new(false);
-
-/// The id word stored in a lock: 0 until first use, then the id, plus the
-/// `IN_GRAPH` flag bit.
-pub(crate) struct LazyId(AtomicU32);
-
-impl LazyId {
-    pub(crate) const fn new() -> Self {
-        LazyId(AtomicU32::new(0))
-    }
-
-    /// The lock's id, assigned now if this is its first use.
-    #[inline]
-    pub(crate) fn get(&self) -> LockId {
-        match self.0.load(Relaxed) & !IN_GRAPH {
-            0 => self.assign(),
-            id => LockId(id),
-        }
-    }
-
-    /// The id of a lock this thread holds (a recorded acquisition's lock has
-    /// one): read without the check for "not assigned yet".
-    #[inline(always)]
-    pub(crate) fn assigned_to_held(&self) -> LockId {
-        LockId(self.0.load(Relaxed) & !IN_GRAPH)
-    }
-
-    /// The id if one was assigned (a lock never used has none).
-    #[inline]
-    pub(crate) fn assigned(&self) -> Option<LockId> {
-        match self.0.load(Relaxed) & !IN_GRAPH {
-            0 => None,
-            id => Some(LockId(id)),
-        }
-    }
-
-    /// The lock's id, and whether this call assigned it: then this is the
-    /// lock's first use, and it is private to this thread with no edge
-    /// anywhere (until another thread uses it, which publishes this thread's
-    /// private graph first).
-    #[inline]
-    pub(crate) fn get_fresh(&self) -> (LockId, bool) {
-        match self.0.load(Relaxed) & !IN_GRAPH {
-            0 => self.assign_fresh(),
-            id => (LockId(id), false),
-        }
-    }
-
-    #[cold]
-    fn assign(&self) -> LockId {
-        self.assign_fresh().0
-    }
-
-    #[inline]
-    fn assign_fresh(&self) -> (LockId, bool) {
-        let fresh = next_id();
-        // Release: a thread that reads the id (or the word marked later, see
-        // `mark_in_graph`) and then fences sees the owner's private graph
-        // registered (see `tracker::private::PUBLIC_BELOW`).
-        match self.0.compare_exchange(0, fresh, Release, Relaxed) {
-            Ok(_) => (LockId(fresh), true),
-            // Another thread assigned one first; ours is simply never used.
-            Err(current) => (LockId(current & !IN_GRAPH), false),
-        }
-    }
-
-    /// The id if one was assigned and is tracked (one compare: the fast
-    /// path's test).
-    #[inline(always)]
-    pub(crate) fn tracked(&self) -> Option<LockId> {
-        let id = self.0.load(Relaxed) & !IN_GRAPH;
-        // 0 (unassigned) wraps to the top; UNTRACKED - 1 is the last tracked id.
-        (id.wrapping_sub(1) < UNTRACKED - 1).then_some(LockId(id))
-    }
-
-    /// Records that the lock may have a node in the global graph or an edge
-    /// out of it (see [`IN_GRAPH`]). The id must be assigned.
-    ///
-    /// A plain store, not a read-modify-write: once the id is assigned, every
-    /// write to the word stores that same id with the flag set, so racing
-    /// writers cannot lose anything (and the flag is never cleared). Acquire
-    /// and release (no cost on x86): whoever reads the marked word then
-    /// happens after the id's assignment, as if it had read that (see
-    /// `tracker::private::PUBLIC_BELOW`).
-    #[inline]
-    pub(crate) fn mark_in_graph(&self) {
-        let word = self.0.load(Acquire);
-        debug_assert!(word & !IN_GRAPH != 0, "marking a lock with no id");
-        if word & IN_GRAPH == 0 {
-            self.0.store(word | IN_GRAPH, Release);
-        }
-    }
-
-    /// Whether the lock may have a node in the global graph or an edge out of
-    /// it (see [`IN_GRAPH`]).
-    #[inline]
-    pub(crate) fn in_graph(&self) -> bool {
-        self.0.load(Relaxed) & IN_GRAPH != 0
-    }
-}
 
 /// A thread's block of ids: `next..end` are still free.
 #[derive(Clone, Copy)]
@@ -231,6 +72,16 @@ fn current_block_thread(id: LockId) -> Option<u32> {
 #[inline]
 pub(crate) fn thread_of(id: LockId) -> u32 {
     current_block_thread(id).unwrap_or_else(|| owner(id))
+}
+
+/// The lowest id this thread may still hand out: every id it hands out from
+/// now on is at least this (the rest of its block, or a later block).
+pub(crate) fn lowest_unassigned_here() -> u32 {
+    let block = BLOCK.with(Cell::get);
+    match block.next < block.end {
+        true => block.next,
+        false => NEXT_ID.load(Relaxed),
+    }
 }
 
 /// An upper bound of every id handed out so far.
@@ -297,7 +148,7 @@ fn owner_not_last(id: LockId) -> u32 {
 
 /// A fresh id: the next one of this thread's block.
 #[inline]
-fn next_id() -> u32 {
+pub(super) fn next_id() -> u32 {
     let from_block = BLOCK.try_with(|block| {
         let current = block.get();
         (current.next < current.end).then(|| {
@@ -320,7 +171,6 @@ fn next_id() -> u32 {
 fn next_id_from_new_block() -> u32 {
     let from_block = BLOCK.try_with(|block| {
         let mut current = block.get();
-        let first_block = current.end == 0;
         if current.next == current.end {
             if current.thread == 0 {
                 current.thread = NEXT_THREAD.fetch_add(1, Relaxed);
@@ -350,16 +200,10 @@ fn next_id_from_new_block() -> u32 {
             next: current.next + 1,
             ..current
         });
-        Some((current.next, first_block))
+        Some(current.next)
     });
     match from_block {
-        Ok(Some((id, first_block))) => {
-            if first_block {
-                // Before any other thread can see the id: its owner's private graph.
-                crate::tracker::private::thread_hands_out_ids(id);
-            }
-            id
-        }
+        Ok(Some(id)) => id,
         // Out of ids (or thread-local access failed): one untracked id for all.
         _ => exhausted(),
     }
@@ -372,36 +216,11 @@ fn take_block(size: u32) -> Option<(u32, u32)> {
     Some((first, first.saturating_add(size).min(UNTRACKED)))
 }
 
-fn exhausted() -> u32 {
-    if !EXHAUSTED_REPORTED.swap(true, Relaxed) {
-        eprintln!(
-            "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked"
-        );
-    }
-    UNTRACKED
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_are_assigned_once_and_keep_the_flag_separate() {
-        let lazy = LazyId::new();
-        assert_eq!(lazy.assigned(), None);
-        let id = lazy.get();
-        assert!(id.is_tracked());
-        lazy.mark_in_graph();
-        assert!(lazy.in_graph());
-        assert_eq!(lazy.get(), id);
-        assert_eq!(lazy.assigned(), Some(id));
-    }
-
-    #[test]
-    fn fresh_ids_grow() {
-        let (a, b) = (LazyId::new(), LazyId::new());
-        assert!(a.get() < b.get());
-    }
+    use crate::id::LazyId;
+    use crate::id::LockId;
 
     #[test]
     fn every_id_knows_the_thread_that_handed_it_out() {
