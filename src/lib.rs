@@ -158,7 +158,6 @@
 pub mod debug;
 mod flags;
 pub mod graph;
-mod handler;
 mod held;
 mod id;
 mod lock;
@@ -172,10 +171,8 @@ pub mod stdsync;
 mod tracker;
 #[allow(unsafe_code)] // the crate's only unsafe code, each block with its SAFETY argument
 mod trusted;
-mod violation;
 mod watchdog;
 
-pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
 pub use lock::lazy::Lazy;
@@ -194,8 +191,8 @@ pub use policy::{
     ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy, set_kind_policy, set_mode,
     set_policy,
 };
-pub use violation::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
-    OrderViolation, SelfDeadlock, Violation, ViolationKind,
+pub use report::{
+    BlockedThread, CapturedBacktrace, Cycle, Deadlock, Handler, HeldRef, LockRef, LongWait,
+    OrderEdge, OrderViolation, SelfDeadlock, Violation, ViolationKind, set_handler,
 };
 pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};

@@ -4,8 +4,8 @@
 
 use std::panic::Location;
 
+use crate::report::LockRef;
 use crate::tracker;
-use crate::violation::LockRef;
 use crate::{FairMutex, Mutex, ReentrantMutex, RwLock};
 use crate::{FairMutexGuard, MutexGuard, ReentrantMutexGuard, RwLockWriteGuard};
 

@@ -5,7 +5,7 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
 use crate::flags;
-use crate::violation::ViolationKind;
+use crate::report::ViolationKind;
 
 /// What lockgraph does when it finds a violation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -12,7 +12,7 @@ use parking_lot::Mutex as RawMutex;
 
 use crate::graph::order::{FastMap, Insert, LockGraph, PathEdge};
 use crate::held::HeldLock;
-use crate::violation::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
+use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
 #[derive(Clone, Debug)]

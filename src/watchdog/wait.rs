@@ -22,15 +22,15 @@ use super::raw::{RawAcquire, Retake};
 use super::registry::{self, ThreadRecord, Waiting};
 use super::settings;
 use crate::flags;
-use crate::handler;
 use crate::held::Access;
 use crate::meta::LockMeta;
 use crate::policy::{Policy, policy};
-use crate::tracker::{self, HeldToken, Suspended, Taken};
-use crate::violation::{
+use crate::report::deliver;
+use crate::report::{
     BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
     ViolationKind,
 };
+use crate::tracker::{self, HeldToken, Suspended, Taken};
 
 /// How long a thread sleeps between checks when both checks are off.
 const IDLE: Duration = Duration::from_secs(1);
@@ -311,7 +311,7 @@ impl Watch {
             && first_report(&sorted_serials(&cycle))
         {
             let threads = cycle.iter().map(|w| w.blocked.clone()).collect();
-            handler::report(Violation::Deadlock(Deadlock { threads }));
+            deliver::report(Violation::Deadlock(Deadlock { threads }));
         }
     }
 
@@ -324,7 +324,7 @@ impl Watch {
             return;
         }
         self.long_reported = true;
-        handler::report(Violation::LongWait(LongWait {
+        deliver::report(Violation::LongWait(LongWait {
             waiter: self.wait.blocked.clone(),
             waited,
             holders: self.holders(),

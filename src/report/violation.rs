@@ -1,7 +1,7 @@
 //! Violations as values: what was found, which locks, which threads, which lines.
 //!
-//! The human report is each type's `Display` (see `report.rs`); what happens next
-//! is decided by the policy and the handler (see `policy.rs`).
+//! The human report is each type's `Display` (see `display.rs`); what happens next
+//! is decided by the policy and the handler (see `deliver.rs`).
 
 use std::error::Error;
 use std::panic::Location;

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use parking_lot::Mutex as RawMutex;
 
+use super::{Violation, ViolationKind};
 use crate::id::LockId;
 use crate::policy::{Policy, policy};
-use crate::violation::{Violation, ViolationKind};
 
 /// A function called for every violation, before the policy acts.
 pub type Handler = Box<dyn Fn(&Violation) + Send + Sync>;
