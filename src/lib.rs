@@ -78,7 +78,7 @@
 //!   ([`set_policy`]), per kind ([`set_kind_policy`]) or from the `LOCKGRAPH`
 //!   environment variable (`panic`, `warn`, `off`, plus `kind=policy` pairs
 //!   such as `LOCKGRAPH=warn,deadlock=panic`). A [`set_handler`] handler sees
-//!   every violation first.
+//!   every violation first. The [`report`] module has the report types.
 //!
 //! # Why it is sound
 //!
@@ -166,7 +166,7 @@ mod meta;
 mod policy;
 #[cfg(feature = "proptest")]
 pub mod proptest;
-mod report;
+pub mod report;
 pub mod stdsync;
 mod tracker;
 #[allow(unsafe_code)] // the crate's only unsafe code, each block with its SAFETY argument
@@ -191,8 +191,9 @@ pub use policy::{
     ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy, set_kind_policy, set_mode,
     set_policy,
 };
+pub use report::deliver::set_handler;
 pub use report::{
     BlockedThread, CapturedBacktrace, Cycle, Deadlock, Handler, HeldRef, LockRef, LongWait,
-    OrderEdge, OrderViolation, SelfDeadlock, Violation, ViolationKind, set_handler,
+    OrderEdge, OrderViolation, SelfDeadlock, Violation, ViolationKind,
 };
 pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
