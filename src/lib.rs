@@ -192,8 +192,5 @@ pub use policy::{
     set_policy,
 };
 pub use report::deliver::set_handler;
-pub use report::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, Handler, HeldRef, LockRef, LongWait,
-    OrderEdge, OrderViolation, SelfDeadlock, Violation, ViolationKind,
-};
+pub use report::{Handler, Violation, ViolationKind};
 pub use watchdog::{ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, set_deadlock_check, set_long_wait};
