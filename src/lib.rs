@@ -78,7 +78,7 @@
 //!   ([`set_policy`]), per kind ([`set_kind_policy`]) or from the `LOCKGRAPH`
 //!   environment variable (`panic`, `warn`, `off`, plus `kind=policy` pairs
 //!   such as `LOCKGRAPH=warn,deadlock=panic`). A [`set_handler`] handler sees
-//!   every violation first.
+//!   every violation first. The [`report`] module has the report types.
 //!
 //! # Why it is sound
 //!
@@ -159,7 +159,6 @@ mod acquire;
 mod config;
 pub mod debug;
 pub mod graph;
-mod handler;
 mod hash;
 mod held;
 mod id;
@@ -168,19 +167,17 @@ mod lock_all;
 mod meta;
 #[cfg(feature = "proptest")]
 pub mod proptest;
-mod report;
+pub mod report;
 pub mod stdsync;
 mod tracker;
 #[allow(unsafe_code)] // the crate's only unsafe code, each block with its SAFETY argument
 mod trusted;
-mod violation;
 mod watchdog;
 
 pub use config::{
     ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy,
     set_deadlock_check, set_kind_policy, set_long_wait, set_mode, set_policy,
 };
-pub use handler::{Handler, set_handler};
 pub use id::LockId;
 pub use lock::condvar::Condvar;
 pub use lock::lazy::Lazy;
@@ -195,7 +192,5 @@ pub use lock::rwlock::{
 };
 pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
-pub use violation::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
-    OrderViolation, SelfDeadlock, Violation, ViolationKind,
-};
+pub use report::deliver::set_handler;
+pub use report::{Handler, Violation, ViolationKind};

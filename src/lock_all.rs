@@ -5,7 +5,7 @@
 use std::panic::Location;
 
 use crate::acquire;
-use crate::violation::LockRef;
+use crate::report::LockRef;
 use crate::{FairMutex, Mutex, ReentrantMutex, RwLock};
 use crate::{FairMutexGuard, MutexGuard, ReentrantMutexGuard, RwLockWriteGuard};
 

@@ -66,7 +66,7 @@ fn line(site: &Location<'static>) -> (&'static str, u32) {
     (site.file(), site.line())
 }
 
-fn ids(held: &[lockgraph::HeldRef]) -> Vec<LockId> {
+fn ids(held: &[lockgraph::report::HeldRef]) -> Vec<LockId> {
     held.iter().map(|h| h.lock().id()).collect()
 }
 

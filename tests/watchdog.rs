@@ -11,8 +11,9 @@ use std::sync::{Arc, Barrier};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+use lockgraph::report::Deadlock;
 use lockgraph::{
-    Condvar, Deadlock, LockId, Mutex, MutexGuard, Policy, RwLock, Violation, ViolationKind,
+    Condvar, LockId, Mutex, MutexGuard, Policy, RwLock, Violation, ViolationKind,
     set_deadlock_check, set_handler, set_kind_policy, set_long_wait, set_policy,
 };
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::policy::Policy;
-use crate::violation::ViolationKind;
+use crate::report::ViolationKind;
 
 /// A default policy and per-kind policies, as `LOCKGRAPH` gives them.
 pub(super) type Policies = (Option<Policy>, Vec<(ViolationKind, Policy)>);

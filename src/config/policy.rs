@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
 use super::{ensure_read, env, flags};
-use crate::violation::ViolationKind;
+use crate::report::ViolationKind;
 
 /// What lockgraph does when it finds a violation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -16,11 +16,11 @@ use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use super::private::{self, Store};
 use crate::config;
-use crate::handler;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
 use crate::id::{self, LockId};
 use crate::meta::LockMeta;
-use crate::violation::{
+use crate::report::deliver;
+use crate::report::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
@@ -271,7 +271,7 @@ impl ThreadState {
             if cycles.is_empty() {
                 self.chains.insert(chain_key(chain, id));
             }
-            cycles.into_iter().for_each(handler::report);
+            cycles.into_iter().for_each(deliver::report);
         }
         self.record_held(new_entry(meta, id, access, site))
     }
@@ -500,7 +500,7 @@ impl ThreadState {
             _ => false,
         };
         if !allowed {
-            handler::report(Violation::SelfDeadlock(SelfDeadlock {
+            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: self.label(),
                 lock: LockRef::new(previous.id, meta.origin()),
                 access,
@@ -533,7 +533,7 @@ impl ThreadState {
             violations.extend(self.record_edges(meta, &target, access, site, false));
         }
         let clean = violations.is_empty();
-        violations.into_iter().for_each(handler::report);
+        violations.into_iter().for_each(deliver::report);
         clean
     }
 

@@ -14,7 +14,7 @@ use crate::graph::order::{Insert, LockGraph, PathEdge};
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
 use crate::held::HeldLock;
-use crate::violation::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
+use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
 #[derive(Clone, Debug)]

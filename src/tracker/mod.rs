@@ -36,11 +36,11 @@ use std::sync::Arc;
 
 use crate::config;
 use crate::config::flags;
-use crate::handler;
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::meta::LockMeta;
-use crate::violation::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
+use crate::report::deliver;
+use crate::report::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
 use context::ThreadState;
 
@@ -203,10 +203,10 @@ pub(crate) fn after_taking<'a>(
             Some(None) => {}                                      // checked below
         }
     }
-    if !handler::can_defer() {
+    if !deliver::can_defer() {
         return Taken::CheckFirst;
     }
-    match handler::deferring(|| check_and_record(meta, access, site)) {
+    match deliver::deferring(|| check_and_record(meta, access, site)) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
         (_token, true) => Taken::Found,
@@ -222,7 +222,7 @@ pub(crate) fn report_then_record<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    handler::deliver_held_back();
+    deliver::deliver_held_back();
     after_try(meta, access, site)
 }
 
@@ -484,7 +484,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     }
     context::with(|state| {
         if let Some(pair) = set.windows(2).find(|pair| pair[0].id == pair[1].id) {
-            handler::report(Violation::SelfDeadlock(SelfDeadlock {
+            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),
                 lock: pair[0].clone(),
                 access: Access::Exclusive,
@@ -496,7 +496,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
         let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
         let higher = state.highest_held_outside(&members);
         if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
-            handler::report(state.order_violation(lowest, site, &higher, true));
+            deliver::report(state.order_violation(lowest, site, &higher, true));
         }
     });
 }

@@ -45,8 +45,8 @@ use crate::hash::FastMap;
 use crate::held::{HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
+use crate::report::{LockRef, OrderEdge, ThreadLabel};
 use crate::trusted::OwnerMutex;
-use crate::violation::{LockRef, OrderEdge, ThreadLabel};
 
 /// A private graph with more edges than this is published.
 const EDGES: usize = 256;

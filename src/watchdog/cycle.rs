@@ -77,7 +77,7 @@ mod tests {
     use super::*;
     use crate::id::{LazyId, LockId};
     use crate::meta::Origin;
-    use crate::violation::{BlockedThread, HeldRef, LockRef};
+    use crate::report::{BlockedThread, HeldRef, LockRef};
 
     fn lock_ref(id: LockId) -> LockRef {
         LockRef::new(id, Origin::Named("test"))

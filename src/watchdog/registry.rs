@@ -23,8 +23,8 @@ use parking_lot::Mutex as RawMutex;
 
 use crate::held::{Access, HeldLock, Slot};
 use crate::id::LockId;
+use crate::report::{BlockedThread, ThreadLabel};
 use crate::trusted::AtomicSite;
-use crate::violation::{BlockedThread, ThreadLabel};
 
 /// Held locks mirrored per thread; deeper nesting is not seen by long-wait reports.
 const MIRRORED: usize = 32;

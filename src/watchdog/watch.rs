@@ -18,14 +18,14 @@ use parking_lot::Mutex as RawMutex;
 use super::cycle;
 use super::registry::{self, ThreadRecord, Waiting};
 use crate::config::{self, Policy, policy};
-use crate::handler;
 use crate::held::Access;
 use crate::meta::LockMeta;
-use crate::tracker;
-use crate::violation::{
+use crate::report::deliver;
+use crate::report::{
     BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
     ViolationKind,
 };
+use crate::tracker;
 
 /// How long a thread sleeps between checks when both checks are off.
 const IDLE: Duration = Duration::from_secs(1);
@@ -123,7 +123,7 @@ impl Watch {
             && first_report(&sorted_serials(&cycle))
         {
             let threads = cycle.iter().map(|w| w.blocked.clone()).collect();
-            handler::report(Violation::Deadlock(Deadlock { threads }));
+            deliver::report(Violation::Deadlock(Deadlock { threads }));
         }
     }
 
@@ -136,7 +136,7 @@ impl Watch {
             return;
         }
         self.long_reported = true;
-        handler::report(Violation::LongWait(LongWait {
+        deliver::report(Violation::LongWait(LongWait {
             waiter: self.wait.blocked.clone(),
             waited,
             holders: self.holders(),

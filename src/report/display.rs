@@ -5,12 +5,12 @@
 
 use std::fmt::{self, Display, Formatter};
 
-use crate::held::Access;
-use crate::id::LockId;
-use crate::violation::{
+use super::{
     BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation,
 };
+use crate::held::Access;
+use crate::id::LockId;
 
 /// Frames shown per backtrace, counted from the first frame outside lockgraph.
 const BACKTRACE_FRAMES: usize = 8;

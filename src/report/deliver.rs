@@ -12,7 +12,7 @@ use parking_lot::Mutex as RawMutex;
 
 use crate::config::{Policy, policy};
 use crate::id::LockId;
-use crate::violation::{Violation, ViolationKind};
+use crate::report::{Violation, ViolationKind};
 
 /// A function called for every violation, before the policy acts.
 pub type Handler = Box<dyn Fn(&Violation) + Send + Sync>;

@@ -1,0 +1,238 @@
+//! What an acquisition is refused for, before it blocks: a lock-order cycle, a
+//! breach of the ascending-id rule, or a lock the thread already holds.
+
+use std::panic::Location;
+
+use super::{HeldRef, LockRef, OrderEdge, ThreadLabel};
+use crate::held::Access;
+
+/// A potential deadlock: taking `acquiring` while holding `holding` would close a
+/// cycle in the lock-order graph.
+///
+/// # Examples
+///
+/// A handler reads the parts of the report (in a process of its own: the
+/// handler is process-wide):
+///
+/// ```standalone_crate
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+/// use std::sync::{Arc, Mutex as StdMutex};
+/// use lockgraph::{set_handler, Mutex, Violation};
+///
+/// let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+/// let found = Arc::new(StdMutex::new(None));
+/// let sink = Arc::clone(&found);
+/// set_handler(Some(Box::new(move |v: &Violation| {
+///     if let Violation::Cycle(cycle) = v {
+///         *sink.lock().unwrap() = Some(cycle.clone());
+///     }
+/// })));
+/// drop((a.lock(), b.lock())); // a -> b
+/// let _ = catch_unwind(AssertUnwindSafe(|| {
+///     let _b = b.lock();
+///     let _a = a.lock(); // b -> a closes the cycle
+/// }));
+/// set_handler(None);
+/// let cycle = found.lock().unwrap().take().expect("a cycle");
+/// assert_eq!(cycle.thread(), "main");
+/// assert_eq!((cycle.acquiring().name(), cycle.verb()), (Some("a"), "lock"));
+/// assert_eq!(cycle.holding().lock().name(), Some("b"));
+/// assert_eq!(cycle.held().len(), 1); // b only
+/// assert_eq!(cycle.path()[0].from().name(), Some("a")); // the known a -> b
+/// ```
+#[derive(Clone, Debug)]
+pub struct Cycle {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) acquiring: LockRef,
+    pub(crate) access: Access,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) held: Vec<HeldRef>,
+    pub(crate) holding: HeldRef,
+    /// The existing path `acquiring -> ... -> holding`.
+    pub(crate) path: Vec<OrderEdge>,
+}
+
+impl Cycle {
+    /// The thread that made the refused acquisition (its name, or its `ThreadId`).
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The lock the thread was taking.
+    pub fn acquiring(&self) -> &LockRef {
+        &self.acquiring
+    }
+
+    /// How it was taking it, as the method a report names (see [`HeldRef::verb`]).
+    pub fn verb(&self) -> &'static str {
+        self.access.verb()
+    }
+
+    /// The held lock the refused edge starts from: taking
+    /// [`acquiring`](Self::acquiring) while holding it would close the cycle.
+    pub fn holding(&self) -> &HeldRef {
+        &self.holding
+    }
+
+    /// Every lock the thread held, in the order it took them.
+    pub fn held(&self) -> &[HeldRef] {
+        &self.held
+    }
+
+    /// The existing edges that the refused edge would have closed into a cycle,
+    /// from the lock being taken back to the held lock.
+    pub fn path(&self) -> &[OrderEdge] {
+        &self.path
+    }
+
+    /// Where the offending acquisition was made.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+}
+
+/// A breach of the ascending-id rule (`lock_all`, or any blocking acquisition
+/// under [`Mode::Ascending`](crate::Mode::Ascending)).
+///
+/// # Examples
+///
+/// A handler reads the parts of the report (in a process of its own: the
+/// handler is process-wide):
+///
+/// ```standalone_crate
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+/// use std::sync::{Arc, Mutex as StdMutex};
+/// use lockgraph::{lock_all, set_handler, Mutex, Violation};
+///
+/// let (low, high) = (Mutex::named("low", ()), Mutex::named("high", ()));
+/// assert!(low.id() < high.id()); // ids follow first use
+/// let found = Arc::new(StdMutex::new(None));
+/// let sink = Arc::clone(&found);
+/// set_handler(Some(Box::new(move |v: &Violation| {
+///     if let Violation::OrderViolation(order) = v {
+///         *sink.lock().unwrap() = Some(order.clone());
+///     }
+/// })));
+/// let _ = catch_unwind(AssertUnwindSafe(|| {
+///     let _high = high.lock();
+///     let _low = lock_all((&low,)); // holds a higher id than the set's lowest
+/// }));
+/// set_handler(None);
+/// let order = found.lock().unwrap().take().expect("an order violation");
+/// assert!(order.in_lock_all());
+/// assert_eq!(order.acquiring().name(), Some("low"));
+/// assert_eq!(order.higher().lock().name(), Some("high"));
+/// assert_eq!(order.held().len(), 1);
+/// assert_eq!(order.site().file(), order.higher().site().file());
+/// ```
+#[derive(Clone, Debug)]
+pub struct OrderViolation {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) acquiring: LockRef,
+    pub(crate) site: &'static Location<'static>,
+    pub(crate) higher: HeldRef,
+    pub(crate) held: Vec<HeldRef>,
+    pub(crate) in_lock_all: bool,
+}
+
+impl OrderViolation {
+    /// The thread that broke the rule (its name, or its `ThreadId`).
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The lock the thread was taking.
+    pub fn acquiring(&self) -> &LockRef {
+        &self.acquiring
+    }
+
+    /// A held lock whose id is higher than [`acquiring`](Self::acquiring)'s.
+    pub fn higher(&self) -> &HeldRef {
+        &self.higher
+    }
+
+    /// Every lock the thread held, in the order it took them.
+    pub fn held(&self) -> &[HeldRef] {
+        &self.held
+    }
+
+    /// Where the offending acquisition was made.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    /// Whether the acquisition was a [`lock_all`](crate::lock_all) (else a
+    /// blocking acquisition under [`Mode::Ascending`](crate::Mode::Ascending)).
+    pub fn in_lock_all(&self) -> bool {
+        self.in_lock_all
+    }
+}
+
+/// A thread re-taking a lock it already holds in a way that can never succeed.
+///
+/// # Examples
+///
+/// A handler reads the parts of the report (in a process of its own: the
+/// handler is process-wide):
+///
+/// ```standalone_crate
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+/// use std::sync::{Arc, Mutex as StdMutex};
+/// use lockgraph::{set_handler, RwLock, Violation};
+///
+/// let config = RwLock::named("config", ());
+/// let found = Arc::new(StdMutex::new(None));
+/// let sink = Arc::clone(&found);
+/// set_handler(Some(Box::new(move |v: &Violation| {
+///     if let Violation::SelfDeadlock(report) = v {
+///         *sink.lock().unwrap() = Some(report.clone());
+///     }
+/// })));
+/// let _ = catch_unwind(AssertUnwindSafe(|| {
+///     let _first = config.write();
+///     let _again = config.read(); // would wait for itself forever
+/// }));
+/// set_handler(None);
+/// let report = found.lock().unwrap().take().expect("a self-deadlock");
+/// assert_eq!((report.lock().name(), report.verb()), (Some("config"), "read"));
+/// let first = report.first().expect("the write is still held");
+/// assert_eq!(first.verb(), "lock");
+/// assert_eq!(first.site().line() + 1, report.site().line());
+/// ```
+#[derive(Clone, Debug)]
+pub struct SelfDeadlock {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) lock: LockRef,
+    pub(crate) access: Access,
+    pub(crate) site: &'static Location<'static>,
+    /// The earlier acquisition, or `None` for the same lock twice in one `lock_all`.
+    pub(crate) first: Option<HeldRef>,
+}
+
+impl SelfDeadlock {
+    /// The thread that re-took the lock (its name, or its `ThreadId`).
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The lock it re-took.
+    pub fn lock(&self) -> &LockRef {
+        &self.lock
+    }
+
+    /// How it re-took it, as the method a report names (see [`HeldRef::verb`]).
+    pub fn verb(&self) -> &'static str {
+        self.access.verb()
+    }
+
+    /// Where it re-took it.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    /// The earlier acquisition, still held; `None` when the same lock was
+    /// passed twice to one [`lock_all`](crate::lock_all).
+    pub fn first(&self) -> Option<&HeldRef> {
+        self.first.as_ref()
+    }
+}
