@@ -74,16 +74,6 @@ pub(crate) fn thread_of(id: LockId) -> u32 {
     current_block_thread(id).unwrap_or_else(|| owner(id))
 }
 
-/// The lowest id this thread may still hand out: every id it hands out from
-/// now on is at least this (the rest of its block, or a later block).
-pub(crate) fn lowest_unassigned_here() -> u32 {
-    let block = BLOCK.with(Cell::get);
-    match block.next < block.end {
-        true => block.next,
-        false => NEXT_ID.load(Relaxed),
-    }
-}
-
 /// An upper bound of every id handed out so far.
 pub(crate) fn handed_out_below() -> u32 {
     NEXT_ID.load(Relaxed)
@@ -146,9 +136,11 @@ fn owner_not_last(id: LockId) -> u32 {
     }
 }
 
-/// A fresh id: the next one of this thread's block.
+/// A fresh id: the next one of this thread's block. When the thread takes a
+/// new block for it, `on_new_block` is told its first id before the id is
+/// returned (so before any other thread can see it).
 #[inline]
-pub(super) fn next_id() -> u32 {
+pub(super) fn next_id(on_new_block: impl FnOnce(u32)) -> u32 {
     let from_block = BLOCK.try_with(|block| {
         let current = block.get();
         (current.next < current.end).then(|| {
@@ -161,16 +153,17 @@ pub(super) fn next_id() -> u32 {
     });
     match from_block {
         Ok(Some(id)) => id,
-        _ => next_id_from_new_block(),
+        _ => next_id_from_new_block(on_new_block),
     }
 }
 
 /// [`next_id`] when this thread's block is used up (or it has none yet).
 #[cold]
 #[inline(never)]
-fn next_id_from_new_block() -> u32 {
+fn next_id_from_new_block(on_new_block: impl FnOnce(u32)) -> u32 {
     let from_block = BLOCK.try_with(|block| {
         let mut current = block.get();
+        let mut new_block = None;
         if current.next == current.end {
             if current.thread == 0 {
                 current.thread = NEXT_THREAD.fetch_add(1, Relaxed);
@@ -188,6 +181,7 @@ fn next_id_from_new_block() -> u32 {
                 owners.push((first, current.thread));
             }
             drop(owners);
+            new_block = Some(first);
             current = Block {
                 first,
                 next: first,
@@ -200,10 +194,13 @@ fn next_id_from_new_block() -> u32 {
             next: current.next + 1,
             ..current
         });
-        Some(current.next)
+        Some((current.next, new_block))
     });
     match from_block {
-        Ok(Some(id)) => id,
+        Ok(Some((id, new_block))) => {
+            new_block.map(on_new_block);
+            id
+        }
         // Out of ids (or thread-local access failed): one untracked id for all.
         _ => exhausted(),
     }

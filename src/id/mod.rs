@@ -15,7 +15,7 @@ use std::sync::atomic::{
 mod blocks;
 
 use blocks::next_id;
-pub(crate) use blocks::{handed_out_below, lowest_unassigned_here, owner, this_thread, thread_of};
+pub(crate) use blocks::{handed_out_below, owner, this_thread, thread_of};
 
 /// The identity of one lock: unique in the process, never reused.
 ///
@@ -118,25 +118,26 @@ impl LazyId {
     }
 
     /// The lock's id, and whether this call assigned it: then this is the
-    /// lock's first use, and it is private to this thread with no edge
-    /// anywhere (until another thread uses it, which publishes this thread's
-    /// private graph first).
+    /// lock's first use, with no edge anywhere. If this thread takes a new
+    /// block of ids for it, `on_new_block` is told the block's first id
+    /// before the id is stored (and so before another thread can see it):
+    /// the tracker registers the thread's private graph there.
     #[inline]
-    pub(crate) fn get_fresh(&self) -> (LockId, bool) {
+    pub(crate) fn get_fresh(&self, on_new_block: impl FnOnce(u32)) -> (LockId, bool) {
         match self.0.load(Relaxed) & !IN_GRAPH {
-            0 => self.assign_fresh(),
+            0 => self.assign_fresh(on_new_block),
             id => (LockId(id), false),
         }
     }
 
     #[cold]
     fn assign(&self) -> LockId {
-        self.assign_fresh().0
+        self.assign_fresh(|_| {}).0
     }
 
     #[inline]
-    fn assign_fresh(&self) -> (LockId, bool) {
-        let fresh = next_id();
+    fn assign_fresh(&self, on_new_block: impl FnOnce(u32)) -> (LockId, bool) {
+        let fresh = next_id(on_new_block);
         // Release: a thread that reads the id (or the word marked later, see
         // `mark_in_graph`) and then fences sees the owner's private graph
         // registered (see `tracker::private::PUBLIC_BELOW`).

@@ -17,7 +17,7 @@ use super::global;
 use super::private::{self, Store};
 use crate::config;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
-use crate::id::{self, LockId};
+use crate::id::LockId;
 use crate::meta::LockMeta;
 use crate::report::deliver;
 use crate::report::{
@@ -39,8 +39,6 @@ impl Drop for PrivateStore {
 
 pub(crate) struct ThreadState {
     held: HeldLocks,
-    /// Whether this thread's private graph was registered (or cannot be).
-    registered: Cell<bool>,
     /// Edges known to be in the graph.
     edges: KeyCache,
     /// Held sets (chain keys) whose edges into a lock are all in the graph.
@@ -71,7 +69,6 @@ thread_local! {
     static STATE: ThreadState = const {
         ThreadState {
             held: HeldLocks::new(),
-            registered: Cell::new(false),
             edges: KeyCache::new(),
             chains: KeyCache::new(),
         }
@@ -406,27 +403,18 @@ impl ThreadState {
     }
 
     /// Registers this thread's private graph if it has none yet, with every
-    /// id this thread handed out so far public: called before a lock's id is
-    /// assigned by an acquisition, so that the ids handed out from then on
-    /// can be private. An id another thread may already have seen is below
-    /// the bound, so no lock with a global edge ever becomes private.
-    #[inline(always)]
-    pub(crate) fn ensure_private_store(&self) {
-        if !self.registered.get() {
-            self.register_private_store();
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn register_private_store(&self) {
-        // Also once the thread's destructors have run: there is no store then,
-        // and every lock of this thread is public.
-        self.registered.set(true);
+    /// id below `first` public: called when this thread takes a new block of
+    /// ids (`first` is its first) for a lock's first acquisition, before any
+    /// of them can be seen by another thread. The ids handed out from then on
+    /// can be private; an id handed out before (by `id()`, which registers
+    /// nothing) may already be known to other threads, and stays public.
+    pub(crate) fn ensure_private_store(&self, first: u32) {
         let label = || self.label();
+        // Once the thread's destructors have run there is no store, and every
+        // lock of this thread is public.
         let _ = COLD.try_with(|cold| {
-            let make = || PrivateStore(Store::register(label(), id::lowest_unassigned_here()));
-            cold.private.get_or_init(make);
+            cold.private
+                .get_or_init(|| PrivateStore(Store::register(label(), first)));
         });
     }
 

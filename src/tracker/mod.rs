@@ -42,7 +42,6 @@ use crate::meta::LockMeta;
 use crate::report::deliver;
 use crate::report::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
-use context::ThreadState;
 
 /// An acquisition recorded in this thread's held set; dropping it forgets it.
 ///
@@ -248,16 +247,14 @@ fn check_and_record<'a>(
     token(meta, recorded)
 }
 
-/// The lock's id, and whether this call assigned it (its first use). This
-/// thread's private graph is registered before it assigns one, so that the
-/// lock can be private to it.
+/// The lock's id, and whether this call assigned it (its first use). A new
+/// block of ids taken for it first registers this thread's private graph,
+/// so that the lock can be private to it.
 #[inline(always)]
 fn fresh_id(meta: &LockMeta) -> (LockId, bool) {
-    if let Some(id) = meta.lazy_id().assigned() {
-        return (id, false);
-    }
-    context::with(ThreadState::ensure_private_store);
-    meta.lazy_id().get_fresh()
+    meta.lazy_id().get_fresh(|first| {
+        context::with(|state| state.ensure_private_store(first));
+    })
 }
 
 /// The lock's id (assigned now if need be), unless bookkeeping is off or the

@@ -754,19 +754,24 @@ mod tests {
         });
     }
 
-    /// A thread registers its private graph at its first acquisition of a
-    /// new lock, not before: an id it handed out earlier (through `id()`) may
-    /// already be known to other threads, so it stays public, and the locks
-    /// first used from then on are private.
+    /// A thread registers its private graph when an acquisition takes a new
+    /// block of ids, not before: an id it handed out earlier (through `id()`)
+    /// may already be known to other threads, so it stays public, and the
+    /// locks first used from the new block on are private.
     #[test]
     fn ids_handed_out_before_the_private_graph_is_registered_stay_public() {
         on_a_new_thread(|| {
+            let registered = || super::super::context::with_private_store(|s| s.is_some());
             let early = Mutex::new(0);
-            let early_id = early.id(); // no acquisition yet: no private graph
-            let registered = super::super::context::with_private_store(|s| s.is_some());
-            assert!(!registered);
-            let outer = Mutex::new(0);
-            let inner = Mutex::new(0);
+            let early_id = early.id(); // the thread's first block, no acquisition
+            // Locks used until the acquisitions reach a new block.
+            let mut used = Vec::new();
+            while !registered() {
+                used.push(Mutex::new(0));
+                drop(used.last().unwrap().lock());
+                assert!(used.len() <= 16, "the first block has 16 ids");
+            }
+            let (outer, inner) = (Mutex::new(0), Mutex::new(0));
             {
                 let _outer = outer.lock();
                 drop(inner.lock());
@@ -774,6 +779,11 @@ mod tests {
             let store = this_store();
             let graph = store.graph.lock();
             assert!(!store.owns(early_id), "handed out before registration");
+            assert!(!store.owns(used[0].id()), "from the first block too");
+            assert!(
+                store.owns(used.last().unwrap().id()),
+                "the new block's first"
+            );
             assert!(store.owns(outer.id()) && store.owns(inner.id()));
             drop(graph);
             assert_eq!(private_edges(), 1, "outer -> inner stays private");

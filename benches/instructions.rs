@@ -1,0 +1,157 @@
+//! Instruction counts per operation, for `valgrind --tool=callgrind`.
+//!
+//! Timings on a shared machine move with the host's load; instruction counts
+//! do not. `scripts/instructions.sh` runs each scenario below under callgrind
+//! with two iteration counts and divides the difference of the totals by the
+//! difference of the counts, so start-up and warm-up cancel out.
+//!
+//! By hand: `cargo bench --bench instructions --no-run`, then run the binary
+//! with `SCENARIO ITERATIONS` (no arguments lists the scenarios).
+
+use std::hint::black_box;
+
+/// A caller's own small wrapper around `lock()`, as real programs (and
+/// lockbench) have: it must be inlined for the steady state to be cheap.
+#[inline]
+fn lock_through_wrapper<T>(m: &lockgraph::Mutex<T>) -> lockgraph::MutexGuard<'_, T> {
+    m.lock()
+}
+
+#[inline]
+fn pl_lock_through_wrapper<T>(m: &parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'_, T> {
+    m.lock()
+}
+
+type Scenario = (&'static str, &'static str, fn(u64));
+
+const SCENARIOS: &[Scenario] = &[
+    ("s1", "lockgraph::Mutex lock+unlock, nothing held", s1),
+    (
+        "s1-wrapper",
+        "the same through a caller's #[inline] wrapper",
+        s1_wrapper,
+    ),
+    (
+        "s1-pl",
+        "parking_lot::Mutex lock+unlock (the baseline)",
+        s1_pl,
+    ),
+    (
+        "s2-wrapper",
+        "lock+unlock under one held lock, through a wrapper",
+        s2_wrapper,
+    ),
+    ("s2-pl", "parking_lot: the same", s2_pl),
+    ("s1-std", "stdsync::Mutex lock+unlock, nothing held", s1_std),
+    (
+        "s1-std-baseline",
+        "std::sync::Mutex lock+unlock (the baseline)",
+        s1_std_baseline,
+    ),
+    ("s6", "create a lock, take it under a held one, drop it", s6),
+    ("s6-std", "stdsync: the same", s6_std),
+    ("s7", "RwLock read+unlock, nothing held", s7),
+];
+
+fn s1(n: u64) {
+    let m = lockgraph::Mutex::new(0u64);
+    for _ in 0..n {
+        *black_box(&m).lock() += 1;
+    }
+}
+
+fn s1_wrapper(n: u64) {
+    let m = lockgraph::Mutex::new(0u64);
+    for _ in 0..n {
+        *lock_through_wrapper(black_box(&m)) += 1;
+    }
+}
+
+fn s1_pl(n: u64) {
+    let m = parking_lot::Mutex::new(0u64);
+    for _ in 0..n {
+        *pl_lock_through_wrapper(black_box(&m)) += 1;
+    }
+}
+
+fn s2_wrapper(n: u64) {
+    let (a, b) = (lockgraph::Mutex::new(0u64), lockgraph::Mutex::new(0u64));
+    let _a = a.lock();
+    for _ in 0..n {
+        *lock_through_wrapper(black_box(&b)) += 1;
+    }
+}
+
+fn s2_pl(n: u64) {
+    let (a, b) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+    let _a = a.lock();
+    for _ in 0..n {
+        *pl_lock_through_wrapper(black_box(&b)) += 1;
+    }
+}
+
+fn s1_std(n: u64) {
+    let m = lockgraph::stdsync::Mutex::new(0u64);
+    for _ in 0..n {
+        *black_box(&m).lock().unwrap() += 1;
+    }
+}
+
+fn s1_std_baseline(n: u64) {
+    let m = std::sync::Mutex::new(0u64);
+    for _ in 0..n {
+        *black_box(&m).lock().unwrap() += 1;
+    }
+}
+
+fn s6(n: u64) {
+    let outer = lockgraph::Mutex::new(0u64);
+    let _outer = outer.lock();
+    for i in 0..n {
+        let inner = lockgraph::Mutex::new(i);
+        *black_box(&inner).lock() += 1;
+    }
+}
+
+fn s6_std(n: u64) {
+    let outer = lockgraph::stdsync::Mutex::new(0u64);
+    let _outer = outer.lock().unwrap();
+    for i in 0..n {
+        let inner = lockgraph::stdsync::Mutex::new(i);
+        *black_box(&inner).lock().unwrap() += 1;
+    }
+}
+
+fn s7(n: u64) {
+    let m = lockgraph::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*black_box(&m).read());
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    // `cargo bench` passes `--bench`: nothing to time here.
+    let named = args.iter().find(|a| !a.starts_with('-'));
+    let Some(name) = named else {
+        println!("scenarios (run one as: SCENARIO ITERATIONS):");
+        SCENARIOS
+            .iter()
+            .for_each(|(name, what, _)| println!("  {name:16} {what}"));
+        return;
+    };
+    let iterations = args
+        .iter()
+        .filter(|a| !a.starts_with('-'))
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1000);
+    match SCENARIOS.iter().find(|(n, _, _)| n == name) {
+        // A thread of its own: a fresh held set and private graph, as lockbench.
+        Some(&(_, _, run)) => std::thread::spawn(move || run(iterations)).join().unwrap(),
+        None => {
+            eprintln!("unknown scenario {name:?}; run without arguments for the list");
+            std::process::exit(2);
+        }
+    }
+}
