@@ -1,0 +1,402 @@
+//! Thread-private parts of the lock-order graph.
+//!
+//! Most locks are only ever used by one thread, and many live briefly (a lock
+//! made, used under another and dropped). Putting their edges in the global
+//! graph would cost the global lock for every new edge and every drop. Instead
+//! each thread keeps, behind its own lock, the edges among its *private* locks.
+//!
+//! A lock is private to the thread that handed out its id (its owner, see
+//! [`crate::id::owner`]) until that thread's private graph is *published*:
+//! moved into the global graph, after which every id the owner handed out so
+//! far is public. An edge goes into a private graph only when both its locks
+//! are private to the thread taking it; otherwise the private graphs of every
+//! lock involved are published first and the edge goes to the global graph.
+//! So a private lock's edges all join private locks of one thread: a cycle
+//! through a private lock consists of private edges and is found by the
+//! private check, a cycle through public locks only by the global one, and no
+//! cycle is ever missed. Publishing is also what `graph::snapshot` does first,
+//! what a thread does when it exits, and what happens when a private graph
+//! grows past [`EDGES`] edges.
+//!
+//! A private lock that was only ever the target of edges (a *sink*) is
+//! forgotten lazily: its owner queues its id when it is dropped, without taking
+//! the store's lock, and the edges of the queued sinks are removed together,
+//! when the queue is full, before a publication, or when the graph is full. Edges
+//! into a lock with no edge out of it lie on no cycle, so until then they
+//! change no verdict; they only stay a little longer in memory.
+//!
+//! Lock order: a store's lock may be held while taking the global graph lock
+//! or the table of stores, never the other way round, and never two stores'
+//! locks at once.
+//!
+//! This module is the store and its publication; the pieces it is made of:
+//! `edges` (the edge list and the path search), `sites` (the cache of
+//! backtraces by call-site pair), `dead` (the queue of dropped sinks) and
+//! `watermark` (the registry of live stores and the public watermark).
+
+mod dead;
+mod edges;
+mod sites;
+#[cfg(test)]
+mod tests;
+mod watermark;
+
+use std::panic::Location;
+use std::sync::Arc;
+use std::sync::atomic::{
+    AtomicU32,
+    Ordering::{Acquire, Relaxed, Release},
+};
+
+use super::global::{self, EdgeData, Refused};
+use crate::graph::order::Insert;
+use crate::held::{HeldLock, HeldLocks, INLINE};
+use crate::id::{self, LockId};
+use crate::meta::Origin;
+use crate::report::{LockRef, ThreadLabel};
+use crate::trusted::OwnerMutex;
+use dead::{DEAD, DeadQueue};
+use edges::{Private, PrivateEdge};
+use watermark::{PUBLIC_BELOW, STORES, below_public, recompute_public_below, store_of};
+
+/// A private graph with more edges than this is published.
+const EDGES: usize = 256;
+
+/// One thread's private graph.
+pub(crate) struct Store {
+    thread: u32,
+    label: ThreadLabel,
+    /// Every id below this is public (raised by each publication).
+    published_below: AtomicU32,
+    /// Whether a publication ever moved edges into the global graph (then a
+    /// dropped public lock of this thread may have a node there).
+    published_edges: AtomicU32,
+    /// Dropped sinks not yet removed from `graph` (or from the global graph,
+    /// if a publication moved their edges there first).
+    dead: DeadQueue,
+    graph: OwnerMutex<Private>,
+}
+
+impl Store {
+    /// A store for this thread, registered so other threads can publish it.
+    /// Ids this thread handed out below `public_below` are public: they may
+    /// already have global edges.
+    pub(crate) fn register(label: ThreadLabel, public_below: u32) -> Arc<Store> {
+        let thread = id::this_thread();
+        let store = Arc::new(Store {
+            thread,
+            label,
+            published_below: AtomicU32::new(public_below),
+            published_edges: AtomicU32::new(0),
+            dead: DeadQueue::new(),
+            graph: OwnerMutex::new(Private::default()),
+        });
+        let mut stores = STORES.write();
+        stores.insert(thread, Arc::clone(&store));
+        PUBLIC_BELOW.fetch_min(public_below, Release);
+        drop(stores);
+        store
+    }
+
+    /// The thread is ending: its locks become public.
+    pub(crate) fn retire(&self) {
+        // Publish first: until its bound is raised, other threads must still
+        // find this store to publish it before they put an edge on its locks
+        // (or to forget a dropped one).
+        self.publish_with(&mut self.graph.lock(), u32::MAX);
+        let mut stores = STORES.write();
+        stores.remove(&self.thread);
+        recompute_public_below(&stores);
+    }
+
+    /// Whether `id` is private to this store's thread (call with the graph locked).
+    fn owns(&self, id: LockId) -> bool {
+        id.as_u32() >= self.published_below.load(Relaxed) && self.handed_out(id)
+    }
+
+    /// Whether this store's thread handed out `id`.
+    fn handed_out(&self, id: LockId) -> bool {
+        id::thread_of(id) == self.thread
+    }
+
+    /// Whether any of the locks is private to this thread, any is public and
+    /// this thread's, and any is another thread's (final for the first only
+    /// under the store's lock).
+    fn classify(&self, sources: &[HeldLock], target: &LockRef) -> (bool, bool, bool) {
+        let public_below = self.published_below.load(Relaxed);
+        let (mut mine_private, mut public, mut others) = (false, false, false);
+        for id in sources.iter().map(|s| s.id).chain([target.id]) {
+            match self.handed_out(id) {
+                true if id.as_u32() >= public_below => mine_private = true,
+                true => public = true,
+                false => others = true,
+            }
+        }
+        (mine_private, public, others)
+    }
+
+    /// Records `source -> target` for every source, if all of them and
+    /// `target` are private to this thread (unchecked if `target` is `fresh`:
+    /// its first use, with no edge out of it); marks each recorded source as
+    /// `source` and adds the refused ones (their edges would close a cycle)
+    /// to `refused`. (An out-parameter: returned by value, the vector went
+    /// through the stack in pieces that the caller read back whole, a
+    /// store-forwarding stall on every new edge.)
+    /// `Err`: not all private, nothing recorded; every lock of this thread
+    /// involved is public now, and the error says whether other threads'
+    /// private graphs may need publishing (false when every lock involved is
+    /// below [`PUBLIC_BELOW`]).
+    pub(crate) fn record(
+        &self,
+        sources: &mut [HeldLock],
+        target: &LockRef,
+        site: &'static Location<'static>,
+        fresh: bool,
+        refused: &mut Vec<Refused>,
+    ) -> Result<(), bool> {
+        // Public everywhere: no lookup of the threads that handed them out.
+        if below_public(sources.iter().map(|s| s.id).chain([target.id])) {
+            return Err(false);
+        }
+        // Publication only ever raises the bound: with no lock of this thread
+        // private now, none will be, and the store's lock is not needed.
+        if let (false, _, others) = self.classify(sources, target) {
+            return Err(others);
+        }
+        let mut graph = self.graph.lock();
+        let (mine_private, public, others) = self.classify(sources, target);
+        if public || others {
+            if mine_private {
+                self.publish_with(&mut graph, id::handed_out_below());
+            }
+            return Err(others);
+        }
+        // No check for an edge already here: this thread's edge cache said it
+        // was not known, so it is almost always new; a repeat only takes room.
+        for held in sources.iter_mut() {
+            // A fresh lock has no edge out of it: no path back to a source.
+            if let Some(path) = (!fresh).then(|| graph.path(target.id, held.id)).flatten() {
+                let path = path.iter().map(|edge| graph.order_edge(edge, &self.label));
+                refused.push((*held, path.collect()));
+                continue;
+            }
+            let backtrace = graph.backtrace(held.site, site);
+            graph.edges.push(PrivateEdge {
+                from: held.id,
+                to: target.id,
+                from_origin: held.origin,
+                to_origin: target.origin,
+                from_site: held.site,
+                to_site: site,
+                backtrace,
+            });
+            held.source = true;
+        }
+        self.publish_if_full(&mut graph);
+        Ok(())
+    }
+
+    /// [`Self::record`] for the first use of the lock `target` (its id was
+    /// assigned just now) in the usual case: every lock `held` is private to
+    /// this thread, the store's owner. Records an edge from each distinct held
+    /// lock, unchecked: no edge leaves a fresh lock that is still private (an
+    /// edge out of it by another thread would have published this store first,
+    /// and the check below, under the store's lock, sees that). Returns false,
+    /// recording nothing, if some lock is not private.
+    pub(crate) fn record_fresh(
+        &self,
+        held: &HeldLocks,
+        target: LockId,
+        target_origin: Origin,
+        site: &'static Location<'static>,
+    ) -> bool {
+        if held.len() > INLINE {
+            return false;
+        }
+        let held = held.inline(); // all of it
+        let mut graph = self.graph.lock();
+        if !self.owns(target) {
+            return false;
+        }
+        let to = (target, target_origin, site);
+        if let [only] = held {
+            // The usual case, without the loop's bookkeeping.
+            let source = only.get();
+            if !self.owns(source.id) {
+                return false;
+            }
+            graph.push_edge(&source, to);
+        } else {
+            // One pass: the edges pushed so far are taken back if a source is public.
+            let recorded_before = graph.edges.len();
+            for (index, slot) in held.iter().enumerate() {
+                let source = slot.get();
+                if !self.owns(source.id) {
+                    graph.edges.truncate(recorded_before);
+                    return false;
+                }
+                if held[..index].iter().any(|slot| slot.id() == source.id) {
+                    continue; // taken twice (a recursive read): one edge
+                }
+                graph.push_edge(&source, to);
+            }
+        }
+        self.publish_if_full(&mut graph);
+        true
+    }
+
+    /// Moves every private edge into the global graph and makes every id
+    /// below `public_below` public.
+    fn publish_with(&self, graph: &mut Private, public_below: u32) {
+        self.bury(graph);
+        if !graph.edges.is_empty() {
+            self.published_edges.store(1, Release);
+            global::with(|g| {
+                for edge in &graph.edges {
+                    let (from, to) = edge.ends();
+                    let data = || EdgeData {
+                        thread: self.label.clone(),
+                        from_site: edge.from_site,
+                        to_site: edge.to_site,
+                        backtrace: edge.backtrace,
+                    };
+                    // Never a cycle: private locks had no global edges.
+                    let inserted = g
+                        .graph
+                        .insert((from.id, || from.clone()), (to.id, || to), data);
+                    debug_assert!(
+                        !matches!(inserted, Insert::Cycle(_)),
+                        "a published private edge closed a cycle"
+                    );
+                }
+            });
+        }
+        graph.edges.clear();
+        // Release: a thread that sees the new bound also sees `published_edges`.
+        let before = self.published_below.fetch_max(public_below, Release);
+        if before < public_below {
+            recompute_public_below(&STORES.write());
+        }
+    }
+
+    /// Removes the edges of the queued dead sinks (call with the graph locked):
+    /// from this graph if they are still private, else from the global one
+    /// (a publication moved them there after they were queued).
+    fn bury(&self, graph: &mut Private) {
+        if self.dead.is_empty() {
+            return;
+        }
+        let mut dead = [0u32; DEAD];
+        let count = self.dead.take(&mut dead);
+        let dead = &mut dead[..count];
+        if !dead.is_sorted() {
+            dead.sort_unstable(); // usually queued in ascending order already
+        }
+        // Still private: the edges are here; else a publication moved them.
+        let public_below = self.published_below.load(Relaxed);
+        let (public, private) = dead.split_at(dead.partition_point(|&id| id < public_below));
+        if let Some(&first) = private.first() {
+            // Ids dropped together are usually close: a bitmap of the 64 from
+            // the lowest, then a binary search for the rest.
+            let near = private.iter().map(|&id| id - first).filter(|&k| k < 64);
+            let bits = near.fold(0u64, |bits, k| bits | 1 << k);
+            let buried = |id: LockId| match id.as_u32().wrapping_sub(first) {
+                k if k < 64 => bits & 1 << k != 0,
+                _ => private.binary_search(&id.as_u32()).is_ok(),
+            };
+            // Edges out of a sink are not expected; removed too, should a
+            // held entry left by a leaked guard on another thread have made one.
+            let gone = |e: &PrivateEdge| buried(e.to) || buried(e.from);
+            // Locks made, used once and dropped in turn: their edges are the
+            // newest, at the end.
+            while graph.edges.last().is_some_and(gone) {
+                graph.edges.pop();
+            }
+            if graph.edges.iter().any(gone) {
+                graph.edges.retain(|e| !gone(e));
+            }
+        }
+        if !public.is_empty() {
+            let ids = public.iter().map(|&id| LockId::from_u32(id));
+            global::with(|g| ids.for_each(|id| g.graph.remove(id)));
+        }
+    }
+
+    /// Publishes the graph if it has more than [`EDGES`] edges once the dead
+    /// sinks are buried.
+    fn publish_if_full(&self, graph: &mut Private) {
+        if graph.edges.len() > EDGES {
+            self.bury(graph);
+            if graph.edges.len() > EDGES {
+                self.publish_with(graph, id::handed_out_below());
+            }
+        }
+    }
+
+    /// [`forget`] for a lock this store's thread handed out; `sink`: the lock
+    /// was never the source of an edge, and this thread is the store's owner.
+    #[inline]
+    fn forget(&self, id: LockId, sink: bool) -> Result<(), bool> {
+        if id.as_u32() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
+            return Ok(()); // removed by the next holder of the lock
+        }
+        self.forget_now(id)
+    }
+
+    /// [`Self::forget`] for a lock not queued as a dead sink.
+    #[inline(never)]
+    fn forget_now(&self, id: LockId) -> Result<(), bool> {
+        if id.as_u32() >= self.published_below.load(Acquire) {
+            let mut graph = self.graph.lock();
+            self.bury(&mut graph);
+            if self.owns(id) {
+                graph.remove(id);
+                return Ok(());
+            }
+        }
+        Err(self.published_edges.load(Acquire) != 0)
+    }
+
+    /// Publishes this store if `id` is private to it.
+    fn publish_if_owner(&self, id: LockId) {
+        if id.as_u32() < self.published_below.load(Acquire) {
+            return; // public already (publication only ever raises the bound)
+        }
+        let mut graph = self.graph.lock();
+        if self.owns(id) {
+            self.publish_with(&mut graph, id::handed_out_below());
+        }
+    }
+}
+
+/// Publishes the private graph owning each of `ids` that is private (one
+/// store at a time); afterwards every one of `ids` is public.
+pub(crate) fn publish_owners(ids: impl Iterator<Item = LockId>) {
+    for id in ids {
+        if let Some(store) = store_of(id::owner(id)) {
+            store.publish_if_owner(id);
+        }
+    }
+}
+
+/// Publishes every thread's private graph (before a snapshot of the whole graph).
+pub(crate) fn publish_all() {
+    let stores: Vec<Arc<Store>> = STORES.read().values().cloned().collect();
+    for store in stores {
+        store.publish_with(&mut store.graph.lock(), id::handed_out_below());
+    }
+}
+
+/// A lock is being dropped (`sink`: it was never the source of an edge).
+/// `Ok` if it was private (its edges are gone with it, or queued to go);
+/// `Err` if it is public, saying whether it may have a node in the global
+/// graph from a publication.
+pub(crate) fn forget(id: LockId, sink: bool, mine: Option<&Arc<Store>>) -> Result<(), bool> {
+    let thread = id::thread_of(id);
+    match mine {
+        Some(store) if store.thread == thread => store.forget(id, sink),
+        // Only the owner queues; the owner has ended (and published
+        // everything) if it has no store.
+        _ => store_of(thread).map_or(Err(true), |store| store.forget(id, false)),
+    }
+}
