@@ -2,7 +2,8 @@
 //!
 //! Every group has a `parking_lot` and a `lockgraph` function running the same
 //! code on the two lock types, so the ratio of their times is the cost of
-//! detection. The rows follow issue 6 (and `../shared/lockbench`):
+//! detection. The rows are those of `docs/performance.md` (and
+//! `../shared/lockbench`):
 //!
 //! | group | what one iteration is |
 //! |---|---|
@@ -95,9 +96,9 @@ macro_rules! scenarios {
             type RwLock = $RwLock;
 
             /// Inlined for both flavours, as `lock()` in place in a user's
-            /// code is: left to the compiler, parking_lot's was and
-            /// lockgraph's (a bigger fast path) was not, a call more per
-            /// operation for lockgraph alone.
+            /// code is: left to the compiler, this helper may be inlined for
+            /// parking_lot and not for lockgraph (a bigger fast path), which
+            /// would time a call more per operation for lockgraph alone.
             #[inline(always)]
             fn bump(m: &Mutex) {
                 *m.lock() += 1;

@@ -40,8 +40,8 @@ fn nothing_held(c: &mut Criterion) {
 ///
 /// Inlined, all four: they only let one macro body serve every flavour, and a
 /// user calls `lock()` in place. Left to the compiler, std's and parking_lot's
-/// were inlined and lockgraph's (a bigger fast path) were not, so the
-/// lockgraph rows also paid for a call and a guard returned through memory.
+/// may be inlined and lockgraph's (a bigger fast path) not, and the lockgraph
+/// rows would then also time a call and a guard returned through memory.
 #[inline(always)]
 fn take_std(m: &std::sync::Mutex<u64>) -> std::sync::MutexGuard<'_, u64> {
     m.lock().unwrap()

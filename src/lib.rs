@@ -36,6 +36,20 @@
 //! One-time initialisation is a lock too: while an initialiser runs, its cell
 //! counts as held, so a cycle through an initialiser is reported like any other.
 //!
+//! # Modules
+//!
+//! The lock types, [`lock_all`] and the settings are at the crate root; the
+//! rest is in modules:
+//!
+//! - [`stdsync`]: the names of `std::sync`, with lockgraph's locks and cells.
+//! - [`debug`]: lockgraph's types in debug builds, the plain ones in release.
+//! - [`graph`]: a read-only [`snapshot`](graph::snapshot) of the lock-order
+//!   graph, with Graphviz output.
+//! - [`report`]: the report types a [`Violation`] carries
+//!   (`lockgraph::report::{Cycle, OrderEdge, Deadlock, ...}`).
+//! - `proptest` (feature `proptest`): lock-order programs, a reference model
+//!   and strategies, for property tests and fuzzing.
+//!
 //! # The model
 //!
 //! - **Edges.** A call that can block (`lock`, `read`, `write`,
@@ -118,10 +132,10 @@
 //! takes the global graph's lock (a raw, uninstrumented parking_lot mutex,
 //! never held while user code runs), where a topological order kept up to
 //! date (Pearce–Kelly) makes an edge that agrees with it cost a few lookups
-//! (the README's design notes say how those are kept cheap in a graph of
-//! 100,000 locks, and what that costs in memory). A lock's first acquisition
-//! records its edges into the private graph without a cycle check (no edge
-//! leaves a lock still private to its first user, so none can close a
+//! (`docs/design.md` in the repository says how those are kept cheap in a
+//! graph of 100,000 locks, and what that costs in memory). A lock's first
+//! acquisition records its edges into the private graph without a cycle check
+//! (no edge leaves a lock still private to its first user, so none can close a
 //! cycle), and dropping a private lock that never had an edge out of it only
 //! queues its id for its edges to be removed later, with others, taking no
 //! lock.
@@ -130,8 +144,9 @@
 //! nothing until an acquisition has to wait: it first tries the raw lock
 //! without blocking, then waits with the raw lock's timed acquisition, and
 //! publishes its wait only after a whole check interval. While long waits are
-//! on, each thread also mirrors its held set into atomics only it writes. The README has the
-//! measured ratios against raw parking_lot.
+//! on, each thread also mirrors its held set into atomics only it writes.
+//! `docs/performance.md` in the repository has the measured ratios against
+//! raw parking_lot, and the measurements behind these choices.
 //!
 //! # Limits
 //!

@@ -66,9 +66,9 @@ impl AtomicSite {
 /// little between tries (so that a waiter of higher real-time priority than
 /// the holder, on the same processor, cannot keep it from running forever).
 /// Waiters are other threads publishing this thread's graph, which is rare;
-/// a waiter may sleep up to 50 µs past the release. Measured against
-/// parking_lot's raw mutex on the lock-churn loop (S6), best of 9 interleaved
-/// runs: 32.9 to 30.2 ns per iteration.
+/// a waiter may sleep up to 50 µs past the release. With the plain-store
+/// release, a loop that creates a lock, gives it a new edge and drops it runs
+/// faster than with parking_lot's raw mutex (measured: docs/performance.md).
 pub(crate) struct OwnerLock(AtomicBool);
 
 /// A mutex over [`OwnerLock`].

@@ -55,8 +55,9 @@ proptest! {
 
 /// DESIGN.md: "Taking a set while already holding a lock whose id is higher
 /// than the set's lowest is an OrderViolation". A held member of the set
-/// (taken again, reentrantly) does not hide a higher lock held outside it
-/// (a bug the model found: only the highest held lock used to be looked at).
+/// (taken again, reentrantly) does not hide a higher lock held outside it:
+/// the rule is about the highest held lock outside the set, not the highest
+/// held lock.
 #[test]
 fn lock_all_sees_a_higher_lock_held_outside_the_set() {
     let _serial = serial();

@@ -76,7 +76,7 @@ const SPINS: u32 = 10;
 /// After one short busy-wait it yields between looks: every look at the lock
 /// takes its cache line away from the holder, whose next write then waits
 /// for it, so growing busy-waits make a hammered lock change hands more often
-/// and cost more in all (docs/performance.md, S8).
+/// and cost more in all (measured: docs/performance.md).
 fn spin<R: RawAcquire>(mut raw: R) -> Result<R::Guard, R> {
     for round in 0..SPINS {
         if round == 0 {

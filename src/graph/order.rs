@@ -76,8 +76,10 @@ struct Node {
     /// The targets of the edges out of the node, so that "is a -> b there?"
     /// reads only `a`, which the order check reads anyway (in `pairs` once
     /// there are too many), and the forward search needs no walk through
-    /// the edges. (Listing the sources too made the nodes bigger and the
-    /// big-graph benchmark slower.)
+    /// the edges. (Not the sources too: only the backward search, which runs
+    /// only for an edge that disagrees with the order, would use them, and
+    /// they would make every node bigger and so every new edge's order check
+    /// in a big graph slower.)
     out: Neighbours,
 }
 
@@ -427,8 +429,9 @@ mod tests {
 
     #[test]
     fn a_node_is_small_and_its_option_takes_no_room() {
-        // The order checks read two nodes at random per new edge: 40 bytes
-        // (petgraph adds 8), where a node with its payload took 80.
+        // The order checks read two nodes at random per new edge, so a node
+        // stays within 40 bytes (petgraph adds 8), its payload kept apart
+        // (measured: docs/performance.md).
         assert!(size_of::<Node>() <= 40, "{}", size_of::<Node>());
         assert_eq!(size_of::<Option<Node>>(), size_of::<Node>());
     }

@@ -205,8 +205,8 @@ impl Stretch<'_> {
             // Joined one by one, not left to the scope: the scope only waits
             // for the threads' closures, not for their thread-locals' teardown,
             // and a leak checker run right after (libFuzzer's, between
-            // inputs) saw the thread-local state of a thread still tearing
-            // down as leaked.
+            // inputs) would see the thread-local state of a thread still
+            // tearing down as leaked.
             drop(turns);
             // Every worker joined before a panic is raised again (collected,
             // not the first found: the rest would go back to the scope's join).

@@ -295,8 +295,8 @@ impl ThreadState {
                 slot.mark_source();
             }
             // No chain-cache entry: this held set plus a fresh lock is a key
-            // never seen before, and most new locks are not taken again under
-            // the same set (S6, S9), so the entry would mostly evict a live
+            // never seen before, and most new locks are short-lived, not taken
+            // again under the same set, so the entry would mostly evict a live
             // one. An acquisition of the lock under the same set again finds
             // its edges in the edge cache (one trip through the slow path)
             // and adds the chain then.

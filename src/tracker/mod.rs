@@ -49,10 +49,10 @@ use crate::watchdog::registry::ThreadRecord;
 /// dropped first: the held set forgets the lock just before the raw lock is
 /// released, inside the critical section. The thread then goes from its unlock
 /// to its next lock as quickly as with a plain lock, which keeps a contended
-/// lock's hand-offs as rare as parking_lot's (measured: S8 1.5x parking_lot
-/// instead of 1.7-2x with the bookkeeping after the unlock). It refers to the
-/// lock's header so that the release can mark the lock as a graph node (for a
-/// cheap drop later).
+/// lock's hand-offs as rare as parking_lot's: with the bookkeeping after the
+/// unlock, the longer gap lets a waiting thread take the lock more often
+/// (measured: docs/performance.md). It refers to the lock's header so that
+/// the release can mark the lock as a graph node (for a cheap drop later).
 pub(crate) struct HeldToken<'a> {
     meta: Option<&'a LockMeta>,
 }
@@ -96,11 +96,11 @@ impl Drop for HeldToken<'_> {
 ///
 /// It cannot unwind, and the compiler knows it (the `"C"` ABI): a guard's
 /// drop that calls a function that may unwind also needs a landing pad that
-/// releases the raw lock on that path, which made `stdsync`'s guard drop too
-/// big to inline (std's unlock has no cold path to hide it in): a call, and
-/// 16 more instructions per lock+unlock. Nothing in it panics; should a bug
-/// make it, the panic is printed by the hook and caught here, and the raw
-/// lock is released as usual.
+/// releases the raw lock on that path, which would make `stdsync`'s guard
+/// drop too big to inline (std's unlock has no cold path to hide it in): a
+/// call more per lock+unlock (measured: docs/performance.md). Nothing in it
+/// panics; should a bug make it, the panic is printed by the hook and caught
+/// here, and the raw lock is released as usual.
 #[inline(never)]
 extern "C" fn release(meta: &LockMeta, id: u32) {
     let forget = || context::with(|state| state.release(meta, LockId::from_u32(id)));
@@ -139,7 +139,7 @@ pub(crate) enum Taken<'a> {
     Found,
     /// Nothing done, and nothing can be held back (this thread's
     /// thread-locals are being torn down): the caller lets the raw lock go,
-    /// then checks and blocks the old way ([`before_blocking`]).
+    /// then checks before blocking ([`before_blocking`]).
     CheckFirst,
 }
 
