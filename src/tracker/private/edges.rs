@@ -18,10 +18,9 @@ pub(super) struct Private {
     pub(super) backtraces: FastMap<global::SitePair, u32>,
     /// The pairs looked up last, in sets chosen by a hash of the pair, two
     /// to a set, the more recent first: a loop makes the same few edge shapes
-    /// again and again. (One to a set, two of the four pairs of a lock taken
-    /// under four others shared a set in more than half of the layouts of
-    /// the call sites, and each then evicted the other: a hash lookup per
-    /// edge, 120 more instructions per lock in S9.)
+    /// again and again. Two to a set, because the few pairs of one loop often
+    /// share a set, and with one to a set each would evict the other and
+    /// every edge would take a hash lookup.
     pub(super) recent_backtraces: [[Option<(global::SitePair, u32)>; 2]; RECENT_SETS],
 }
 
@@ -120,10 +119,10 @@ impl Private {
 
     /// Removes the edges of a dropped lock. Each removed edge is replaced by
     /// the last one, not closed up on: the edges of a lock that others were
-    /// taken under lie spread over the newest ones, and `retain` moved nearly
-    /// all of them (64 bytes each) at every drop of such a lock (S9: 2,086
-    /// instructions per lock before, 2,043 after). No verdict depends on the
-    /// order of the edges. It decides how fast [`Store::bury`] is (its
+    /// taken under lie spread over the newest ones, and closing up would move
+    /// nearly all of them (64 bytes each) at every drop of such a lock. No
+    /// verdict depends on the
+    /// order of the edges. It decides how fast `Store::bury` is (its
     /// shortcut is for locks dropped in the order they were made; otherwise
     /// it makes its full pass), and, where there are several, which shortest
     /// path a report shows and which of two edges between the same locks
