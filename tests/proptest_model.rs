@@ -53,8 +53,9 @@ proptest! {
     }
 }
 
-/// DESIGN.md: "Taking a set while already holding a lock whose id is higher
-/// than the set's lowest is an OrderViolation". A held member of the set
+/// The rule of `lock_all` (README, "Ordered acquisition"): taking a set
+/// while holding a lock whose id is higher than the set's lowest is an
+/// `OrderViolation`. A held member of the set
 /// (taken again, reentrantly) does not hide a higher lock held outside it:
 /// the rule is about the highest held lock outside the set, not the highest
 /// held lock.

@@ -1,4 +1,4 @@
-//! The reference model: lockgraph's rules (DESIGN.md, "Semantics") written for
+//! The reference model: lockgraph's rules (the README's "Semantics") written for
 //! clarity, not speed. The edge set is a plain set and reachability is
 //! recomputed from scratch for every new edge.
 //!
