@@ -170,6 +170,28 @@
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+// Where things are (dependencies point down this list):
+//
+// - `lock/`, `stdsync/`, `lock_all.rs`: the lock types. They take and release
+//   locks only through `acquire`.
+// - `acquire/`: the acquisition pipeline, in one place: fast path, first use,
+//   check, wait (spin, park, watched wait), as a table in its docs.
+// - `tracker/`: where an acquisition is checked and recorded: the execution
+//   context (`context.rs`: a thread's held set and caches; an async task is
+//   the next kind of context), the private graphs (`private/`) and the global
+//   one (`global.rs`).
+// - `watchdog/`: the watched wait only: published waits, wait-for cycles,
+//   long waits.
+// - `report/`: where a report is built (the public types and `Display`) and
+//   delivered (`deliver.rs`: handler, then policy).
+// - `config/`: where settings come from: policy, mode, watchdog intervals,
+//   the environment read once, the flags word of the fast path.
+// - `held.rs`, `graph/` (the pure lock-order graph, and the public snapshot),
+//   `id/`, `meta.rs`, `hash.rs`: data structures that know nothing of threads
+//   or policies. A graph node is a lock id today; lock classes and events
+//   (condvars, channels) are the next kinds of node.
+// - `trusted.rs`: the only unsafe code.
+
 mod acquire;
 mod config;
 pub mod debug;
