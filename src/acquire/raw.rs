@@ -10,11 +10,6 @@ pub(crate) trait RawAcquire: Sized {
     type Guard;
     /// Takes the lock if that needs no wait.
     fn try_now(self) -> Result<Self::Guard, Self>;
-    /// Whether an attempt now could succeed (a plain read: spinning on it
-    /// keeps the lock's cache line shared until it is free).
-    fn looks_free(&self) -> bool {
-        true
-    }
     /// Takes the lock, waiting at most `timeout`.
     fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self>;
     /// Takes the lock, however long that takes.
@@ -22,15 +17,12 @@ pub(crate) trait RawAcquire: Sized {
 }
 
 macro_rules! raw_acquire {
-    ($For:ty, $Guard:ty, $now:ident, $within:ident, $block:ident, $busy:ident) => {
+    ($For:ty, $Guard:ty, $now:ident, $within:ident, $block:ident) => {
         impl<'a, T: ?Sized> RawAcquire for $For {
             type Guard = $Guard;
             #[inline]
             fn try_now(self) -> Result<Self::Guard, Self> {
                 self.raw_lock().$now().ok_or(self)
-            }
-            fn looks_free(&self) -> bool {
-                !self.raw_lock().$busy()
             }
             fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
                 self.raw_lock().$within(timeout).ok_or(self)
@@ -56,7 +48,7 @@ macro_rules! by_reference {
                 self
             }
         }
-        raw_acquire!(&'a parking_lot::$Lock<T>, parking_lot::$Guard<'a, T>, try_lock, try_lock_for, lock, is_locked);
+        raw_acquire!(&'a parking_lot::$Lock<T>, parking_lot::$Guard<'a, T>, try_lock, try_lock_for, lock);
     )*};
 }
 
@@ -67,7 +59,7 @@ by_reference!(
 );
 
 macro_rules! rwlock_mode {
-    ($($(#[$doc:meta])* $Mode:ident => $Guard:ident, $now:ident, $within:ident, $block:ident, $busy:ident;)*) => {$(
+    ($($(#[$doc:meta])* $Mode:ident => $Guard:ident, $now:ident, $within:ident, $block:ident;)*) => {$(
         $(#[$doc])*
         pub(crate) struct $Mode<'a, T: ?Sized>(pub(crate) &'a parking_lot::RwLock<T>);
 
@@ -85,19 +77,19 @@ macro_rules! rwlock_mode {
                 self.0
             }
         }
-        raw_acquire!($Mode<'a, T>, parking_lot::$Guard<'a, T>, $now, $within, $block, $busy);
+        raw_acquire!($Mode<'a, T>, parking_lot::$Guard<'a, T>, $now, $within, $block);
     )*};
 }
 
 rwlock_mode!(
     /// `read`.
-    Read => RwLockReadGuard, try_read, try_read_for, read, is_locked_exclusive;
+    Read => RwLockReadGuard, try_read, try_read_for, read;
     /// `read_recursive`.
-    ReadRecursive => RwLockReadGuard, try_read_recursive, try_read_recursive_for, read_recursive, is_locked_exclusive;
+    ReadRecursive => RwLockReadGuard, try_read_recursive, try_read_recursive_for, read_recursive;
     /// `write`.
-    Write => RwLockWriteGuard, try_write, try_write_for, write, is_locked;
+    Write => RwLockWriteGuard, try_write, try_write_for, write;
     /// `upgradable_read`.
-    UpgradableRead => RwLockUpgradableReadGuard, try_upgradable_read, try_upgradable_read_for, upgradable_read, is_locked_exclusive;
+    UpgradableRead => RwLockUpgradableReadGuard, try_upgradable_read, try_upgradable_read_for, upgradable_read;
 );
 
 type RawUpgradable<'a, T> = parking_lot::RwLockUpgradableReadGuard<'a, T>;

@@ -30,8 +30,16 @@ pub(crate) fn take_raw<R: RawAcquire>(
     }
 }
 
-/// The lock is taken: spin, then wait one interval unpublished (most waits
-/// end there), then publish the wait and check it at every timeout.
+/// The lock is taken: wait one interval unpublished (most waits end there),
+/// then publish the wait and check it at every timeout.
+///
+/// The waits are the raw lock's own: its timed acquisition spins as its
+/// plain one does, then parks. No spinning of ours comes first, so a waiter
+/// stays runnable exactly as long as with the raw lock, and a lock changes
+/// hands in the same order (a waiter that spins longer takes a lock the
+/// moment it is released, where the raw lock's waiter would be asleep and the
+/// releasing thread would go on first). The price is a clock read per
+/// contended acquisition, for the timed wait's deadline.
 #[cold]
 #[inline(never)]
 fn contended<R: RawAcquire>(
@@ -40,10 +48,6 @@ fn contended<R: RawAcquire>(
     access: Access,
     site: &'static Location<'static>,
 ) -> R::Guard {
-    let raw = match spin(raw) {
-        Ok(guard) => return guard,
-        Err(raw) => raw,
-    };
     let Some(interval) = watchdog::first_interval() else {
         return raw.block();
     };
@@ -63,36 +67,6 @@ fn contended<R: RawAcquire>(
             Err(again) => raw = again,
         }
     }
-}
-
-/// How many times a contended acquisition retries before it waits with a
-/// timeout: one short busy-wait, then yields.
-const SPINS: u32 = 10;
-
-/// Retries `raw` for a short while before the timed wait (which parks, as
-/// parking_lot does after its own spinning). Most contended waits are short;
-/// this keeps them off the timed path, which reads the clock.
-///
-/// After one short busy-wait it yields between looks: every look at the lock
-/// takes its cache line away from the holder, whose next write then waits
-/// for it, so growing busy-waits make a hammered lock change hands more often
-/// and cost more in all (measured: docs/performance.md).
-fn spin<R: RawAcquire>(mut raw: R) -> Result<R::Guard, R> {
-    for round in 0..SPINS {
-        if round == 0 {
-            (0..2).for_each(|_| std::hint::spin_loop());
-        } else {
-            std::thread::yield_now();
-        }
-        if !raw.looks_free() {
-            continue;
-        }
-        raw = match raw.try_now() {
-            Ok(guard) => return Ok(guard),
-            Err(raw) => raw,
-        };
-    }
-    Err(raw)
 }
 
 fn unhide<G>(guard: G, hidden: bool) -> G {
