@@ -144,10 +144,20 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
         edge.from_site,
         edge.to_site
     )?;
-    match &edge.backtrace {
-        Some(backtrace) => write_backtrace(f, backtrace),
-        None => Ok(()),
+    let Some(backtrace) = &edge.backtrace else {
+        return Ok(());
+    };
+    // Kept once per pair of call sites: say whose stack it is when it was
+    // captured for another edge (made at these two lines by this or another
+    // thread, with other locks), so that it is not read as this edge's.
+    if !edge.backtrace_is_own() {
+        writeln!(
+            f,
+            "        (stack of thread \"{}\" when it first took these two lines in this order, with other locks)",
+            backtrace.thread()
+        )?;
     }
+    write_backtrace(f, backtrace)
 }
 
 /// The two-column "possible deadlock" picture for a two-lock cycle, as lockdep draws it.

@@ -56,7 +56,7 @@ const ENTRIES: [&str; 8] = [
 /// Writes the program's frames of `backtrace`, resolving its symbols now
 /// (once: they stay resolved), one `at function (file:line)` line each.
 pub(super) fn write_backtrace(f: &mut Formatter<'_>, backtrace: &CapturedBacktrace) -> fmt::Result {
-    let mut captured = backtrace.0.lock();
+    let mut captured = backtrace.0.frames.lock();
     captured.resolve();
     // Every function of the stack, inlined ones included (innermost first).
     let symbols: Vec<(String, String)> = captured
