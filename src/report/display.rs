@@ -5,15 +5,13 @@
 
 use std::fmt::{self, Display, Formatter};
 
+use super::frames::write_backtrace;
 use super::{
     BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
     OrderViolation, SelfDeadlock, Violation,
 };
 use crate::held::Access;
 use crate::id::LockId;
-
-/// Frames shown per backtrace, counted from the first frame outside lockgraph.
-const BACKTRACE_FRAMES: usize = 8;
 
 impl Display for Violation {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -146,10 +144,20 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
         edge.from_site,
         edge.to_site
     )?;
-    match &edge.backtrace {
-        Some(backtrace) => write_backtrace(f, backtrace),
-        None => Ok(()),
+    let Some(backtrace) = &edge.backtrace else {
+        return Ok(());
+    };
+    // Kept once per pair of call sites: say whose stack it is when it was
+    // captured for another edge (made at these two lines by this or another
+    // thread, with other locks), so that it is not read as this edge's.
+    if !edge.backtrace_is_own() {
+        writeln!(
+            f,
+            "        (stack of thread \"{}\" when it first took these two lines in this order, with other locks)",
+            backtrace.thread()
+        )?;
     }
+    write_backtrace(f, backtrace)
 }
 
 /// The two-column "possible deadlock" picture for a two-lock cycle, as lockdep draws it.
@@ -181,50 +189,12 @@ fn scenario(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge, cycle: &Cycl
     )
 }
 
-/// The frames from the first one outside lockgraph on, resolved now (symbol
-/// names and `file:line`, no addresses).
+/// The program's frames (see `report::frames`), resolved now
+/// (symbol names and `file:line`, no addresses).
 impl Display for CapturedBacktrace {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         write_backtrace(f, self)
     }
-}
-
-fn write_backtrace(f: &mut Formatter<'_>, backtrace: &CapturedBacktrace) -> fmt::Result {
-    let mut captured = backtrace.0.lock();
-    captured.resolve();
-    let symbols: Vec<(String, String)> = captured
-        .frames()
-        .iter()
-        .flat_map(|frame| frame.symbols())
-        .map(|symbol| {
-            let name = symbol.name().map(|n| format!("{n:#}")).unwrap_or_default();
-            let place = match (symbol.filename(), symbol.lineno()) {
-                (Some(file), Some(line)) => format!(" ({}:{line})", file.display()),
-                _ => String::new(),
-            };
-            (name, place)
-        })
-        .collect();
-    // The user's frames start after the last frame inside lockgraph.
-    let start = symbols
-        .iter()
-        .rposition(|(name, _)| name.starts_with("lockgraph::"))
-        .map_or(0, |last| last + 1);
-    let internal = |name: &str| {
-        let name = name.trim_start_matches('<');
-        ["core::", "std::", "alloc::"]
-            .iter()
-            .any(|p| name.starts_with(p))
-    };
-    let runtime = |name: &str| name.starts_with("__rust") || name.starts_with("std::rt::");
-    let user = symbols[start..]
-        .iter()
-        .take_while(|(name, _)| !runtime(name))
-        .filter(|(name, _)| !name.is_empty() && !internal(name));
-    for (name, place) in user.take(BACKTRACE_FRAMES) {
-        writeln!(f, "        at {name}{place}")?;
-    }
-    Ok(())
 }
 
 impl Display for OrderViolation {

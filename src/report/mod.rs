@@ -32,10 +32,12 @@
 //! the lines, what each thread holds where that matters and, for a two-lock
 //! cycle, a two-column "possible deadlock" scenario like lockdep's. A [`LockRef`]
 //! displays as reports name the lock, and a [`CapturedBacktrace`] as the
-//! caller's frames, from the first one outside lockgraph, resolved only when
-//! printed. Reports never show an id or an address (locks that share a label
-//! are told apart by `[1]`, `[2]`, ...), so the same program gives the same
-//! report on every run.
+//! program's frames, from the first one outside lockgraph and the crates it
+//! is built on, resolved only when printed. A stack is kept once per pair of
+//! call sites, so under an edge whose own it is not (see
+//! [`OrderEdge::backtrace_is_own`]) a report says whose it is. Reports never
+//! show an id or an address (locks that share a label are told apart by
+//! `[1]`, `[2]`, ...), so the same program gives the same report on every run.
 //!
 //! # Delivery: the handler, then the policy
 //!
@@ -96,6 +98,7 @@
 mod acquisition;
 pub(crate) mod deliver;
 mod display;
+mod frames;
 mod parts;
 mod violation;
 mod waiting;

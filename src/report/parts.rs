@@ -74,17 +74,44 @@ impl HeldRef {
     }
 }
 
-/// A captured, lazily resolved backtrace: shared by every edge established by
-/// the same pair of call sites, or taken when a blocked thread publishes its wait.
+/// A captured, lazily resolved stack: the stack of the thread that first
+/// took locks at an edge's two call sites in that order (kept once per pair
+/// of call sites and shared by every edge made there, see
+/// [`OrderEdge::backtrace_is_own`]), or of a blocked thread when it published
+/// its wait.
+///
+/// Its `Display` shows the program's frames: from the first frame outside
+/// lockgraph, the crates it is built on and the standard library, at most
+/// eight of them, with std's frames left out.
 #[derive(Clone, Debug)]
-pub struct CapturedBacktrace(pub(crate) Arc<parking_lot::Mutex<backtrace::Backtrace>>);
+pub struct CapturedBacktrace(pub(crate) Arc<Captured>);
+
+/// What [`CapturedBacktrace`] shares.
+#[derive(Debug)]
+pub(crate) struct Captured {
+    /// Unresolved until a report is printed (then resolved in place).
+    pub(crate) frames: parking_lot::Mutex<backtrace::Backtrace>,
+    /// The thread whose stack it is.
+    pub(crate) thread: ThreadLabel,
+    /// The edge (from, to) it was captured for, if any.
+    pub(crate) edge: Option<(LockId, LockId)>,
+}
 
 impl CapturedBacktrace {
     /// The current thread's stack, unresolved (symbols are looked up only
-    /// when a report is printed).
-    pub(crate) fn capture() -> Self {
-        let backtrace = backtrace::Backtrace::new_unresolved();
-        CapturedBacktrace(Arc::new(parking_lot::Mutex::new(backtrace)))
+    /// when a report is printed), as the stack of `thread` when it made
+    /// `edge`, if it is captured for an edge.
+    pub(crate) fn capture(thread: ThreadLabel, edge: Option<(LockId, LockId)>) -> Self {
+        CapturedBacktrace(Arc::new(Captured {
+            frames: parking_lot::Mutex::new(backtrace::Backtrace::new_unresolved()),
+            thread,
+            edge,
+        }))
+    }
+
+    /// The thread whose stack this is (its name, or else its `ThreadId`).
+    pub fn thread(&self) -> &str {
+        &self.0.thread
     }
 }
 
@@ -120,9 +147,23 @@ impl OrderEdge {
         self.to_site
     }
 
-    /// The stack when the edge was first established (shared by every edge made
-    /// by the same pair of call sites); its `Display` shows the caller's frames.
+    /// A stack of the thread that first took locks at this edge's two call
+    /// sites in this order: captured once per pair of call sites, not once
+    /// per edge, so it is this edge's own only if
+    /// [`backtrace_is_own`](Self::backtrace_is_own); otherwise it is the stack
+    /// of [`CapturedBacktrace::thread`] when it took other locks at these two
+    /// lines. Its `Display` shows the caller's frames.
     pub fn backtrace(&self) -> Option<&CapturedBacktrace> {
         self.backtrace.as_ref()
+    }
+
+    /// Whether [`backtrace`](Self::backtrace) was captured when this very edge
+    /// was established (by [`thread`](Self::thread), with these two locks).
+    /// False when it comes from an earlier edge made at the same two call
+    /// sites, possibly by another thread, and when there is no backtrace.
+    pub fn backtrace_is_own(&self) -> bool {
+        self.backtrace
+            .as_ref()
+            .is_some_and(|b| b.0.edge == Some((self.from.id, self.to.id)))
     }
 }

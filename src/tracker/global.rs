@@ -14,6 +14,7 @@ use crate::graph::order::{Insert, LockGraph, PathEdge};
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
 use crate::held::HeldLock;
+use crate::id::LockId;
 use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 /// What an edge remembers about how it was first established.
@@ -91,7 +92,7 @@ impl Global {
                 thread: thread.clone(),
                 from_site: held.site,
                 to_site: site,
-                backtrace: backtraces.index_for(held.site, site),
+                backtrace: backtraces.index_for((held.site, site), (held.id, target.id), thread),
             };
             match graph.insert(
                 (held.id, || from.clone()),
@@ -129,13 +130,15 @@ impl Global {
         }
     }
 
-    /// The index of the backtrace of the call-site pair, captured now if new.
+    /// The index of the backtrace of the call-site pair `sites`, captured
+    /// now if the pair is new, as `thread`'s stack when it made `edge`.
     pub(crate) fn backtrace_index(
         &mut self,
-        from: &'static Location<'static>,
-        to: &'static Location<'static>,
+        sites: (&'static Location<'static>, &'static Location<'static>),
+        edge: (LockId, LockId),
+        thread: &ThreadLabel,
     ) -> u32 {
-        self.backtraces.index_for(from, to)
+        self.backtraces.index_for(sites, edge, thread)
     }
 
     /// The backtrace at `index`.
@@ -145,16 +148,19 @@ impl Global {
 }
 
 impl Backtraces {
-    /// The backtrace of the call-site pair `from`, `to`: captured now if the
-    /// pair is new (unresolved: symbols are looked up only for a report).
+    /// The backtrace of the call-site pair `(from, to)`: captured now if the
+    /// pair is new (unresolved: symbols are looked up only for a report), as
+    /// the stack of `thread` making `edge`. Every later edge made at these
+    /// two sites, by any thread, shares it (its report says whose it is).
     fn index_for(
         &mut self,
-        from: &'static Location<'static>,
-        to: &'static Location<'static>,
+        (from, to): (&'static Location<'static>, &'static Location<'static>),
+        edge: (LockId, LockId),
+        thread: &ThreadLabel,
     ) -> u32 {
         let Backtraces { by_sites, captured } = self;
         *by_sites.entry(site_pair(from, to)).or_insert_with(|| {
-            captured.push(CapturedBacktrace::capture());
+            captured.push(CapturedBacktrace::capture(thread.clone(), Some(edge)));
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
         })
     }

@@ -70,6 +70,7 @@ impl Watch {
             return None;
         }
         let (record, thread, holds) = tracker::waiter(id)?;
+        let backtrace = CapturedBacktrace::capture(thread.clone(), None);
         let now = Instant::now();
         let wait = Arc::new(Waiting {
             serial: registry::next_serial(),
@@ -80,7 +81,7 @@ impl Watch {
                 access,
                 since: site,
                 holds,
-                backtrace: Some(CapturedBacktrace::capture()),
+                backtrace: Some(backtrace),
             },
         });
         record.publish(Some(Arc::clone(&wait)));

@@ -11,8 +11,9 @@ use crate::meta::Origin;
 use crate::report::{LockRef, OrderEdge, ThreadLabel};
 use crate::tracker::global;
 
-#[derive(Default)]
 pub(super) struct Private {
+    /// The thread whose graph it is, as reports name it.
+    pub(super) label: ThreadLabel,
     pub(super) edges: Vec<PrivateEdge>,
     /// Backtrace indexes (in the global store) by call-site pair.
     pub(super) backtraces: FastMap<global::SitePair, u32>,
@@ -46,6 +47,16 @@ impl PrivateEdge {
 }
 
 impl Private {
+    /// The empty private graph of the thread called `label`.
+    pub(super) fn new(label: ThreadLabel) -> Self {
+        Private {
+            label,
+            edges: Vec::new(),
+            backtraces: FastMap::default(),
+            recent_backtraces: Default::default(),
+        }
+    }
+
     /// The shortest path of private edges from `from` to `to` (breadth first).
     pub(super) fn path(&self, from: LockId, to: LockId) -> Option<Vec<PrivateEdge>> {
         if !self.edges.iter().any(|e| e.from == from) {
@@ -85,12 +96,12 @@ impl Private {
         path
     }
 
-    pub(super) fn order_edge(&self, edge: &PrivateEdge, thread: &ThreadLabel) -> OrderEdge {
+    pub(super) fn order_edge(&self, edge: &PrivateEdge) -> OrderEdge {
         let (from, to) = edge.ends();
         OrderEdge {
             from,
             to,
-            thread: thread.clone(),
+            thread: self.label.clone(),
             from_site: edge.from_site,
             to_site: edge.to_site,
             backtrace: global::with(|g| g.backtrace(edge.backtrace)),
@@ -105,7 +116,7 @@ impl Private {
         source: &HeldLock,
         (target, target_origin, site): (LockId, Origin, &'static Location<'static>),
     ) {
-        let backtrace = self.backtrace(source.site, site);
+        let backtrace = self.backtrace((source.site, site), (source.id, target));
         self.edges.push(PrivateEdge {
             from: source.id,
             to: target,

@@ -65,7 +65,6 @@ const EDGES: usize = 256;
 /// One thread's private graph.
 pub(crate) struct Store {
     thread: u32,
-    label: ThreadLabel,
     /// Every id below this is public (raised by each publication).
     published_below: AtomicU32,
     /// Whether a publication ever moved edges into the global graph (then a
@@ -85,11 +84,10 @@ impl Store {
         let thread = id::this_thread();
         let store = Arc::new(Store {
             thread,
-            label,
             published_below: AtomicU32::new(public_below),
             published_edges: AtomicU32::new(0),
             dead: DeadQueue::new(),
-            graph: OwnerMutex::new(Private::default()),
+            graph: OwnerMutex::new(Private::new(label)),
         });
         let mut stores = STORES.write();
         stores.insert(thread, Arc::clone(&store));
@@ -176,11 +174,11 @@ impl Store {
         for held in sources.iter_mut() {
             // A fresh lock has no edge out of it: no path back to a source.
             if let Some(path) = (!fresh).then(|| graph.path(target.id, held.id)).flatten() {
-                let path = path.iter().map(|edge| graph.order_edge(edge, &self.label));
+                let path = path.iter().map(|edge| graph.order_edge(edge));
                 refused.push((*held, path.collect()));
                 continue;
             }
-            let backtrace = graph.backtrace(held.site, site);
+            let backtrace = graph.backtrace((held.site, site), (held.id, target.id));
             graph.edges.push(PrivateEdge {
                 from: held.id,
                 to: target.id,
@@ -255,7 +253,7 @@ impl Store {
                 for edge in &graph.edges {
                     let (from, to) = edge.ends();
                     let data = || EdgeData {
-                        thread: self.label.clone(),
+                        thread: graph.label.clone(),
                         from_site: edge.from_site,
                         to_site: edge.to_site,
                         backtrace: edge.backtrace,

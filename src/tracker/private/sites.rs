@@ -5,6 +5,7 @@
 use std::panic::Location;
 
 use super::edges::Private;
+use crate::id::LockId;
 use crate::tracker::global;
 
 /// How many sets of two call-site pairs a private graph remembers without a
@@ -12,14 +13,15 @@ use crate::tracker::global;
 pub(super) const RECENT_SETS: usize = 8;
 
 impl Private {
-    /// The backtrace index of the call-site pair, captured (globally) if new.
+    /// The backtrace index of the call-site pair `sites`, captured
+    /// (globally) if new, as this thread's stack when it makes `edge`.
     #[inline]
     pub(super) fn backtrace(
         &mut self,
-        from: &'static Location<'static>,
-        to: &'static Location<'static>,
+        sites: (&'static Location<'static>, &'static Location<'static>),
+        edge: (LockId, LockId),
     ) -> u32 {
-        let pair = global::site_pair(from, to);
+        let pair = global::site_pair(sites.0, sites.1);
         let set = recent_set(pair);
         let ways = &mut self.recent_backtraces[set];
         match *ways {
@@ -28,7 +30,7 @@ impl Private {
                 *ways = [Some((recent, index)), other];
                 index
             }
-            _ => self.backtrace_not_recent(from, to, set),
+            _ => self.backtrace_not_recent(sites, edge, set),
         }
     }
 
@@ -37,15 +39,17 @@ impl Private {
     #[inline(never)]
     pub(super) fn backtrace_not_recent(
         &mut self,
-        from: &'static Location<'static>,
-        to: &'static Location<'static>,
+        sites: (&'static Location<'static>, &'static Location<'static>),
+        edge: (LockId, LockId),
         set: usize,
     ) -> u32 {
-        let pair = global::site_pair(from, to);
-        let index = *self
-            .backtraces
+        let pair = global::site_pair(sites.0, sites.1);
+        let Private {
+            label, backtraces, ..
+        } = self;
+        let index = *backtraces
             .entry(pair)
-            .or_insert_with(|| global::with(|g| g.backtrace_index(from, to)));
+            .or_insert_with(|| global::with(|g| g.backtrace_index(sites, edge, label)));
         let ways = &mut self.recent_backtraces[set];
         *ways = [Some((pair, index)), ways[0]];
         index

@@ -36,8 +36,12 @@ fn two_pairs_sharing_a_recent_set_both_stay_and_keep_their_indexes() {
         .flat_map(|&a| sites.iter().map(move |&b| (a, b)))
         .filter(|(a, b)| !std::ptr::eq(*a, *b))
         .collect();
-    let mut graph = Private::default();
-    let indexes: Vec<u32> = pairs.iter().map(|&(a, b)| graph.backtrace(a, b)).collect();
+    let mut graph = Private::new(ThreadLabel::from("test"));
+    let edge = (LockId::from_u32(1), LockId::from_u32(2));
+    let indexes: Vec<u32> = pairs
+        .iter()
+        .map(|&pair| graph.backtrace(pair, edge))
+        .collect();
     let distinct: std::collections::HashSet<u32> = indexes.iter().copied().collect();
     assert_eq!(distinct.len(), pairs.len(), "one backtrace per pair");
     // 30 pairs in 8 sets: two of them share one.
@@ -51,7 +55,7 @@ fn two_pairs_sharing_a_recent_set_both_stay_and_keep_their_indexes() {
     for _ in 0..3 {
         for k in [first, second] {
             let (a, b) = pairs[k];
-            assert_eq!(graph.backtrace(a, b), indexes[k]);
+            assert_eq!(graph.backtrace((a, b), edge), indexes[k]);
             let newest = graph.recent_backtraces[set_of(&pairs[k])][0];
             assert_eq!(newest, Some((global::site_pair(a, b), indexes[k])));
         }
@@ -66,7 +70,7 @@ fn two_pairs_sharing_a_recent_set_both_stay_and_keep_their_indexes() {
         assert!(cached.contains(&global::site_pair(a, b)));
     }
     for (k, &(a, b)) in pairs.iter().enumerate().rev() {
-        assert_eq!(graph.backtrace(a, b), indexes[k]);
+        assert_eq!(graph.backtrace((a, b), edge), indexes[k]);
     }
 }
 
