@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
 use super::{ensure_read, env, flags};
 use crate::report::ViolationKind;
+use crate::report::deliver::print_whole;
 
 /// What lockgraph does when it finds a violation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -223,12 +224,15 @@ pub(super) fn apply_env(value: Option<&str>) {
                     KIND_POLICY[kind.index()].store(policy.encode(), Relaxed);
                 }
             }
-            Err(bad) => eprintln!(
-                "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
-                 accepted: panic, warn, off, optionally followed by kind=policy pairs with kinds \
-                 cycle, order, self, deadlock, long-wait (e.g. LOCKGRAPH=warn,deadlock=panic); \
-                 keeping the default policy (panic)"
-            ),
+            Err(bad) => {
+                let kinds = ViolationKind::ALL.map(ViolationKind::env_name).join(", ");
+                print_whole(format!(
+                    "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
+                     accepted: panic, warn, off, optionally followed by kind=policy pairs with \
+                     kinds {kinds} (e.g. LOCKGRAPH=warn,deadlock=panic); keeping the default policy \
+                     (panic)\n"
+                ))
+            }
         }
     }
     refresh();

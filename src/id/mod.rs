@@ -185,8 +185,9 @@ impl LazyId {
 
 pub(super) fn exhausted() -> u32 {
     if !EXHAUSTED_REPORTED.swap(true, Relaxed) {
-        eprintln!(
-            "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked"
+        crate::report::deliver::print_whole(
+            "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked\n"
+                .to_string(),
         );
     }
     UNTRACKED

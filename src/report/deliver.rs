@@ -145,15 +145,24 @@ fn deliver(violation: Violation, policy: Policy) {
     let certain = violation.kind() == ViolationKind::SelfDeadlock;
     if policy == Policy::Warn && !certain {
         if first_time(&violation) {
-            eprintln!("{violation}\n");
+            print_whole(format!("{violation}\n\n"));
         }
     } else if std::thread::panicking() {
-        eprintln!(
-            "{violation}\n(found while this thread was already panicking: not panicking again)\n"
-        );
+        print_whole(format!(
+            "{violation}\n(found while this thread was already panicking: not panicking again)\n\n"
+        ));
     } else {
         panic!("{violation}");
     }
+}
+
+/// Writes `text` to stderr in one piece: formatted in full first, then one
+/// `eprint!` of the whole string. A format with several parts is written part
+/// by part, and whatever other threads or processes write to the same stderr
+/// (a test suite running in parallel) can land between the parts. Every
+/// message lockgraph prints goes through here.
+pub(crate) fn print_whole(text: String) {
+    eprint!("{text}");
 }
 
 fn call_handler(violation: &Violation) {

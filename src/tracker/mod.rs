@@ -446,11 +446,11 @@ fn lock_dropped(meta: &LockMeta) {
         leaked
     });
     if leaked == Some(true) {
-        eprintln!(
+        deliver::print_whole(format!(
             "lockgraph: {} was dropped while this thread still held it (its guard was leaked \
-             or forgotten); it is no longer tracked",
+             or forgotten); it is no longer tracked\n",
             meta.origin()
-        );
+        ));
     }
     let sink = !meta.lazy_id().in_graph();
     let published = match context::with_private_store(|mine| private::forget(id, sink, mine)) {

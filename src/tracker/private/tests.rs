@@ -1,7 +1,7 @@
 //! Tests of the private graphs: registration, publication, sinks, the watermark.
 
-use super::*;
 use super::sites::recent_set;
+use super::*;
 use crate::Mutex;
 
 /// This thread's store (it has handed out ids).
