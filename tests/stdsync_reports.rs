@@ -106,6 +106,9 @@ fn a_second_read_on_one_thread_is_a_self_deadlock() {
         let _second = rwlock.read().unwrap();
     });
     assert!(report.starts_with("lockgraph: self-deadlock"), "{report}");
+    // std's RwLock has no read_recursive: the advice must not name it.
+    assert!(!report.contains("read_recursive"), "{report}");
+    assert!(report.contains("std has no recursive read"), "{report}");
     assert!(
         !rwlock.is_poisoned(),
         "a panic while reading does not poison"

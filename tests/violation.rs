@@ -166,6 +166,48 @@ fn order_violation_under_ascending_mode_is_not_in_lock_all() {
 }
 
 #[test]
+fn order_violation_advice_names_lock_all_only_for_locks_it_takes() {
+    let recording = Recording::start();
+    set_mode(Mode::Ascending);
+    let (low, high) = (Mutex::named("pl low", ()), Mutex::named("pl high", ()));
+    let (std_low, std_high) = (
+        lockgraph::stdsync::Mutex::named("std low", ()),
+        lockgraph::stdsync::Mutex::named("std high", ()),
+    );
+    assert!(low.id() < high.id() && std_low.id() < std_high.id());
+    let crate_root = on_thread("descender", || drop((high.lock(), low.lock())));
+    let std_flavour = on_thread("std descender", || {
+        let _high = std_high.lock().unwrap();
+        let _low = std_low.lock().unwrap();
+    });
+    let advice = |report: Option<String>| {
+        report
+            .expect("Panic policy")
+            .lines()
+            .last()
+            .map(String::from)
+    };
+    assert_eq!(
+        advice(crate_root).as_deref(),
+        Some("Release the higher lock first, or take all of them in one lock_all.")
+    );
+    // lock_all takes only the crate root's locks.
+    assert_eq!(
+        advice(std_flavour).as_deref(),
+        Some("Release the higher lock first, or take the locks in ascending id order.")
+    );
+    let orders = [
+        recording.only_on(&[low.id(), high.id()]),
+        recording.only_on(&[std_low.id(), std_high.id()]),
+    ];
+    assert!(
+        orders
+            .iter()
+            .all(|v| v.kind() == ViolationKind::OrderViolation)
+    );
+}
+
+#[test]
 fn self_deadlock_names_both_acquisitions() {
     let recording = Recording::start();
     let lock = RwLock::named("twice", ());

@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::mutex::MutexGuard;
 use super::poisoning::map_lock;
 use crate::acquire::{self, HeldToken, Suspended};
+use crate::meta::Flavour;
 
 /// A guard taken apart for a wait: its mutex is out of the held set.
 struct Parked<'a> {
@@ -23,7 +24,9 @@ impl<'a> Parked<'a> {
         site: &'static Location<'static>,
     ) -> (std::sync::MutexGuard<'a, T>, Self) {
         let MutexGuard { inner, token } = guard;
-        match catch_unwind(AssertUnwindSafe(|| acquire::suspend_at(&token, None, site))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            acquire::suspend_at(&token, None, site, Flavour::Std)
+        })) {
             Ok(suspended) => (inner, Parked { token, suspended }),
             Err(report) => {
                 drop(inner);

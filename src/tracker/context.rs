@@ -18,7 +18,7 @@ use super::private::{self, Store};
 use crate::config;
 use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
 use crate::id::LockId;
-use crate::meta::LockMeta;
+use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
 use crate::report::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
@@ -131,13 +131,14 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) {
         let Some((_, chain)) = self.held.last_key() else {
             return;
         };
         let key = chain_key(chain, id);
         if !self.chains.contains(key) || config::ascending() {
-            self.check_new_chain(meta, id, access, site, key);
+            self.check_new_chain(meta, id, access, site, flavour, key);
         }
     }
 
@@ -151,14 +152,15 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
         key: u64,
     ) {
         if let Some(previous) = self.held.find(id) {
-            return self.check_reentry(meta, previous, access, site);
+            return self.check_reentry(meta, previous, access, site, flavour);
         }
         let graph = config::graph_checks();
         let clean = match config::ascending() || graph && !self.knows_edges_into(id) {
-            true => self.check_slow(meta, id, access, site),
+            true => self.check_slow(meta, id, access, site, flavour),
             false => true,
         };
         if graph && clean && !config::ascending() {
@@ -236,9 +238,10 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) -> bool {
         // Leaves the held set as it was (or panics, before recording anything).
-        self.check_blocking(meta, id, access, site);
+        self.check_blocking(meta, id, access, site, flavour);
         self.record_held(new_entry(meta, id, access, site))
     }
 
@@ -477,6 +480,7 @@ impl ThreadState {
         previous: HeldLock,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) {
         let reads = matches!(
             previous.access,
@@ -494,6 +498,7 @@ impl ThreadState {
                 access,
                 site,
                 first: Some(HeldRef::from_held(&previous)),
+                flavour,
             }));
         }
     }
@@ -510,12 +515,13 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
         if let Some(higher) = config::ascending().then(higher).flatten() {
-            violations.push(self.order_violation(&target, site, &higher, false));
+            violations.push(self.order_violation(&target, site, &higher, false, flavour));
         }
         if config::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site, false));
@@ -614,6 +620,7 @@ impl ThreadState {
         site: &'static Location<'static>,
         higher: &HeldLock,
         in_lock_all: bool,
+        flavour: Flavour,
     ) -> Violation {
         Violation::OrderViolation(OrderViolation {
             thread: self.label(),
@@ -622,6 +629,7 @@ impl ThreadState {
             higher: HeldRef::from_held(higher),
             held: self.held_refs(),
             in_lock_all,
+            flavour,
         })
     }
 }

@@ -38,7 +38,7 @@ use crate::config;
 use crate::config::flags;
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
-use crate::meta::LockMeta;
+use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
 use crate::report::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
@@ -117,6 +117,7 @@ pub(crate) fn before_blocking<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> HeldToken<'a> {
     let flags = flags::get();
     if flags != 0 {
@@ -127,7 +128,7 @@ pub(crate) fn before_blocking<'a>(
         // The steady state: nothing to do but a chain-key lookup and a push.
         return HeldToken::recorded(meta);
     }
-    check_and_record(meta, access, site)
+    check_and_record(meta, access, site, flavour)
 }
 
 /// What [`after_taking`] made of an acquisition whose raw lock is taken.
@@ -185,6 +186,7 @@ pub(crate) fn after_taking<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> Taken<'a> {
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
@@ -205,7 +207,7 @@ pub(crate) fn after_taking<'a>(
     if !deliver::can_defer() {
         return Taken::CheckFirst;
     }
-    match deliver::deferring(|| check_and_record(meta, access, site)) {
+    match deliver::deferring(|| check_and_record(meta, access, site, flavour)) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
         (_token, true) => Taken::Found,
@@ -232,6 +234,7 @@ fn check_and_record<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> HeldToken<'a> {
     if !config::tracking() {
         return HeldToken::UNTRACKED;
@@ -242,7 +245,7 @@ fn check_and_record<'a>(
     }
     let recorded = context::with(|state| match fresh && flags::get() == 0 {
         true => state.acquire_fresh(meta, id, access, site),
-        false => state.acquire_checked(meta, id, access, site),
+        false => state.acquire_checked(meta, id, access, site, flavour),
     });
     token(meta, recorded)
 }
@@ -308,15 +311,17 @@ pub(crate) struct Suspended {
 /// before or, for an upgrade, as `access`.
 #[track_caller]
 pub(crate) fn suspend(token: &HeldToken<'_>, access: Option<Access>) -> Suspended {
-    suspend_at(token, access, Location::caller())
+    suspend_at(token, access, Location::caller(), Flavour::ParkingLot)
 }
 
 /// [`suspend`] for a caller that knows the call site (one running the check
-/// inside a closure, such as `catch_unwind`).
+/// inside a closure, such as `catch_unwind`), or that is not one of the
+/// crate root's locks.
 pub(crate) fn suspend_at(
     token: &HeldToken<'_>,
     access: Option<Access>,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> Suspended {
     let Some(meta) = token.meta else {
         return Suspended { entry: None };
@@ -331,7 +336,7 @@ pub(crate) fn suspend_at(
     };
     if let Some(entry) = suspended.entry {
         // A report that panics here drops `suspended`, which puts the entry back.
-        context::with(|state| state.check_blocking(meta, id, entry.access, site));
+        context::with(|state| state.check_blocking(meta, id, entry.access, site, flavour));
     }
     suspended
 }
@@ -487,13 +492,15 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
                 access: Access::Exclusive,
                 site,
                 first: None,
+                flavour: Flavour::ParkingLot,
             }));
         }
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
         let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
         let higher = state.highest_held_outside(&members);
         if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
-            deliver::report(state.order_violation(lowest, site, &higher, true));
+            let flavour = Flavour::ParkingLot; // lock_all takes only the crate root's locks
+            deliver::report(state.order_violation(lowest, site, &higher, true, flavour));
         }
     });
 }
