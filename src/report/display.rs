@@ -6,8 +6,8 @@
 use std::fmt::{self, Display, Formatter};
 
 use super::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
-    OrderViolation, SelfDeadlock, Violation,
+    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, Notice,
+    NoticeKind, OrderEdge, OrderViolation, SelfDeadlock, Violation,
 };
 use crate::held::Access;
 use crate::id::LockId;
@@ -24,6 +24,7 @@ impl Display for Violation {
             Violation::SelfDeadlock(v) => v.fmt(f),
             Violation::Deadlock(v) => v.fmt(f),
             Violation::LongWait(v) => v.fmt(f),
+            Violation::Notice(v) => v.fmt(f),
         }
     }
 }
@@ -371,5 +372,23 @@ impl Display for LongWait {
             f,
             "This is not a deadlock (yet): the holder may still release it."
         )
+    }
+}
+
+impl Display for Notice {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let (lock, thread) = (&self.lock, &self.thread);
+        match self.kind {
+            NoticeKind::DroppedWhileHeld => write!(
+                f,
+                "lockgraph: notice: {lock} was dropped while thread \"{thread}\" still held it \
+                 (its guard was leaked or forgotten); it is no longer tracked"
+            ),
+            NoticeKind::IdsExhausted => write!(
+                f,
+                "lockgraph: notice: all 2^31 - 2 lock ids are used; locks used from now on are \
+                 not checked, from {lock} on thread \"{thread}\""
+            ),
+        }
     }
 }

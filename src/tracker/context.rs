@@ -108,6 +108,12 @@ pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) ->
     })
 }
 
+/// This thread's label (its name, else its `ThreadId`), also while its
+/// thread-locals are torn down.
+pub(crate) fn label() -> ThreadLabel {
+    with_label(ThreadLabel::clone)
+}
+
 /// Runs `f` on this thread's label, borrowed (a clone would be two atomic
 /// read-modify-writes on every new edge).
 fn with_label<R>(f: impl FnOnce(&ThreadLabel) -> R) -> R {

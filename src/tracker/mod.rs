@@ -40,7 +40,7 @@ use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
-use crate::report::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
+use crate::report::{HeldRef, LockRef, Notice, NoticeKind, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
 
 /// An acquisition recorded in this thread's held set; dropping it forgets it.
@@ -241,6 +241,11 @@ fn check_and_record<'a>(
     }
     let (id, fresh) = fresh_id(meta);
     if !id.is_tracked() {
+        // Here, not where the id was asked for: with the raw lock taken, the
+        // notice is held back until it is let go.
+        if let Some(notice) = exhaustion_notice(meta, id) {
+            deliver::report(notice);
+        }
         return HeldToken::UNTRACKED;
     }
     let recorded = context::with(|state| match fresh && flags::get() == 0 {
@@ -450,13 +455,18 @@ fn lock_dropped(meta: &LockMeta) {
         while leaked && state.pop(meta, id).is_some() {}
         leaked
     });
+    forget_dropped(meta, id);
     if leaked == Some(true) {
-        deliver::print_whole(format!(
-            "lockgraph: {} was dropped while this thread still held it (its guard was leaked \
-             or forgotten); it is no longer tracked\n",
-            meta.origin()
-        ));
+        // Last, with the lock gone from every graph and no internal lock held.
+        notice(
+            NoticeKind::DroppedWhileHeld,
+            LockRef::new(id, meta.origin()),
+        );
     }
+}
+
+/// Removes a dropped lock's node and edges from the graph it is in.
+fn forget_dropped(meta: &LockMeta, id: LockId) {
     let sink = !meta.lazy_id().in_graph();
     let published = match context::with_private_store(|mine| private::forget(id, sink, mine)) {
         Ok(()) => return, // it was private: its edges went with it
@@ -465,6 +475,27 @@ fn lock_dropped(meta: &LockMeta) {
     if published || meta.lazy_id().in_graph() {
         global::with(|g| g.graph.remove(id));
     }
+}
+
+/// Reports a [`Notice`] about `lock` on this thread (through the handler and
+/// the notice policy, `Warn` by default). The caller holds no internal lock
+/// and no raw lock that the handler might take.
+#[cold]
+fn notice(kind: NoticeKind, lock: LockRef) {
+    deliver::report(notice_here(kind, lock));
+}
+
+fn notice_here(kind: NoticeKind, lock: LockRef) -> Violation {
+    let thread = context::label();
+    Violation::Notice(Notice { kind, lock, thread })
+}
+
+/// The notice that the id space is used up, for the first acquisition of a
+/// lock with the untracked `id` after it was (once per process).
+#[cold]
+fn exhaustion_notice(meta: &LockMeta, id: LockId) -> Option<Violation> {
+    let lock = LockRef::new(id, meta.origin());
+    crate::id::exhaustion_untold().then(|| notice_here(NoticeKind::IdsExhausted, lock))
 }
 
 /// The whole lock-order graph as it is now (every private graph published
@@ -503,4 +534,39 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
             deliver::report(state.order_violation(lowest, site, &higher, true, flavour));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_untracked_acquisition_after_the_ids_ran_out_gets_the_notice() {
+        let meta = LockMeta::named("first unchecked");
+        let untracked = LockId::from_u32(u32::MAX >> 1);
+        assert!(!untracked.is_tracked());
+        crate::id::reach_exhaustion_for_tests();
+        let named = std::thread::Builder::new().name("late".into());
+        let notices = named.spawn(move || {
+            let first = exhaustion_notice(&meta, untracked);
+            (first, exhaustion_notice(&meta, untracked))
+        });
+        let (first, second) = notices.unwrap().join().unwrap();
+        let Some(Violation::Notice(notice)) = first else {
+            panic!("expected the notice, got {first:?}");
+        };
+        assert_eq!(notice.kind(), NoticeKind::IdsExhausted);
+        assert_eq!(notice.lock().name(), Some("first unchecked"));
+        assert_eq!(notice.thread(), "late");
+        let text = notice.to_string();
+        assert!(
+            text.starts_with("lockgraph: notice: all 2^31 - 2 lock ids are used"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"first unchecked\" on thread \"late\""),
+            "{text}"
+        );
+        assert!(second.is_none(), "told once per process");
+    }
 }
