@@ -5,8 +5,8 @@
 //! already panicking.
 //!
 //! The handler and the policies are process-wide: every in-process test takes
-//! `SETTINGS` and restores the defaults; the stderr tests run this binary
-//! again as a child process.
+//! [`common::Settings`], which restores the defaults; the stderr tests run
+//! this binary again as a child process.
 
 mod common;
 
@@ -21,36 +21,18 @@ use lockgraph::{
     set_kind_policy, set_policy,
 };
 
-static SETTINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 static NOTICES: std::sync::Mutex<Vec<Notice>> = std::sync::Mutex::new(Vec::new());
 
-/// Serialises the test, records every notice, and restores the defaults when
-/// dropped (also when the test fails).
-struct Recording {
-    _serial: std::sync::MutexGuard<'static, ()>,
-}
-
-impl Recording {
-    fn start() -> Recording {
-        let serial = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
-        notices().clear();
-        set_handler(Some(Box::new(|v: &Violation| {
-            if let Violation::Notice(notice) = v {
-                notices().push(notice.clone());
-            }
-        })));
-        Recording { _serial: serial }
-    }
-}
-
-impl Drop for Recording {
-    fn drop(&mut self) {
-        set_handler(None);
-        set_policy(Policy::Panic);
-        for kind in ViolationKind::ALL {
-            clear_kind_policy(kind);
+/// Takes the settings and records every notice until dropped.
+fn record_notices() -> common::Settings {
+    let settings = common::Settings::take();
+    notices().clear();
+    set_handler(Some(Box::new(|v: &Violation| {
+        if let Violation::Notice(notice) = v {
+            notices().push(notice.clone());
         }
-    }
+    })));
+    settings
 }
 
 fn notices() -> std::sync::MutexGuard<'static, Vec<Notice>> {
@@ -72,7 +54,7 @@ fn about(name: &str) -> Vec<Notice> {
 
 #[test]
 fn a_lock_dropped_while_its_guard_is_leaked_is_a_notice_for_the_handler() {
-    let _r = Recording::start();
+    let _r = record_notices();
     assert_eq!(policy(ViolationKind::Cycle), Policy::Panic);
     let outcome = common::on_thread("leaker", || drop_while_held("leaked guard"));
     assert!(
@@ -96,7 +78,7 @@ fn a_lock_dropped_while_its_guard_is_leaked_is_a_notice_for_the_handler() {
 
 #[test]
 fn notices_stay_warn_under_set_policy_but_go_quiet_under_ignore() {
-    let _r = Recording::start();
+    let _r = record_notices();
     for (global, expected) in [
         (Policy::Panic, Policy::Warn),
         (Policy::Warn, Policy::Warn),
@@ -116,7 +98,7 @@ fn notices_stay_warn_under_set_policy_but_go_quiet_under_ignore() {
 
 #[test]
 fn a_policy_set_for_notices_applies_as_given() {
-    let _r = Recording::start();
+    let _r = record_notices();
     set_policy(Policy::Ignore);
     assert_eq!(
         set_kind_policy(ViolationKind::Notice, Policy::Panic),
@@ -150,7 +132,7 @@ fn a_policy_set_for_notices_applies_as_given() {
 
 #[test]
 fn a_notice_while_panicking_never_panics_again() {
-    let _r = Recording::start();
+    let _r = record_notices();
     set_kind_policy(ViolationKind::Notice, Policy::Panic);
     // The lock is dropped by the unwinding of the test's own panic: a second
     // panic would abort the whole test binary.
@@ -165,7 +147,7 @@ fn a_notice_while_panicking_never_panics_again() {
 
 #[test]
 fn a_handler_may_take_locks_and_drop_leaked_ones_during_a_notice() {
-    let _r = Recording::start();
+    let _r = record_notices();
     let shared = Arc::new(Mutex::named("taken by the handler", 0));
     let calls = Arc::new(AtomicUsize::new(0));
     let (in_handler, count) = (Arc::clone(&shared), Arc::clone(&calls));
