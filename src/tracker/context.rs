@@ -14,12 +14,14 @@ use std::sync::Arc;
 
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
+use super::poison;
 use super::private::{self, Store};
 use crate::config;
-use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
+use crate::held::{
+    Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
+};
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta};
-use crate::report::deliver;
 use crate::report::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
@@ -277,7 +279,7 @@ impl ThreadState {
             if cycles.is_empty() {
                 self.chains.insert(chain_key(chain, id));
             }
-            cycles.into_iter().for_each(deliver::report);
+            cycles.into_iter().for_each(super::report);
         }
         self.record_held(new_entry(meta, id, access, site))
     }
@@ -342,7 +344,8 @@ impl ThreadState {
     }
 
     /// Forgets the most recent acquisition of `meta` (a guard is dropped):
-    /// every case the fast path ([`Self::release_fast`]) leaves out.
+    /// every case the fast path ([`Self::release_fast`]) leaves out. The raw
+    /// lock is still held.
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
         // Next to the plainest: the last entry, the source of an edge (a lock
         // other locks were taken under), with no flags set.
@@ -351,7 +354,23 @@ impl ThreadState {
         {
             return mark_if_source(meta, source);
         }
-        let _ = self.pop(meta, id);
+        if let Some(held) = self.pop(meta, id)
+            && (held.poison.reported || held.poison.forgiven)
+            && poison::released(id, held.access, held.poison)
+        {
+            self.held.mark_reported(false);
+        }
+    }
+
+    /// A report's panic is about to be raised: every lock this thread holds
+    /// may be released by its unwinding (see [`poison`]).
+    pub(crate) fn mark_reported(&self) {
+        self.held.mark_reported(true);
+    }
+
+    /// Changes the poison marks of this thread's most recent entry of `id`.
+    pub(crate) fn mark_poison(&self, id: LockId, change: impl FnOnce(&mut PoisonMarks)) {
+        self.held.mark_poison(id, change);
     }
 
     /// Records an acquisition that has succeeded; returns whether it was recorded.
@@ -498,7 +517,7 @@ impl ThreadState {
             _ => false,
         };
         if !allowed {
-            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
+            super::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: self.label(),
                 lock: LockRef::new(previous.id, meta.origin()),
                 access,
@@ -533,7 +552,7 @@ impl ThreadState {
             violations.extend(self.record_edges(meta, &target, access, site, false));
         }
         let clean = violations.is_empty();
-        violations.into_iter().for_each(deliver::report);
+        violations.into_iter().for_each(super::report);
         clean
     }
 
@@ -654,6 +673,7 @@ fn new_entry(
         access,
         site,
         source: false,
+        poison: PoisonMarks::NONE,
         chain: 0,
     }
 }

@@ -12,6 +12,8 @@
 //! - [`suspend`]: a lock leaving the held set for a while (condvar wait,
 //!   `unlocked`, upgrade), its re-acquisition checked at once.
 //! - [`LockHeader`]'s drop: a lock dropped, its node and edges removed.
+//! - [`report`]: every violation found on this thread is delivered through
+//!   it, so that a report's panic first marks the held locks ([`poison`]).
 //!
 //! Each returns or keeps a [`HeldToken`]; dropping it (with the guard) forgets
 //! the lock. The steady state touches only thread-local data.
@@ -29,6 +31,7 @@
 mod context;
 mod edge_cache;
 pub(crate) mod global;
+pub(crate) mod poison;
 pub(crate) mod private;
 
 use std::panic::Location;
@@ -36,7 +39,7 @@ use std::sync::Arc;
 
 use crate::config;
 use crate::config::flags;
-use crate::held::{Access, HeldLock};
+use crate::held::{Access, HeldLock, PoisonMarks};
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
@@ -105,6 +108,28 @@ impl Drop for HeldToken<'_> {
 extern "C" fn release(meta: &LockMeta, id: u32) {
     let forget = || context::with(|state| state.release(meta, LockId::from_u32(id)));
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
+}
+
+/// Delivers a violation found on this thread ([`deliver::report`]); if its
+/// panic is raised, the locks this thread holds are marked as unwound by a
+/// report first (see [`poison`]).
+pub(crate) fn report(violation: Violation) {
+    deliver::report(violation, &raising);
+}
+
+/// [`report`] for a thread blocked in a wait for `waiting_for`: that lock's
+/// entry is recorded but the lock is not taken, so the report's unwinding
+/// releases nothing there.
+pub(crate) fn report_while_waiting(violation: Violation, waiting_for: LockId) {
+    deliver::report(violation, &|| {
+        raising();
+        context::with(|state| state.mark_poison(waiting_for, |marks| marks.reported = false));
+    });
+}
+
+/// Run right before a report's panic is raised on this thread.
+fn raising() {
+    context::with(|state| state.mark_reported());
 }
 
 /// Checks a blocking acquisition of `meta` (self-deadlock, ascending order, lock
@@ -223,7 +248,7 @@ pub(crate) fn report_then_record<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    deliver::deliver_held_back();
+    deliver::deliver_held_back(&raising);
     after_try(meta, access, site)
 }
 
@@ -244,7 +269,7 @@ fn check_and_record<'a>(
         // Here, not where the id was asked for: with the raw lock taken, the
         // notice is held back until it is let go.
         if let Some(notice) = exhaustion_notice(meta, id) {
-            deliver::report(notice);
+            report(notice);
         }
         return HeldToken::UNTRACKED;
     }
@@ -370,6 +395,56 @@ impl Drop for Suspended {
     }
 }
 
+/// How a `stdsync` lock found poisoned (std's flag) was taken, for
+/// [`poison_found`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoisonSeen {
+    /// Taken by this thread, which can clear the flag (`lock`, `read`, ...).
+    Taken,
+    /// Taken again after a condvar wait, which cannot clear the flag.
+    TakenAfterWait,
+    /// Only looked at (`is_poisoned`, `get_mut`, `into_inner`).
+    Looked,
+}
+
+/// `meta`'s `stdsync` lock was found poisoned, as `seen`; `poisoned_now`
+/// reads std's flag again and `clear` clears it. Returns whether the poison
+/// is to be treated as absent, because a report's unwinding left it (it is
+/// then cleared) or it was cleared since (see [`poison`]). A lock this thread
+/// has just taken remembers in its held entry how it was taken poisoned.
+#[cold]
+pub(crate) fn poison_found(
+    meta: &LockMeta,
+    seen: PoisonSeen,
+    poisoned_now: impl FnOnce() -> bool,
+    clear: &dyn Fn(),
+) -> bool {
+    let id = meta.lazy_id().assigned();
+    let can_clear = seen != PoisonSeen::TakenAfterWait;
+    let forgiven = poison::forgive(id, poisoned_now, can_clear.then_some(clear));
+    if let Some(id) = id
+        && seen != PoisonSeen::Looked
+    {
+        context::with(|state| {
+            state.mark_poison(id, |marks| match forgiven {
+                true => marks.forgiven = !can_clear,
+                false => marks.taken_poisoned = true,
+            })
+        });
+    }
+    forgiven
+}
+
+/// `clear_poison` was called on `meta`'s `stdsync` lock: its poison, whoever
+/// left it, is gone (and so is this thread's memory of taking it poisoned).
+pub(crate) fn poison_cleared(meta: &LockMeta) {
+    let id = meta.lazy_id().assigned();
+    poison::cleared(id);
+    if let Some(id) = id {
+        context::with(|state| state.mark_poison(id, |marks| *marks = PoisonMarks::NONE));
+    }
+}
+
 /// Whether this thread holds the lock (a `try_*` of such a lock is busy).
 pub(crate) fn held_here(meta: &LockMeta) -> bool {
     let Some(id) = meta.lazy_id().assigned() else {
@@ -447,6 +522,7 @@ fn lock_dropped(meta: &LockMeta) {
     let Some(id) = meta.lazy_id().tracked() else {
         return; // never used, or past the end of the id space: never tracked
     };
+    poison::dropped(id);
     // Every entry of the lock (leaked guards, recursive reads): popping them
     // also marks the lock if one was the source of an edge.
     let leaked = context::with(|state| {
@@ -482,7 +558,7 @@ fn forget_dropped(meta: &LockMeta, id: LockId) {
 /// and no raw lock that the handler might take.
 #[cold]
 fn notice(kind: NoticeKind, lock: LockRef) {
-    deliver::report(notice_here(kind, lock));
+    report(notice_here(kind, lock));
 }
 
 fn notice_here(kind: NoticeKind, lock: LockRef) -> Violation {
@@ -517,7 +593,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     }
     context::with(|state| {
         if let Some(pair) = set.windows(2).find(|pair| pair[0].id == pair[1].id) {
-            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
+            report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),
                 lock: pair[0].clone(),
                 access: Access::Exclusive,
@@ -531,7 +607,7 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
         let higher = state.highest_held_outside(&members);
         if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
             let flavour = Flavour::ParkingLot; // lock_all takes only the crate root's locks
-            deliver::report(state.order_violation(lowest, site, &higher, true, flavour));
+            report(state.order_violation(lowest, site, &higher, true, flavour));
         }
     });
 }
