@@ -531,18 +531,13 @@ fn lock_dropped(meta: &LockMeta) {
         while leaked && state.pop(meta, id).is_some() {}
         leaked
     });
-    forget_dropped(meta, id);
     if leaked == Some(true) {
-        // Last, with the lock gone from every graph and no internal lock held.
+        // No internal lock is held here, and the handler cannot take this lock.
         notice(
             NoticeKind::DroppedWhileHeld,
             LockRef::new(id, meta.origin()),
         );
     }
-}
-
-/// Removes a dropped lock's node and edges from the graph it is in.
-fn forget_dropped(meta: &LockMeta, id: LockId) {
     let sink = !meta.lazy_id().in_graph();
     let published = match context::with_private_store(|mine| private::forget(id, sink, mine)) {
         Ok(()) => return, // it was private: its edges went with it
