@@ -65,9 +65,53 @@ pub(crate) struct HeldLock {
     pub(crate) site: &'static Location<'static>,
     /// An edge from this lock was inserted into the graph while it was held.
     pub(crate) source: bool,
+    /// What the release must know about std's poisoning (`stdsync` only).
+    pub(crate) poison: PoisonMarks,
     /// The chain key of the held set up to and including this entry (set by
     /// [`HeldLocks::push`]).
     pub(crate) chain: u64,
+}
+
+/// What an entry remembers for the poisoning of a `stdsync` lock: whether a
+/// poison the release may cause comes from a lockgraph report's unwinding
+/// (see `tracker::poison`). All false for a new entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PoisonMarks {
+    /// The entry was held when a report's panic was raised on this thread:
+    /// its release may be part of that unwinding.
+    pub(crate) reported: bool,
+    /// The lock was poisoned (not by a report) when it was taken: a
+    /// report's unwinding cannot have caused its poison.
+    pub(crate) taken_poisoned: bool,
+    /// The lock was taken with a report's poison forgiven but still set (a
+    /// condvar wait cannot clear it): a panic of the holder's own makes it
+    /// real.
+    pub(crate) forgiven: bool,
+}
+
+impl PoisonMarks {
+    /// No mark: what every acquisition records.
+    pub(crate) const NONE: PoisonMarks = PoisonMarks {
+        reported: false,
+        taken_poisoned: false,
+        forgiven: false,
+    };
+
+    /// The marks as bits of a [`Slot`]'s word.
+    fn bits(self) -> u64 {
+        let bit = |on: bool, bit: u64| if on { bit } else { 0 };
+        bit(self.reported, REPORTED)
+            | bit(self.taken_poisoned, TAKEN_POISONED)
+            | bit(self.forgiven, FORGIVEN)
+    }
+
+    fn from_bits(word: u64) -> PoisonMarks {
+        PoisonMarks {
+            reported: word & REPORTED != 0,
+            taken_poisoned: word & TAKEN_POISONED != 0,
+            forgiven: word & FORGIVEN != 0,
+        }
+    }
 }
 
 /// The chain key of an empty held set. Zero, so that a set of one lock costs
@@ -94,6 +138,7 @@ const VACANT: HeldLock = HeldLock {
     access: Access::Exclusive,
     site: Location::caller(),
     source: false,
+    poison: PoisonMarks::NONE,
     chain: 0,
 };
 
@@ -108,6 +153,15 @@ type Overflow = RefCell<ManuallyDrop<Vec<HeldLock>>>;
 
 /// The source flag in a [`Slot`]'s word.
 const SOURCE: u64 = 1 << 40;
+/// [`PoisonMarks::reported`] in a [`Slot`]'s word.
+const REPORTED: u64 = 1 << 41;
+/// [`PoisonMarks::taken_poisoned`] in a [`Slot`]'s word.
+const TAKEN_POISONED: u64 = 1 << 42;
+/// [`PoisonMarks::forgiven`] in a [`Slot`]'s word.
+const FORGIVEN: u64 = 1 << 43;
+/// The marks whose release must go through `tracker`'s slow path: an entry
+/// with one of them never matches the fast path's compare (no extra test).
+const SLOW_RELEASE: u64 = REPORTED | FORGIVEN;
 
 /// A [`Slot`]'s word.
 #[inline(always)]
@@ -119,7 +173,8 @@ fn word(id: LockId, access: Access, source: bool) -> u64 {
 /// straight into place (the id, access and source flag as one word), and a
 /// release reads only that word.
 pub(crate) struct Slot {
-    /// The id, the access (bits 32..40) and the source flag ([`SOURCE`]).
+    /// The id, the access (bits 32..40), the source flag ([`SOURCE`]) and
+    /// the [`PoisonMarks`].
     word: Cell<u64>,
     origin: Cell<Origin>,
     site: Cell<&'static Location<'static>>,
@@ -146,6 +201,7 @@ impl Slot {
             access: Access::from_bits((word >> 32) as u8),
             site: self.site.get(),
             source: word & SOURCE != 0,
+            poison: PoisonMarks::from_bits(word),
             chain: self.chain.get(),
         }
     }
@@ -161,9 +217,16 @@ impl Slot {
         self.word.set(self.word.get() | SOURCE);
     }
 
+    /// Sets or clears `marks` (bits of the word).
+    fn set_marks(&self, marks: u64, on: bool) {
+        let word = self.word.get();
+        self.word.set(if on { word | marks } else { word & !marks });
+    }
+
     #[inline(always)]
     fn set(&self, entry: HeldLock) {
-        self.word.set(word(entry.id, entry.access, entry.source));
+        self.word
+            .set(word(entry.id, entry.access, entry.source) | entry.poison.bits());
         self.origin.set(entry.origin);
         self.site.set(entry.site);
         self.chain.set(entry.chain);
@@ -297,14 +360,16 @@ impl HeldLocks {
         true
     }
 
-    /// For the fast path: removes the last entry if it is `id`, kept in place
-    /// and not the source of an edge; returns whether it did.
+    /// For the fast path: removes the last entry if it is `id`, kept in place,
+    /// not the source of an edge and with no [`SLOW_RELEASE`] mark; returns
+    /// whether it did.
     #[inline(always)]
     pub(crate) fn pop_plain(&self, id: LockId) -> bool {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
         let plain = self.inline.get(len.wrapping_sub(1)).is_some_and(|last| {
-            last.word.get() & (SOURCE | u64::from(u32::MAX)) == u64::from(id.as_u32())
+            let checked = SOURCE | SLOW_RELEASE | u64::from(u32::MAX);
+            last.word.get() & checked == u64::from(id.as_u32())
         });
         if plain {
             self.len.set(len - 1);
@@ -312,15 +377,15 @@ impl HeldLocks {
         plain
     }
 
-    /// Removes the last entry if it is `id` and kept in place; returns whether
-    /// it was the source of an edge, or `None` (nothing done) if it was not
-    /// that entry.
+    /// Removes the last entry if it is `id`, kept in place and with no
+    /// [`SLOW_RELEASE`] mark; returns whether it was the source of an edge,
+    /// or `None` (nothing done) if it was not that entry.
     #[inline]
     pub(crate) fn pop_last(&self, id: LockId) -> Option<bool> {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
         let word = self.inline.get(len.wrapping_sub(1))?.word.get();
-        (word as u32 == id.as_u32()).then(|| {
+        (word & (SLOW_RELEASE | u64::from(u32::MAX)) == u64::from(id.as_u32())).then(|| {
             self.len.set(len - 1);
             word & SOURCE != 0
         })
@@ -438,6 +503,25 @@ impl HeldLocks {
         }
     }
 
+    /// Sets (or clears) [`PoisonMarks::reported`] on every entry.
+    pub(crate) fn mark_reported(&self, on: bool) {
+        self.inline()
+            .iter()
+            .for_each(|slot| slot.set_marks(REPORTED, on));
+        if self.len() > INLINE {
+            self.overflow(|entries| entries.iter_mut().for_each(|e| e.poison.reported = on));
+        }
+    }
+
+    /// Changes the poison marks of the most recent entry for `id`.
+    pub(crate) fn mark_poison(&self, id: LockId, change: impl FnOnce(&mut PoisonMarks)) {
+        if let Some(index) = self.position(id) {
+            let mut entry = self.get(index);
+            change(&mut entry.poison);
+            self.set(index, entry);
+        }
+    }
+
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         let others = self.iter().filter(|held| !except.contains(&held.id));
@@ -457,6 +541,7 @@ mod tests {
             access: Access::Exclusive,
             site: Location::caller(),
             source: false,
+            poison: PoisonMarks::NONE,
             chain: 0,
         }
     }
@@ -491,6 +576,35 @@ mod tests {
         assert_eq!(set.pop_last(ids[1]), Some(false));
         assert_eq!(set.pop_last(ids[0]), Some(true));
         assert_eq!(set.len(), 0);
+    }
+
+    #[test]
+    fn a_poison_mark_that_needs_the_slow_release_keeps_the_entry_from_the_fast_ones() {
+        let ids: Vec<LockId> = (0..2).map(|_| LazyId::new().get()).collect();
+        let set = HeldLocks::new();
+        ids.iter().for_each(|&id| assert!(set.push(held(id))));
+        set.mark_poison(ids[1], |marks| marks.taken_poisoned = true);
+        assert!(set.last().unwrap().poison.taken_poisoned);
+        assert!(
+            set.pop_plain(ids[1]),
+            "taken poisoned: still the fast release"
+        );
+        assert!(set.push(held(ids[1])));
+        set.mark_reported(true);
+        assert!(set.iter().all(|held| held.poison.reported));
+        assert!(!set.pop_plain(ids[1]) && set.pop_last(ids[1]).is_none());
+        set.mark_reported(false);
+        assert!(set.pop_plain(ids[1]));
+        set.mark_poison(ids[0], |marks| marks.forgiven = true);
+        assert!(!set.pop_plain(ids[0]) && set.pop_last(ids[0]).is_none());
+        let (_, removed) = set.remove(ids[0]).unwrap();
+        assert_eq!(
+            removed.poison,
+            PoisonMarks {
+                forgiven: true,
+                ..PoisonMarks::NONE
+            }
+        );
     }
 
     #[test]

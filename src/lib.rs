@@ -93,6 +93,12 @@
 //!   environment variable (`panic`, `warn`, `off`, plus `kind=policy` pairs
 //!   such as `LOCKGRAPH=warn,deadlock=panic`). A [`set_handler`] handler sees
 //!   every violation first. The [`report`] module has the report types.
+//! - **Notices.** What is not a lock-order problem but changes what lockgraph
+//!   checks (a lock dropped while its guard is leaked, the id space used up)
+//!   is a [`Violation::Notice`], delivered the same way: to the handler, then
+//!   the policy of [`ViolationKind::Notice`] (`notice` in `LOCKGRAPH`), which
+//!   is `Warn` (printed once, never a panic) unless set for that kind itself;
+//!   `set_policy(Policy::Ignore)` silences notices too.
 //!
 //! # Why it is sound
 //!

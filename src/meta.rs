@@ -43,6 +43,20 @@ impl fmt::Display for Origin {
     }
 }
 
+/// Which API a lock belongs to: the advice a report gives depends on it
+/// (std's `RwLock` has no `read_recursive`, and only the crate root's locks
+/// go through `lock_all`). Not stored in the lock (its header has no room to
+/// spare): each acquisition passes its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flavour {
+    /// The crate root's locks (parking_lot's API).
+    ParkingLot,
+    /// `lockgraph::stdsync`'s locks (std's API).
+    Std,
+    /// A one-time initialisation cell, held while its initialiser runs.
+    Cell,
+}
+
 /// The tracking header every lockgraph lock carries next to its raw lock
 /// (20 bytes: a `Mutex<()>` fits in 24).
 pub(crate) struct LockMeta {

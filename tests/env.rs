@@ -80,15 +80,18 @@ fn warn_with_a_per_kind_override() {
 #[test]
 fn a_bad_value_is_reported_once_and_the_default_kept() {
     let (stdout, stderr) = run_child("warm");
-    assert!(
-        every_policy(&stdout).iter().all(|p| p.ends_with("=Panic")),
-        "{stdout}"
-    );
+    // The default: Panic, but notices Warn.
+    let defaults = every_policy(&stdout);
+    let (notices, others): (Vec<_>, Vec<_>) =
+        defaults.iter().partition(|p| p.starts_with("notice="));
+    assert_eq!(notices, ["notice=Warn"], "{stdout}");
+    assert!(others.iter().all(|p| p.ends_with("=Panic")), "{stdout}");
     let complaints = stderr
         .matches("lockgraph: ignoring LOCKGRAPH=\"warm\"")
         .count();
     assert_eq!(complaints, 1, "{stderr}");
     assert!(stderr.contains("accepted: panic, warn, off"), "{stderr}");
+    assert!(stderr.contains("long-wait, notice (e.g."), "{stderr}");
 }
 
 /// Under `LOCKGRAPH=warn,cycle=off`: the API's settings win (run as a child).

@@ -145,6 +145,12 @@ static REENTRANT_LAZY_LOCK: LazyLock<u32> = LazyLock::new(|| *REENTRANT_LAZY_LOC
 fn assert_self_deadlock(initialise: impl FnOnce()) {
     let report = report_of(initialise);
     assert!(report.starts_with("lockgraph: self-deadlock"), "{report}");
+    // The advice is about a cell, not a lock.
+    assert!(
+        report.contains("would wait for its own initialiser forever"),
+        "{report}"
+    );
+    assert!(!report.contains("not reentrant"), "{report}");
 }
 
 #[test]

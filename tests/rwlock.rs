@@ -55,7 +55,7 @@ fn a_second_plain_read_is_a_self_deadlock() {
     let a = RwLock::named("config", 1);
     let _r = a.read();
     let report = panic_message(|| a.read()).expect("self-deadlock");
-    assert!(report.contains("read_recursive"), "{report}");
+    assert!(report.contains("(use read_recursive)"), "{report}");
 }
 
 #[test]

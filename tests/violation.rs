@@ -3,7 +3,7 @@
 //! checks the accessors against the locks, threads and lines that made it.
 //!
 //! The handler and the policies are process-wide, so every test takes
-//! `SETTINGS` first and restores the defaults when it ends.
+//! [`common::Settings`] first, which restores the defaults when it ends.
 
 mod common;
 
@@ -14,25 +14,25 @@ use std::time::Duration;
 
 use common::on_thread;
 use lockgraph::{
-    LockId, Mode, Mutex, Policy, RwLock, Violation, ViolationKind, clear_kind_policy, lock_all,
-    set_handler, set_kind_policy, set_long_wait, set_mode, set_policy,
+    LockId, Mode, Mutex, Policy, RwLock, Violation, ViolationKind, lock_all, set_handler,
+    set_kind_policy, set_long_wait, set_mode,
 };
 
-static SETTINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
 static SEEN: std::sync::Mutex<Vec<Violation>> = std::sync::Mutex::new(Vec::new());
 
-/// Serialises the test, records every violation, and restores the defaults
-/// when dropped (also when the test fails).
+/// Takes the settings and records every violation until dropped.
 struct Recording {
-    _serial: std::sync::MutexGuard<'static, ()>,
+    _settings: common::Settings,
 }
 
 impl Recording {
     fn start() -> Recording {
-        let serial = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+        let settings = common::Settings::take();
         seen().clear();
         set_handler(Some(Box::new(|v: &Violation| seen().push(v.clone()))));
-        Recording { _serial: serial }
+        Recording {
+            _settings: settings,
+        }
     }
 
     /// The one violation recorded that involves only `locks`.
@@ -43,18 +43,6 @@ impl Recording {
         let first = found.next().expect("a violation on these locks").clone();
         assert!(found.next().is_none(), "one violation: {seen:?}");
         first
-    }
-}
-
-impl Drop for Recording {
-    fn drop(&mut self) {
-        set_handler(None);
-        set_policy(Policy::Panic);
-        for kind in ViolationKind::ALL {
-            clear_kind_policy(kind);
-        }
-        set_mode(Mode::Graph);
-        set_long_wait(None);
     }
 }
 
@@ -163,6 +151,48 @@ fn order_violation_under_ascending_mode_is_not_in_lock_all() {
     assert_eq!(order.higher().lock().id(), high.id());
     assert_eq!(order.higher().verb(), "read");
     assert_eq!(ids(order.held()), [high.id()]);
+}
+
+#[test]
+fn order_violation_advice_names_lock_all_only_for_locks_it_takes() {
+    let recording = Recording::start();
+    set_mode(Mode::Ascending);
+    let (low, high) = (Mutex::named("pl low", ()), Mutex::named("pl high", ()));
+    let (std_low, std_high) = (
+        lockgraph::stdsync::Mutex::named("std low", ()),
+        lockgraph::stdsync::Mutex::named("std high", ()),
+    );
+    assert!(low.id() < high.id() && std_low.id() < std_high.id());
+    let crate_root = on_thread("descender", || drop((high.lock(), low.lock())));
+    let std_flavour = on_thread("std descender", || {
+        let _high = std_high.lock().unwrap();
+        let _low = std_low.lock().unwrap();
+    });
+    let advice = |report: Option<String>| {
+        report
+            .expect("Panic policy")
+            .lines()
+            .last()
+            .map(String::from)
+    };
+    assert_eq!(
+        advice(crate_root).as_deref(),
+        Some("Release the higher lock first, or take all of them in one lock_all.")
+    );
+    // lock_all takes only the crate root's locks.
+    assert_eq!(
+        advice(std_flavour).as_deref(),
+        Some("Release the higher lock first, or take the locks in ascending id order.")
+    );
+    let orders = [
+        recording.only_on(&[low.id(), high.id()]),
+        recording.only_on(&[std_low.id(), std_high.id()]),
+    ];
+    assert!(
+        orders
+            .iter()
+            .all(|v| v.kind() == ViolationKind::OrderViolation)
+    );
 }
 
 #[test]

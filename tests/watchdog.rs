@@ -414,4 +414,15 @@ fn stdsync_locks_deadlocked_under_panic_end_with_one_report() {
     let found = setup.seen(ViolationKind::Deadlock);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(names(&found[0]), ["std-a", "std-b"]);
+    // The report's unwinding poisoned neither the lock the panicking thread
+    // held nor the one it waited for (which it never took) ...
+    assert!(!a.is_poisoned() && !b.is_poisoned());
+    // ... and left no mark that would take a panic of the program's own for
+    // the report's.
+    let _ = std::panic::catch_unwind(|| {
+        let _a = a.lock().unwrap();
+        let _b = b.write().unwrap();
+        panic!("the program's own panic");
+    });
+    assert!(a.is_poisoned() && b.is_poisoned());
 }

@@ -40,8 +40,8 @@ use crate::meta::LockMeta;
 use crate::tracker::{self, Taken};
 
 pub(crate) use crate::tracker::{
-    HeldToken, LockHeader, Suspended, after_try, before_blocking, change_access, check_set,
-    held_here, suspend, suspend_at,
+    HeldToken, LockHeader, PoisonSeen, Suspended, after_try, before_blocking, change_access,
+    check_set, held_here, poison_cleared, poison_found, suspend, suspend_at,
 };
 pub(crate) use raw::RawAcquire;
 pub(crate) use wait::{Relock, take_raw};
@@ -106,7 +106,7 @@ fn check_taken<'a, R: RawAcquire>(
     access: Access,
     site: &'static Location<'static>,
 ) -> (R::Guard, HeldToken<'a>) {
-    match tracker::after_taking(meta, access, site) {
+    match tracker::after_taking(meta, access, site, R::FLAVOUR) {
         Taken::Recorded(token) => (guard, token),
         Taken::Found => {
             // Let go, report, and take it again.
@@ -131,6 +131,6 @@ fn check_then_wait<'a, R: RawAcquire>(
     access: Access,
     site: &'static Location<'static>,
 ) -> (R::Guard, HeldToken<'a>) {
-    let token = tracker::before_blocking(meta, access, site);
+    let token = tracker::before_blocking(meta, access, site, R::FLAVOUR);
     (take_raw(raw, meta, access, site), token)
 }

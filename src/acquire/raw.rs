@@ -4,10 +4,14 @@
 
 use std::time::Duration;
 
+use crate::meta::Flavour;
+
 /// A way to take a raw lock.
 pub(crate) trait RawAcquire: Sized {
     /// What a successful acquisition gives.
     type Guard;
+    /// The API of the lock it takes (for a report's advice).
+    const FLAVOUR: Flavour = Flavour::ParkingLot;
     /// Takes the lock if that needs no wait.
     fn try_now(self) -> Result<Self::Guard, Self>;
     /// Takes the lock, waiting at most `timeout`.

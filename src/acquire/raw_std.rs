@@ -9,6 +9,7 @@ use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::{Duration, Instant};
 
 use super::raw::RawAcquire;
+use crate::meta::Flavour;
 
 /// The longest sleep between two polls of a contended std lock.
 const LONGEST_NAP: Duration = Duration::from_micros(500);
@@ -62,6 +63,7 @@ macro_rules! std_acquire {
 
         impl<'a, T: ?Sized> RawAcquire for $Mode<'a, T> {
             type Guard = LockResult<std::sync::$Guard<'a, T>>;
+            const FLAVOUR: Flavour = Flavour::Std;
 
             #[inline]
             fn try_now(self) -> Result<Self::Guard, Self> {

@@ -72,6 +72,13 @@ mod tests {
             ))
         );
         assert_eq!(parse_policies("OFF"), Ok((Some(Policy::Ignore), vec![])));
+        assert_eq!(
+            parse_policies("panic,notice=off"),
+            Ok((
+                Some(Policy::Panic),
+                vec![(ViolationKind::Notice, Policy::Ignore)]
+            ))
+        );
         assert_eq!(parse_policies("warm"), Err("warm".to_string()));
         assert_eq!(
             parse_policies("cycles=warn"),

@@ -5,8 +5,34 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
 
 use super::{ensure_read, env, flags};
 use crate::report::ViolationKind;
+use crate::report::deliver::print_whole;
 
 /// What lockgraph does when it finds a violation.
+///
+/// Set for every kind with [`set_policy`] (the default is `Panic`), for one
+/// kind with [`set_kind_policy`], or by the `LOCKGRAPH` environment variable.
+///
+/// **Notices** ([`ViolationKind::Notice`]: a lock dropped while its guard was
+/// leaked, the id space used up) are not lock-order problems and never panic
+/// unless asked to: their policy is `Warn`, whatever [`set_policy`] says,
+/// except that `set_policy(Policy::Ignore)` (`LOCKGRAPH=off`) silences them
+/// too. A policy set for the kind itself ([`set_kind_policy`], or
+/// `LOCKGRAPH=...,notice=panic`) applies as given.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::{clear_kind_policy, policy, set_kind_policy, set_policy, Policy, ViolationKind};
+/// let before = set_policy(Policy::Panic);
+/// assert_eq!(policy(ViolationKind::Cycle), Policy::Panic);
+/// assert_eq!(policy(ViolationKind::Notice), Policy::Warn); // notices stay Warn
+/// set_policy(Policy::Ignore);
+/// assert_eq!(policy(ViolationKind::Notice), Policy::Ignore); // off is off
+/// set_kind_policy(ViolationKind::Notice, Policy::Panic); // asked for: applies
+/// assert_eq!(policy(ViolationKind::Notice), Policy::Panic);
+/// clear_kind_policy(ViolationKind::Notice);
+/// set_policy(before);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Policy {
     /// Panic at the violating acquisition, before it blocks; the panic message
@@ -63,7 +89,8 @@ pub enum Mode {
 }
 
 /// Per kind: 0 = use the default, else an encoded [`Policy`].
-static KIND_POLICY: [AtomicU8; 5] = [const { AtomicU8::new(0) }; 5];
+static KIND_POLICY: [AtomicU8; ViolationKind::ALL.len()] =
+    [const { AtomicU8::new(0) }; ViolationKind::ALL.len()];
 static DEFAULT_POLICY: AtomicU8 = AtomicU8::new(1);
 /// False when cycles are ignored: then no graph work is done.
 static GRAPH_CHECKS: AtomicBool = AtomicBool::new(true);
@@ -73,6 +100,9 @@ pub const ENV_POLICY: &str = "LOCKGRAPH";
 
 /// Sets the policy for every kind that has no policy of its own, and returns the
 /// previous one. Overrides the `LOCKGRAPH` environment variable.
+///
+/// Notices ([`ViolationKind::Notice`]) follow it only to `Ignore`; otherwise
+/// they stay `Warn` (see [`Policy`]).
 ///
 /// # Examples
 ///
@@ -152,9 +182,16 @@ pub fn policy(kind: ViolationKind) -> Policy {
 }
 
 fn policy_now(kind: ViolationKind) -> Policy {
-    let own = Policy::decode(KIND_POLICY[kind.index()].load(Relaxed));
-    own.or_else(|| Policy::decode(DEFAULT_POLICY.load(Relaxed)))
-        .unwrap_or(Policy::Panic)
+    if let Some(own) = Policy::decode(KIND_POLICY[kind.index()].load(Relaxed)) {
+        return own;
+    }
+    let default = Policy::decode(DEFAULT_POLICY.load(Relaxed)).unwrap_or(Policy::Panic);
+    match kind {
+        // A notice is not a lock-order problem: never a panic unless asked
+        // for, but silenced with everything else.
+        ViolationKind::Notice if default != Policy::Ignore => Policy::Warn,
+        _ => default,
+    }
 }
 
 /// Sets the checking mode and returns the previous one.
@@ -223,12 +260,15 @@ pub(super) fn apply_env(value: Option<&str>) {
                     KIND_POLICY[kind.index()].store(policy.encode(), Relaxed);
                 }
             }
-            Err(bad) => eprintln!(
-                "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
-                 accepted: panic, warn, off, optionally followed by kind=policy pairs with kinds \
-                 cycle, order, self, deadlock, long-wait (e.g. LOCKGRAPH=warn,deadlock=panic); \
-                 keeping the default policy (panic)"
-            ),
+            Err(bad) => {
+                let kinds = ViolationKind::ALL.map(ViolationKind::env_name).join(", ");
+                print_whole(format!(
+                    "lockgraph: ignoring {ENV_POLICY}={value:?}: {bad:?} is not understood; \
+                     accepted: panic, warn, off, optionally followed by kind=policy pairs with \
+                     kinds {kinds} (e.g. LOCKGRAPH=warn,deadlock=panic); keeping the default policy \
+                     (panic)\n"
+                ))
+            }
         }
     }
     refresh();

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use super::{ensure_read, env, flags};
+use crate::report::deliver::print_whole;
 
 /// The environment variable that sets the deadlock check interval.
 pub const ENV_DEADLOCK_CHECK: &str = "LOCKGRAPH_DEADLOCK_CHECK";
@@ -122,10 +123,10 @@ pub(super) fn apply_env(deadlock_check: Option<&str>, long_wait: Option<&str>) {
 fn parse(name: &str, value: &str) -> Option<u64> {
     let parsed = env::parse_duration(value).map(encode);
     if parsed.is_none() {
-        eprintln!(
+        print_whole(format!(
             "lockgraph: ignoring {name}={value:?}: accepted forms are a number with ms, s or m \
-             (e.g. 250ms, 30s, 2m) or off; keeping the default"
-        );
+             (e.g. 250ms, 30s, 2m) or off; keeping the default\n"
+        ));
     }
     parsed
 }

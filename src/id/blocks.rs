@@ -201,8 +201,10 @@ fn next_id_from_new_block(on_new_block: impl FnOnce(u32)) -> u32 {
             new_block.map(on_new_block);
             id
         }
-        // Out of ids (or thread-local access failed): one untracked id for all.
-        _ => exhausted(),
+        // Out of ids: one untracked id for all.
+        Ok(None) => exhausted(),
+        // Never: the block has no destructor, so it is there during teardown too.
+        Err(_) => UNTRACKED,
     }
 }
 

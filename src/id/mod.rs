@@ -8,7 +8,7 @@
 
 use std::fmt;
 use std::sync::atomic::{
-    AtomicBool, AtomicU32,
+    AtomicU8, AtomicU32,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -81,7 +81,8 @@ const IN_GRAPH: u32 = 1 << 31;
 /// Shared by all locks created after the id space is exhausted; never checked.
 const UNTRACKED: u32 = IN_GRAPH - 1;
 
-static EXHAUSTED_REPORTED: AtomicBool = AtomicBool::new(false);
+/// Whether the id space is used up, and whether anyone was told.
+static EXHAUSTION: Exhaustion = Exhaustion::new();
 
 /// The id word stored in a lock: 0 until first use, then the id, plus the
 /// `IN_GRAPH` flag bit.
@@ -183,13 +184,49 @@ impl LazyId {
     }
 }
 
+/// The id of a lock asked for once every id is used: the one untracked id.
 pub(super) fn exhausted() -> u32 {
-    if !EXHAUSTED_REPORTED.swap(true, Relaxed) {
-        eprintln!(
-            "lockgraph: all 2^31 - 2 lock ids are used; locks used from now on are not checked"
-        );
-    }
+    EXHAUSTION.reach();
     UNTRACKED
+}
+
+/// True once per process, for the first caller after the id space was used
+/// up: that caller tells the user (the tracker, at a point where it may
+/// deliver a notice; here no report can be delivered, since the id may be
+/// asked for with a lock taken).
+pub(crate) fn exhaustion_untold() -> bool {
+    EXHAUSTION.take_untold()
+}
+
+/// Marks the id space as used up (and untold), without using it up.
+#[cfg(test)]
+pub(crate) fn reach_exhaustion_for_tests() {
+    EXHAUSTION.reach();
+}
+
+/// A one-way state: not reached, reached but untold, told.
+struct Exhaustion(AtomicU8);
+
+impl Exhaustion {
+    const NOT_REACHED: u8 = 0;
+    const UNTOLD: u8 = 1;
+    const TOLD: u8 = 2;
+
+    const fn new() -> Self {
+        Exhaustion(AtomicU8::new(Self::NOT_REACHED))
+    }
+
+    fn reach(&self) {
+        let (from, to) = (Self::NOT_REACHED, Self::UNTOLD);
+        let _ = self.0.compare_exchange(from, to, Relaxed, Relaxed);
+    }
+
+    /// Whether the state was "untold" and this call made it "told". A load
+    /// first: every untracked acquisition asks, and should not write.
+    fn take_untold(&self) -> bool {
+        let (from, to) = (Self::UNTOLD, Self::TOLD);
+        self.0.load(Relaxed) == from && self.0.compare_exchange(from, to, Relaxed, Relaxed).is_ok()
+    }
 }
 
 #[cfg(test)]
@@ -206,6 +243,18 @@ mod tests {
         assert!(lazy.in_graph());
         assert_eq!(lazy.get(), id);
         assert_eq!(lazy.assigned(), Some(id));
+    }
+
+    #[test]
+    fn exhaustion_is_told_once_and_only_once_reached() {
+        let state = Exhaustion::new();
+        assert!(!state.take_untold(), "not reached yet");
+        state.reach();
+        state.reach();
+        assert!(state.take_untold());
+        assert!(!state.take_untold(), "told already");
+        state.reach();
+        assert!(!state.take_untold(), "reaching it again tells nothing new");
     }
 
     #[test]

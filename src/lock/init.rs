@@ -15,7 +15,7 @@ use std::panic::Location;
 
 use crate::acquire::{self, LockHeader};
 use crate::held::Access;
-use crate::meta::{LockMeta, Origin};
+use crate::meta::{Flavour, LockMeta, Origin};
 
 /// Runs `init` (an initialiser, or a wait for one) with the cell held.
 #[cold]
@@ -24,7 +24,7 @@ pub(crate) fn as_held<R>(
     site: &'static Location<'static>,
     init: impl FnOnce() -> R,
 ) -> R {
-    let _token = acquire::before_blocking(header, Access::Exclusive, site);
+    let _token = acquire::before_blocking(header, Access::Exclusive, site, Flavour::Cell);
     init()
 }
 

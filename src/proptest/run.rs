@@ -251,7 +251,8 @@ fn wait(done: &Receiver<Result<(), String>>, step: &Step) -> Result<(), String> 
         Ok(result) => result,
         Err(RecvTimeoutError::Timeout) => {
             // The thread is stuck in a lock and the scope cannot end: give up loudly.
-            eprintln!("lockgraph::proptest: step {step:?} hung for {HANG:?}");
+            let text = format!("lockgraph::proptest: step {step:?} hung for {HANG:?}\n");
+            crate::report::deliver::print_whole(text);
             std::process::abort();
         }
         Err(RecvTimeoutError::Disconnected) => Err("every program thread is gone".into()),

@@ -5,6 +5,7 @@ use std::panic::Location;
 
 use super::{HeldRef, LockRef, OrderEdge, ThreadLabel};
 use crate::held::Access;
+use crate::meta::Flavour;
 
 /// A potential deadlock: taking `acquiring` while holding `holding` would close a
 /// cycle in the lock-order graph.
@@ -133,6 +134,8 @@ pub struct OrderViolation {
     pub(crate) higher: HeldRef,
     pub(crate) held: Vec<HeldRef>,
     pub(crate) in_lock_all: bool,
+    /// The API of the lock being taken (the advice depends on it).
+    pub(crate) flavour: Flavour,
 }
 
 impl OrderViolation {
@@ -207,6 +210,8 @@ pub struct SelfDeadlock {
     pub(crate) site: &'static Location<'static>,
     /// The earlier acquisition, or `None` for the same lock twice in one `lock_all`.
     pub(crate) first: Option<HeldRef>,
+    /// The API of the lock (the advice depends on it).
+    pub(crate) flavour: Flavour,
 }
 
 impl SelfDeadlock {

@@ -71,9 +71,10 @@ pub(crate) fn can_defer() -> bool {
 }
 
 /// Delivers (as [`report`]) the violations [`deferring`] held back.
-pub(crate) fn deliver_held_back() {
+pub(crate) fn deliver_held_back(before_panic: &dyn Fn()) {
     let held_back = DEFERRED.try_with(|deferred| std::mem::take(&mut *deferred.borrow_mut()));
-    held_back.unwrap_or_default().into_iter().for_each(report);
+    let held_back = held_back.unwrap_or_default().into_iter();
+    held_back.for_each(|violation| report(violation, before_panic));
 }
 
 /// Installs (or with `None` removes) the handler called for every violation
@@ -120,7 +121,10 @@ pub fn set_handler(handler: Option<Handler>) -> Option<Handler> {
 }
 
 /// Hands a violation to the handler, then acts on it as the policy says.
-pub(crate) fn report(violation: Violation) {
+/// `before_panic` runs right before the report's panic is raised (not when
+/// the thread is already panicking, nor for a panic of the handler's own):
+/// the tracker marks the locks the thread holds as unwound by a report.
+pub(crate) fn report(violation: Violation, before_panic: &dyn Fn()) {
     let policy = policy(violation.kind());
     if policy == Policy::Ignore {
         return;
@@ -134,26 +138,36 @@ pub(crate) fn report(violation: Violation) {
         };
         // Unreachable: `deferring` runs only where `can_defer` said yes, and
         // the list is torn down only after every use of it.
-        return deliver(violation, policy);
+        return deliver(violation, policy, before_panic);
     }
-    deliver(violation, policy);
+    deliver(violation, policy, before_panic);
 }
 
 /// [`report`] once the violation is to be delivered.
-fn deliver(violation: Violation, policy: Policy) {
+fn deliver(violation: Violation, policy: Policy, before_panic: &dyn Fn()) {
     call_handler(&violation);
     let certain = violation.kind() == ViolationKind::SelfDeadlock;
     if policy == Policy::Warn && !certain {
         if first_time(&violation) {
-            eprintln!("{violation}\n");
+            print_whole(format!("{violation}\n\n"));
         }
     } else if std::thread::panicking() {
-        eprintln!(
-            "{violation}\n(found while this thread was already panicking: not panicking again)\n"
-        );
+        print_whole(format!(
+            "{violation}\n(found while this thread was already panicking: not panicking again)\n\n"
+        ));
     } else {
+        before_panic();
         panic!("{violation}");
     }
+}
+
+/// Writes `text` to stderr in one piece: formatted in full first, then one
+/// `eprint!` of the whole string. A format with several parts is written part
+/// by part, and whatever other threads or processes write to the same stderr
+/// (a test suite running in parallel) can land between the parts. Every
+/// message lockgraph prints goes through here.
+pub(crate) fn print_whole(text: String) {
+    eprint!("{text}");
 }
 
 fn call_handler(violation: &Violation) {

@@ -7,11 +7,12 @@ use std::fmt::{self, Display, Formatter};
 
 use super::frames::write_backtrace;
 use super::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, OrderEdge,
-    OrderViolation, SelfDeadlock, Violation,
+    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, Notice,
+    NoticeKind, OrderEdge, OrderViolation, SelfDeadlock, Violation,
 };
 use crate::held::Access;
 use crate::id::LockId;
+use crate::meta::Flavour;
 
 impl Display for Violation {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
@@ -21,6 +22,7 @@ impl Display for Violation {
             Violation::SelfDeadlock(v) => v.fmt(f),
             Violation::Deadlock(v) => v.fmt(f),
             Violation::LongWait(v) => v.fmt(f),
+            Violation::Notice(v) => v.fmt(f),
         }
     }
 }
@@ -205,6 +207,15 @@ impl Display for OrderViolation {
             true => "lock_all takes its locks in ascending id order",
             false => "Mode::Ascending requires locks to be taken in ascending id order",
         };
+        let advice = match self.flavour {
+            Flavour::ParkingLot => {
+                "Release the higher lock first, or take all of them in one lock_all."
+            }
+            // lock_all takes only the crate root's locks.
+            Flavour::Std | Flavour::Cell => {
+                "Release the higher lock first, or take the locks in ascending id order."
+            }
+        };
         writeln!(f, "lockgraph: lock order violation ({rule})")?;
         let (taking, higher) = (names.get(&self.acquiring), names.get(&self.higher.lock));
         writeln!(
@@ -218,10 +229,7 @@ impl Display for OrderViolation {
             self.higher.site
         )?;
         held_list(f, &names, "locks held by this thread", &self.held)?;
-        write!(
-            f,
-            "Release the higher lock first, or take all of them in one lock_all."
-        )
+        write!(f, "{advice}")
     }
 }
 
@@ -249,9 +257,17 @@ impl Display for SelfDeadlock {
             None => writeln!(f, "and passes the same lock twice to one lock_all")?,
         }
         let reading = |access| matches!(access, Access::Read | Access::ReadRecursive);
-        let why = match &self.first {
-            Some(first) if self.access == Access::Read && reading(first.access) => {
+        let second_read = self.access == Access::Read
+            && (self.first.as_ref()).is_some_and(|first| reading(first.access));
+        let why = match self.flavour {
+            Flavour::ParkingLot if second_read => {
                 "a second read blocks behind any queued writer, which waits for the first read (use read_recursive)"
+            }
+            Flavour::Std if second_read => {
+                "std's RwLock may queue a second read behind a waiting writer, which waits for the first read (std has no recursive read: use the guard this thread already holds)"
+            }
+            Flavour::Cell => {
+                "the cell is being initialised by this thread, which would wait for its own initialiser forever"
             }
             _ => "the lock is not reentrant, so this thread would wait for itself forever",
         };
@@ -326,5 +342,23 @@ impl Display for LongWait {
             f,
             "This is not a deadlock (yet): the holder may still release it."
         )
+    }
+}
+
+impl Display for Notice {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let (lock, thread) = (&self.lock, &self.thread);
+        match self.kind {
+            NoticeKind::DroppedWhileHeld => write!(
+                f,
+                "lockgraph: notice: {lock} was dropped while thread \"{thread}\" still held it \
+                 (its guard was leaked or forgotten); it is no longer tracked"
+            ),
+            NoticeKind::IdsExhausted => write!(
+                f,
+                "lockgraph: notice: all 2^31 - 2 lock ids are used; locks used from now on are \
+                 not checked, from {lock} on thread \"{thread}\""
+            ),
+        }
     }
 }

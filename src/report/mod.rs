@@ -15,7 +15,10 @@
 //!   [`lock_all`](crate::lock_all) and [`Mode::Ascending`](crate::Mode::Ascending))
 //!   and a [`SelfDeadlock`] (a thread re-taking a lock it holds);
 //! - found by the watchdog among waiting threads: a [`Deadlock`] (every
-//!   [`BlockedThread`] of a wait-for cycle) and a [`LongWait`].
+//!   [`BlockedThread`] of a wait-for cycle) and a [`LongWait`];
+//! - not a lock-order problem, but something that changes what lockgraph
+//!   checks: a [`Notice`] (its [`NoticeKind`]: a lock dropped while its guard
+//!   was leaked, the id space used up), `Warn` by default.
 //!
 //! Their parts: a [`LockRef`] is a lock as a report names it, a [`HeldRef`] a
 //! lock some thread holds with where it took it, an [`OrderEdge`] one edge of
@@ -27,7 +30,7 @@
 //!
 //! `Display` is the human report. A [`Violation`] displays as the report it
 //! carries, and each of those ([`Cycle`], [`OrderViolation`], [`SelfDeadlock`],
-//! [`Deadlock`], [`LongWait`]) is a whole report: a first line that starts
+//! [`Deadlock`], [`LongWait`], [`Notice`]) is a whole report: a first line that starts
 //! with `lockgraph: ` and says what was found, then the threads, the locks and
 //! the lines, what each thread holds where that matters and, for a two-lock
 //! cycle, a two-column "possible deadlock" scenario like lockdep's. A [`LockRef`]
@@ -45,11 +48,12 @@
 //! [`set_handler`](crate::set_handler), on the thread that found it and with
 //! none of lockgraph's internal locks held (so the handler may take lockgraph
 //! locks). Then the [`Policy`](crate::Policy) for its kind acts: `Panic` (the
-//! default) panics with the report as the message, `Warn` prints each distinct
-//! violation once to stderr and lets the thread go on, and `Ignore` drops it
-//! without calling the handler. A [`SelfDeadlock`] panics under `Warn` too,
-//! since going on would hang the thread; a violation found while the thread is
-//! already panicking is printed, never panicked on.
+//! default; `Warn` for notices) panics with the report as the message, `Warn`
+//! prints each distinct violation once to stderr (in one write) and lets the
+//! thread go on, and `Ignore` drops it without calling the handler. A
+//! [`SelfDeadlock`] panics under `Warn` too, since going on would hang the
+//! thread; a violation found while the thread is already panicking is
+//! printed, never panicked on.
 //!
 //! # Examples
 //!
@@ -99,12 +103,14 @@ mod acquisition;
 pub(crate) mod deliver;
 mod display;
 mod frames;
+mod notice;
 mod parts;
 mod violation;
 mod waiting;
 
 pub use acquisition::{Cycle, OrderViolation, SelfDeadlock};
 pub use deliver::Handler;
+pub use notice::{Notice, NoticeKind};
 pub(crate) use parts::ThreadLabel;
 pub use parts::{CapturedBacktrace, HeldRef, LockRef, OrderEdge};
 pub use violation::{Violation, ViolationKind};

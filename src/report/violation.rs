@@ -5,7 +5,7 @@
 
 use std::error::Error;
 
-use super::{Cycle, Deadlock, LongWait, OrderViolation, SelfDeadlock};
+use super::{Cycle, Deadlock, LongWait, Notice, OrderViolation, SelfDeadlock};
 use crate::id::LockId;
 
 /// The kind of a [`Violation`], used to set a policy per kind.
@@ -21,20 +21,34 @@ pub enum ViolationKind {
     Deadlock,
     /// A thread blocked longer than the long-wait threshold ([`Violation::LongWait`]).
     LongWait,
+    /// Not a lock-order problem, but something lockgraph tells you: a lock
+    /// dropped while its guard was leaked, the id space used up
+    /// ([`Violation::Notice`]). `Warn` unless set for this kind itself (see
+    /// [`Policy`](crate::Policy)).
+    Notice,
 }
 
 impl ViolationKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [ViolationKind; 5] = [
+    pub const ALL: [ViolationKind; 6] = [
         ViolationKind::Cycle,
         ViolationKind::OrderViolation,
         ViolationKind::SelfDeadlock,
         ViolationKind::Deadlock,
         ViolationKind::LongWait,
+        ViolationKind::Notice,
     ];
 
     /// The spelling used in the `LOCKGRAPH` environment variable
-    /// (`cycle`, `order`, `self`, `deadlock`, `long-wait`).
+    /// (`cycle`, `order`, `self`, `deadlock`, `long-wait`, `notice`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::ViolationKind;
+    /// assert_eq!(ViolationKind::LongWait.env_name(), "long-wait");
+    /// assert_eq!(ViolationKind::Notice.env_name(), "notice");
+    /// ```
     pub fn env_name(self) -> &'static str {
         match self {
             ViolationKind::Cycle => "cycle",
@@ -42,6 +56,7 @@ impl ViolationKind {
             ViolationKind::SelfDeadlock => "self",
             ViolationKind::Deadlock => "deadlock",
             ViolationKind::LongWait => "long-wait",
+            ViolationKind::Notice => "notice",
         }
     }
 
@@ -99,6 +114,9 @@ pub enum Violation {
     Deadlock(Deadlock),
     /// A thread has waited for a lock longer than the long-wait threshold.
     LongWait(LongWait),
+    /// Not a lock-order problem: a lock dropped while its guard was leaked,
+    /// or the id space used up.
+    Notice(Notice),
 }
 
 impl Violation {
@@ -110,12 +128,14 @@ impl Violation {
             Violation::SelfDeadlock(_) => ViolationKind::SelfDeadlock,
             Violation::Deadlock(_) => ViolationKind::Deadlock,
             Violation::LongWait(_) => ViolationKind::LongWait,
+            Violation::Notice(_) => ViolationKind::Notice,
         }
     }
 
     /// The locks involved: for a cycle, the lock being taken and then every lock
     /// along the cycle; for an order violation, the held lock and the lock being
-    /// taken; for a deadlock, the lock each thread waits for.
+    /// taken; for a deadlock, the lock each thread waits for; for a notice,
+    /// its lock.
     pub fn locks(&self) -> Vec<LockId> {
         match self {
             Violation::Cycle(c) => {
@@ -127,6 +147,7 @@ impl Violation {
             Violation::SelfDeadlock(s) => vec![s.lock.id],
             Violation::Deadlock(d) => d.threads.iter().map(|t| t.waiting_for.id).collect(),
             Violation::LongWait(w) => vec![w.waiter.waiting_for.id],
+            Violation::Notice(n) => vec![n.lock.id],
         }
     }
 

@@ -1,12 +1,13 @@
 //! `stdsync::Condvar`: std's condition variable over lockgraph's std-flavoured guard.
 
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
-use std::sync::{LockResult, WaitTimeoutResult};
-use std::time::Duration;
+use std::sync::{LockResult, PoisonError, WaitTimeoutResult};
+use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
-use super::poisoning::map_lock;
-use crate::acquire::{self, HeldToken, Suspended};
+use super::poisoning::{StdPoison, map_lock, settle};
+use crate::acquire::{self, HeldToken, PoisonSeen, Suspended};
+use crate::meta::{Flavour, LockMeta};
 
 /// A guard taken apart for a wait: its mutex is out of the held set.
 struct Parked<'a> {
@@ -23,7 +24,9 @@ impl<'a> Parked<'a> {
         site: &'static Location<'static>,
     ) -> (std::sync::MutexGuard<'a, T>, Self) {
         let MutexGuard { inner, token } = guard;
-        match catch_unwind(AssertUnwindSafe(|| acquire::suspend_at(&token, None, site))) {
+        match catch_unwind(AssertUnwindSafe(|| {
+            acquire::suspend_at(&token, None, site, Flavour::Std)
+        })) {
             Ok(suspended) => (inner, Parked { token, suspended }),
             Err(report) => {
                 drop(inner);
@@ -38,6 +41,32 @@ impl<'a> Parked<'a> {
         suspended.resume();
         MutexGuard { inner, token }
     }
+
+    /// The mutex's header, if the guard was recorded.
+    fn header(&self) -> Option<&'a LockMeta> {
+        self.token.meta()
+    }
+}
+
+/// What a wait sees of the mutex: not the mutex itself (std's guard does not
+/// give it back), so its poison flag can be neither read again nor cleared.
+struct MutexUnseen;
+
+impl StdPoison for MutexUnseen {
+    fn poisoned(&self) -> bool {
+        true // as std said
+    }
+    fn clear(&self) {} // never asked: the wait says it cannot
+}
+
+/// std's result of a wait, the mutex taken again (`header` its header, if it
+/// was recorded): poison left by a report's unwinding is forgiven (but stays
+/// set until the mutex is next taken with `lock`).
+fn after_wait<G>(result: LockResult<G>, header: Option<&LockMeta>) -> LockResult<G> {
+    match header {
+        Some(header) => settle(result, &MutexUnseen, header, PoisonSeen::TakenAfterWait),
+        None => result,
+    }
 }
 
 /// A condition variable with [`std::sync::Condvar`]'s API that waits on a
@@ -45,7 +74,9 @@ impl<'a> Parked<'a> {
 ///
 /// During a wait the mutex leaves the thread's held set; its re-acquisition is
 /// a blocking acquisition, checked before the thread waits. Poisoning is std's:
-/// a wait returns `Err(PoisonError)` with the guard if the mutex is poisoned.
+/// a wait returns `Err(PoisonError)` with the guard if the mutex is poisoned,
+/// unless by a lockgraph report's unwinding (see [the module
+/// docs](super#poisoning-and-lockgraphs-reports)); `wait_while` then waits on.
 ///
 /// # Examples
 ///
@@ -113,7 +144,11 @@ impl Condvar {
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
         let (inner, parked) = Parked::park(guard, Location::caller());
-        map_lock(self.inner.wait(inner), |inner| parked.resume(inner))
+        let header = parked.header();
+        after_wait(
+            map_lock(self.inner.wait(inner), |inner| parked.resume(inner)),
+            header,
+        )
     }
 
     /// Waits until `condition` returns false, checking it before each wait.
@@ -133,16 +168,26 @@ impl Condvar {
     #[track_caller]
     pub fn wait_while<'a, T, F>(
         &self,
-        guard: MutexGuard<'a, T>,
-        condition: F,
+        mut guard: MutexGuard<'a, T>,
+        mut condition: F,
     ) -> LockResult<MutexGuard<'a, T>>
     where
         F: FnMut(&mut T) -> bool,
     {
-        let (inner, parked) = Parked::park(guard, Location::caller());
-        map_lock(self.inner.wait_while(inner, condition), |inner| {
-            parked.resume(inner)
-        })
+        let site = Location::caller();
+        loop {
+            let (inner, parked) = Parked::park(guard, site);
+            let header = parked.header();
+            match self.inner.wait_while(inner, &mut condition) {
+                Ok(inner) => return Ok(parked.resume(inner)),
+                // std stops waiting when it sees poison: a forgiven one is no
+                // reason to stop, so wait on (std checks the condition first).
+                Err(poisoned) => {
+                    let again = parked.resume(poisoned.into_inner());
+                    guard = after_wait(Err(PoisonError::new(again)), header)?;
+                }
+            }
+        }
     }
 
     /// Waits until notified or for at most `dur`.
@@ -167,9 +212,11 @@ impl Condvar {
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         let (inner, parked) = Parked::park(guard, Location::caller());
-        map_lock(self.inner.wait_timeout(inner, dur), |(inner, result)| {
+        let header = parked.header();
+        let waited = map_lock(self.inner.wait_timeout(inner, dur), |(inner, result)| {
             (parked.resume(inner), result)
-        })
+        });
+        after_wait(waited, header)
     }
 
     /// Waits until `condition` returns false or for at most `dur`.
@@ -192,16 +239,29 @@ impl Condvar {
     #[track_caller]
     pub fn wait_timeout_while<'a, T, F>(
         &self,
-        guard: MutexGuard<'a, T>,
+        mut guard: MutexGuard<'a, T>,
         dur: Duration,
-        condition: F,
+        mut condition: F,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)>
     where
         F: FnMut(&mut T) -> bool,
     {
-        let (inner, parked) = Parked::park(guard, Location::caller());
-        let result = self.inner.wait_timeout_while(inner, dur, condition);
-        map_lock(result, |(inner, result)| (parked.resume(inner), result))
+        let (site, start) = (Location::caller(), Instant::now());
+        loop {
+            let (inner, parked) = Parked::park(guard, site);
+            let header = parked.header();
+            let left = dur.saturating_sub(start.elapsed());
+            match self.inner.wait_timeout_while(inner, left, &mut condition) {
+                Ok((inner, result)) => return Ok((parked.resume(inner), result)),
+                // As in `wait_while`; std checks the condition, then the time
+                // left, before it waits again.
+                Err(poisoned) => {
+                    let (inner, result) = poisoned.into_inner();
+                    let again = (parked.resume(inner), result);
+                    guard = after_wait(Err(PoisonError::new(again)), header)?.0;
+                }
+            }
+        }
     }
 
     /// Wakes one waiting thread.

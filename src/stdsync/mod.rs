@@ -13,9 +13,56 @@
 //!
 //! What lockgraph adds: every lock and cell has `named` and `id()`; a blocking
 //! acquisition that closes a lock-order cycle is reported before it blocks
-//! (under [`Policy::Panic`](crate::Policy::Panic), a panic that does not poison
-//! the lock being taken); re-taking a mutex this thread holds, and initialising
-//! a cell from its own initialiser, are reported instead of hanging.
+//! (under [`Policy::Panic`](crate::Policy::Panic), a panic that poisons
+//! neither the lock being taken nor the locks it unwinds through: see
+//! [below](#poisoning-and-lockgraphs-reports)); re-taking a mutex this thread
+//! holds, and initialising a cell from its own initialiser, are reported
+//! instead of hanging.
+//!
+//! # Poisoning and lockgraph's reports
+//!
+//! A report's panic is the failure to show, not a sign that the data behind
+//! the locks it unwinds through is broken. So a guard that a lockgraph
+//! report's unwinding drops does not leave its lock poisoned: the next
+//! `lock`, `read`, `write`, `try_*`, condvar wait, `is_poisoned`, `get_mut`
+//! or `into_inner` finds it as if the panic had not happened (and clears
+//! std's flag). Otherwise std's rule would turn the report into an abort in
+//! correct code: a destructor run by the same unwinding that takes the lock
+//! with `.lock().unwrap()` panics again, and a panic during a panic aborts the
+//! whole test binary.
+//!
+//! Only poison that the report's unwinding causes is undone. A panic of the
+//! program's own poisons as std's does, a lock that was poisoned before
+//! stays poisoned, and read guards never poison. A report's panic that is
+//! caught with a guard still held ends the report's unwinding for that guard
+//! once lockgraph sees any guard held across it released outside a panic; a
+//! later panic then poisons it as std's (one that comes before that is taken
+//! for the report's). The one-time initialisers ([`Once`], [`LazyLock`]) keep
+//! std's poisoning: an initialiser ended by a report poisons them.
+//!
+//! ```
+//! use lockgraph::stdsync::{Mutex, RwLock};
+//!
+//! let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+//! drop((a.lock().unwrap(), b.lock().unwrap())); // a -> b
+//! let table = RwLock::named("table", vec![1]);
+//! struct Entry<'t>(&'t RwLock<Vec<u8>>);
+//! impl Drop for Entry<'_> {
+//!     fn drop(&mut self) {
+//!         // Runs during the report's unwinding, after the write guard is gone.
+//!         assert_eq!(self.0.read().unwrap().len(), 2);
+//!     }
+//! }
+//! let report = std::panic::catch_unwind(|| {
+//!     let _entry = Entry(&table);
+//!     table.write().unwrap().push(2);
+//!     let _writing = table.write().unwrap();
+//!     let _b = b.lock().unwrap();
+//!     let _a = a.lock().unwrap(); // b -> a: reported, a panic under Panic
+//! });
+//! assert!(report.is_err());
+//! assert!(!table.is_poisoned() && !b.is_poisoned());
+//! ```
 //!
 //! # Differences from std
 //!
@@ -23,6 +70,8 @@
 //!   thread, and initialising a cell from its own initialiser panic with a
 //!   [`SelfDeadlock`](crate::Violation::SelfDeadlock) report (under `Panic`
 //!   and `Warn`) where std would deadlock or panic.
+//! - A lockgraph report's panic does not poison the locks it unwinds through
+//!   ([above](#poisoning-and-lockgraphs-reports)).
 //! - `Debug` of a lock also shows its lockgraph id or origin.
 //! - Nightly-only std items (`MutexGuard::map`, `Mutex::replace`,
 //!   `OnceLock::try_insert`, `ReentrantLock`, `mpmc`, ...) are not provided by

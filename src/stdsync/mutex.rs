@@ -3,7 +3,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
-use super::poisoning::{map_lock, map_try, poisoning_fns};
+use super::poisoning::{forgive_looked, map_try, poisoning_fns, settle_map, settle_try};
 use crate::acquire::raw_std::StdLock;
 use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
@@ -18,7 +18,8 @@ use crate::meta::LockMeta;
 /// [`lock`](Mutex::lock) then returns `Err(PoisonError)` carrying the guard,
 /// exactly as std does. A lock-order report under
 /// [`Policy::Panic`](crate::Policy::Panic) happens before the mutex is taken,
-/// so it never poisons it.
+/// so it never poisons it; nor does a report's panic that unwinds through a
+/// guard of it (see [the module docs](super#poisoning-and-lockgraphs-reports)).
 ///
 /// # Examples
 ///
@@ -83,6 +84,7 @@ impl<T> Mutex<T> {
     /// ```
     pub fn into_inner(self) -> LockResult<T> {
         let Mutex { header, inner } = self;
+        forgive_looked(&inner, &header);
         drop(header);
         inner.into_inner()
     }
@@ -118,7 +120,10 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         let lock = StdLock(&self.inner);
         acquire::blocking(lock, &self.header, Access::Exclusive, site, |raw, token| {
-            map_lock(raw, |inner| MutexGuard { inner, token })
+            settle_map(raw, &self.inner, &self.header, |inner| MutexGuard {
+                inner,
+                token,
+            })
         })
     }
 
@@ -145,10 +150,11 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        map_try(self.inner.try_lock(), |inner| {
+        let taken = map_try(self.inner.try_lock(), |inner| {
             let token = acquire::after_try(&self.header, Access::Exclusive, site);
             MutexGuard { inner, token }
-        })
+        });
+        settle_try(taken, &self.inner, &self.header)
     }
 
     poisoning_fns!(Mutex, lock);
@@ -157,7 +163,8 @@ impl<T: ?Sized> Mutex<T> {
 lock_impls!(Mutex);
 
 /// An RAII guard of a [`Mutex`]; the mutex is unlocked when it is dropped (and
-/// poisoned if the thread is panicking then).
+/// poisoned if the thread is panicking then, unless with a lockgraph report:
+/// see [the module docs](super#poisoning-and-lockgraphs-reports)).
 ///
 /// Not `Send`, like std's.
 ///

@@ -2,8 +2,110 @@
 //!
 //! The error types are std's own ([`PoisonError::new`] is public), so a
 //! program matching on them sees exactly what it would see with `std::sync`.
+//!
+//! One exception: poison left by the unwinding of a lockgraph report is not
+//! poison. Whoever finds a lock poisoned asks [`acquire::poison_found`]
+//! whether a report left it; if so the flag is cleared and the result is
+//! `Ok` (the rule, and why it only ever undoes a report's poison, are in
+//! `tracker::poison`). Only the `Err` paths ask: taking a lock that is not
+//! poisoned costs nothing more.
 
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
+
+use crate::acquire::{self, PoisonSeen};
+use crate::meta::LockMeta;
+
+/// std's lock behind a `stdsync` lock: its poison flag.
+pub(crate) trait StdPoison {
+    fn poisoned(&self) -> bool;
+    fn clear(&self);
+}
+
+macro_rules! std_poison {
+    ($($Lock:ident),*) => {$(
+        impl<T: ?Sized> StdPoison for std::sync::$Lock<T> {
+            fn poisoned(&self) -> bool {
+                self.is_poisoned()
+            }
+            fn clear(&self) {
+                self.clear_poison()
+            }
+        }
+    )*};
+}
+
+std_poison!(Mutex, RwLock);
+
+/// [`map_lock`] for std's result of taking `lock` (whose header is `header`),
+/// with poison left by a report's unwinding forgiven. The taken lock is
+/// recorded in this thread's held set before this runs, so that a lock taken
+/// poisoned is remembered as such. The `Ok` path is `map_lock`'s.
+#[inline(always)]
+pub(crate) fn settle_map<G, W>(
+    result: LockResult<G>,
+    lock: &(impl StdPoison + ?Sized),
+    header: &LockMeta,
+    wrap: impl FnOnce(G) -> W,
+) -> LockResult<W> {
+    match result {
+        Ok(guard) => Ok(wrap(guard)),
+        Err(poisoned) => map_lock(
+            settle_poisoned(poisoned, lock, header, PoisonSeen::Taken),
+            wrap,
+        ),
+    }
+}
+
+/// std's `result` of taking `lock`, as [`settle_map`] leaves it.
+pub(crate) fn settle<G>(
+    result: LockResult<G>,
+    lock: &(impl StdPoison + ?Sized),
+    header: &LockMeta,
+    seen: PoisonSeen,
+) -> LockResult<G> {
+    match result {
+        Ok(guard) => Ok(guard),
+        Err(poisoned) => settle_poisoned(poisoned, lock, header, seen),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn settle_poisoned<G>(
+    poisoned: PoisonError<G>,
+    lock: &(impl StdPoison + ?Sized),
+    header: &LockMeta,
+    seen: PoisonSeen,
+) -> LockResult<G> {
+    match acquire::poison_found(header, seen, || lock.poisoned(), &|| lock.clear()) {
+        true => Ok(poisoned.into_inner()),
+        false => Err(poisoned),
+    }
+}
+
+/// Clears `lock`'s poison if a report's unwinding left it, for a caller that
+/// only looks at the flag (`is_poisoned`, `get_mut`, `into_inner`).
+pub(crate) fn forgive_looked(lock: &(impl StdPoison + ?Sized), header: &LockMeta) {
+    if lock.poisoned() {
+        let looked = PoisonSeen::Looked;
+        let _ = acquire::poison_found(header, looked, || lock.poisoned(), &|| lock.clear());
+    }
+}
+
+/// [`settle`] for a `try_*` result.
+pub(crate) fn settle_try<G>(
+    result: TryLockResult<G>,
+    lock: &(impl StdPoison + ?Sized),
+    header: &LockMeta,
+) -> TryLockResult<G> {
+    match result {
+        Err(TryLockError::Poisoned(poisoned)) => {
+            settle_poisoned(poisoned, lock, header, PoisonSeen::Taken)
+                .map_err(TryLockError::Poisoned)
+        }
+        other => other,
+    }
+}
 
 /// Wraps the guard inside a (possibly poisoned) lock result.
 pub(crate) fn map_lock<G, W>(result: LockResult<G>, wrap: impl FnOnce(G) -> W) -> LockResult<W> {
@@ -31,7 +133,9 @@ pub(crate) fn map_try<G, W>(
 /// lock in `inner` and a `header`; `$write` is its exclusive acquisition.
 macro_rules! poisoning_fns {
     ($Lock:ident, $write:ident) => {
-        /// Whether a thread panicked while holding the lock exclusively.
+        /// Whether a thread panicked while holding the lock exclusively (not
+        /// counting a lockgraph report's panic: see the
+        /// [module docs](crate::stdsync#poisoning-and-lockgraphs-reports)).
         ///
         /// # Examples
         ///
@@ -44,6 +148,7 @@ macro_rules! poisoning_fns {
         /// assert!(lock.is_poisoned());
         /// ```
         pub fn is_poisoned(&self) -> bool {
+            forgive_looked(&self.inner, &self.header);
             self.inner.is_poisoned()
         }
 
@@ -61,7 +166,8 @@ macro_rules! poisoning_fns {
         #[doc = concat!("assert!(lock.", stringify!($write), "().is_ok());")]
         /// ```
         pub fn clear_poison(&self) {
-            self.inner.clear_poison()
+            self.inner.clear_poison();
+            $crate::acquire::poison_cleared(&self.header);
         }
 
         /// A mutable reference to the value (no locking is needed); `Err` if
@@ -75,6 +181,7 @@ macro_rules! poisoning_fns {
         /// assert_eq!(lock.into_inner().unwrap(), 5);
         /// ```
         pub fn get_mut(&mut self) -> LockResult<&mut T> {
+            forgive_looked(&self.inner, &self.header);
             self.inner.get_mut()
         }
 

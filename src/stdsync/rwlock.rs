@@ -4,7 +4,7 @@
 use std::panic::Location;
 use std::sync::{LockResult, TryLockResult};
 
-use super::poisoning::{map_lock, map_try, poisoning_fns};
+use super::poisoning::{forgive_looked, map_try, poisoning_fns, settle_map, settle_try};
 use crate::acquire::raw_std::{StdRead, StdWrite};
 use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
@@ -19,7 +19,8 @@ use crate::meta::LockMeta;
 /// already reads is a [`SelfDeadlock`](crate::Violation::SelfDeadlock): std
 /// documents that it may deadlock (a writer queued in between waits for the
 /// first read, which waits for the second). A write-guard panic poisons the lock;
-/// a read-guard panic does not (std's rule).
+/// a read-guard panic does not (std's rule), and neither does a lockgraph
+/// report's (see [the module docs](super#poisoning-and-lockgraphs-reports)).
 ///
 /// # Examples
 ///
@@ -78,6 +79,7 @@ impl<T> RwLock<T> {
     /// ```
     pub fn into_inner(self) -> LockResult<T> {
         let RwLock { header, inner } = self;
+        forgive_looked(&inner, &header);
         drop(header);
         inner.into_inner()
     }
@@ -109,7 +111,7 @@ impl<T: ?Sized> RwLock<T> {
         let site = Location::caller();
         let read = StdRead(&self.inner);
         acquire::blocking(read, &self.header, Access::Read, site, |raw, token| {
-            map_lock(raw, |inner| RwLockReadGuard {
+            settle_map(raw, &self.inner, &self.header, |inner| RwLockReadGuard {
                 inner,
                 _token: token,
             })
@@ -136,13 +138,14 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        map_try(self.inner.try_read(), |inner| {
+        let taken = map_try(self.inner.try_read(), |inner| {
             let token = acquire::after_try(&self.header, Access::Read, site);
             RwLockReadGuard {
                 inner,
                 _token: token,
             }
-        })
+        });
+        settle_try(taken, &self.inner, &self.header)
     }
 
     /// Locks for exclusive writing, blocking until no one else holds the lock.
@@ -172,7 +175,7 @@ impl<T: ?Sized> RwLock<T> {
             Access::Exclusive,
             site,
             |raw, token| {
-                map_lock(raw, |inner| RwLockWriteGuard {
+                settle_map(raw, &self.inner, &self.header, |inner| RwLockWriteGuard {
                     inner,
                     _token: token,
                 })
@@ -200,13 +203,14 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        map_try(self.inner.try_write(), |inner| {
+        let taken = map_try(self.inner.try_write(), |inner| {
             let token = acquire::after_try(&self.header, Access::Exclusive, site);
             RwLockWriteGuard {
                 inner,
                 _token: token,
             }
-        })
+        });
+        settle_try(taken, &self.inner, &self.header)
     }
 
     poisoning_fns!(RwLock, write);
@@ -232,7 +236,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 }
 
 /// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
-/// (and poisoning the lock if the thread is panicking then).
+/// (and poisoning the lock if the thread is panicking then, unless with a
+/// lockgraph report: see [the module docs](super#poisoning-and-lockgraphs-reports)).
 ///
 /// # Examples
 ///

@@ -14,12 +14,14 @@ use std::sync::Arc;
 
 use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
+use super::poison;
 use super::private::{self, Store};
 use crate::config;
-use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, Slot, extend_chain};
+use crate::held::{
+    Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
+};
 use crate::id::LockId;
-use crate::meta::LockMeta;
-use crate::report::deliver;
+use crate::meta::{Flavour, LockMeta};
 use crate::report::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
@@ -108,6 +110,12 @@ pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) ->
     })
 }
 
+/// This thread's label (its name, else its `ThreadId`), also while its
+/// thread-locals are torn down.
+pub(crate) fn label() -> ThreadLabel {
+    with_label(ThreadLabel::clone)
+}
+
 /// Runs `f` on this thread's label, borrowed (a clone would be two atomic
 /// read-modify-writes on every new edge).
 fn with_label<R>(f: impl FnOnce(&ThreadLabel) -> R) -> R {
@@ -131,13 +139,14 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) {
         let Some((_, chain)) = self.held.last_key() else {
             return;
         };
         let key = chain_key(chain, id);
         if !self.chains.contains(key) || config::ascending() {
-            self.check_new_chain(meta, id, access, site, key);
+            self.check_new_chain(meta, id, access, site, flavour, key);
         }
     }
 
@@ -151,14 +160,15 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
         key: u64,
     ) {
         if let Some(previous) = self.held.find(id) {
-            return self.check_reentry(meta, previous, access, site);
+            return self.check_reentry(meta, previous, access, site, flavour);
         }
         let graph = config::graph_checks();
         let clean = match config::ascending() || graph && !self.knows_edges_into(id) {
-            true => self.check_slow(meta, id, access, site),
+            true => self.check_slow(meta, id, access, site, flavour),
             false => true,
         };
         if graph && clean && !config::ascending() {
@@ -236,9 +246,10 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) -> bool {
         // Leaves the held set as it was (or panics, before recording anything).
-        self.check_blocking(meta, id, access, site);
+        self.check_blocking(meta, id, access, site, flavour);
         self.record_held(new_entry(meta, id, access, site))
     }
 
@@ -268,7 +279,7 @@ impl ThreadState {
             if cycles.is_empty() {
                 self.chains.insert(chain_key(chain, id));
             }
-            cycles.into_iter().for_each(deliver::report);
+            cycles.into_iter().for_each(super::report);
         }
         self.record_held(new_entry(meta, id, access, site))
     }
@@ -333,7 +344,8 @@ impl ThreadState {
     }
 
     /// Forgets the most recent acquisition of `meta` (a guard is dropped):
-    /// every case the fast path ([`Self::release_fast`]) leaves out.
+    /// every case the fast path ([`Self::release_fast`]) leaves out. The raw
+    /// lock is still held.
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
         // Next to the plainest: the last entry, the source of an edge (a lock
         // other locks were taken under), with no flags set.
@@ -342,7 +354,23 @@ impl ThreadState {
         {
             return mark_if_source(meta, source);
         }
-        let _ = self.pop(meta, id);
+        if let Some(held) = self.pop(meta, id)
+            && (held.poison.reported || held.poison.forgiven)
+            && poison::released(id, held.access, held.poison)
+        {
+            self.held.mark_reported(false);
+        }
+    }
+
+    /// A report's panic is about to be raised: every lock this thread holds
+    /// may be released by its unwinding (see [`poison`]).
+    pub(crate) fn mark_reported(&self) {
+        self.held.mark_reported(true);
+    }
+
+    /// Changes the poison marks of this thread's most recent entry of `id`.
+    pub(crate) fn mark_poison(&self, id: LockId, change: impl FnOnce(&mut PoisonMarks)) {
+        self.held.mark_poison(id, change);
     }
 
     /// Records an acquisition that has succeeded; returns whether it was recorded.
@@ -477,6 +505,7 @@ impl ThreadState {
         previous: HeldLock,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) {
         let reads = matches!(
             previous.access,
@@ -488,12 +517,13 @@ impl ThreadState {
             _ => false,
         };
         if !allowed {
-            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
+            super::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: self.label(),
                 lock: LockRef::new(previous.id, meta.origin()),
                 access,
                 site,
                 first: Some(HeldRef::from_held(&previous)),
+                flavour,
             }));
         }
     }
@@ -510,18 +540,19 @@ impl ThreadState {
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
+        flavour: Flavour,
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
         let mut violations = Vec::new();
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
         if let Some(higher) = config::ascending().then(higher).flatten() {
-            violations.push(self.order_violation(&target, site, &higher, false));
+            violations.push(self.order_violation(&target, site, &higher, false, flavour));
         }
         if config::graph_checks() {
             violations.extend(self.record_edges(meta, &target, access, site, false));
         }
         let clean = violations.is_empty();
-        violations.into_iter().for_each(deliver::report);
+        violations.into_iter().for_each(super::report);
         clean
     }
 
@@ -614,6 +645,7 @@ impl ThreadState {
         site: &'static Location<'static>,
         higher: &HeldLock,
         in_lock_all: bool,
+        flavour: Flavour,
     ) -> Violation {
         Violation::OrderViolation(OrderViolation {
             thread: self.label(),
@@ -622,6 +654,7 @@ impl ThreadState {
             higher: HeldRef::from_held(higher),
             held: self.held_refs(),
             in_lock_all,
+            flavour,
         })
     }
 }
@@ -640,6 +673,7 @@ fn new_entry(
         access,
         site,
         source: false,
+        poison: PoisonMarks::NONE,
         chain: 0,
     }
 }

@@ -12,6 +12,8 @@
 //! - [`suspend`]: a lock leaving the held set for a while (condvar wait,
 //!   `unlocked`, upgrade), its re-acquisition checked at once.
 //! - [`LockHeader`]'s drop: a lock dropped, its node and edges removed.
+//! - [`report`]: every violation found on this thread is delivered through
+//!   it, so that a report's panic first marks the held locks ([`poison`]).
 //!
 //! Each returns or keeps a [`HeldToken`]; dropping it (with the guard) forgets
 //! the lock. The steady state touches only thread-local data.
@@ -29,6 +31,7 @@
 mod context;
 mod edge_cache;
 pub(crate) mod global;
+pub(crate) mod poison;
 pub(crate) mod private;
 
 use std::panic::Location;
@@ -36,11 +39,11 @@ use std::sync::Arc;
 
 use crate::config;
 use crate::config::flags;
-use crate::held::{Access, HeldLock};
+use crate::held::{Access, HeldLock, PoisonMarks};
 use crate::id::LockId;
-use crate::meta::LockMeta;
+use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
-use crate::report::{HeldRef, LockRef, SelfDeadlock, ThreadLabel, Violation};
+use crate::report::{HeldRef, LockRef, Notice, NoticeKind, SelfDeadlock, ThreadLabel, Violation};
 use crate::watchdog::registry::ThreadRecord;
 
 /// An acquisition recorded in this thread's held set; dropping it forgets it.
@@ -107,6 +110,28 @@ extern "C" fn release(meta: &LockMeta, id: u32) {
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
 }
 
+/// Delivers a violation found on this thread ([`deliver::report`]); if its
+/// panic is raised, the locks this thread holds are marked as unwound by a
+/// report first (see [`poison`]).
+pub(crate) fn report(violation: Violation) {
+    deliver::report(violation, &raising);
+}
+
+/// [`report`] for a thread blocked in a wait for `waiting_for`: that lock's
+/// entry is recorded but the lock is not taken, so the report's unwinding
+/// releases nothing there.
+pub(crate) fn report_while_waiting(violation: Violation, waiting_for: LockId) {
+    deliver::report(violation, &|| {
+        raising();
+        context::with(|state| state.mark_poison(waiting_for, |marks| marks.reported = false));
+    });
+}
+
+/// Run right before a report's panic is raised on this thread.
+fn raising() {
+    context::with(|state| state.mark_reported());
+}
+
 /// Checks a blocking acquisition of `meta` (self-deadlock, ascending order, lock
 /// order) before the caller blocks, then records it as held.
 ///
@@ -117,6 +142,7 @@ pub(crate) fn before_blocking<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> HeldToken<'a> {
     let flags = flags::get();
     if flags != 0 {
@@ -127,7 +153,7 @@ pub(crate) fn before_blocking<'a>(
         // The steady state: nothing to do but a chain-key lookup and a push.
         return HeldToken::recorded(meta);
     }
-    check_and_record(meta, access, site)
+    check_and_record(meta, access, site, flavour)
 }
 
 /// What [`after_taking`] made of an acquisition whose raw lock is taken.
@@ -185,6 +211,7 @@ pub(crate) fn after_taking<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> Taken<'a> {
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
@@ -205,7 +232,7 @@ pub(crate) fn after_taking<'a>(
     if !deliver::can_defer() {
         return Taken::CheckFirst;
     }
-    match deliver::deferring(|| check_and_record(meta, access, site)) {
+    match deliver::deferring(|| check_and_record(meta, access, site, flavour)) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
         (_token, true) => Taken::Found,
@@ -221,7 +248,7 @@ pub(crate) fn report_then_record<'a>(
     access: Access,
     site: &'static Location<'static>,
 ) -> HeldToken<'a> {
-    deliver::deliver_held_back();
+    deliver::deliver_held_back(&raising);
     after_try(meta, access, site)
 }
 
@@ -232,17 +259,23 @@ fn check_and_record<'a>(
     meta: &'a LockMeta,
     access: Access,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> HeldToken<'a> {
     if !config::tracking() {
         return HeldToken::UNTRACKED;
     }
     let (id, fresh) = fresh_id(meta);
     if !id.is_tracked() {
+        // Here, not where the id was asked for: with the raw lock taken, the
+        // notice is held back until it is let go.
+        if let Some(notice) = exhaustion_notice(meta, id) {
+            report(notice);
+        }
         return HeldToken::UNTRACKED;
     }
     let recorded = context::with(|state| match fresh && flags::get() == 0 {
         true => state.acquire_fresh(meta, id, access, site),
-        false => state.acquire_checked(meta, id, access, site),
+        false => state.acquire_checked(meta, id, access, site, flavour),
     });
     token(meta, recorded)
 }
@@ -308,15 +341,17 @@ pub(crate) struct Suspended {
 /// before or, for an upgrade, as `access`.
 #[track_caller]
 pub(crate) fn suspend(token: &HeldToken<'_>, access: Option<Access>) -> Suspended {
-    suspend_at(token, access, Location::caller())
+    suspend_at(token, access, Location::caller(), Flavour::ParkingLot)
 }
 
 /// [`suspend`] for a caller that knows the call site (one running the check
-/// inside a closure, such as `catch_unwind`).
+/// inside a closure, such as `catch_unwind`), or that is not one of the
+/// crate root's locks.
 pub(crate) fn suspend_at(
     token: &HeldToken<'_>,
     access: Option<Access>,
     site: &'static Location<'static>,
+    flavour: Flavour,
 ) -> Suspended {
     let Some(meta) = token.meta else {
         return Suspended { entry: None };
@@ -331,7 +366,7 @@ pub(crate) fn suspend_at(
     };
     if let Some(entry) = suspended.entry {
         // A report that panics here drops `suspended`, which puts the entry back.
-        context::with(|state| state.check_blocking(meta, id, entry.access, site));
+        context::with(|state| state.check_blocking(meta, id, entry.access, site, flavour));
     }
     suspended
 }
@@ -357,6 +392,56 @@ impl Suspended {
 impl Drop for Suspended {
     fn drop(&mut self) {
         self.restore();
+    }
+}
+
+/// How a `stdsync` lock found poisoned (std's flag) was taken, for
+/// [`poison_found`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PoisonSeen {
+    /// Taken by this thread, which can clear the flag (`lock`, `read`, ...).
+    Taken,
+    /// Taken again after a condvar wait, which cannot clear the flag.
+    TakenAfterWait,
+    /// Only looked at (`is_poisoned`, `get_mut`, `into_inner`).
+    Looked,
+}
+
+/// `meta`'s `stdsync` lock was found poisoned, as `seen`; `poisoned_now`
+/// reads std's flag again and `clear` clears it. Returns whether the poison
+/// is to be treated as absent, because a report's unwinding left it (it is
+/// then cleared) or it was cleared since (see [`poison`]). A lock this thread
+/// has just taken remembers in its held entry how it was taken poisoned.
+#[cold]
+pub(crate) fn poison_found(
+    meta: &LockMeta,
+    seen: PoisonSeen,
+    poisoned_now: impl FnOnce() -> bool,
+    clear: &dyn Fn(),
+) -> bool {
+    let id = meta.lazy_id().assigned();
+    let can_clear = seen != PoisonSeen::TakenAfterWait;
+    let forgiven = poison::forgive(id, poisoned_now, can_clear.then_some(clear));
+    if let Some(id) = id
+        && seen != PoisonSeen::Looked
+    {
+        context::with(|state| {
+            state.mark_poison(id, |marks| match forgiven {
+                true => marks.forgiven = !can_clear,
+                false => marks.taken_poisoned = true,
+            })
+        });
+    }
+    forgiven
+}
+
+/// `clear_poison` was called on `meta`'s `stdsync` lock: its poison, whoever
+/// left it, is gone (and so is this thread's memory of taking it poisoned).
+pub(crate) fn poison_cleared(meta: &LockMeta) {
+    let id = meta.lazy_id().assigned();
+    poison::cleared(id);
+    if let Some(id) = id {
+        context::with(|state| state.mark_poison(id, |marks| *marks = PoisonMarks::NONE));
     }
 }
 
@@ -437,6 +522,7 @@ fn lock_dropped(meta: &LockMeta) {
     let Some(id) = meta.lazy_id().tracked() else {
         return; // never used, or past the end of the id space: never tracked
     };
+    poison::dropped(id);
     // Every entry of the lock (leaked guards, recursive reads): popping them
     // also marks the lock if one was the source of an edge.
     let leaked = context::with(|state| {
@@ -446,10 +532,10 @@ fn lock_dropped(meta: &LockMeta) {
         leaked
     });
     if leaked == Some(true) {
-        eprintln!(
-            "lockgraph: {} was dropped while this thread still held it (its guard was leaked \
-             or forgotten); it is no longer tracked",
-            meta.origin()
+        // No internal lock is held here, and the handler cannot take this lock.
+        notice(
+            NoticeKind::DroppedWhileHeld,
+            LockRef::new(id, meta.origin()),
         );
     }
     let sink = !meta.lazy_id().in_graph();
@@ -460,6 +546,27 @@ fn lock_dropped(meta: &LockMeta) {
     if published || meta.lazy_id().in_graph() {
         global::with(|g| g.graph.remove(id));
     }
+}
+
+/// Reports a [`Notice`] about `lock` on this thread (through the handler and
+/// the notice policy, `Warn` by default). The caller holds no internal lock
+/// and no raw lock that the handler might take.
+#[cold]
+fn notice(kind: NoticeKind, lock: LockRef) {
+    report(notice_here(kind, lock));
+}
+
+fn notice_here(kind: NoticeKind, lock: LockRef) -> Violation {
+    let thread = context::label();
+    Violation::Notice(Notice { kind, lock, thread })
+}
+
+/// The notice that the id space is used up, for the first acquisition of a
+/// lock with the untracked `id` after it was (once per process).
+#[cold]
+fn exhaustion_notice(meta: &LockMeta, id: LockId) -> Option<Violation> {
+    let lock = LockRef::new(id, meta.origin());
+    crate::id::exhaustion_untold().then(|| notice_here(NoticeKind::IdsExhausted, lock))
 }
 
 /// The whole lock-order graph as it is now (every private graph published
@@ -481,19 +588,56 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     }
     context::with(|state| {
         if let Some(pair) = set.windows(2).find(|pair| pair[0].id == pair[1].id) {
-            deliver::report(Violation::SelfDeadlock(SelfDeadlock {
+            report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),
                 lock: pair[0].clone(),
                 access: Access::Exclusive,
                 site,
                 first: None,
+                flavour: Flavour::ParkingLot,
             }));
         }
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
         let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
         let higher = state.highest_held_outside(&members);
         if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
-            deliver::report(state.order_violation(lowest, site, &higher, true));
+            let flavour = Flavour::ParkingLot; // lock_all takes only the crate root's locks
+            report(state.order_violation(lowest, site, &higher, true, flavour));
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_untracked_acquisition_after_the_ids_ran_out_gets_the_notice() {
+        let meta = LockMeta::named("first unchecked");
+        let untracked = LockId::from_u32(u32::MAX >> 1);
+        assert!(!untracked.is_tracked());
+        crate::id::reach_exhaustion_for_tests();
+        let named = std::thread::Builder::new().name("late".into());
+        let notices = named.spawn(move || {
+            let first = exhaustion_notice(&meta, untracked);
+            (first, exhaustion_notice(&meta, untracked))
+        });
+        let (first, second) = notices.unwrap().join().unwrap();
+        let Some(Violation::Notice(notice)) = first else {
+            panic!("expected the notice, got {first:?}");
+        };
+        assert_eq!(notice.kind(), NoticeKind::IdsExhausted);
+        assert_eq!(notice.lock().name(), Some("first unchecked"));
+        assert_eq!(notice.thread(), "late");
+        let text = notice.to_string();
+        assert!(
+            text.starts_with("lockgraph: notice: all 2^31 - 2 lock ids are used"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\"first unchecked\" on thread \"late\""),
+            "{text}"
+        );
+        assert!(second.is_none(), "told once per process");
+    }
 }

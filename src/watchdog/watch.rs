@@ -20,7 +20,6 @@ use super::registry::{self, ThreadRecord, Waiting};
 use crate::config::{self, Policy, policy};
 use crate::held::Access;
 use crate::meta::LockMeta;
-use crate::report::deliver;
 use crate::report::{
     BlockedThread, CapturedBacktrace, Deadlock, HeldRef, LockRef, LongWait, ThreadLabel, Violation,
     ViolationKind,
@@ -124,7 +123,8 @@ impl Watch {
             && first_report(&sorted_serials(&cycle))
         {
             let threads = cycle.iter().map(|w| w.blocked.clone()).collect();
-            deliver::report(Violation::Deadlock(Deadlock { threads }));
+            let waiting_for = self.wait.blocked.waiting_for.id();
+            tracker::report_while_waiting(Violation::Deadlock(Deadlock { threads }), waiting_for);
         }
     }
 
@@ -137,11 +137,13 @@ impl Watch {
             return;
         }
         self.long_reported = true;
-        deliver::report(Violation::LongWait(LongWait {
+        let waiting_for = self.wait.blocked.waiting_for.id();
+        let long_wait = Violation::LongWait(LongWait {
             waiter: self.wait.blocked.clone(),
             waited,
             holders: self.holders(),
-        }));
+        });
+        tracker::report_while_waiting(long_wait, waiting_for);
     }
 
     /// The other threads that hold the lock, as their mirrors say now.

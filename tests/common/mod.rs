@@ -51,3 +51,32 @@ pub fn held_here(id: lockgraph::LockId) -> bool {
     drop(probe.lock());
     lockgraph::graph::snapshot().has_edge(id, probe.id())
 }
+
+/// The process-wide settings (policies, mode, long waits, handler) held by one
+/// test at a time; dropping it restores the defaults (also when the test
+/// fails), then lets the next test in.
+pub struct Settings {
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+static SETTINGS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Settings {
+    /// Waits for the other tests that change settings, then takes them.
+    pub fn take() -> Settings {
+        let serial = SETTINGS.lock().unwrap_or_else(|e| e.into_inner());
+        Settings { _serial: serial }
+    }
+}
+
+impl Drop for Settings {
+    fn drop(&mut self) {
+        lockgraph::set_handler(None);
+        lockgraph::set_policy(lockgraph::Policy::Panic);
+        for kind in lockgraph::ViolationKind::ALL {
+            lockgraph::clear_kind_policy(kind);
+        }
+        lockgraph::set_mode(lockgraph::Mode::Graph);
+        lockgraph::set_long_wait(None);
+    }
+}
