@@ -71,16 +71,33 @@ pub(crate) struct HeldLock {
 }
 
 /// The chain key of an empty held set. Zero, so that a set of one lock costs
-/// a multiplication (`extend_chain(0, id)` is `id` times the odd constant,
-/// still one key per lock) and no constant to load and mix in first.
+/// a multiplication (`extend_chain(0, id)` is the shifted id times the odd
+/// constant, still one key per lock) and no constant to load and mix in first.
 pub(crate) const EMPTY_CHAIN: u64 = 0;
 
 /// The chain key of a set `chain` followed by `id` (a multiplicative hash:
 /// its top bits are well mixed).
+///
+/// The id is hashed as a held-set word holds it (shifted up by 8), so that
+/// the fast path computes that once. The rotation is small on purpose.
+/// Multiplying spreads a difference only upwards: two sets whose ids first
+/// differ at bit `j` of the shifted id give chains that differ from bit `j`
+/// up, always at `j` itself. Rotated by `r`, a difference that reaches the top
+/// wraps to the low bits; if it lay wholly in bits 8 and up, the next ids
+/// could cancel it exactly, a collision for every pair of sets of that shape
+/// (with `r` = 23, ids equal modulo 2^41). Shifted ids are below 2^64, so
+/// `j` is at most 63, and with `r` at most 8 a wrapped difference always
+/// includes a bit below 8, which no id can cancel. Any collision then needs
+/// pseudo-random product bits to match: about 2^-64 per pair of sets.
 #[inline(always)]
 pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
-    (chain.rotate_left(23) ^ u64::from(id.as_u32())).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    const { assert!(crate::id::LIMIT <= 1 << (64 - CHAIN_ROTATION)) };
+    let id = id.as_u64() << ID_SHIFT;
+    (chain.rotate_left(CHAIN_ROTATION) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
+
+/// See [`extend_chain`].
+const CHAIN_ROTATION: u32 = 8;
 
 /// How many entries live inline, without allocation; a thread holding more
 /// keeps the rest in a vector.
@@ -90,7 +107,7 @@ pub(crate) const INLINE: usize = 64;
 /// right): matches no lock.
 const VACANT: HeldLock = HeldLock {
     id: LockId::VACANT,
-    origin: Origin::Named(""),
+    origin: Origin::named(""),
     access: Access::Exclusive,
     site: Location::caller(),
     source: false,
@@ -106,20 +123,30 @@ const VACANT: HeldLock = HeldLock {
 /// the buffer.
 type Overflow = RefCell<ManuallyDrop<Vec<HeldLock>>>;
 
+/// Where the id starts in a [`Slot`]'s word: below it are the source flag
+/// ([`SOURCE`]) and the access (bits 0..3). A lock's id word has its id at
+/// the same place (`crate::id`), so an acquisition turns one into the other
+/// by clearing the low byte, and a release compares them the same way. Ids
+/// are below 2^56 (`crate::id::LIMIT`): they fit.
+const ID_SHIFT: u32 = 8;
 /// The source flag in a [`Slot`]'s word.
-const SOURCE: u64 = 1 << 40;
+const SOURCE: u64 = 1 << 7;
+/// The access bits of a [`Slot`]'s word.
+const ACCESS: u64 = 0b111;
 
 /// A [`Slot`]'s word.
 #[inline(always)]
 fn word(id: LockId, access: Access, source: bool) -> u64 {
-    u64::from(id.as_u32()) | (u64::from(access as u8) << 32) | if source { SOURCE } else { 0 }
+    const { assert!(crate::id::LIMIT <= 1 << (64 - ID_SHIFT)) };
+    id.as_u64() << ID_SHIFT | u64::from(access as u8) | if source { SOURCE } else { 0 }
 }
 
 /// One inline entry, a cell per field: an acquisition writes each field
 /// straight into place (the id, access and source flag as one word), and a
 /// release reads only that word.
 pub(crate) struct Slot {
-    /// The id, the access (bits 32..40) and the source flag ([`SOURCE`]).
+    /// The id (above [`ID_SHIFT`]), the source flag ([`SOURCE`]) and the
+    /// access ([`ACCESS`]).
     word: Cell<u64>,
     origin: Cell<Origin>,
     site: Cell<&'static Location<'static>>,
@@ -131,7 +158,7 @@ impl Slot {
     const fn vacant() -> Slot {
         Slot {
             word: Cell::new(0),
-            origin: Cell::new(Origin::Named("")),
+            origin: Cell::new(Origin::named("")),
             site: Cell::new(Location::caller()),
             chain: Cell::new(0),
         }
@@ -143,7 +170,7 @@ impl Slot {
         HeldLock {
             id: self.id(),
             origin: self.origin.get(),
-            access: Access::from_bits((word >> 32) as u8),
+            access: Access::from_bits((word & ACCESS) as u8),
             site: self.site.get(),
             source: word & SOURCE != 0,
             chain: self.chain.get(),
@@ -152,7 +179,7 @@ impl Slot {
 
     #[inline(always)]
     pub(crate) fn id(&self) -> LockId {
-        LockId::from_u32(self.word.get() as u32)
+        LockId::from_u64(self.word.get() >> ID_SHIFT)
     }
 
     /// Marks the entry as the source of a graph edge.
@@ -303,9 +330,10 @@ impl HeldLocks {
     pub(crate) fn pop_plain(&self, id: LockId) -> bool {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
-        let plain = self.inline.get(len.wrapping_sub(1)).is_some_and(|last| {
-            last.word.get() & (SOURCE | u64::from(u32::MAX)) == u64::from(id.as_u32())
-        });
+        let plain = self
+            .inline
+            .get(len.wrapping_sub(1))
+            .is_some_and(|last| last.word.get() & !ACCESS == id.as_u64() << ID_SHIFT);
         if plain {
             self.len.set(len - 1);
         }
@@ -320,7 +348,7 @@ impl HeldLocks {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
         let word = self.inline.get(len.wrapping_sub(1))?.word.get();
-        (word as u32 == id.as_u32()).then(|| {
+        (word >> ID_SHIFT == id.as_u64()).then(|| {
             self.len.set(len - 1);
             word & SOURCE != 0
         })
@@ -453,7 +481,7 @@ mod tests {
     fn held(id: LockId) -> HeldLock {
         HeldLock {
             id,
-            origin: Origin::Named("test"),
+            origin: Origin::named("test"),
             access: Access::Exclusive,
             site: Location::caller(),
             source: false,

@@ -36,12 +36,17 @@ impl KeyCache {
     }
 }
 
-/// The key of edge `from -> to`: the pair, exactly (multiplying by an odd
-/// constant is a bijection), spread over the slots. Never 0, since ids start at 1.
+/// The key of edge `from -> to`, never 0: a hash as [`extend_chain`]'s of
+/// `from` then `to` (unshifted, so with its rotation at most 8, as ids are
+/// below 2^56). Two 56-bit ids do not fit in one key, so, as with chain keys,
+/// two pairs may share a key, with odds about 2^-64: no pattern of ids always
+/// collides (see [`extend_chain`]). (With 31-bit ids the key was the pair,
+/// exactly.)
 #[inline]
 pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
-    let pair = (u64::from(from.as_u32()) << 32) | u64::from(to.as_u32());
-    pair.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    const { assert!(crate::id::LIMIT <= 1 << (64 - 8)) };
+    (from.as_u64().wrapping_mul(K).rotate_left(8) ^ to.as_u64()).wrapping_mul(K) | 1
 }
 
 /// The key of "every lock of the held set with chain key `chain` -> `to`":

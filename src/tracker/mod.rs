@@ -85,7 +85,7 @@ impl Drop for HeldToken<'_> {
                     |state| state.release_fast(id),
                 ) == Some(true);
             if !done {
-                release(meta, id.as_u32());
+                release(meta);
             }
         }
     }
@@ -101,9 +101,13 @@ impl Drop for HeldToken<'_> {
 /// call more per lock+unlock (measured: docs/performance.md). Nothing in it
 /// panics; should a bug make it, the panic is printed by the hook and caught
 /// here, and the raw lock is released as usual.
+///
+/// It reads the lock's id again rather than take it from the caller: the
+/// inline part then needs the id only as the held-set word has it.
 #[inline(never)]
-extern "C" fn release(meta: &LockMeta, id: u32) {
-    let forget = || context::with(|state| state.release(meta, LockId::from_u32(id)));
+extern "C" fn release(meta: &LockMeta) {
+    let id = meta.lazy_id().assigned_to_held();
+    let forget = || context::with(|state| state.release(meta, id));
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
 }
 
@@ -160,11 +164,11 @@ pub(crate) fn record_if_known(
     access: Access,
     site: &'static Location<'static>,
 ) -> bool {
-    match meta.lazy_id().tracked() {
-        Some(id) => {
+    match meta.lazy_id().tracked_read() {
+        Some((id, read)) => {
             context::with(
                 #[inline(always)]
-                |state| state.acquire_fast(meta, id, access, site),
+                |state| state.acquire_fast(id, || read.origin(), access, site),
             ) == Some(true)
         }
         None => false,
