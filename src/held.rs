@@ -97,7 +97,7 @@ pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
 }
 
 /// See [`extend_chain`].
-const CHAIN_ROTATION: u32 = 8;
+pub(crate) const CHAIN_ROTATION: u32 = 8;
 
 /// How many entries live inline, without allocation; a thread holding more
 /// keeps the rest in a vector.
@@ -519,6 +519,61 @@ mod tests {
         assert_eq!(set.pop_last(ids[1]), Some(false));
         assert_eq!(set.pop_last(ids[0]), Some(true));
         assert_eq!(set.len(), 0);
+    }
+
+    #[test]
+    fn entries_keep_ids_from_all_over_the_id_space() {
+        let limit = crate::id::LIMIT;
+        let ids = [
+            1,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 40) + 5,
+            limit - 2,
+            limit - 1,
+        ];
+        let ids = ids.map(LockId::from_u64);
+        let accesses = [
+            Access::Exclusive,
+            Access::Read,
+            Access::ReadRecursive,
+            Access::Upgradable,
+            Access::Reentrant,
+        ];
+        let how = |k: usize| (accesses[k % accesses.len()], k % 2 == 1);
+        let set = HeldLocks::new();
+        for (k, &id) in ids.iter().enumerate() {
+            let (access, source) = how(k);
+            assert!(set.push(HeldLock {
+                access,
+                source,
+                ..held(id)
+            }));
+        }
+        for (k, entry) in set.iter().enumerate() {
+            assert_eq!((entry.id, (entry.access, entry.source)), (ids[k], how(k)));
+        }
+        assert_eq!(set.ids().collect::<Vec<_>>(), ids);
+        // An id that differs only in its high bits is another lock.
+        let (last, below) = (ids[5], ids[4]);
+        let other = LockId::from_u64(last.as_u64() ^ 1 << 50);
+        assert!(!set.pop_plain(other) && set.pop_last(other).is_none());
+        assert!(set.find(other).is_none());
+        // The last entry is a source: only `pop_last` takes it, and says so.
+        assert!(!set.pop_plain(last));
+        assert_eq!(set.pop_last(last), Some(true));
+        assert!(set.pop_plain(below));
+        assert_eq!(
+            set.remove(ids[1]).map(|(at, h)| (at, h.id)),
+            Some((1, ids[1]))
+        );
+        assert_eq!(set.ids().collect::<Vec<_>>(), [ids[0], ids[2], ids[3]]);
+        set.mark_sources(&[HeldLock {
+            source: true,
+            ..held(ids[0])
+        }]);
+        assert!(set.get(0).source && set.get(0).id == ids[0]);
+        assert!(!set.get(1).source && set.get(1).access == how(2).0);
     }
 
     #[test]

@@ -296,4 +296,45 @@ mod tests {
         let (a, b) = (LazyId::new(), LazyId::new());
         assert!(a.get() < b.get());
     }
+
+    #[test]
+    fn the_last_id_of_the_space_fits_in_the_word_beside_the_flag_and_origin() {
+        let lazy = LazyId::with_origin(LockWord::new(Origin::named("top")));
+        let unassigned = lazy.0.load(Relaxed);
+        let last = LIMIT - 1;
+        let assigned = lazy
+            .0
+            .compare_exchange(unassigned, last << ID_SHIFT, Release, Relaxed);
+        assert!(assigned.is_ok());
+        assert_eq!(lazy.tracked(), Some(LockId(last)));
+        assert!(!lazy.in_graph());
+        lazy.mark_in_graph();
+        assert!(lazy.in_graph());
+        assert_eq!(lazy.get(), LockId(last));
+        assert_eq!(lazy.assigned_to_held(), LockId(last));
+        assert_eq!(lazy.tracked(), Some(LockId(last)));
+        assert_eq!(lazy.origin().name(), Some("top"));
+    }
+
+    #[test]
+    fn a_lock_past_the_end_of_the_id_space_stays_untracked_and_keeps_its_origin() {
+        let lazy = LazyId::new();
+        let unassigned = lazy.0.load(Relaxed);
+        assert_eq!(lazy.untrack(unassigned), LockId(UNTRACKED));
+        assert_eq!(lazy.tracked(), None);
+        assert_eq!(lazy.assigned(), Some(LockId(UNTRACKED)));
+        // Later uses neither take an id nor a block.
+        assert_eq!(lazy.get(), LockId(UNTRACKED));
+        let fresh = lazy.get_fresh(|_| panic!("no block is taken"));
+        assert_eq!(fresh, (LockId(UNTRACKED), false));
+        assert!(!LockId(UNTRACKED).is_tracked());
+        assert_eq!(LockId(UNTRACKED).as_u64(), u64::MAX);
+        assert_eq!(lazy.origin().name(), Some(""));
+        // Losing the race to a thread that assigned an id: that id.
+        let raced = LazyId::new();
+        let unassigned = raced.0.load(Relaxed);
+        let id = raced.get();
+        assert_eq!(raced.untrack(unassigned), id);
+        assert_eq!(raced.tracked(), Some(id));
+    }
 }

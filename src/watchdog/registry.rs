@@ -193,3 +193,32 @@ fn decode(raw: u8) -> Option<Access> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::Origin;
+
+    #[test]
+    fn a_mirror_slot_keeps_ids_from_all_over_the_id_space() {
+        let slot = MirrorSlot {
+            lock: AtomicU64::new(0),
+            site: AtomicSite::empty(),
+        };
+        assert!(slot.load().is_none(), "nothing stored yet");
+        let ids = [1, (1 << 32) + 1, (1 << 40) + 3, crate::id::LIMIT - 1];
+        let accesses = [Access::Exclusive, Access::Read, Access::Reentrant];
+        for (id, access) in ids.into_iter().flat_map(|id| accesses.map(|a| (id, a))) {
+            slot.store(&HeldLock {
+                id: LockId::from_u64(id),
+                origin: Origin::named("mirrored"),
+                access,
+                site: Location::caller(),
+                source: true,
+                chain: 0,
+            });
+            let (read, read_access, _) = slot.load().expect("stored");
+            assert_eq!((read, read_access), (id, access));
+        }
+    }
+}
