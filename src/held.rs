@@ -115,16 +115,33 @@ impl PoisonMarks {
 }
 
 /// The chain key of an empty held set. Zero, so that a set of one lock costs
-/// a multiplication (`extend_chain(0, id)` is `id` times the odd constant,
-/// still one key per lock) and no constant to load and mix in first.
+/// a multiplication (`extend_chain(0, id)` is the shifted id times the odd
+/// constant, still one key per lock) and no constant to load and mix in first.
 pub(crate) const EMPTY_CHAIN: u64 = 0;
 
 /// The chain key of a set `chain` followed by `id` (a multiplicative hash:
 /// its top bits are well mixed).
+///
+/// The id is hashed as a held-set word holds it (shifted up by 8), so that
+/// the fast path computes that once. The rotation is small on purpose.
+/// Multiplying spreads a difference only upwards: two sets whose ids first
+/// differ at bit `j` of the shifted id give chains that differ from bit `j`
+/// up, always at `j` itself. Rotated by `r`, a difference that reaches the top
+/// wraps to the low bits; if it lay wholly in bits 8 and up, the next ids
+/// could cancel it exactly, a collision for every pair of sets of that shape
+/// (with `r` = 23, ids equal modulo 2^41). Shifted ids are below 2^64, so
+/// `j` is at most 63, and with `r` at most 8 a wrapped difference always
+/// includes a bit below 8, which no id can cancel. Any collision then needs
+/// pseudo-random product bits to match: about 2^-64 per pair of sets.
 #[inline(always)]
 pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
-    (chain.rotate_left(23) ^ u64::from(id.as_u32())).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    const { assert!(crate::id::LIMIT <= 1 << (64 - CHAIN_ROTATION)) };
+    let id = id.as_u64() << ID_SHIFT;
+    (chain.rotate_left(CHAIN_ROTATION) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
+
+/// See [`extend_chain`].
+pub(crate) const CHAIN_ROTATION: u32 = 8;
 
 /// How many entries live inline, without allocation; a thread holding more
 /// keeps the rest in a vector.
@@ -134,7 +151,7 @@ pub(crate) const INLINE: usize = 64;
 /// right): matches no lock.
 const VACANT: HeldLock = HeldLock {
     id: LockId::VACANT,
-    origin: Origin::Named(""),
+    origin: Origin::named(""),
     access: Access::Exclusive,
     site: Location::caller(),
     source: false,
@@ -151,30 +168,43 @@ const VACANT: HeldLock = HeldLock {
 /// the buffer.
 type Overflow = RefCell<ManuallyDrop<Vec<HeldLock>>>;
 
+/// Where the id starts in a [`Slot`]'s word: below it are the source flag
+/// ([`SOURCE`]) and the access (bits 0..3). A lock's id word has its id at
+/// the same place (`crate::id`), so an acquisition turns one into the other
+/// by clearing the low byte, and a release compares them the same way. Ids
+/// are below 2^56 (`crate::id::LIMIT`): they fit.
+const ID_SHIFT: u32 = 8;
 /// The source flag in a [`Slot`]'s word.
-const SOURCE: u64 = 1 << 40;
+const SOURCE: u64 = 1 << 7;
+/// The access bits of a [`Slot`]'s word.
+const ACCESS: u64 = 0b111;
 /// [`PoisonMarks::reported`] in a [`Slot`]'s word.
-const REPORTED: u64 = 1 << 41;
+const REPORTED: u64 = 1 << 3;
 /// [`PoisonMarks::taken_poisoned`] in a [`Slot`]'s word.
-const TAKEN_POISONED: u64 = 1 << 42;
+const TAKEN_POISONED: u64 = 1 << 4;
 /// [`PoisonMarks::forgiven`] in a [`Slot`]'s word.
-const FORGIVEN: u64 = 1 << 43;
+const FORGIVEN: u64 = 1 << 5;
 /// The marks whose release must go through `tracker`'s slow path: an entry
 /// with one of them never matches the fast path's compare (no extra test).
 const SLOW_RELEASE: u64 = REPORTED | FORGIVEN;
+/// The bits a release ignores when it compares a word with an id: the
+/// access and the one poison mark that keeps the fast release.
+const IGNORED_ON_RELEASE: u64 = ACCESS | TAKEN_POISONED;
+const _: () = assert!(SLOW_RELEASE & IGNORED_ON_RELEASE == 0 && SLOW_RELEASE & SOURCE == 0);
 
 /// A [`Slot`]'s word.
 #[inline(always)]
 fn word(id: LockId, access: Access, source: bool) -> u64 {
-    u64::from(id.as_u32()) | (u64::from(access as u8) << 32) | if source { SOURCE } else { 0 }
+    const { assert!(crate::id::LIMIT <= 1 << (64 - ID_SHIFT)) };
+    id.as_u64() << ID_SHIFT | u64::from(access as u8) | if source { SOURCE } else { 0 }
 }
 
 /// One inline entry, a cell per field: an acquisition writes each field
 /// straight into place (the id, access and source flag as one word), and a
 /// release reads only that word.
 pub(crate) struct Slot {
-    /// The id, the access (bits 32..40), the source flag ([`SOURCE`]) and
-    /// the [`PoisonMarks`].
+    /// The id (above [`ID_SHIFT`]), the source flag ([`SOURCE`]), the
+    /// access ([`ACCESS`]) and the [`PoisonMarks`].
     word: Cell<u64>,
     origin: Cell<Origin>,
     site: Cell<&'static Location<'static>>,
@@ -186,7 +216,7 @@ impl Slot {
     const fn vacant() -> Slot {
         Slot {
             word: Cell::new(0),
-            origin: Cell::new(Origin::Named("")),
+            origin: Cell::new(Origin::named("")),
             site: Cell::new(Location::caller()),
             chain: Cell::new(0),
         }
@@ -198,7 +228,7 @@ impl Slot {
         HeldLock {
             id: self.id(),
             origin: self.origin.get(),
-            access: Access::from_bits((word >> 32) as u8),
+            access: Access::from_bits((word & ACCESS) as u8),
             site: self.site.get(),
             source: word & SOURCE != 0,
             poison: PoisonMarks::from_bits(word),
@@ -208,7 +238,7 @@ impl Slot {
 
     #[inline(always)]
     pub(crate) fn id(&self) -> LockId {
-        LockId::from_u32(self.word.get() as u32)
+        LockId::from_u64(self.word.get() >> ID_SHIFT)
     }
 
     /// Marks the entry as the source of a graph edge.
@@ -367,10 +397,10 @@ impl HeldLocks {
     pub(crate) fn pop_plain(&self, id: LockId) -> bool {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
-        let plain = self.inline.get(len.wrapping_sub(1)).is_some_and(|last| {
-            let checked = SOURCE | SLOW_RELEASE | u64::from(u32::MAX);
-            last.word.get() & checked == u64::from(id.as_u32())
-        });
+        let plain = self
+            .inline
+            .get(len.wrapping_sub(1))
+            .is_some_and(|last| last.word.get() & !IGNORED_ON_RELEASE == id.as_u64() << ID_SHIFT);
         if plain {
             self.len.set(len - 1);
         }
@@ -385,7 +415,7 @@ impl HeldLocks {
         let len = self.len();
         // An empty set wraps around past the inline entries: one compare.
         let word = self.inline.get(len.wrapping_sub(1))?.word.get();
-        (word & (SLOW_RELEASE | u64::from(u32::MAX)) == u64::from(id.as_u32())).then(|| {
+        (word & !(IGNORED_ON_RELEASE | SOURCE) == id.as_u64() << ID_SHIFT).then(|| {
             self.len.set(len - 1);
             word & SOURCE != 0
         })
@@ -537,7 +567,7 @@ mod tests {
     fn held(id: LockId) -> HeldLock {
         HeldLock {
             id,
-            origin: Origin::Named("test"),
+            origin: Origin::named("test"),
             access: Access::Exclusive,
             site: Location::caller(),
             source: false,
@@ -605,6 +635,61 @@ mod tests {
                 ..PoisonMarks::NONE
             }
         );
+    }
+
+    #[test]
+    fn entries_keep_ids_from_all_over_the_id_space() {
+        let limit = crate::id::LIMIT;
+        let ids = [
+            1,
+            (1 << 32) - 1,
+            1 << 32,
+            (1 << 40) + 5,
+            limit - 2,
+            limit - 1,
+        ];
+        let ids = ids.map(LockId::from_u64);
+        let accesses = [
+            Access::Exclusive,
+            Access::Read,
+            Access::ReadRecursive,
+            Access::Upgradable,
+            Access::Reentrant,
+        ];
+        let how = |k: usize| (accesses[k % accesses.len()], k % 2 == 1);
+        let set = HeldLocks::new();
+        for (k, &id) in ids.iter().enumerate() {
+            let (access, source) = how(k);
+            assert!(set.push(HeldLock {
+                access,
+                source,
+                ..held(id)
+            }));
+        }
+        for (k, entry) in set.iter().enumerate() {
+            assert_eq!((entry.id, (entry.access, entry.source)), (ids[k], how(k)));
+        }
+        assert_eq!(set.ids().collect::<Vec<_>>(), ids);
+        // An id that differs only in its high bits is another lock.
+        let (last, below) = (ids[5], ids[4]);
+        let other = LockId::from_u64(last.as_u64() ^ 1 << 50);
+        assert!(!set.pop_plain(other) && set.pop_last(other).is_none());
+        assert!(set.find(other).is_none());
+        // The last entry is a source: only `pop_last` takes it, and says so.
+        assert!(!set.pop_plain(last));
+        assert_eq!(set.pop_last(last), Some(true));
+        assert!(set.pop_plain(below));
+        assert_eq!(
+            set.remove(ids[1]).map(|(at, h)| (at, h.id)),
+            Some((1, ids[1]))
+        );
+        assert_eq!(set.ids().collect::<Vec<_>>(), [ids[0], ids[2], ids[3]]);
+        set.mark_sources(&[HeldLock {
+            source: true,
+            ..held(ids[0])
+        }]);
+        assert!(set.get(0).source && set.get(0).id == ids[0]);
+        assert!(!set.get(1).source && set.get(1).access == how(2).0);
     }
 
     #[test]

@@ -237,3 +237,16 @@ pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};
+
+/// Support for lockgraph's own tests; not part of the API, and may change.
+#[doc(hidden)]
+pub mod __testing {
+    /// Moves the process-wide id counter up to `next` (never down, and at
+    /// most to the end of the id space), and makes the calling thread take a
+    /// new block of ids: its next new lock gets an id of at least `next`.
+    /// Returns the next free id. Lets a test reach ids near 2^32 or the end of
+    /// the id space without creating billions of locks first.
+    pub fn skip_ids_to(next: u64) -> u64 {
+        crate::id::skip_to(next)
+    }
+}

@@ -7,38 +7,29 @@ use std::fmt;
 use std::panic::Location;
 
 use crate::id::{LazyId, LockId};
+use crate::trusted::LockWord;
 
-/// How a lock is described in reports: the name given to `named`, or else the
-/// `file:line:column` where the lock was created.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Origin {
-    Named(&'static str),
-    Created(&'static Location<'static>),
-}
+pub(crate) use crate::trusted::Origin;
 
-impl Origin {
-    /// The name given at creation, if any.
-    pub(crate) fn name(self) -> Option<&'static str> {
-        match self {
-            Origin::Named(name) => Some(name),
-            Origin::Created(_) => None,
-        }
-    }
-
-    /// The creation site (known for locks made with `new`).
-    pub(crate) fn site(self) -> Option<&'static Location<'static>> {
-        match self {
-            Origin::Named(_) => None,
-            Origin::Created(site) => Some(site),
-        }
-    }
-}
-
+/// How a lock is described in reports: the name given to `named`, or else
+/// `lock created at file:line:column`.
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Origin::Named(name) => write!(f, "\"{name}\""),
-            Origin::Created(site) => write!(f, "lock created at {site}"),
+        match self.site() {
+            Some(site) => write!(f, "lock created at {site}"),
+            None => write!(f, "\"{}\"", self.name().unwrap_or_default()),
+        }
+    }
+}
+
+impl fmt::Debug for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.site() {
+            Some(site) => f.debug_tuple("Created").field(&site).finish(),
+            None => f
+                .debug_tuple("Named")
+                .field(&self.name().unwrap_or_default())
+                .finish(),
         }
     }
 }
@@ -57,33 +48,37 @@ pub(crate) enum Flavour {
     Cell,
 }
 
-/// The tracking header every lockgraph lock carries next to its raw lock
-/// (20 bytes: a `Mutex<()>` fits in 24).
-pub(crate) struct LockMeta {
-    id: LazyId,
-    origin: PackedOrigin,
+/// Origins are equal when they describe a lock alike (the same name, or the
+/// same creation site), wherever the name is stored.
+impl PartialEq for Origin {
+    fn eq(&self, other: &Origin) -> bool {
+        self.name() == other.name() && self.site() == other.site()
+    }
 }
 
-/// An [`Origin`] at 4-byte alignment, so that [`LockMeta`] needs no padding;
-/// only ever read by value.
-#[derive(Clone, Copy)]
-#[repr(C, packed(4))]
-struct PackedOrigin(Origin);
+impl Eq for Origin {}
+
+/// The tracking header every lockgraph lock carries next to its raw lock:
+/// the lazily assigned 64-bit id and the origin, in 16 bytes (a `Mutex<()>`
+/// fits in 24). The origin is a pointer plus 7 bits of the id word
+/// ([`LockWord`]); a name longer than [`NAME_MAX`](crate::trusted::NAME_MAX)
+/// bytes is cut to that length (at a character boundary).
+pub(crate) struct LockMeta {
+    id: LazyId,
+}
 
 impl LockMeta {
     /// An unnamed lock created at `site`.
     pub(crate) const fn created(site: &'static Location<'static>) -> Self {
         LockMeta {
-            id: LazyId::new(),
-            origin: PackedOrigin(Origin::Created(site)),
+            id: LazyId::with_origin(LockWord::new(Origin::created(site))),
         }
     }
 
     /// A lock named `name`.
     pub(crate) const fn named(name: &'static str) -> Self {
         LockMeta {
-            id: LazyId::new(),
-            origin: PackedOrigin(Origin::Named(name)),
+            id: LazyId::with_origin(LockWord::new(Origin::named(name))),
         }
     }
 
@@ -96,9 +91,16 @@ impl LockMeta {
         &self.id
     }
 
+    /// A lock described as `origin`.
+    pub(crate) const fn with_origin(origin: Origin) -> Self {
+        LockMeta {
+            id: LazyId::with_origin(LockWord::new(origin)),
+        }
+    }
+
+    #[inline(always)]
     pub(crate) fn origin(&self) -> Origin {
-        let PackedOrigin(origin) = self.origin;
-        origin
+        self.id.origin()
     }
 }
 

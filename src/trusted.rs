@@ -1,4 +1,4 @@
-//! The crate's only unsafe code: three small facts the compiler cannot check,
+//! The crate's only unsafe code: four small facts the compiler cannot check,
 //! each behind a safe interface.
 //!
 //! - [`with_local`]: a thread-local reached without a closure boundary, so that
@@ -7,10 +7,13 @@
 //!   the watchdog's mirror of held sets that other threads read.
 //! - [`OwnerLock`]: a raw lock for data one thread uses all the time and other
 //!   threads rarely, whose release is a plain store.
+//! - [`LockWord`] and [`Origin`]: a lock's name or creation site kept as a
+//!   pointer plus 7 bits of its id word, so that a lock's header is 16 bytes
+//!   with a 64-bit id.
 
 use std::panic::Location;
-use std::ptr;
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use std::ptr::{self, NonNull};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use parking_lot::lock_api;
 use std::thread::LocalKey;
@@ -55,6 +58,210 @@ impl AtomicSite {
         // into `None`, or was stored from a `&'static Location<'static>` by
         // `store`; such a location is never freed or mutated.
         unsafe { site.as_ref() }
+    }
+}
+
+/// A lock's id word and the pointer half of its origin: the tracking header
+/// every lockgraph lock carries, in 16 bytes.
+///
+/// The word's bits 1..8 describe the origin: the length of a name (at most
+/// [`NAME_MAX`] bytes), or [`SITE`] for a creation site; `origin` points to
+/// the name's bytes or to the [`Location`]. They are set by the constructors
+/// and no method changes them, so the pointer and the bits always describe
+/// one origin. The other bits belong to the owner of the word (the id and its
+/// flag, `crate::id::LazyId`): bit 0 and bits 8..64.
+///
+/// Why: with a 64-bit id word (8-byte aligned) and a 16-byte `&'static str`
+/// beside it, the header would be 24 bytes and a `Mutex<()>` 32 (Rust never
+/// puts the next field into a struct's tail padding, so the raw lock's byte
+/// could not use the 4 bytes a 12-byte origin would leave free either).
+pub(crate) struct LockWord {
+    word: AtomicU64,
+    origin: NonNull<u8>,
+}
+
+/// The bits of a [`LockWord`]'s word that belong to the origin.
+const ORIGIN_BITS: u64 = 0xFE;
+/// The origin bits (shifted down by one) of a creation site; smaller values
+/// are a name's length.
+const SITE: u8 = 0x7F;
+/// The longest name a lock keeps, in bytes: a longer one is cut to at most
+/// this many, at a character boundary (the origin bits hold the length).
+pub(crate) const NAME_MAX: usize = SITE as usize - 1;
+
+// SAFETY: `origin` is only ever read, and points to immutable `'static` data
+// (a `str`'s bytes or a `Location`, both `Sync`); the word is an atomic.
+unsafe impl Send for LockWord {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for LockWord {}
+
+impl LockWord {
+    /// The header of a lock described by `origin`; the rest of the word is 0.
+    pub(crate) const fn new(origin: Origin) -> Self {
+        LockWord {
+            // Bit 0 is not the origin's (an origin copied out of a word may have it).
+            word: AtomicU64::new(origin.low as u64 & ORIGIN_BITS),
+            origin: origin.ptr,
+        }
+    }
+
+    /// The whole word (the origin bits included).
+    #[inline(always)]
+    pub(crate) fn load(&self, order: Ordering) -> u64 {
+        self.word.load(order)
+    }
+
+    /// Replaces the word with `new` if it is `current`; the origin bits of
+    /// `new` are ignored (the word keeps its own).
+    #[inline]
+    pub(crate) fn compare_exchange(
+        &self,
+        current: u64,
+        new: u64,
+        success: Ordering,
+        failure: Ordering,
+    ) -> Result<u64, u64> {
+        // If the exchange happens, `current` was the word, origin bits included.
+        let new = (new & !ORIGIN_BITS) | (current & ORIGIN_BITS);
+        self.word.compare_exchange(current, new, success, failure)
+    }
+
+    /// Sets bit 0 if it is clear: a plain store of the word as loaded with the
+    /// bit set (no read-modify-write), so the caller must make sure that no
+    /// other write can come between (see `LazyId::mark_in_graph`). Loads with
+    /// `Acquire`, stores with `Release`.
+    #[inline]
+    pub(crate) fn set_bit_0(&self) {
+        let word = self.word.load(Ordering::Acquire);
+        if word & 1 == 0 {
+            // The loaded word's origin bits are the word's own: they never change.
+            self.word.store(word | 1, Ordering::Release);
+        }
+    }
+
+    /// Where the lock came from.
+    #[inline(always)]
+    pub(crate) fn origin(&self) -> Origin {
+        self.read(Ordering::Relaxed).origin()
+    }
+
+    /// The word, as one load read it, with the lock: its origin can be read
+    /// later from that same load.
+    #[inline(always)]
+    pub(crate) fn read(&self, order: Ordering) -> WordRead<'_> {
+        WordRead {
+            word: self.word.load(order),
+            lock: self,
+        }
+    }
+}
+
+/// A [`LockWord`]'s word as one load read it, and the lock it was read from.
+#[derive(Clone, Copy)]
+pub(crate) struct WordRead<'a> {
+    word: u64,
+    lock: &'a LockWord,
+}
+
+impl WordRead<'_> {
+    /// The word read.
+    #[inline(always)]
+    pub(crate) fn word(self) -> u64 {
+        self.word
+    }
+
+    /// The lock's origin: its pointer, read now, and the origin bits of the
+    /// word read (the lock's own: they never change). The fast path stores the
+    /// bits straight from the register that holds the word.
+    #[inline(always)]
+    pub(crate) fn origin(self) -> Origin {
+        Origin {
+            ptr: self.lock.origin,
+            // Bit 0 (not the origin's) is ignored when the origin is read.
+            low: self.word as u8,
+        }
+    }
+}
+
+/// Where a lock came from: the name given to `named`, or else the place where
+/// it was created. A pointer, and in `low` a name's length or [`SITE`]
+/// (shifted up by one; bit 0 is not the origin's and is ignored), as in a
+/// [`LockWord`]: 16 bytes with padding, copied as they are into held-set
+/// entries and graph nodes, and decoded only to be shown.
+///
+/// Made only from a `&'static str` or a `&'static Location`, or copied out of
+/// a [`LockWord`] so made, so the pointer and `low` always agree.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    ptr: NonNull<u8>,
+    low: u8,
+}
+
+// SAFETY: as for `LockWord`: the pointer is only read, and points to
+// immutable `'static`, `Sync` data.
+unsafe impl Send for Origin {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for Origin {}
+
+impl Origin {
+    /// The name `name`, cut to at most [`NAME_MAX`] bytes at a character boundary.
+    pub(crate) const fn named(name: &'static str) -> Self {
+        let mut len = if name.len() < NAME_MAX {
+            name.len()
+        } else {
+            NAME_MAX
+        };
+        while !name.is_char_boundary(len) {
+            len -= 1;
+        }
+        let (kept, _) = name.split_at(len);
+        Origin {
+            ptr: NonNull::from_ref(kept).cast::<u8>(),
+            low: (kept.len() as u8) << 1, // at most NAME_MAX, below SITE
+        }
+    }
+
+    /// The creation site `site`.
+    pub(crate) const fn created(site: &'static Location<'static>) -> Self {
+        Origin {
+            ptr: NonNull::from_ref(site).cast::<u8>(),
+            low: SITE << 1,
+        }
+    }
+
+    /// The name given at creation, if any (cut as [`Self::named`] cuts it).
+    #[inline]
+    pub(crate) fn name(self) -> Option<&'static str> {
+        match self.low >> 1 {
+            SITE => None,
+            len => {
+                // SAFETY: `low` is not `SITE`, so `named` made this origin
+                // (see the type's doc): `ptr` and `len` are the start and
+                // the length of a `&'static str` (the prefix of the name
+                // that `split_at` returned), valid UTF-8, never freed or mutated.
+                let name = unsafe {
+                    let bytes = std::slice::from_raw_parts(self.ptr.as_ptr(), usize::from(len));
+                    std::str::from_utf8_unchecked(bytes)
+                };
+                Some(name)
+            }
+        }
+    }
+
+    /// The creation site (known for locks made with `new`).
+    #[inline]
+    pub(crate) fn site(self) -> Option<&'static Location<'static>> {
+        match self.low >> 1 {
+            SITE => {
+                let site = self.ptr.cast::<Location<'static>>();
+                // SAFETY: `low` is `SITE` only when `created` made this origin
+                // (see the type's doc), from a `&'static Location<'static>`
+                // whose address `ptr` is; such a location is never freed or
+                // mutated.
+                Some(unsafe { site.as_ref() })
+            }
+            _ => None,
+        }
     }
 }
 
@@ -155,6 +362,51 @@ mod tests {
             }
         });
         assert_eq!(counter.into_inner(), THREADS * ROUNDS);
+    }
+
+    #[test]
+    fn origins_read_back_and_long_names_are_cut_at_a_character_boundary() {
+        let site = Location::caller();
+        assert_eq!(Origin::created(site).site(), Some(site));
+        assert_eq!(Origin::created(site).name(), None);
+        assert_eq!(Origin::named("bank").name(), Some("bank"));
+        assert_eq!(Origin::named("bank").site(), None);
+        assert_eq!(Origin::named("").name(), Some(""));
+        let long: &'static str = "x".repeat(300).leak();
+        assert_eq!(Origin::named(long).name(), Some(&long[..NAME_MAX]));
+        // A two-byte character across the limit is left out whole.
+        let straddling: &'static str = format!("{}é", "y".repeat(NAME_MAX - 1)).leak();
+        assert_eq!(straddling.len(), NAME_MAX + 1);
+        assert_eq!(
+            Origin::named(straddling).name(),
+            Some(&straddling[..NAME_MAX - 1])
+        );
+        let exact: &'static str = "z".repeat(NAME_MAX).leak();
+        assert_eq!(Origin::named(exact).name(), Some(exact));
+    }
+
+    #[test]
+    fn a_lock_word_keeps_its_origin_whatever_is_written() {
+        let word = LockWord::new(Origin::named("kept"));
+        let unassigned = word.load(Ordering::Relaxed);
+        assert_eq!(unassigned & !ORIGIN_BITS, 0);
+        // Origin bits in a new word are ignored; the rest is written.
+        let written = word.compare_exchange(
+            unassigned,
+            u64::MAX << 8 | 0xFE,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        assert_eq!(written, Ok(unassigned));
+        assert_eq!(word.load(Ordering::Relaxed), u64::MAX << 8 | unassigned);
+        word.set_bit_0();
+        assert_eq!(word.load(Ordering::Relaxed), u64::MAX << 8 | unassigned | 1);
+        assert_eq!(word.origin().name(), Some("kept"));
+        // A copy made from an origin read out of a word (bit 0 set) starts clear.
+        let copy = LockWord::new(word.origin());
+        assert_eq!(copy.load(Ordering::Relaxed), unassigned);
+        let site = LockWord::new(Origin::created(Location::caller()));
+        assert!(site.origin().site().is_some());
     }
 
     #[test]

@@ -24,7 +24,7 @@ fn snapshot_names_locks_and_sites() {
     assert!(edge.thread.contains("snapshot_names_locks_and_sites"));
     let dot = snapshot.to_dot();
     assert!(dot.starts_with("digraph lockgraph {"));
-    let (from, to) = (named.id().as_u32(), unnamed.id().as_u32());
+    let (from, to) = (named.id().as_u64(), unnamed.id().as_u64());
     assert!(dot.contains(&format!("n{from} -> n{to}")), "{dot}");
     assert!(dot.contains("named lock"), "{dot}");
 }
@@ -35,7 +35,7 @@ fn dot_keeps_locks_of_one_creation_line_apart() {
     let pair: Vec<Mutex<()>> = (0..2).map(|_| Mutex::new(())).collect();
     drop((pair[0].lock(), pair[1].lock()));
     let dot = graph::snapshot().to_dot();
-    let (a, b) = (pair[0].id().as_u32(), pair[1].id().as_u32());
+    let (a, b) = (pair[0].id().as_u64(), pair[1].id().as_u64());
     assert!(dot.contains(&format!("n{a} -> n{b}")), "{dot}");
     assert!(dot.contains(&format!("n{a} [label=")) && dot.contains(&format!("n{b} [label=")));
 }
@@ -65,7 +65,7 @@ fn ids_are_unique_and_follow_first_use() {
     let early_id = early.id();
     assert!(early_id < late.id());
     assert_eq!(early.id(), early_id);
-    assert_eq!(format!("{early_id}"), format!("#{}", early_id.as_u32()));
+    assert_eq!(format!("{early_id}"), format!("#{}", early_id.as_u64()));
 }
 
 #[test]

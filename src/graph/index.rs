@@ -29,16 +29,16 @@ struct Page {
 /// Lock id to graph node.
 #[derive(Default)]
 pub(crate) struct NodeIndexById {
-    pages: FastMap<u32, Box<Page>>,
+    pages: FastMap<u64, Box<Page>>,
     /// The last page freed, kept for the next one needed: a lock churning
     /// alone on its page would otherwise allocate and free a page each time.
     spare: Option<Box<Page>>,
 }
 
 /// The page number and the place in the page of `id`.
-fn place(id: LockId) -> (u32, usize) {
-    let id = id.as_u32();
-    (id / PAGE as u32, id as usize % PAGE)
+fn place(id: LockId) -> (u64, usize) {
+    let id = id.as_u64();
+    (id / PAGE as u64, (id % PAGE as u64) as usize)
 }
 
 impl NodeIndexById {
@@ -102,22 +102,25 @@ mod tests {
     use std::collections::HashMap;
 
     use super::*;
+    use crate::id::LIMIT;
 
     #[test]
     fn agrees_with_a_hash_map_and_frees_empty_pages() {
         let mut index = NodeIndexById::default();
-        let mut model: HashMap<u32, NodeIndex> = HashMap::new();
+        let mut model: HashMap<u64, NodeIndex> = HashMap::new();
         let mut seed = 0x9E37_79B9_7F4A_7C15_u64;
         for step in 0..20_000u32 {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            // Ids clustered in a few blocks, as threads hand them out, plus strays.
+            // Ids clustered in a few blocks, as threads hand them out (some
+            // around 2^32, 2^40 and the end of the id space), plus strays.
+            let near = [1_000, 1 << 32, (1 << 40) - 100, 5_000, LIMIT - 10_000];
             let id = match seed % 8 {
-                0 => (seed >> 8) as u32 % 0x7FFF_FFFF,
-                k => (k as u32) * 1_000 + (seed >> 16) as u32 % 200,
+                0 => (seed >> 8) % LIMIT,
+                k => near[k as usize % near.len()] + (k << 10) + (seed >> 16) % 200,
             };
-            let lock = LockId::from_u32(id);
+            let lock = LockId::from_u64(id);
             if seed & 0x100 == 0 {
                 let node = NodeIndex::new(step as usize);
                 if index.get(lock).is_none() {
@@ -130,18 +133,18 @@ mod tests {
             assert_eq!(index.get(lock), model.get(&id).copied(), "get {id}");
             assert_eq!(index.len(), model.len());
         }
-        let live_pages: std::collections::HashSet<u32> =
-            model.keys().map(|&id| id / PAGE as u32).collect();
+        let live_pages: std::collections::HashSet<u64> =
+            model.keys().map(|&id| id / PAGE as u64).collect();
         assert_eq!(
             index.pages(),
             live_pages.len(),
             "a page per page with a node"
         );
         for (&id, &node) in &model {
-            assert_eq!(index.get(LockId::from_u32(id)), Some(node));
+            assert_eq!(index.get(LockId::from_u64(id)), Some(node));
         }
         for &id in model.keys() {
-            index.remove(LockId::from_u32(id));
+            index.remove(LockId::from_u64(id));
         }
         assert_eq!((index.len(), index.pages()), (0, 0));
     }

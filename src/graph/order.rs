@@ -55,22 +55,21 @@ pub(crate) struct LockGraph<N, E> {
     pairs: FastMap<(NodeIndex, NodeIndex), ()>,
     /// Buffers of the reordering search, kept so that it does not allocate.
     search: Search,
-    /// Nodes added so far (the low half of a new node's key).
+    /// Nodes added so far (the last part of a new node's key).
     added: u32,
 }
 
 /// A lock in the graph (its payload is in [`LockGraph::payloads`]).
 struct Node {
-    /// The node's place in the topological order: every edge goes from a
-    /// smaller key to a larger one. A new node's key is its lock id (high half)
-    /// and the count of nodes added before it (low half, modulo 2^32), so keys
-    /// are distinct; reordering only ever permutes the keys of existing nodes.
-    /// (Ids are never reused, so two live nodes could share a key only if one
-    /// lock came back, after its node was removed, exactly a multiple of 2^32
-    /// node additions later: a lock dropped while a leaked guard's entry still
-    /// names it, re-added by that entry billions of nodes later.)
+    /// The high part of the node's [`Key`].
     /// (Non-zero, so that petgraph's `Option` around a node takes no room.)
     key: NonZeroU64,
+    /// The low part of the node's [`Key`] (in the room the out-list's length
+    /// leaves before the 4-byte fields: the node stays 40 bytes).
+    key_low: [u8; 3],
+    /// How many targets `out` lists, while at most [`INLINE`] ([`OVERFLOWED`]
+    /// once there were more).
+    out_len: u8,
     /// The last search that reached the node (see [`Search::mark`]).
     mark: u32,
     /// The targets of the edges out of the node, so that "is a -> b there?"
@@ -80,58 +79,101 @@ struct Node {
     /// only for an edge that disagrees with the order, would use them, and
     /// they would make every node bigger and so every new edge's order check
     /// in a big graph slower.)
-    out: Neighbours,
+    out: [NodeIndex; INLINE],
 }
 
-/// A node's neighbours in one direction, while there are few.
-#[derive(Clone, Copy)]
-struct Neighbours {
-    /// How many, while at most [`INLINE`] ([`OVERFLOWED`] once there were more).
-    len: u8,
-    nodes: [NodeIndex; INLINE],
+/// A node's place in the topological order: every edge goes from a smaller
+/// key to a larger one. A new node's key is its lock id, then the count of
+/// nodes added before it (modulo 2^32), so keys are distinct; reordering only
+/// ever permutes the keys of existing nodes. (Ids are never reused, so two
+/// live nodes could share a key only if one lock came back, after its node
+/// was removed, exactly a multiple of 2^32 node additions later: a lock
+/// dropped while a leaked guard's entry still names it, re-added by that
+/// entry billions of nodes later.)
+///
+/// Stored in a node as `high` (the id above the count's low 8 bits: ids are
+/// below 2^56, so it fits, and is never zero) and `low` (the count's upper 24
+/// bits, most significant first, so that the fields compare as one number).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+struct Key {
+    high: NonZeroU64,
+    low: [u8; 3],
+}
+
+impl Key {
+    /// The key of a new node for `id`, the `added`-th added.
+    fn new(id: LockId, added: u32) -> Key {
+        const { assert!(crate::id::LIMIT <= 1 << 56) }; // `id << 8` fits
+        debug_assert!(id.as_u64() < crate::id::LIMIT, "{id} is past the id space");
+        let [_, low @ ..] = (added >> 8).to_be_bytes();
+        let high = id.as_u64() << 8 | u64::from(added & 0xFF);
+        Key {
+            high: NonZeroU64::new(high).expect("ids are never 0"),
+            low,
+        }
+    }
 }
 
 /// How many neighbours a node lists itself.
 const INLINE: usize = 6;
 
-/// [`Neighbours::len`] once there were too many to list.
+/// [`Node::out_len`] once there were too many to list.
 const OVERFLOWED: u8 = u8::MAX;
 
-impl Neighbours {
-    fn none() -> Self {
-        Neighbours {
-            len: 0,
-            nodes: [NodeIndex::end(); INLINE],
+impl Node {
+    fn new(key: Key) -> Self {
+        Node {
+            key: key.high,
+            key_low: key.low,
+            out_len: 0,
+            mark: 0,
+            out: [NodeIndex::end(); INLINE],
         }
     }
 
-    /// The list, unless it overflowed.
-    fn list(&self) -> Option<&[NodeIndex]> {
-        self.nodes.get(..usize::from(self.len))
+    #[inline]
+    fn key(&self) -> Key {
+        Key {
+            high: self.key,
+            low: self.key_low,
+        }
     }
 
-    /// Adds `node`; false if the list overflows now (it was full).
-    fn push(&mut self, node: NodeIndex) -> bool {
-        match usize::from(self.len) {
+    fn set_key(&mut self, key: Key) {
+        self.key = key.high;
+        self.key_low = key.low;
+    }
+
+    /// The targets listed, unless the list overflowed.
+    fn out_list(&self) -> Option<&[NodeIndex]> {
+        self.out.get(..usize::from(self.out_len))
+    }
+
+    /// Lists `node`; false if the list overflows now (it was full).
+    fn push_out(&mut self, node: NodeIndex) -> bool {
+        match usize::from(self.out_len) {
             len if len < INLINE => {
-                self.nodes[len] = node;
-                self.len += 1;
+                self.out[len] = node;
+                self.out_len += 1;
                 true
             }
             INLINE => {
-                self.len = OVERFLOWED;
+                self.out_len = OVERFLOWED;
                 false
             }
             _ => true,
         }
     }
 
-    /// Removes `node` from the list (if it has not overflowed).
-    fn remove(&mut self, node: NodeIndex) {
-        let len = usize::from(self.len);
-        if let Some(at) = self.list().and_then(|l| l.iter().position(|&n| n == node)) {
-            self.nodes.copy_within(at + 1..len, at);
-            self.len -= 1;
+    /// Takes `node` off the list (if it has not overflowed).
+    fn remove_out(&mut self, node: NodeIndex) {
+        let len = usize::from(self.out_len);
+        if let Some(at) = self
+            .out_list()
+            .and_then(|l| l.iter().position(|&n| n == node))
+        {
+            self.out.copy_within(at + 1..len, at);
+            self.out_len -= 1;
         }
     }
 }
@@ -146,7 +188,7 @@ struct Search {
     stack: Vec<NodeIndex>,
     /// The neighbours of the node being searched.
     adjacent: Vec<NodeIndex>,
-    keys: Vec<NonZeroU64>,
+    keys: Vec<Key>,
     /// Marks of the last search (two per search: forward, backward).
     mark: u32,
 }
@@ -174,7 +216,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         let a = self.node(from.0, from.1);
         let b = self.node(to.0, to.1);
         // `from == to` never reaches here: the tracker handles re-acquisition.
-        if self.graph[a].key > self.graph[b].key {
+        if self.graph[a].key() > self.graph[b].key() {
             // No such edge yet: edges go from smaller keys to larger ones.
             if !self.reorder(a, b) {
                 return Insert::Cycle(self.shortest_path(b, a));
@@ -188,7 +230,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     fn has_edge(&self, a: NodeIndex, b: NodeIndex) -> bool {
-        match self.graph[a].out.list() {
+        match self.graph[a].out_list() {
             Some(targets) => targets.contains(&b),
             None => self.pairs.contains_key(&(a, b)),
         }
@@ -196,21 +238,21 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
 
     /// Lists the new edge `a -> b` in `a` (or in `pairs`).
     fn note_edge(&mut self, a: NodeIndex, b: NodeIndex) {
-        let out = &mut self.graph[a].out;
-        let listed = *out;
-        if !out.push(b) {
-            let all = listed.nodes.iter().chain([&b]);
+        let node = &mut self.graph[a];
+        let listed = node.out;
+        if !node.push_out(b) {
+            let all = listed.iter().chain([&b]);
             self.pairs.extend(all.map(|&t| ((a, t), ())));
-        } else if out.len == OVERFLOWED {
+        } else if node.out_len == OVERFLOWED {
             self.pairs.insert((a, b), ());
         }
     }
 
     /// Takes the edge `a -> b` off `a`'s list (it is being removed).
     fn forget_edge(&mut self, a: NodeIndex, b: NodeIndex) {
-        let out = &mut self.graph[a].out;
-        match out.list() {
-            Some(_) => out.remove(b),
+        let node = &mut self.graph[a];
+        match node.out_list() {
+            Some(_) => node.remove_out(b),
             None => _ = self.pairs.remove(&(a, b)),
         }
     }
@@ -219,7 +261,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// below `a`'s; false (nothing changed) if `b` reaches `a`, so that the
     /// edge would close a cycle.
     fn reorder(&mut self, a: NodeIndex, b: NodeIndex) -> bool {
-        let (upper, lower) = (self.graph[a].key, self.graph[b].key);
+        let (upper, lower) = (self.graph[a].key(), self.graph[b].key());
         if self.search.mark > u32::MAX - 2 {
             // Every mark was used: forget them all (once in 2^31 reorderings).
             self.graph.node_weights_mut().for_each(|node| node.mark = 0);
@@ -243,12 +285,17 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         } = &mut self.search;
         let graph = &mut self.graph;
         keys.clear();
-        keys.extend(backward.iter().chain(forward.iter()).map(|&n| graph[n].key));
+        keys.extend(
+            backward
+                .iter()
+                .chain(forward.iter())
+                .map(|&n| graph[n].key()),
+        );
         keys.sort_unstable();
-        backward.sort_unstable_by_key(|&n| graph[n].key);
-        forward.sort_unstable_by_key(|&n| graph[n].key);
+        backward.sort_unstable_by_key(|&n| graph[n].key());
+        forward.sort_unstable_by_key(|&n| graph[n].key());
         for (&node, &key) in backward.iter().chain(forward.iter()).zip(keys.iter()) {
-            graph[node].key = key;
+            graph[node].set_key(key);
         }
         true
     }
@@ -262,7 +309,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         start: NodeIndex,
         direction: Direction,
         mark: u32,
-        within: impl Fn(NonZeroU64) -> bool,
+        within: impl Fn(Key) -> bool,
         goal: Option<NodeIndex>,
     ) -> bool {
         let Search {
@@ -284,7 +331,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         while let Some(node) = stack.pop() {
             adjacent.clear();
             let at = &self.graph[node];
-            let listed = at.out.list().filter(|_| direction == Outgoing);
+            let listed = at.out_list().filter(|_| direction == Outgoing);
             match listed {
                 // No walk through the edges (one cache miss each in a big graph).
                 Some(listed) => adjacent.extend_from_slice(listed),
@@ -295,7 +342,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
                     return false;
                 }
                 let seen = &mut self.graph[other];
-                if seen.mark != mark && within(seen.key) {
+                if seen.mark != mark && within(seen.key()) {
                     seen.mark = mark;
                     found.push(other);
                     stack.push(other);
@@ -343,7 +390,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     /// Every node, in topological order.
     pub(crate) fn nodes(&self) -> impl Iterator<Item = &N> + '_ {
         let mut nodes: Vec<(NodeIndex, &Node)> = self.graph.node_references().collect();
-        nodes.sort_unstable_by_key(|(_, node)| node.key);
+        nodes.sort_unstable_by_key(|(_, node)| node.key());
         nodes.into_iter().map(|(index, _)| self.payload(index))
     }
 
@@ -360,16 +407,10 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         if let Some(node) = self.index.get(id) {
             return node;
         }
-        debug_assert!(id.as_u32() < 1 << 31, "ids leave the top bit of a key free");
         let payload = payload(); // first: nothing is left half-added if it panics
-        // Ids are below 2^31 (see `LazyId`): the top bit keeps the key non-zero.
-        let key = 1 << 63 | u64::from(id.as_u32()) << 32 | u64::from(self.added);
+        let key = Key::new(id, self.added);
         self.added = self.added.wrapping_add(1);
-        let node = self.graph.add_node(Node {
-            key: NonZeroU64::new(key).expect("the top bit is set"),
-            mark: 0,
-            out: Neighbours::none(),
-        });
+        let node = self.graph.add_node(Node::new(key));
         let at = node.index();
         if at >= self.payloads.len() {
             self.payloads.resize_with(at + 1, || None);
@@ -515,8 +556,43 @@ mod tests {
 
     #[test]
     fn agrees_with_a_plain_reachability_check_and_keeps_the_order() {
-        const N: usize = 120;
-        let l = ids(N);
+        agrees_with_a_plain_reachability_check(ids(120));
+    }
+
+    /// Ids from `first` on, `step` apart.
+    fn ids_from(first: u64, step: u64, n: usize) -> Vec<LockId> {
+        (0..n as u64)
+            .map(|k| LockId::from_u64(first + k * step))
+            .collect()
+    }
+
+    #[test]
+    fn ids_near_the_edges_of_the_id_space_order_like_small_ones() {
+        let limit = crate::id::LIMIT;
+        // Across 2^32, across 2^40 and 2^41, up to the last id of the space,
+        // and spread over all of it.
+        agrees_with_a_plain_reachability_check(ids_from((1 << 32) - 60, 1, 120));
+        agrees_with_a_plain_reachability_check(ids_from((1 << 40) - 60, 1 << 34, 120));
+        agrees_with_a_plain_reachability_check(ids_from(limit - 120, 1, 120));
+        agrees_with_a_plain_reachability_check(ids_from(1, (limit - 2) / 119, 120));
+    }
+
+    #[test]
+    fn keys_order_by_id_and_every_bit_of_the_count_tells_them_apart() {
+        let last = LockId::from_u64(crate::id::LIMIT - 1);
+        let before = LockId::from_u64(crate::id::LIMIT - 2);
+        assert!(Key::new(before, u32::MAX) < Key::new(last, 0));
+        let one = LockId::from_u64(1);
+        assert!(Key::new(one, u32::MAX) < Key::new(LockId::from_u64(2), 0));
+        // The same id re-added: a different key unless 2^32 nodes apart.
+        for bit in 0..32 {
+            assert_ne!(Key::new(last, 0), Key::new(last, 1 << bit), "bit {bit}");
+        }
+        assert_eq!(Key::new(last, 7), Key::new(last, 7));
+    }
+
+    fn agrees_with_a_plain_reachability_check(l: Vec<LockId>) {
+        let n = l.len();
         let mut g = LockGraph::new();
         let mut accepted: Vec<(usize, usize)> = Vec::new();
         let (mut reordered, mut refused) = (0, 0);
@@ -531,16 +607,16 @@ mod tests {
             if step % 300 == 299 {
                 // Drop a lock now and then; its id may come back (a leaked
                 // guard's entry can do that), as a new node.
-                let gone = random(N);
+                let gone = random(n);
                 g.remove(l[gone]);
                 accepted.retain(|&(a, b)| a != gone && b != gone);
             }
-            let (x, y) = (random(N), random(N));
+            let (x, y) = (random(n), random(n));
             if x == y {
                 continue;
             }
             let backwards = g.index.get(l[x]).zip(g.index.get(l[y]));
-            let backwards = backwards.is_some_and(|(a, b)| g.graph[a].key > g.graph[b].key);
+            let backwards = backwards.is_some_and(|(a, b)| g.graph[a].key() > g.graph[b].key());
             match insert(&mut g, l[x], l[y]) {
                 Insert::Known => assert!(accepted.contains(&(x, y))),
                 Insert::Added => {
@@ -561,15 +637,15 @@ mod tests {
                 }
             }
             for edge in g.graph.edge_references() {
-                assert!(g.graph[edge.source()].key < g.graph[edge.target()].key);
+                assert!(g.graph[edge.source()].key() < g.graph[edge.target()].key());
             }
             assert_eq!(g.edge_count(), accepted.len());
         }
         // The run exercised all three outcomes of a new edge, and both ways
         // of finding a known one.
         assert!(reordered > 50 && refused > 50, "{reordered} {refused}");
-        let overflowed = g.graph.node_weights().filter(|n| n.out.len == OVERFLOWED);
-        let listed = g.graph.node_weights().filter(|n| n.out.len > 1);
+        let overflowed = g.graph.node_weights().filter(|n| n.out_len == OVERFLOWED);
+        let listed = g.graph.node_weights().filter(|n| n.out_len > 1);
         assert!(overflowed.count() > 10 && listed.count() > 10);
     }
 

@@ -73,7 +73,7 @@ pub struct Snapshot {
 ///
 /// let snap = graph::snapshot();
 /// assert!(snap.edges.iter().any(|e| e.from == outer.id() && e.to == inner.id()));
-/// let (o, i) = (outer.id().as_u32(), inner.id().as_u32());
+/// let (o, i) = (outer.id().as_u64(), inner.id().as_u64());
 /// assert!(snap.to_dot().contains(&format!("n{o} -> n{i}")));
 /// ```
 pub fn snapshot() -> Snapshot {
@@ -118,21 +118,21 @@ impl Snapshot {
     #[doc = "let (a, b) = (lockgraph::Mutex::named(\"a\", ()), lockgraph::Mutex::named(\"b\", ()));"]
     #[doc = "drop((a.lock(), b.lock()));"]
     #[doc = "let dot = lockgraph::graph::snapshot().to_dot();"]
-    #[doc = "let (na, nb) = (a.id().as_u32(), b.id().as_u32());"]
+    #[doc = "let (na, nb) = (a.id().as_u64(), b.id().as_u64());"]
     #[doc = "assert!(dot.contains(&format!(\"n{na} [label=\")));"]
     #[doc = "assert!(dot.contains(&format!(\"n{na} -> n{nb}\")));"]
     #[doc = "```"]
     pub fn to_dot(&self) -> String {
         let mut dot = String::from("digraph lockgraph {\n");
         for lock in &self.locks {
-            let _ = writeln!(dot, "    n{} [label={:?}];", lock.id.as_u32(), lock.label());
+            let _ = writeln!(dot, "    n{} [label={:?}];", lock.id.as_u64(), lock.label());
         }
         for edge in &self.edges {
             let _ = writeln!(
                 dot,
                 "    n{} -> n{} [label={:?}];",
-                edge.from.as_u32(),
-                edge.to.as_u32(),
+                edge.from.as_u64(),
+                edge.to.as_u64(),
                 format!("{} at {}", edge.thread, edge.site)
             );
         }

@@ -8,20 +8,20 @@
 //! thread churning through locks alone keeps one entry.
 
 use std::cell::{Cell, RefCell};
-use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use parking_lot::RwLock as RawRwLock;
 
-use super::{LockId, UNTRACKED, exhausted};
+use super::{LIMIT, LockId, UNTRACKED, exhausted};
 
-static NEXT_ID: AtomicU32 = AtomicU32::new(1);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 /// A thread's block of ids: `next..end` are still free.
 #[derive(Clone, Copy)]
 struct Block {
-    first: u32,
-    next: u32,
-    end: u32,
+    first: u64,
+    next: u64,
+    end: u64,
     /// The size of the next block to take (blocks grow as a thread uses more locks).
     size: u32,
     /// This thread's number (0 until it takes its first block).
@@ -40,7 +40,7 @@ thread_local! {
 }
 
 /// Which thread each block went to: (first id, thread number), by first id.
-static OWNERS: RawRwLock<Vec<(u32, u32)>> = RawRwLock::new(Vec::new());
+static OWNERS: RawRwLock<Vec<(u64, u32)>> = RawRwLock::new(Vec::new());
 static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
 
 /// This thread's number: small, unique, never reused (0 if it cannot be known).
@@ -75,17 +75,17 @@ pub(crate) fn thread_of(id: LockId) -> u32 {
 }
 
 /// An upper bound of every id handed out so far.
-pub(crate) fn handed_out_below() -> u32 {
+pub(crate) fn handed_out_below() -> u64 {
     NEXT_ID.load(Relaxed)
 }
 
 thread_local! {
     /// The block [`owner`] found last: (first id, end, thread).
-    static LAST_OWNER: Cell<(u32, u32, u32)> = const { Cell::new((0, 0, 0)) };
+    static LAST_OWNER: Cell<(u64, u64, u32)> = const { Cell::new((0, 0, 0)) };
     /// This thread's copy of the first entries of [`OWNERS`] (they never
     /// change, only grow), and the end of the ids they cover: most lookups
     /// then take no lock.
-    static OWNERS_SEEN: RefCell<(Vec<(u32, u32)>, u32)> = const { RefCell::new((Vec::new(), 0)) };
+    static OWNERS_SEEN: RefCell<(Vec<(u64, u32)>, u64)> = const { RefCell::new((Vec::new(), 0)) };
 }
 
 /// The most blocks a thread copies (beyond, lookups read [`OWNERS`] itself).
@@ -94,7 +94,7 @@ const COPIED_BLOCKS: usize = 1 << 12;
 /// The thread of the block that holds `id` in `owners` (sorted by first id,
 /// every block below `covered` listed), remembered in [`LAST_OWNER`] with the
 /// block's extent: the next lookup is most often in it again.
-fn owner_in(owners: &[(u32, u32)], id: u32, covered: u32) -> Option<u32> {
+fn owner_in(owners: &[(u64, u32)], id: u64, covered: u64) -> Option<u32> {
     let after = owners.partition_point(|&(first, _)| first <= id);
     let (first, thread) = owners[after.checked_sub(1)?];
     let end = owners.get(after).map_or(covered, |&(next, _)| next);
@@ -140,7 +140,7 @@ fn owner_not_last(id: LockId) -> u32 {
 /// new block for it, `on_new_block` is told its first id before the id is
 /// returned (so before any other thread can see it).
 #[inline]
-pub(super) fn next_id(on_new_block: impl FnOnce(u32)) -> u32 {
+pub(super) fn next_id(on_new_block: impl FnOnce(u64)) -> u64 {
     let from_block = BLOCK.try_with(|block| {
         let current = block.get();
         (current.next < current.end).then(|| {
@@ -160,7 +160,7 @@ pub(super) fn next_id(on_new_block: impl FnOnce(u32)) -> u32 {
 /// [`next_id`] when this thread's block is used up (or it has none yet).
 #[cold]
 #[inline(never)]
-fn next_id_from_new_block(on_new_block: impl FnOnce(u32)) -> u32 {
+fn next_id_from_new_block(on_new_block: impl FnOnce(u64)) -> u64 {
     let from_block = BLOCK.try_with(|block| {
         let mut current = block.get();
         let mut new_block = None;
@@ -170,7 +170,7 @@ fn next_id_from_new_block(on_new_block: impl FnOnce(u32)) -> u32 {
             }
             // Taken and recorded under one lock, so that `OWNERS` stays sorted.
             let mut owners = OWNERS.write();
-            let (first, end) = take_block(current.size)?;
+            let (first, end) = take_block(u64::from(current.size))?;
             // A block right after this thread's last one extends that entry
             // (it covers every id up to the next entry): a thread churning
             // through locks alone keeps one entry, not one per block.
@@ -209,10 +209,29 @@ fn next_id_from_new_block(on_new_block: impl FnOnce(u32)) -> u32 {
 }
 
 /// `first..end`: the next `size` free ids (fewer near the end of the id space).
-fn take_block(size: u32) -> Option<(u32, u32)> {
-    let grow = |n: u32| (n < UNTRACKED).then(|| n.saturating_add(size).min(UNTRACKED));
+fn take_block(size: u64) -> Option<(u64, u64)> {
+    let grow = |n: u64| (n < LIMIT).then(|| n.saturating_add(size).min(LIMIT));
     let first = NEXT_ID.fetch_update(Relaxed, Relaxed, grow).ok()?;
-    Some((first, first.saturating_add(size).min(UNTRACKED)))
+    Some((first, first.saturating_add(size).min(LIMIT)))
+}
+
+/// Moves the next free id up to `next` (at most [`LIMIT`]; never down, so no
+/// id is handed out twice), and makes this thread take a new block for its
+/// next id: a test's locks then get ids from `next` on, without a run of
+/// billions of locks first. Returns the next free id.
+pub(crate) fn skip_to(next: u64) -> u64 {
+    let next = NEXT_ID
+        .fetch_max(next.min(LIMIT), Relaxed)
+        .max(next.min(LIMIT));
+    // The rest of this thread's block is never handed out.
+    let _ = BLOCK.try_with(|block| {
+        let current = block.get();
+        block.set(Block {
+            next: current.end,
+            ..current
+        });
+    });
+    next
 }
 
 #[cfg(test)]

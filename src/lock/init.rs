@@ -15,7 +15,7 @@ use std::panic::Location;
 
 use crate::acquire::{self, LockHeader};
 use crate::held::Access;
-use crate::meta::{Flavour, LockMeta, Origin};
+use crate::meta::{Flavour, LockMeta};
 
 /// Runs `init` (an initialiser, or a wait for one) with the cell held.
 #[cold]
@@ -40,8 +40,5 @@ pub(crate) const fn named_header(name: &'static str) -> LockHeader {
 
 /// A header for a copy of a cell (`Clone`): a new lock, described as the original.
 pub(crate) fn copy_header(header: &LockHeader) -> LockHeader {
-    LockHeader::new(match header.origin() {
-        Origin::Named(name) => LockMeta::named(name),
-        Origin::Created(site) => LockMeta::created(site),
-    })
+    LockHeader::new(LockMeta::with_origin(header.origin()))
 }

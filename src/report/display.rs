@@ -356,7 +356,7 @@ impl Display for Notice {
             ),
             NoticeKind::IdsExhausted => write!(
                 f,
-                "lockgraph: notice: all 2^31 - 2 lock ids are used; locks used from now on are \
+                "lockgraph: notice: all 2^56 - 1 lock ids are used; locks used from now on are \
                  not checked, from {lock} on thread \"{thread}\""
             ),
         }

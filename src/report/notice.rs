@@ -13,7 +13,7 @@ pub enum NoticeKind {
     /// guard was leaked (`mem::forget`, `MutexGuard::leak`). lockgraph forgets
     /// the lock; it is not a deadlock.
     DroppedWhileHeld,
-    /// All 2^31 - 2 lock ids are used: locks used from now on share one
+    /// All 2^56 - 1 lock ids are used: locks used from now on share one
     /// untracked id and are not checked. Given once per process.
     IdsExhausted,
 }

@@ -21,7 +21,7 @@ use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
 use crate::id::LockId;
-use crate::meta::{Flavour, LockMeta};
+use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
     Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
 };
@@ -212,8 +212,8 @@ impl ThreadState {
     #[inline(always)]
     pub(crate) fn acquire_fast(
         &self,
-        meta: &LockMeta,
         id: LockId,
+        origin: impl FnOnce() -> Origin,
         access: Access,
         site: &'static Location<'static>,
     ) -> bool {
@@ -226,8 +226,7 @@ impl ThreadState {
                 _ => return false,
             },
         };
-        self.held
-            .push_inline(id, || meta.origin(), access, site, chain)
+        self.held.push_inline(id, origin, access, site, chain)
     }
 
     /// The plainest release, for when no [`crate::flags`] are set: the last entry is
@@ -436,7 +435,7 @@ impl ThreadState {
     /// of them can be seen by another thread. The ids handed out from then on
     /// can be private; an id handed out before (by `id()`, which registers
     /// nothing) may already be known to other threads, and stays public.
-    pub(crate) fn ensure_private_store(&self, first: u32) {
+    pub(crate) fn ensure_private_store(&self, first: u64) {
         let label = || self.label();
         // Once the thread's destructors have run there is no store, and every
         // lock of this thread is public.

@@ -36,12 +36,17 @@ impl KeyCache {
     }
 }
 
-/// The key of edge `from -> to`: the pair, exactly (multiplying by an odd
-/// constant is a bijection), spread over the slots. Never 0, since ids start at 1.
+/// The key of edge `from -> to`, never 0: a hash as [`extend_chain`]'s of
+/// `from` then `to` (unshifted, so with its rotation at most 8, as ids are
+/// below 2^56). Two 56-bit ids do not fit in one key, so, as with chain keys,
+/// two pairs may share a key, with odds about 2^-64: no pattern of ids always
+/// collides (see [`extend_chain`]). (With 31-bit ids the key was the pair,
+/// exactly.)
 #[inline]
 pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
-    let pair = (u64::from(from.as_u32()) << 32) | u64::from(to.as_u32());
-    pair.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    const { assert!(crate::id::LIMIT <= 1 << (64 - 8)) };
+    (from.as_u64().wrapping_mul(K).rotate_left(8) ^ to.as_u64()).wrapping_mul(K) | 1
 }
 
 /// The key of "every lock of the held set with chain key `chain` -> `to`":
@@ -61,6 +66,7 @@ fn slot(key: u64) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::held::{CHAIN_ROTATION, EMPTY_CHAIN};
     use crate::id::LazyId;
 
     #[test]
@@ -71,6 +77,57 @@ mod tests {
         cache.insert(edge_key(a, b));
         assert!(cache.contains(edge_key(a, b)));
         assert!(!cache.contains(edge_key(b, a)));
+    }
+
+    /// Ids from all over the id space: runs near 0, 2^32, 2^40 and its end,
+    /// and ids equal modulo high powers of two (which a multiplicative hash
+    /// tells apart only in its high bits).
+    fn ids_with_patterns() -> Vec<u64> {
+        let limit = crate::id::LIMIT;
+        let mut ids: Vec<u64> = [1, (1 << 32) - 16, (1 << 40) - 16, limit - 40]
+            .iter()
+            .flat_map(|&first| first..first + 32)
+            .collect();
+        for bits in [16, 24, 32, 40, 41, 47, 48, 52, 55] {
+            ids.extend((1..=8).map(|k| 7 + (k << bits)).filter(|&id| id < limit));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    #[test]
+    fn no_pattern_of_ids_makes_keys_collide() {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let ids = ids_with_patterns();
+        let mut edges = std::collections::HashSet::new();
+        let mut chains = std::collections::HashSet::new();
+        for &a in &ids {
+            for &b in ids.iter().filter(|&&b| b != a) {
+                let (a, b) = (LockId::from_u64(a), LockId::from_u64(b));
+                assert!(edges.insert(edge_key(a, b)), "{a} -> {b}");
+                let chain = chain_key(extend_chain(EMPTY_CHAIN, a), b);
+                assert!(chains.insert(chain), "[{a}] then {b}");
+            }
+        }
+        // Stronger: whatever the second id, two keys from different first ids
+        // collide only when the second ids differ by `needed`, which for these
+        // ids is never a small difference (nor, for chain keys, one an id can
+        // make at all when its low byte is set).
+        for &a in &ids {
+            for &other in ids.iter().filter(|&&other| other != a) {
+                let rotated = |id: u64| id.wrapping_mul(K).rotate_left(8);
+                let needed = rotated(a) ^ rotated(other);
+                assert!(needed >= 1 << 32, "edge keys of {a} and {other}");
+                let shifted = |id: u64| extend_chain(EMPTY_CHAIN, LockId::from_u64(id));
+                let needed = shifted(a).rotate_left(CHAIN_ROTATION)
+                    ^ shifted(other).rotate_left(CHAIN_ROTATION);
+                assert!(
+                    needed & 0xFF != 0 || needed >> 8 >= 1 << 32,
+                    "chain keys of {a} and {other}"
+                );
+            }
+        }
     }
 
     #[test]

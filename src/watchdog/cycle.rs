@@ -80,7 +80,7 @@ mod tests {
     use crate::report::{BlockedThread, HeldRef, LockRef};
 
     fn lock_ref(id: LockId) -> LockRef {
-        LockRef::new(id, Origin::Named("test"))
+        LockRef::new(id, Origin::named("test"))
     }
 
     fn wait(serial: u64, on: (LockId, Access), holds: &[(LockId, Access)]) -> Arc<Waiting> {

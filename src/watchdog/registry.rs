@@ -29,6 +29,11 @@ use crate::trusted::AtomicSite;
 /// Held locks mirrored per thread; deeper nesting is not seen by long-wait reports.
 const MIRRORED: usize = 32;
 
+/// Where the encoded access starts in a [`MirrorSlot`]'s word: the id is below
+/// (ids are below 2^56, `crate::id::LIMIT`).
+const ACCESS_SHIFT: u32 = 56;
+const _: () = assert!(crate::id::LIMIT <= 1 << ACCESS_SHIFT);
+
 static THREADS: RawMutex<Vec<Weak<ThreadRecord>>> = RawMutex::new(Vec::new());
 
 /// What the watchdog knows about one thread.
@@ -58,7 +63,8 @@ struct HeldMirror {
 }
 
 struct MirrorSlot {
-    /// The lock id in the low 32 bits, the encoded [`Access`] above.
+    /// The lock id in the low 56 bits (ids are below 2^56), the encoded
+    /// [`Access`] above.
     lock: AtomicU64,
     /// Always a `&'static Location<'static>` (or null before the first store).
     site: AtomicSite,
@@ -107,7 +113,7 @@ impl ThreadRecord {
         let len = self.mirror.len.load(Ordering::Acquire).min(MIRRORED);
         let slots = self.mirror.slots[..len].iter().filter_map(MirrorSlot::load);
         slots
-            .filter(|&(id, _, _)| id == lock.as_u32())
+            .filter(|&(id, _, _)| id == lock.as_u64())
             .map(|(_, access, site)| (access, site))
             .collect()
     }
@@ -154,16 +160,16 @@ impl HeldMirror {
 impl MirrorSlot {
     #[inline]
     fn store(&self, held: &HeldLock) {
-        let packed = u64::from(held.id.as_u32()) | (u64::from(encode(held.access)) << 32);
+        let packed = held.id.as_u64() | (u64::from(encode(held.access)) << ACCESS_SHIFT);
         self.lock.store(packed, Ordering::Relaxed);
         self.site.store(held.site, Ordering::Relaxed);
     }
 
-    fn load(&self) -> Option<(u32, Access, &'static Location<'static>)> {
+    fn load(&self) -> Option<(u64, Access, &'static Location<'static>)> {
         let packed = self.lock.load(Ordering::Relaxed);
-        let access = decode((packed >> 32) as u8)?;
+        let access = decode((packed >> ACCESS_SHIFT) as u8)?;
         let site = self.site.load(Ordering::Relaxed)?;
-        Some((packed as u32, access, site))
+        Some((packed & ((1 << ACCESS_SHIFT) - 1), access, site))
     }
 }
 
@@ -186,4 +192,34 @@ fn decode(raw: u8) -> Option<Access> {
         5 => Access::Reentrant,
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::meta::Origin;
+
+    #[test]
+    fn a_mirror_slot_keeps_ids_from_all_over_the_id_space() {
+        let slot = MirrorSlot {
+            lock: AtomicU64::new(0),
+            site: AtomicSite::empty(),
+        };
+        assert!(slot.load().is_none(), "nothing stored yet");
+        let ids = [1, (1 << 32) + 1, (1 << 40) + 3, crate::id::LIMIT - 1];
+        let accesses = [Access::Exclusive, Access::Read, Access::Reentrant];
+        for (id, access) in ids.into_iter().flat_map(|id| accesses.map(|a| (id, a))) {
+            slot.store(&HeldLock {
+                id: LockId::from_u64(id),
+                origin: Origin::named("mirrored"),
+                access,
+                site: Location::caller(),
+                source: true,
+                poison: crate::held::PoisonMarks::NONE,
+                chain: 0,
+            });
+            let (read, read_access, _) = slot.load().expect("stored");
+            assert_eq!((read, read_access), (id, access));
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! target of edges, forgotten lazily (their edges lie on no cycle).
 
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicU32, AtomicU64,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -16,7 +16,7 @@ pub(super) const DEAD: usize = 64;
 /// lock and taken out under it: one producer (the owner), one consumer at a
 /// time (whoever holds the lock). Plain loads and stores on both sides.
 pub(super) struct DeadQueue {
-    ids: [AtomicU32; DEAD],
+    ids: [AtomicU64; DEAD],
     /// Written only by the owner: the count of ids ever queued.
     head: AtomicU32,
     /// Written only under the store's lock: the count of ids ever taken out.
@@ -26,7 +26,7 @@ pub(super) struct DeadQueue {
 impl DeadQueue {
     pub(super) fn new() -> Self {
         DeadQueue {
-            ids: std::array::from_fn(|_| AtomicU32::new(0)),
+            ids: std::array::from_fn(|_| AtomicU64::new(0)),
             head: AtomicU32::new(0),
             tail: AtomicU32::new(0),
         }
@@ -45,7 +45,7 @@ impl DeadQueue {
         if head.wrapping_sub(self.tail.load(Acquire)) as usize >= DEAD {
             return false;
         }
-        self.ids[head as usize % DEAD].store(id.as_u32(), Relaxed);
+        self.ids[head as usize % DEAD].store(id.as_u64(), Relaxed);
         // Release: a consumer that sees the new head sees the slot.
         self.head.store(head.wrapping_add(1), Release);
         true
@@ -53,7 +53,7 @@ impl DeadQueue {
 
     /// Takes out every queued id into `out` (call with the store's lock
     /// held); returns how many there were.
-    pub(super) fn take(&self, out: &mut [u32; DEAD]) -> usize {
+    pub(super) fn take(&self, out: &mut [u64; DEAD]) -> usize {
         let tail = self.tail.load(Relaxed);
         let head = self.head.load(Acquire);
         let count = head.wrapping_sub(tail) as usize;

@@ -44,7 +44,7 @@ mod watermark;
 use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicU32, AtomicU64,
     Ordering::{Acquire, Relaxed, Release},
 };
 
@@ -66,7 +66,7 @@ const EDGES: usize = 256;
 pub(crate) struct Store {
     thread: u32,
     /// Every id below this is public (raised by each publication).
-    published_below: AtomicU32,
+    published_below: AtomicU64,
     /// Whether a publication ever moved edges into the global graph (then a
     /// dropped public lock of this thread may have a node there).
     published_edges: AtomicU32,
@@ -80,11 +80,11 @@ impl Store {
     /// A store for this thread, registered so other threads can publish it.
     /// Ids this thread handed out below `public_below` are public: they may
     /// already have global edges.
-    pub(crate) fn register(label: ThreadLabel, public_below: u32) -> Arc<Store> {
+    pub(crate) fn register(label: ThreadLabel, public_below: u64) -> Arc<Store> {
         let thread = id::this_thread();
         let store = Arc::new(Store {
             thread,
-            published_below: AtomicU32::new(public_below),
+            published_below: AtomicU64::new(public_below),
             published_edges: AtomicU32::new(0),
             dead: DeadQueue::new(),
             graph: OwnerMutex::new(Private::new(label)),
@@ -101,7 +101,7 @@ impl Store {
         // Publish first: until its bound is raised, other threads must still
         // find this store to publish it before they put an edge on its locks
         // (or to forget a dropped one).
-        self.publish_with(&mut self.graph.lock(), u32::MAX);
+        self.publish_with(&mut self.graph.lock(), u64::MAX);
         let mut stores = STORES.write();
         stores.remove(&self.thread);
         recompute_public_below(&stores);
@@ -109,7 +109,7 @@ impl Store {
 
     /// Whether `id` is private to this store's thread (call with the graph locked).
     fn owns(&self, id: LockId) -> bool {
-        id.as_u32() >= self.published_below.load(Relaxed) && self.handed_out(id)
+        id.as_u64() >= self.published_below.load(Relaxed) && self.handed_out(id)
     }
 
     /// Whether this store's thread handed out `id`.
@@ -125,7 +125,7 @@ impl Store {
         let (mut mine_private, mut public, mut others) = (false, false, false);
         for id in sources.iter().map(|s| s.id).chain([target.id]) {
             match self.handed_out(id) {
-                true if id.as_u32() >= public_below => mine_private = true,
+                true if id.as_u64() >= public_below => mine_private = true,
                 true => public = true,
                 false => others = true,
             }
@@ -245,7 +245,7 @@ impl Store {
 
     /// Moves every private edge into the global graph and makes every id
     /// below `public_below` public.
-    fn publish_with(&self, graph: &mut Private, public_below: u32) {
+    fn publish_with(&self, graph: &mut Private, public_below: u64) {
         self.bury(graph);
         if !graph.edges.is_empty() {
             self.published_edges.store(1, Release);
@@ -284,7 +284,7 @@ impl Store {
         if self.dead.is_empty() {
             return;
         }
-        let mut dead = [0u32; DEAD];
+        let mut dead = [0u64; DEAD];
         let count = self.dead.take(&mut dead);
         let dead = &mut dead[..count];
         if !dead.is_sorted() {
@@ -298,9 +298,9 @@ impl Store {
             // the lowest, then a binary search for the rest.
             let near = private.iter().map(|&id| id - first).filter(|&k| k < 64);
             let bits = near.fold(0u64, |bits, k| bits | 1 << k);
-            let buried = |id: LockId| match id.as_u32().wrapping_sub(first) {
+            let buried = |id: LockId| match id.as_u64().wrapping_sub(first) {
                 k if k < 64 => bits & 1 << k != 0,
-                _ => private.binary_search(&id.as_u32()).is_ok(),
+                _ => private.binary_search(&id.as_u64()).is_ok(),
             };
             // Edges out of a sink are not expected; removed too, should a
             // held entry left by a leaked guard on another thread have made one.
@@ -315,7 +315,7 @@ impl Store {
             }
         }
         if !public.is_empty() {
-            let ids = public.iter().map(|&id| LockId::from_u32(id));
+            let ids = public.iter().map(|&id| LockId::from_u64(id));
             global::with(|g| ids.for_each(|id| g.graph.remove(id)));
         }
     }
@@ -335,7 +335,7 @@ impl Store {
     /// was never the source of an edge, and this thread is the store's owner.
     #[inline]
     fn forget(&self, id: LockId, sink: bool) -> Result<(), bool> {
-        if id.as_u32() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
+        if id.as_u64() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
             return Ok(()); // removed by the next holder of the lock
         }
         self.forget_now(id)
@@ -344,7 +344,7 @@ impl Store {
     /// [`Self::forget`] for a lock not queued as a dead sink.
     #[inline(never)]
     fn forget_now(&self, id: LockId) -> Result<(), bool> {
-        if id.as_u32() >= self.published_below.load(Acquire) {
+        if id.as_u64() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
             self.bury(&mut graph);
             if self.owns(id) {
@@ -357,7 +357,7 @@ impl Store {
 
     /// Publishes this store if `id` is private to it.
     fn publish_if_owner(&self, id: LockId) {
-        if id.as_u32() < self.published_below.load(Acquire) {
+        if id.as_u64() < self.published_below.load(Acquire) {
             return; // public already (publication only ever raises the bound)
         }
         let mut graph = self.graph.lock();

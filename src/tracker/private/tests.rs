@@ -37,7 +37,7 @@ fn two_pairs_sharing_a_recent_set_both_stay_and_keep_their_indexes() {
         .filter(|(a, b)| !std::ptr::eq(*a, *b))
         .collect();
     let mut graph = Private::new(ThreadLabel::from("test"));
-    let edge = (LockId::from_u32(1), LockId::from_u32(2));
+    let edge = (LockId::from_u64(1), LockId::from_u64(2));
     let indexes: Vec<u32> = pairs
         .iter()
         .map(|&pair| graph.backtrace(pair, edge))
@@ -210,7 +210,7 @@ fn a_private_lock_of_a_live_thread_is_never_below_the_public_watermark() {
     // Seen from another thread, while their owner keeps them private.
     assert!(!below_public([outer].into_iter()));
     assert!(!below_public([inner].into_iter()));
-    assert!(!below_public([LockId::from_u32(1), inner].into_iter()));
+    assert!(!below_public([LockId::from_u64(1), inner].into_iter()));
     done.send(()).unwrap();
     owner.join().unwrap();
 }
@@ -223,7 +223,7 @@ fn assert_watermark_is_the_lowest_bound() {
         .values()
         .map(|s| s.published_below.load(Relaxed))
         .min();
-    assert_eq!(PUBLIC_BELOW.load(Relaxed), lowest.unwrap_or(u32::MAX));
+    assert_eq!(PUBLIC_BELOW.load(Relaxed), lowest.unwrap_or(u64::MAX));
 }
 
 #[test]
@@ -262,17 +262,21 @@ fn a_fresh_lock_under_a_public_one_leaves_no_private_edge_behind() {
 #[test]
 fn the_dead_queue_holds_a_queue_full_and_refuses_more() {
     let queue = DeadQueue::new();
-    for k in 1..=DEAD as u32 {
-        assert!(queue.push(LockId::from_u32(k)));
+    // Ids on both sides of 2^32, up to the last of the id space.
+    let id = |k: usize| (1 << 32) - 8 + k as u64;
+    for k in 1..DEAD {
+        assert!(queue.push(LockId::from_u64(id(k))));
     }
-    assert!(!queue.push(LockId::from_u32(999)));
+    assert!(queue.push(LockId::from_u64(crate::id::LIMIT - 1)));
+    assert!(!queue.push(LockId::from_u64(999)));
     let mut out = [0; DEAD];
     assert_eq!(queue.take(&mut out), DEAD);
-    assert_eq!(out[0], 1);
-    assert_eq!(out[DEAD - 1], DEAD as u32);
+    assert_eq!(out[0], id(1));
+    assert_eq!(out[DEAD - 2], id(DEAD - 1));
+    assert_eq!(out[DEAD - 1], crate::id::LIMIT - 1);
     assert!(queue.is_empty());
     // Wraps around.
-    assert!(queue.push(LockId::from_u32(7)));
+    assert!(queue.push(LockId::from_u64(7)));
     assert_eq!(queue.take(&mut out), 1);
     assert_eq!(out[0], 7);
 }

@@ -3,7 +3,7 @@
 //! straight to the global graph.
 
 use std::sync::atomic::{
-    AtomicU32,
+    AtomicU64,
     Ordering::{Acquire, Relaxed, Release},
     fence,
 };
@@ -31,13 +31,13 @@ pub(super) static STORES: LazyLock<RawRwLock<FastMap<u32, Arc<Store>>>> =
 /// the id word (`LazyId::mark_in_graph`) reads it with `Acquire` and writes it
 /// back with `Release`, and [`below_public`] fences with `Acquire` after the
 /// ids were read.
-pub(super) static PUBLIC_BELOW: AtomicU32 = AtomicU32::new(u32::MAX);
+pub(super) static PUBLIC_BELOW: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// Whether every one of `ids` is public in every store (see [`PUBLIC_BELOW`]).
 pub(super) fn below_public(mut ids: impl Iterator<Item = LockId>) -> bool {
     fence(Acquire);
     let public_below = PUBLIC_BELOW.load(Relaxed);
-    ids.all(|id| id.as_u32() < public_below)
+    ids.all(|id| id.as_u64() < public_below)
 }
 
 /// Sets [`PUBLIC_BELOW`] from the stores (call with [`STORES`] locked).
@@ -46,7 +46,7 @@ pub(super) fn recompute_public_below(stores: &FastMap<u32, Arc<Store>>) {
         .values()
         .map(|s| s.published_below.load(Acquire))
         .min()
-        .unwrap_or(u32::MAX);
+        .unwrap_or(u64::MAX);
     // Written only if it changes: every new edge reads its cache line.
     if PUBLIC_BELOW.load(Relaxed) != lowest {
         PUBLIC_BELOW.store(lowest, Release);
