@@ -18,6 +18,18 @@ fn lock_through_wrapper<T>(m: &lockgraph::Mutex<T>) -> lockgraph::MutexGuard<'_,
 }
 
 #[inline]
+fn std_lock_through_wrapper<T>(
+    m: &lockgraph::stdsync::Mutex<T>,
+) -> lockgraph::stdsync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+
+#[inline]
+fn read_through_wrapper<T>(m: &lockgraph::RwLock<T>) -> lockgraph::RwLockReadGuard<'_, T> {
+    m.read()
+}
+
+#[inline]
 fn pl_lock_through_wrapper<T>(m: &parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'_, T> {
     m.lock()
 }
@@ -44,6 +56,11 @@ const SCENARIOS: &[Scenario] = &[
     ("s2-pl", "parking_lot: the same", s2_pl),
     ("s1-std", "stdsync::Mutex lock+unlock, nothing held", s1_std),
     (
+        "s1-std-wrapper",
+        "the same through a caller's #[inline] wrapper",
+        s1_std_wrapper,
+    ),
+    (
         "s1-std-baseline",
         "std::sync::Mutex lock+unlock (the baseline)",
         s1_std_baseline,
@@ -51,6 +68,11 @@ const SCENARIOS: &[Scenario] = &[
     ("s6", "create a lock, take it under a held one, drop it", s6),
     ("s6-std", "stdsync: the same", s6_std),
     ("s7", "RwLock read+unlock, nothing held", s7),
+    (
+        "s7-wrapper",
+        "the same through a caller's #[inline] wrapper",
+        s7_wrapper,
+    ),
 ];
 
 fn s1(n: u64) {
@@ -97,6 +119,13 @@ fn s1_std(n: u64) {
     }
 }
 
+fn s1_std_wrapper(n: u64) {
+    let m = lockgraph::stdsync::Mutex::new(0u64);
+    for _ in 0..n {
+        *std_lock_through_wrapper(black_box(&m)) += 1;
+    }
+}
+
 fn s1_std_baseline(n: u64) {
     let m = std::sync::Mutex::new(0u64);
     for _ in 0..n {
@@ -126,6 +155,13 @@ fn s7(n: u64) {
     let m = lockgraph::RwLock::new(0u64);
     for _ in 0..n {
         black_box(*black_box(&m).read());
+    }
+}
+
+fn s7_wrapper(n: u64) {
+    let m = lockgraph::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*read_through_wrapper(black_box(&m)));
     }
 }
 
