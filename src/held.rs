@@ -124,15 +124,17 @@ pub(crate) const EMPTY_CHAIN: u64 = 0;
 ///
 /// The id is hashed as a held-set word holds it (shifted up by 8), so that
 /// the fast path computes that once. The rotation is small on purpose.
-/// Multiplying spreads a difference only upwards: two sets whose ids first
-/// differ at bit `j` of the shifted id give chains that differ from bit `j`
-/// up, always at `j` itself. Rotated by `r`, a difference that reaches the top
-/// wraps to the low bits; if it lay wholly in bits 8 and up, the next ids
-/// could cancel it exactly, a collision for every pair of sets of that shape
-/// (with `r` = 23, ids equal modulo 2^41). Shifted ids are below 2^64, so
-/// `j` is at most 63, and with `r` at most 8 a wrapped difference always
-/// includes a bit below 8, which no id can cancel. Any collision then needs
-/// pseudo-random product bits to match: about 2^-64 per pair of sets.
+/// Multiplying spreads a difference only upwards, so two sets whose first
+/// locks have ids equal modulo a power of two give chains that differ only in
+/// their high bits, and rotating moves those down. With a rotation of 23, ids
+/// equal modulo 2^41 gave chains that differ only in bits 8..22, which the
+/// next locks' ids cancel when they are a few thousand apart: a collision for
+/// every such pair of sets. With a rotation of 8, those bits land in the low
+/// byte, where shifted ids have none: they must all happen to be zero (1 in
+/// 256), and the next locks' ids then differ by a multiple of 2^48. So no
+/// pattern of ids makes sets of locks less than 2^32 ids apart collide (a
+/// test checks ids equal modulo 2^16 to 2^55); otherwise keys collide only
+/// when pseudo-random bits match, about 2^-64 per pair of sets.
 #[inline(always)]
 pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
     const { assert!(crate::id::LIMIT <= 1 << (64 - CHAIN_ROTATION)) };

@@ -33,7 +33,8 @@ macro_rules! once_cell_type {
                 }
             }
 
-            /// Creates an empty cell that reports call `name`.
+            /// Creates an empty cell that reports call `name` (its first 126 bytes,
+            /// cut at a character boundary, if it is longer).
             ///
             /// # Examples
             ///
@@ -304,7 +305,8 @@ macro_rules! lazy_type {
                 }
             }
 
-            /// Creates a lazy value initialised by `f` that reports call `name`.
+            /// Creates a lazy value initialised by `f` that reports call `name` (its
+            /// first 126 bytes, cut at a character boundary, if it is longer).
             ///
             /// # Examples
             ///

@@ -282,7 +282,8 @@ macro_rules! constructors {
                 }
             }
 
-            /// Creates an unlocked lock that reports call `name`.
+            /// Creates an unlocked lock that reports call `name` (its first 126
+            /// bytes, cut at a character boundary, if it is longer).
             ///
             /// # Examples
             ///

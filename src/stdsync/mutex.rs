@@ -58,7 +58,8 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// Creates an unlocked mutex that reports call `name`.
+    /// Creates an unlocked mutex that reports call `name` (its first 126 bytes, cut at a
+    /// character boundary, if it is longer).
     ///
     /// # Examples
     ///

@@ -52,7 +52,8 @@ impl Once {
         }
     }
 
-    /// Creates a `Once` that reports call `name`.
+    /// Creates a `Once` that reports call `name` (its first 126 bytes, cut at a
+    /// character boundary, if it is longer).
     ///
     /// # Examples
     ///

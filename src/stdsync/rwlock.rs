@@ -54,7 +54,8 @@ impl<T> RwLock<T> {
         }
     }
 
-    /// Creates an unlocked lock that reports call `name`.
+    /// Creates an unlocked lock that reports call `name` (its first 126 bytes, cut at a
+    /// character boundary, if it is longer).
     ///
     /// # Examples
     ///
