@@ -165,7 +165,7 @@
 //!   each thread hands them out from its own blocks, so ids of locks first
 //!   used on different threads are not in first-use order.
 //! - Ids do not run out in practice: they are 64-bit and never reused, 2^56 - 1
-//!   of them, 22 years of a new lock every 10 ns. Locks first used after
+//!   of them, more than any realistic run creates. Locks first used after
 //!   that would share one id ([`LockId::as_u64`] gives `u64::MAX`) and not be
 //!   checked.
 //! - A lock keeps at most 126 bytes of its name: reports show a longer name cut

@@ -274,8 +274,8 @@ impl Origin {
 /// the holder, on the same processor, cannot keep it from running forever).
 /// Waiters are other threads publishing this thread's graph, which is rare;
 /// a waiter may sleep up to 50 µs past the release. With the plain-store
-/// release, a loop that creates a lock, gives it a new edge and drops it runs
-/// faster than with parking_lot's raw mutex (measured: docs/performance.md).
+/// release, the owner's release is a plain store instead of a second
+/// read-modify-write on every new edge and every drop.
 pub(crate) struct OwnerLock(AtomicBool);
 
 /// A mutex over [`OwnerLock`].

@@ -48,8 +48,8 @@ pub struct LockId(u64);
 /// Every id handed out is below this (2^56). The bound is the room in the
 /// words that carry an id: a lock's id word keeps it above its 8 low bits,
 /// and so does a held-set entry's word; a graph node's order key keeps it
-/// above 8 bits of its own. At one new id every 10 ns it lasts 22.8 years
-/// (at one every 30 ns, a tight loop creating locks, 68 years).
+/// above 8 bits of its own. No realistic run hands out that many ids
+/// (docs/design.md, "Ids are assigned at first use").
 pub(crate) const LIMIT: u64 = 1 << 56;
 
 impl LockId {

@@ -161,6 +161,28 @@ impl OrderEdge {
     /// was established (by [`thread`](Self::thread), with these two locks).
     /// False when it comes from an earlier edge made at the same two call
     /// sites, possibly by another thread, and when there is no backtrace.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex as StdMutex};
+    /// use lockgraph::{Mutex, Policy, Violation};
+    ///
+    /// let seen: Arc<StdMutex<Vec<Violation>>> = Default::default();
+    /// let keep = Arc::clone(&seen);
+    /// lockgraph::set_handler(Some(Box::new(move |v| keep.lock().unwrap().push(v.clone()))));
+    /// lockgraph::set_policy(Policy::Warn);
+    /// let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| drop((a.lock(), b.lock())));
+    /// });
+    /// drop((b.lock(), a.lock())); // closes the cycle: reported (Warn)
+    /// let seen = seen.lock().unwrap();
+    /// let Some(Violation::Cycle(cycle)) = seen.first() else { panic!("no cycle") };
+    /// let earlier = &cycle.path()[0];
+    /// assert!(earlier.backtrace_is_own());
+    /// assert_eq!(earlier.backtrace().map(|bt| bt.thread()), Some(earlier.thread()));
+    /// ```
     pub fn backtrace_is_own(&self) -> bool {
         self.backtrace
             .as_ref()

@@ -53,8 +53,8 @@ use crate::watchdog::registry::ThreadRecord;
 /// released, inside the critical section. The thread then goes from its unlock
 /// to its next lock as quickly as with a plain lock, which keeps a contended
 /// lock's hand-offs as rare as parking_lot's: with the bookkeeping after the
-/// unlock, the longer gap lets a waiting thread take the lock more often
-/// (measured: docs/performance.md). It refers to the lock's header so that
+/// unlock, the longer gap lets a waiting thread take the lock more often.
+/// It refers to the lock's header so that
 /// the release can mark the lock as a graph node (for a cheap drop later).
 pub(crate) struct HeldToken<'a> {
     meta: Option<&'a LockMeta>,
@@ -101,7 +101,7 @@ impl Drop for HeldToken<'_> {
 /// drop that calls a function that may unwind also needs a landing pad that
 /// releases the raw lock on that path, which would make `stdsync`'s guard
 /// drop too big to inline (std's unlock has no cold path to hide it in): a
-/// call more per lock+unlock (measured: docs/performance.md). Nothing in it
+/// call more per lock+unlock. Nothing in it
 /// panics; should a bug make it, the panic is printed by the hook and caught
 /// here, and the raw lock is released as usual.
 ///
