@@ -80,36 +80,20 @@ pub(crate) struct PoisonMarks {
     /// The entry was held when a report's panic was raised on this thread:
     /// its release may be part of that unwinding.
     pub(crate) reported: bool,
-    /// The lock was poisoned (not by a report) when it was taken: a
-    /// report's unwinding cannot have caused its poison.
-    pub(crate) taken_poisoned: bool,
-    /// The lock was taken with a report's poison forgiven but still set (a
-    /// condvar wait cannot clear it): a panic of the holder's own makes it
-    /// real.
-    pub(crate) forgiven: bool,
 }
 
 impl PoisonMarks {
     /// No mark: what every acquisition records.
-    pub(crate) const NONE: PoisonMarks = PoisonMarks {
-        reported: false,
-        taken_poisoned: false,
-        forgiven: false,
-    };
+    pub(crate) const NONE: PoisonMarks = PoisonMarks { reported: false };
 
     /// The marks as bits of a [`Slot`]'s word.
     fn bits(self) -> u64 {
-        let bit = |on: bool, bit: u64| if on { bit } else { 0 };
-        bit(self.reported, REPORTED)
-            | bit(self.taken_poisoned, TAKEN_POISONED)
-            | bit(self.forgiven, FORGIVEN)
+        if self.reported { REPORTED } else { 0 }
     }
 
     fn from_bits(word: u64) -> PoisonMarks {
         PoisonMarks {
             reported: word & REPORTED != 0,
-            taken_poisoned: word & TAKEN_POISONED != 0,
-            forgiven: word & FORGIVEN != 0,
         }
     }
 }
@@ -182,16 +166,12 @@ const SOURCE: u64 = 1 << 7;
 const ACCESS: u64 = 0b111;
 /// [`PoisonMarks::reported`] in a [`Slot`]'s word.
 const REPORTED: u64 = 1 << 3;
-/// [`PoisonMarks::taken_poisoned`] in a [`Slot`]'s word.
-const TAKEN_POISONED: u64 = 1 << 4;
-/// [`PoisonMarks::forgiven`] in a [`Slot`]'s word.
-const FORGIVEN: u64 = 1 << 5;
 /// The marks whose release must go through `tracker`'s slow path: an entry
 /// with one of them never matches the fast path's compare (no extra test).
-const SLOW_RELEASE: u64 = REPORTED | FORGIVEN;
+const SLOW_RELEASE: u64 = REPORTED;
 /// The bits a release ignores when it compares a word with an id: the
-/// access and the one poison mark that keeps the fast release.
-const IGNORED_ON_RELEASE: u64 = ACCESS | TAKEN_POISONED;
+/// access.
+const IGNORED_ON_RELEASE: u64 = ACCESS;
 const _: () = assert!(SLOW_RELEASE & IGNORED_ON_RELEASE == 0 && SLOW_RELEASE & SOURCE == 0);
 
 /// A [`Slot`]'s word.
@@ -554,6 +534,11 @@ impl HeldLocks {
         }
     }
 
+    /// The poison marks of the most recent entry for `id`.
+    pub(crate) fn marks(&self, id: LockId) -> Option<PoisonMarks> {
+        self.position(id).map(|index| self.get(index).poison)
+    }
+
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         let others = self.iter().filter(|held| !except.contains(&held.id));
@@ -611,32 +596,22 @@ mod tests {
     }
 
     #[test]
-    fn a_poison_mark_that_needs_the_slow_release_keeps_the_entry_from_the_fast_ones() {
+    fn a_reported_mark_keeps_the_entry_from_the_fast_releases() {
         let ids: Vec<LockId> = (0..2).map(|_| LazyId::new().get()).collect();
         let set = HeldLocks::new();
         ids.iter().for_each(|&id| assert!(set.push(held(id))));
-        set.mark_poison(ids[1], |marks| marks.taken_poisoned = true);
-        assert!(set.last().unwrap().poison.taken_poisoned);
-        assert!(
-            set.pop_plain(ids[1]),
-            "taken poisoned: still the fast release"
-        );
-        assert!(set.push(held(ids[1])));
+        assert_eq!(set.marks(ids[1]), Some(PoisonMarks::NONE));
         set.mark_reported(true);
         assert!(set.iter().all(|held| held.poison.reported));
+        assert_eq!(set.marks(ids[0]), Some(PoisonMarks { reported: true }));
         assert!(!set.pop_plain(ids[1]) && set.pop_last(ids[1]).is_none());
         set.mark_reported(false);
         assert!(set.pop_plain(ids[1]));
-        set.mark_poison(ids[0], |marks| marks.forgiven = true);
+        assert_eq!(set.marks(ids[1]), None, "released");
+        set.mark_poison(ids[0], |marks| marks.reported = true);
         assert!(!set.pop_plain(ids[0]) && set.pop_last(ids[0]).is_none());
         let (_, removed) = set.remove(ids[0]).unwrap();
-        assert_eq!(
-            removed.poison,
-            PoisonMarks {
-                forgiven: true,
-                ..PoisonMarks::NONE
-            }
-        );
+        assert!(removed.poison.reported);
     }
 
     #[test]

@@ -1,71 +1,63 @@
-//! `stdsync::Condvar`: std's condition variable over lockgraph's std-flavoured guard.
+//! `stdsync::Condvar`: std's condition variable API over lockgraph's
+//! std-flavoured guard, on parking_lot's condition variable.
 
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
-use std::sync::{LockResult, PoisonError, WaitTimeoutResult};
+use std::sync::LockResult;
 use std::time::{Duration, Instant};
 
 use super::mutex::MutexGuard;
-use super::poisoning::{StdPoison, map_lock, settle};
-use crate::acquire::{self, HeldToken, PoisonSeen, Suspended};
-use crate::meta::{Flavour, LockMeta};
+use crate::acquire;
+use crate::meta::Flavour;
 
-/// A guard taken apart for a wait: its mutex is out of the held set.
-struct Parked<'a> {
-    token: HeldToken<'a>,
-    suspended: Suspended,
-}
-
-impl<'a> Parked<'a> {
-    /// Takes `guard`'s mutex out of the held set and checks its re-acquisition.
-    /// A report that panics drops std's guard first, outside the unwinding, so
-    /// lockgraph's panic does not poison the mutex.
-    fn park<T: ?Sized>(
-        guard: MutexGuard<'a, T>,
-        site: &'static Location<'static>,
-    ) -> (std::sync::MutexGuard<'a, T>, Self) {
-        let MutexGuard { inner, token } = guard;
-        match catch_unwind(AssertUnwindSafe(|| {
-            acquire::suspend_at(&token, None, site, Flavour::Std)
-        })) {
-            Ok(suspended) => (inner, Parked { token, suspended }),
-            Err(report) => {
-                drop(inner);
-                resume_unwind(report)
-            }
+/// Waits by `wait` with `guard`'s mutex out of the held set (its
+/// re-acquisition checked first, at `site`), and hands the guard back as std
+/// does: inside `Err` if the mutex is poisoned.
+fn released<'a, T: ?Sized, R>(
+    mut guard: MutexGuard<'a, T>,
+    site: &'static Location<'static>,
+    wait: impl FnOnce(&mut parking_lot::MutexGuard<'a, T>) -> R,
+) -> LockResult<(MutexGuard<'a, T>, R)> {
+    let token = &guard.token.token;
+    let check = catch_unwind(AssertUnwindSafe(|| {
+        acquire::suspend_at(token, None, site, Flavour::Std)
+    }));
+    let suspended = match check {
+        Ok(suspended) => suspended,
+        Err(report) => {
+            // Released outside the report's unwinding, which has already
+            // marked the other held locks: the mutex is not poisoned.
+            drop(guard);
+            resume_unwind(report)
         }
-    }
-
-    /// The mutex is held again.
-    fn resume<T: ?Sized>(self, inner: std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-        let Parked { token, suspended } = self;
-        suspended.resume();
-        MutexGuard { inner, token }
-    }
-
-    /// The mutex's header, if the guard was recorded.
-    fn header(&self) -> Option<&'a LockMeta> {
-        self.token.meta()
-    }
+    };
+    let waited = wait(&mut guard.inner);
+    suspended.resume();
+    let poison = guard.token.poison();
+    poison.result((guard, waited))
 }
 
-/// What a wait sees of the mutex: not the mutex itself (std's guard does not
-/// give it back), so its poison flag can be neither read again nor cleared.
-struct MutexUnseen;
+/// Whether a wait with a timeout ended because the time was up: std's
+/// `WaitTimeoutResult`, which cannot be made outside std.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use lockgraph::stdsync::{Condvar, Mutex, WaitTimeoutResult};
+///
+/// let (m, cvar) = (Mutex::new(()), Condvar::new());
+/// let (_guard, result): (_, WaitTimeoutResult) =
+///     cvar.wait_timeout(m.lock().unwrap(), Duration::from_millis(1)).unwrap();
+/// assert!(result.timed_out());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitTimeoutResult(bool);
 
-impl StdPoison for MutexUnseen {
-    fn poisoned(&self) -> bool {
-        true // as std said
-    }
-    fn clear(&self) {} // never asked: the wait says it cannot
-}
-
-/// std's result of a wait, the mutex taken again (`header` its header, if it
-/// was recorded): poison left by a report's unwinding is forgiven (but stays
-/// set until the mutex is next taken with `lock`).
-fn after_wait<G>(result: LockResult<G>, header: Option<&LockMeta>) -> LockResult<G> {
-    match header {
-        Some(header) => settle(result, &MutexUnseen, header, PoisonSeen::TakenAfterWait),
-        None => result,
+impl WaitTimeoutResult {
+    /// Whether the wait ended because its time was up.
+    #[must_use]
+    pub fn timed_out(&self) -> bool {
+        self.0
     }
 }
 
@@ -74,9 +66,9 @@ fn after_wait<G>(result: LockResult<G>, header: Option<&LockMeta>) -> LockResult
 ///
 /// During a wait the mutex leaves the thread's held set; its re-acquisition is
 /// a blocking acquisition, checked before the thread waits. Poisoning is std's:
-/// a wait returns `Err(PoisonError)` with the guard if the mutex is poisoned,
-/// unless by a lockgraph report's unwinding (see [the module
-/// docs](super#poisoning-and-lockgraphs-reports)); `wait_while` then waits on.
+/// a wait returns `Err(PoisonError)` with the guard if the mutex is poisoned
+/// (never by a lockgraph report's unwinding: see [the module
+/// docs](super#poisoning-and-lockgraphs-reports)), and `wait_while` stops.
 ///
 /// # Examples
 ///
@@ -95,7 +87,7 @@ fn after_wait<G>(result: LockResult<G>, header: Option<&LockMeta>) -> LockResult
 /// ```
 #[derive(Debug, Default)]
 pub struct Condvar {
-    inner: std::sync::Condvar,
+    inner: parking_lot::Condvar,
 }
 
 impl Condvar {
@@ -109,12 +101,13 @@ impl Condvar {
     /// ```
     pub const fn new() -> Self {
         Condvar {
-            inner: std::sync::Condvar::new(),
+            inner: parking_lot::Condvar::new(),
         }
     }
 
-    /// Blocks until notified, releasing the mutex while it waits (spurious
-    /// wake-ups are possible, as with std).
+    /// Blocks until notified, releasing the mutex while it waits. std allows
+    /// spurious wake-ups, so callers check their condition in a loop; this
+    /// wait (parking_lot's) has none.
     ///
     /// # Lock order
     /// Records `H -> mutex` for every other lock `H` this thread holds (the
@@ -143,12 +136,8 @@ impl Condvar {
     /// ```
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let (inner, parked) = Parked::park(guard, Location::caller());
-        let header = parked.header();
-        after_wait(
-            map_lock(self.inner.wait(inner), |inner| parked.resume(inner)),
-            header,
-        )
+        let waited = released(guard, Location::caller(), |inner| self.inner.wait(inner));
+        forget_result(waited)
     }
 
     /// Waits until `condition` returns false, checking it before each wait.
@@ -175,19 +164,11 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let site = Location::caller();
-        loop {
-            let (inner, parked) = Parked::park(guard, site);
-            let header = parked.header();
-            match self.inner.wait_while(inner, &mut condition) {
-                Ok(inner) => return Ok(parked.resume(inner)),
-                // std stops waiting when it sees poison: a forgiven one is no
-                // reason to stop, so wait on (std checks the condition first).
-                Err(poisoned) => {
-                    let again = parked.resume(poisoned.into_inner());
-                    guard = after_wait(Err(PoisonError::new(again)), header)?;
-                }
-            }
+        // std's loop: a poisoned mutex ends it.
+        while condition(&mut *guard) {
+            guard = forget_result(released(guard, site, |inner| self.inner.wait(inner)))?;
         }
+        Ok(guard)
     }
 
     /// Waits until notified or for at most `dur`.
@@ -211,12 +192,9 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        let (inner, parked) = Parked::park(guard, Location::caller());
-        let header = parked.header();
-        let waited = map_lock(self.inner.wait_timeout(inner, dur), |(inner, result)| {
-            (parked.resume(inner), result)
-        });
-        after_wait(waited, header)
+        released(guard, Location::caller(), |inner| {
+            WaitTimeoutResult(self.inner.wait_for(inner, dur).timed_out())
+        })
     }
 
     /// Waits until `condition` returns false or for at most `dur`.
@@ -247,20 +225,19 @@ impl Condvar {
         F: FnMut(&mut T) -> bool,
     {
         let (site, start) = (Location::caller(), Instant::now());
+        // std's loop: the condition, then the time left, then a wait; a
+        // poisoned mutex ends it.
         loop {
-            let (inner, parked) = Parked::park(guard, site);
-            let header = parked.header();
-            let left = dur.saturating_sub(start.elapsed());
-            match self.inner.wait_timeout_while(inner, left, &mut condition) {
-                Ok((inner, result)) => return Ok((parked.resume(inner), result)),
-                // As in `wait_while`; std checks the condition, then the time
-                // left, before it waits again.
-                Err(poisoned) => {
-                    let (inner, result) = poisoned.into_inner();
-                    let again = (parked.resume(inner), result);
-                    guard = after_wait(Err(PoisonError::new(again)), header)?.0;
-                }
+            if !condition(&mut *guard) {
+                return Ok((guard, WaitTimeoutResult(false)));
             }
+            let Some(left) = dur.checked_sub(start.elapsed()) else {
+                return Ok((guard, WaitTimeoutResult(true)));
+            };
+            guard = released(guard, site, |inner| {
+                WaitTimeoutResult(self.inner.wait_for(inner, left).timed_out())
+            })?
+            .0;
         }
     }
 
@@ -272,7 +249,7 @@ impl Condvar {
     /// lockgraph::stdsync::Condvar::new().notify_one(); // no one waits: nothing happens
     /// ```
     pub fn notify_one(&self) {
-        self.inner.notify_one()
+        self.inner.notify_one();
     }
 
     /// Wakes every waiting thread.
@@ -283,6 +260,14 @@ impl Condvar {
     /// lockgraph::stdsync::Condvar::new().notify_all();
     /// ```
     pub fn notify_all(&self) {
-        self.inner.notify_all()
+        self.inner.notify_all();
+    }
+}
+
+/// The guard of a wait's result, without what the wait returned.
+fn forget_result<G, R>(waited: LockResult<(G, R)>) -> LockResult<G> {
+    match waited {
+        Ok((guard, _)) => Ok(guard),
+        Err(poisoned) => Err(std::sync::PoisonError::new(poisoned.into_inner().0)),
     }
 }

@@ -4,9 +4,12 @@
 //! in place of `use std::sync::{Mutex, ...}`) swaps a program over: every name
 //! of `std::sync` is here with std's signatures. The locks ([`Mutex`],
 //! [`RwLock`], [`Condvar`]) and the one-time initialisers ([`OnceLock`],
-//! [`LazyLock`], [`Once`]) are lockgraph's, built on std's own types so that
-//! poisoning, [`Condvar`] wake-ups and initialisation races behave exactly as
-//! std's. Everything lockgraph does not instrument ([`Arc`], [`Weak`],
+//! [`LazyLock`], [`Once`]) are lockgraph's. The locks keep std's API and
+//! poisoning on parking_lot's raw locks: a contended acquisition parks, and
+//! wakes at every [watchdog](crate::set_deadlock_check) interval to check
+//! its wait (std's locks have no timed acquisition to do that with). The
+//! one-time initialisers are built on std's own types, so initialisation
+//! races behave exactly as std's. Everything lockgraph does not instrument ([`Arc`], [`Weak`],
 //! [`Barrier`], [`mpsc`], [`atomic`], ...) is std's, re-exported; so are the
 //! result and error types ([`LockResult`], [`PoisonError`], ...), so that code
 //! matching on them is unchanged.
@@ -23,15 +26,15 @@
 //!
 //! A report's panic is the failure to show, not a sign that the data behind
 //! the locks it unwinds through is broken. So a guard that a lockgraph
-//! report's unwinding drops does not leave its lock poisoned: the next
-//! `lock`, `read`, `write`, `try_*`, condvar wait, `is_poisoned`, `get_mut`
-//! or `into_inner` finds it as if the panic had not happened (and clears
-//! std's flag). Otherwise std's rule would turn the report into an abort in
+//! report's unwinding drops does not poison its lock: the next `lock`,
+//! `read`, `write`, `try_*`, condvar wait, `is_poisoned`, `get_mut` or
+//! `into_inner` finds it as if the panic had not happened. Otherwise std's
+//! rule would turn the report into an abort in
 //! correct code: a destructor run by the same unwinding that takes the lock
 //! with `.lock().unwrap()` panics again, and a panic during a panic aborts the
 //! whole test binary.
 //!
-//! Only poison that the report's unwinding causes is undone. A panic of the
+//! Only the report's unwinding is spared. A panic of the
 //! program's own poisons as std's does, a lock that was poisoned before
 //! stays poisoned, and read guards never poison. A report's panic that is
 //! caught with a guard still held ends the report's unwinding for that guard
@@ -73,6 +76,14 @@
 //! - A lockgraph report's panic does not poison the locks it unwinds through
 //!   ([above](#poisoning-and-lockgraphs-reports)).
 //! - `Debug` of a lock also shows its lockgraph id or origin.
+//! - [`WaitTimeoutResult`] is lockgraph's own type with std's `timed_out`
+//!   (std's cannot be made outside std); [`Condvar`] waits never wake
+//!   spuriously (std allows them, so code written for std is right here),
+//!   and the locks are eventually fair as parking_lot's: a lock held long
+//!   enough for its waiters to park is handed to one of them now and then,
+//!   which std never does.
+//! - A `Mutex<T>` of an 8-byte-aligned `T` takes 8 bytes more than the crate
+//!   root's (the poison flag sits beside parking_lot's mutex).
 //! - Nightly-only std items (`MutexGuard::map`, `Mutex::replace`,
 //!   `OnceLock::try_insert`, `ReentrantLock`, `mpmc`, ...) are not provided by
 //!   the instrumented types; the unstable std types reached through the
@@ -105,7 +116,7 @@ mod once_lock;
 mod poisoning;
 mod rwlock;
 
-pub use condvar::Condvar;
+pub use condvar::{Condvar, WaitTimeoutResult};
 pub use lazy_lock::LazyLock;
 pub use mutex::{Mutex, MutexGuard};
 pub use once::Once;
@@ -115,7 +126,7 @@ pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 /// Not instrumented: std's own.
 pub use std::sync::{
     Arc, Barrier, BarrierWaitResult, LockResult, OnceState, PoisonError, TryLockError,
-    TryLockResult, WaitTimeoutResult, Weak, atomic, mpsc,
+    TryLockResult, Weak, atomic, mpsc,
 };
 
 /// Everything else of `std::sync` (including names added by future Rust

@@ -1,22 +1,24 @@
-//! `stdsync::Mutex`: std's mutex, with its poisoning, plus a lock-order header.
+//! `stdsync::Mutex`: std's API and poisoning on parking_lot's mutex, plus a
+//! lock-order header.
 
 use std::panic::Location;
-use std::sync::{LockResult, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::poisoning::{forgive_looked, map_try, poisoning_fns, settle_map, settle_try};
-use crate::acquire::raw_std::StdLock;
-use crate::acquire::{self, HeldToken, LockHeader};
+use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
+use crate::acquire::raw_std::Std;
+use crate::acquire::{self, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
-use crate::lock::{guard_impls, lock_impls};
+use crate::lock::guard_impls;
 use crate::meta::LockMeta;
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
 ///
-/// It is std's mutex inside: a panic while a guard is held poisons it, and
-/// [`lock`](Mutex::lock) then returns `Err(PoisonError)` carrying the guard,
-/// exactly as std does. A lock-order report under
+/// It poisons as std's mutex does: a panic while a guard is held poisons it,
+/// and [`lock`](Mutex::lock) then returns `Err(PoisonError)` carrying the
+/// guard. Inside is parking_lot's mutex, so a contended `lock` parks (and
+/// wakes at every watchdog interval to check the wait). A lock-order report under
 /// [`Policy::Panic`](crate::Policy::Panic) happens before the mutex is taken,
 /// so it never poisons it; nor does a report's panic that unwinds through a
 /// guard of it (see [the module docs](super#poisoning-and-lockgraphs-reports)).
@@ -38,7 +40,8 @@ use crate::meta::LockMeta;
 /// ```
 pub struct Mutex<T: ?Sized> {
     pub(crate) header: LockHeader,
-    pub(crate) inner: std::sync::Mutex<T>,
+    pub(crate) poison: Poison,
+    pub(crate) inner: parking_lot::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -54,7 +57,8 @@ impl<T> Mutex<T> {
     pub const fn new(value: T) -> Self {
         Mutex {
             header: LockHeader::new(LockMeta::created(Location::caller())),
-            inner: std::sync::Mutex::new(value),
+            poison: Poison::new(),
+            inner: parking_lot::Mutex::new(value),
         }
     }
 
@@ -70,7 +74,8 @@ impl<T> Mutex<T> {
     pub const fn named(name: &'static str, value: T) -> Self {
         Mutex {
             header: LockHeader::new(LockMeta::named(name)),
-            inner: std::sync::Mutex::new(value),
+            poison: Poison::new(),
+            inner: parking_lot::Mutex::new(value),
         }
     }
 
@@ -84,10 +89,13 @@ impl<T> Mutex<T> {
     /// assert_eq!(m.into_inner().unwrap(), 7);
     /// ```
     pub fn into_inner(self) -> LockResult<T> {
-        let Mutex { header, inner } = self;
-        forgive_looked(&inner, &header);
+        let Mutex {
+            header,
+            poison,
+            inner,
+        } = self;
         drop(header);
-        inner.into_inner()
+        poison.result(inner.into_inner())
     }
 }
 
@@ -119,13 +127,17 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let lock = StdLock(&self.inner);
-        acquire::blocking(lock, &self.header, Access::Exclusive, site, |raw, token| {
-            settle_map(raw, &self.inner, &self.header, |inner| MutexGuard {
-                inner,
-                token,
-            })
-        })
+        let lock = Std(&self.inner);
+        acquire::blocking(
+            lock,
+            &self.header,
+            Access::Exclusive,
+            site,
+            |inner, token| {
+                let token = PoisonToken::new(token, &self.poison);
+                self.poison.result(MutexGuard { token, inner })
+            },
+        )
     }
 
     /// Attempts to acquire the mutex without blocking.
@@ -151,17 +163,16 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let taken = map_try(self.inner.try_lock(), |inner| {
-            let token = acquire::after_try(&self.header, Access::Exclusive, site);
-            MutexGuard { inner, token }
-        });
-        settle_try(taken, &self.inner, &self.header)
+        let inner = self.inner.try_lock().ok_or(TryLockError::WouldBlock)?;
+        let token = acquire::after_try(&self.header, Access::Exclusive, site);
+        let token = PoisonToken::new(token, &self.poison);
+        self.poison.try_result(MutexGuard { token, inner })
     }
 
     poisoning_fns!(Mutex, lock);
 }
 
-lock_impls!(Mutex);
+std_lock_impls!(Mutex, try_lock);
 
 /// An RAII guard of a [`Mutex`]; the mutex is unlocked when it is dropped (and
 /// poisoned if the thread is panicking then, unless with a lockgraph report:
@@ -180,9 +191,9 @@ lock_impls!(Mutex);
 #[must_use = "if unused the Mutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
-    /// Before `inner`, so dropped first: see [`HeldToken`].
-    pub(crate) token: HeldToken<'a>,
-    pub(crate) inner: std::sync::MutexGuard<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`](acquire::HeldToken).
+    pub(crate) token: PoisonToken<'a>,
+    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
 }
 
 guard_impls!(MutexGuard, mut);

@@ -1,136 +1,126 @@
-//! Carrying std's poisoning results over from std's guards to ours.
+//! std's poisoning, kept by `stdsync` itself: a flag per lock, set by an
+//! exclusive guard that a panic releases.
 //!
-//! The error types are std's own ([`PoisonError::new`] is public), so a
-//! program matching on them sees exactly what it would see with `std::sync`.
+//! The rule is std's: a guard taken while its thread was not panicking, and
+//! released while it is, poisons its lock; read guards never do; a poisoned
+//! lock still hands out its guard, inside `Err(PoisonError)`. The error types
+//! are std's own ([`PoisonError::new`] is public), so a program matching on
+//! them sees what it would see with `std::sync`.
 //!
-//! One exception: poison left by the unwinding of a lockgraph report is not
-//! poison. Whoever finds a lock poisoned asks [`acquire::poison_found`]
-//! whether a report left it; if so the flag is cleared and the result is
-//! `Ok` (the rule, and why it only ever undoes a report's poison, are in
-//! `tracker::poison`). Only the `Err` paths ask: taking a lock that is not
-//! poisoned costs nothing more.
+//! One exception: a guard released by the unwinding of a lockgraph report
+//! does not poison (the rule, and why it only ever spares a report's
+//! unwinding, are in `tracker::poison`).
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
-use crate::acquire::{self, PoisonSeen};
-use crate::meta::LockMeta;
+use crate::acquire::{self, HeldToken};
 
-/// std's lock behind a `stdsync` lock: its poison flag.
-pub(crate) trait StdPoison {
-    fn poisoned(&self) -> bool;
-    fn clear(&self);
-}
+/// A `stdsync` lock's poison flag.
+///
+/// Relaxed is enough: it is set before the raw lock is released and read
+/// after it is taken (or through `&mut`), so the lock orders it.
+pub(crate) struct Poison(AtomicBool);
 
-macro_rules! std_poison {
-    ($($Lock:ident),*) => {$(
-        impl<T: ?Sized> StdPoison for std::sync::$Lock<T> {
-            fn poisoned(&self) -> bool {
-                self.is_poisoned()
-            }
-            fn clear(&self) {
-                self.clear_poison()
-            }
+impl Poison {
+    pub(crate) const fn new() -> Self {
+        Poison(AtomicBool::new(false))
+    }
+
+    /// Whether the lock is poisoned.
+    #[inline(always)]
+    pub(crate) fn is_set(&self) -> bool {
+        self.0.load(Relaxed)
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.store(false, Relaxed);
+    }
+
+    /// `value` (a guard, or the data) as std hands it out: inside `Err` if
+    /// the lock is poisoned.
+    #[inline(always)]
+    pub(crate) fn result<G>(&self, value: G) -> LockResult<G> {
+        match self.is_set() {
+            false => Ok(value),
+            true => Err(PoisonError::new(value)),
         }
-    )*};
-}
+    }
 
-std_poison!(Mutex, RwLock);
-
-/// [`map_lock`] for std's result of taking `lock` (whose header is `header`),
-/// with poison left by a report's unwinding forgiven. The taken lock is
-/// recorded in this thread's held set before this runs, so that a lock taken
-/// poisoned is remembered as such. The `Ok` path is `map_lock`'s.
-#[inline(always)]
-pub(crate) fn settle_map<G, W>(
-    result: LockResult<G>,
-    lock: &(impl StdPoison + ?Sized),
-    header: &LockMeta,
-    wrap: impl FnOnce(G) -> W,
-) -> LockResult<W> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(poisoned) => map_lock(
-            settle_poisoned(poisoned, lock, header, PoisonSeen::Taken),
-            wrap,
-        ),
+    /// [`result`](Self::result) for a `try_*`.
+    pub(crate) fn try_result<G>(&self, value: G) -> TryLockResult<G> {
+        self.result(value).map_err(TryLockError::Poisoned)
     }
 }
 
-/// std's `result` of taking `lock`, as [`settle_map`] leaves it.
-pub(crate) fn settle<G>(
-    result: LockResult<G>,
-    lock: &(impl StdPoison + ?Sized),
-    header: &LockMeta,
-    seen: PoisonSeen,
-) -> LockResult<G> {
-    match result {
-        Ok(guard) => Ok(guard),
-        Err(poisoned) => settle_poisoned(poisoned, lock, header, seen),
+/// The token of an exclusive guard: it forgets the lock as every token does,
+/// and poisons the lock first if the guard is released by a panic that began
+/// after it was taken (std's rule), unless that panic is a lockgraph report's.
+///
+/// A guard keeps it before its raw guard, so the flag is set before the raw
+/// lock is released.
+pub(crate) struct PoisonToken<'a> {
+    pub(crate) token: HeldToken<'a>,
+    poison: &'a Poison,
+    /// The thread was panicking when the lock was taken: std does not poison
+    /// on such a guard's release.
+    panicking: bool,
+}
+
+impl<'a> PoisonToken<'a> {
+    #[inline(always)]
+    pub(crate) fn new(token: HeldToken<'a>, poison: &'a Poison) -> Self {
+        PoisonToken {
+            token,
+            poison,
+            panicking: std::thread::panicking(),
+        }
+    }
+
+    /// The lock's poison flag.
+    pub(crate) fn poison(&self) -> &'a Poison {
+        self.poison
+    }
+
+    /// The held token alone (a downgrade to a read guard): the exclusive
+    /// hold ends here, poisoning as a release would, and no later release
+    /// poisons.
+    pub(crate) fn into_token(mut self) -> HeldToken<'a> {
+        if !self.panicking && std::thread::panicking() {
+            poison_unless_report(&self);
+        }
+        self.panicking = true;
+        std::mem::replace(&mut self.token, HeldToken::UNTRACKED)
     }
 }
 
+impl Drop for PoisonToken<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.panicking && std::thread::panicking() {
+            poison_unless_report(self);
+        }
+    }
+}
+
+/// [`PoisonToken`]'s drop in a panic. It cannot unwind, and the compiler
+/// knows it (the `"C"` ABI), so a guard's inlined drop needs no landing pad
+/// for it; should a bug make it panic, the lock is poisoned as std would.
 #[cold]
 #[inline(never)]
-fn settle_poisoned<G>(
-    poisoned: PoisonError<G>,
-    lock: &(impl StdPoison + ?Sized),
-    header: &LockMeta,
-    seen: PoisonSeen,
-) -> LockResult<G> {
-    match acquire::poison_found(header, seen, || lock.poisoned(), &|| lock.clear()) {
-        true => Ok(poisoned.into_inner()),
-        false => Err(poisoned),
+extern "C" fn poison_unless_report(token: &PoisonToken<'_>) {
+    let report = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        acquire::unwound_by_report(&token.token)
+    }));
+    if !matches!(report, Ok(true)) {
+        token.poison.0.store(true, Relaxed);
     }
 }
 
-/// Clears `lock`'s poison if a report's unwinding left it, for a caller that
-/// only looks at the flag (`is_poisoned`, `get_mut`, `into_inner`).
-pub(crate) fn forgive_looked(lock: &(impl StdPoison + ?Sized), header: &LockMeta) {
-    if lock.poisoned() {
-        let looked = PoisonSeen::Looked;
-        let _ = acquire::poison_found(header, looked, || lock.poisoned(), &|| lock.clear());
-    }
-}
-
-/// [`settle`] for a `try_*` result.
-pub(crate) fn settle_try<G>(
-    result: TryLockResult<G>,
-    lock: &(impl StdPoison + ?Sized),
-    header: &LockMeta,
-) -> TryLockResult<G> {
-    match result {
-        Err(TryLockError::Poisoned(poisoned)) => {
-            settle_poisoned(poisoned, lock, header, PoisonSeen::Taken)
-                .map_err(TryLockError::Poisoned)
-        }
-        other => other,
-    }
-}
-
-/// Wraps the guard inside a (possibly poisoned) lock result.
-pub(crate) fn map_lock<G, W>(result: LockResult<G>, wrap: impl FnOnce(G) -> W) -> LockResult<W> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(poisoned) => Err(PoisonError::new(wrap(poisoned.into_inner()))),
-    }
-}
-
-/// Wraps the guard inside a `try_*` result; `WouldBlock` has none.
-pub(crate) fn map_try<G, W>(
-    result: TryLockResult<G>,
-    wrap: impl FnOnce(G) -> W,
-) -> TryLockResult<W> {
-    match result {
-        Ok(guard) => Ok(wrap(guard)),
-        Err(TryLockError::Poisoned(poisoned)) => Err(TryLockError::Poisoned(PoisonError::new(
-            wrap(poisoned.into_inner()),
-        ))),
-        Err(TryLockError::WouldBlock) => Err(TryLockError::WouldBlock),
-    }
-}
-
-/// `is_poisoned`, `clear_poison`, `get_mut` and `id` for a lock with a std
-/// lock in `inner` and a `header`; `$write` is its exclusive acquisition.
+/// `is_poisoned`, `clear_poison`, `get_mut` and `id` for a lock with fields
+/// `header`, `poison` and `inner` (parking_lot's lock); `$write` is its
+/// exclusive acquisition.
 macro_rules! poisoning_fns {
     ($Lock:ident, $write:ident) => {
         /// Whether a thread panicked while holding the lock exclusively (not
@@ -148,8 +138,7 @@ macro_rules! poisoning_fns {
         /// assert!(lock.is_poisoned());
         /// ```
         pub fn is_poisoned(&self) -> bool {
-            forgive_looked(&self.inner, &self.header);
-            self.inner.is_poisoned()
+            self.poison.is_set()
         }
 
         /// Clears the poisoned state.
@@ -166,8 +155,7 @@ macro_rules! poisoning_fns {
         #[doc = concat!("assert!(lock.", stringify!($write), "().is_ok());")]
         /// ```
         pub fn clear_poison(&self) {
-            self.inner.clear_poison();
-            $crate::acquire::poison_cleared(&self.header);
+            self.poison.clear();
         }
 
         /// A mutable reference to the value (no locking is needed); `Err` if
@@ -181,8 +169,7 @@ macro_rules! poisoning_fns {
         /// assert_eq!(lock.into_inner().unwrap(), 5);
         /// ```
         pub fn get_mut(&mut self) -> LockResult<&mut T> {
-            forgive_looked(&self.inner, &self.header);
-            self.inner.get_mut()
+            self.poison.result(self.inner.get_mut())
         }
 
         /// This lock's id (assigned now if it was never used).
@@ -199,3 +186,39 @@ macro_rules! poisoning_fns {
     };
 }
 pub(crate) use poisoning_fns;
+
+/// `Default`, `From`, a `Debug` that shows std's fields (the data, or
+/// `<locked>`, and the poison flag) with the lock's header, and std's unwind
+/// safety: poisoning is what makes a lock safe to use after a panic.
+macro_rules! std_lock_impls {
+    ($Lock:ident, $try:ident) => {
+        impl<T: ?Sized> std::panic::UnwindSafe for $Lock<T> {}
+        impl<T: ?Sized> std::panic::RefUnwindSafe for $Lock<T> {}
+        impl<T: Default> Default for $Lock<T> {
+            #[track_caller]
+            fn default() -> Self {
+                $Lock::new(T::default())
+            }
+        }
+        impl<T> From<T> for $Lock<T> {
+            #[track_caller]
+            fn from(value: T) -> Self {
+                $Lock::new(value)
+            }
+        }
+        impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Lock<T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut d = f.debug_struct(stringify!($Lock));
+                d.field("lock", &self.header);
+                // Not through `$try` of ours: looking is not an acquisition.
+                match self.inner.$try() {
+                    Some(guard) => d.field("data", &&*guard),
+                    None => d.field("data", &format_args!("<locked>")),
+                };
+                d.field("poisoned", &self.poison.is_set());
+                d.finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use std_lock_impls;

@@ -1,15 +1,16 @@
-//! `stdsync::RwLock`: std's reader-writer lock, with its poisoning, plus a
-//! lock-order header.
+//! `stdsync::RwLock`: std's API and poisoning on parking_lot's reader-writer
+//! lock, plus a lock-order header.
 
 use std::panic::Location;
-use std::sync::{LockResult, TryLockResult};
+use std::sync::{LockResult, TryLockError, TryLockResult};
 
-use super::poisoning::{forgive_looked, map_try, poisoning_fns, settle_map, settle_try};
-use crate::acquire::raw_std::{StdRead, StdWrite};
+use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
+use crate::acquire::raw::{Read, Write};
+use crate::acquire::raw_std::Std;
 use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
-use crate::lock::{guard_impls, lock_impls};
+use crate::lock::guard_impls;
 use crate::meta::LockMeta;
 
 /// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
@@ -34,7 +35,8 @@ use crate::meta::LockMeta;
 /// ```
 pub struct RwLock<T: ?Sized> {
     pub(crate) header: LockHeader,
-    pub(crate) inner: std::sync::RwLock<T>,
+    pub(crate) poison: Poison,
+    pub(crate) inner: parking_lot::RwLock<T>,
 }
 
 impl<T> RwLock<T> {
@@ -50,7 +52,8 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             header: LockHeader::new(LockMeta::created(Location::caller())),
-            inner: std::sync::RwLock::new(value),
+            poison: Poison::new(),
+            inner: parking_lot::RwLock::new(value),
         }
     }
 
@@ -66,7 +69,8 @@ impl<T> RwLock<T> {
     pub const fn named(name: &'static str, value: T) -> Self {
         RwLock {
             header: LockHeader::new(LockMeta::named(name)),
-            inner: std::sync::RwLock::new(value),
+            poison: Poison::new(),
+            inner: parking_lot::RwLock::new(value),
         }
     }
 
@@ -79,10 +83,13 @@ impl<T> RwLock<T> {
     /// assert_eq!(lock.into_inner().unwrap(), 2);
     /// ```
     pub fn into_inner(self) -> LockResult<T> {
-        let RwLock { header, inner } = self;
-        forgive_looked(&inner, &header);
+        let RwLock {
+            header,
+            poison,
+            inner,
+        } = self;
         drop(header);
-        inner.into_inner()
+        poison.result(inner.into_inner())
     }
 }
 
@@ -110,11 +117,12 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let read = StdRead(&self.inner);
-        acquire::blocking(read, &self.header, Access::Read, site, |raw, token| {
-            settle_map(raw, &self.inner, &self.header, |inner| RwLockReadGuard {
-                inner,
+        let read = Std(Read(&self.inner));
+        acquire::blocking(read, &self.header, Access::Read, site, |inner, token| {
+            // Read guards never poison, but a poisoned lock's reads are `Err`.
+            self.poison.result(RwLockReadGuard {
                 _token: token,
+                inner,
             })
         })
     }
@@ -139,14 +147,12 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let taken = map_try(self.inner.try_read(), |inner| {
-            let token = acquire::after_try(&self.header, Access::Read, site);
-            RwLockReadGuard {
-                inner,
-                _token: token,
-            }
-        });
-        settle_try(taken, &self.inner, &self.header)
+        let inner = self.inner.try_read().ok_or(TryLockError::WouldBlock)?;
+        let token = acquire::after_try(&self.header, Access::Read, site);
+        self.poison.try_result(RwLockReadGuard {
+            _token: token,
+            inner,
+        })
     }
 
     /// Locks for exclusive writing, blocking until no one else holds the lock.
@@ -169,17 +175,15 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let write = StdWrite(&self.inner);
+        let write = Std(Write(&self.inner));
         acquire::blocking(
             write,
             &self.header,
             Access::Exclusive,
             site,
-            |raw, token| {
-                settle_map(raw, &self.inner, &self.header, |inner| RwLockWriteGuard {
-                    inner,
-                    _token: token,
-                })
+            |inner, token| {
+                let token = PoisonToken::new(token, &self.poison);
+                self.poison.result(RwLockWriteGuard { token, inner })
             },
         )
     }
@@ -204,20 +208,16 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let taken = map_try(self.inner.try_write(), |inner| {
-            let token = acquire::after_try(&self.header, Access::Exclusive, site);
-            RwLockWriteGuard {
-                inner,
-                _token: token,
-            }
-        });
-        settle_try(taken, &self.inner, &self.header)
+        let inner = self.inner.try_write().ok_or(TryLockError::WouldBlock)?;
+        let token = acquire::after_try(&self.header, Access::Exclusive, site);
+        let token = PoisonToken::new(token, &self.poison);
+        self.poison.try_result(RwLockWriteGuard { token, inner })
     }
 
     poisoning_fns!(RwLock, write);
 }
 
-lock_impls!(RwLock);
+std_lock_impls!(RwLock, try_read);
 
 /// An RAII guard for shared reading of a [`RwLock`], released when dropped.
 ///
@@ -233,7 +233,7 @@ lock_impls!(RwLock);
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
     _token: HeldToken<'a>,
-    inner: std::sync::RwLockReadGuard<'a, T>,
+    inner: parking_lot::RwLockReadGuard<'a, T>,
 }
 
 /// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
@@ -252,8 +252,8 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
-    _token: HeldToken<'a>,
-    inner: std::sync::RwLockWriteGuard<'a, T>,
+    token: PoisonToken<'a>,
+    inner: parking_lot::RwLockWriteGuard<'a, T>,
 }
 
 guard_impls!(RwLockReadGuard);
@@ -279,13 +279,11 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// assert!(lock.try_read().is_ok());
     /// ```
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
-        let RwLockWriteGuard {
-            inner,
-            _token: token,
-        } = s;
+        let RwLockWriteGuard { inner, token } = s;
+        let token = token.into_token();
         acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
-            inner: std::sync::RwLockWriteGuard::downgrade(inner),
+            inner: parking_lot::RwLockWriteGuard::downgrade(inner),
             _token: token,
         }
     }

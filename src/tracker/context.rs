@@ -354,8 +354,7 @@ impl ThreadState {
             return mark_if_source(meta, source);
         }
         if let Some(held) = self.pop(meta, id)
-            && (held.poison.reported || held.poison.forgiven)
-            && poison::released(id, held.access, held.poison)
+            && poison::released(held.poison)
         {
             self.held.mark_reported(false);
         }
@@ -370,6 +369,12 @@ impl ThreadState {
     /// Changes the poison marks of this thread's most recent entry of `id`.
     pub(crate) fn mark_poison(&self, id: LockId, change: impl FnOnce(&mut PoisonMarks)) {
         self.held.mark_poison(id, change);
+    }
+
+    /// The poison marks of this thread's most recent entry of `id`, if it
+    /// holds the lock.
+    pub(crate) fn marks(&self, id: LockId) -> Option<PoisonMarks> {
+        self.held.marks(id)
     }
 
     /// Records an acquisition that has succeeded; returns whether it was recorded.

@@ -31,15 +31,17 @@
 mod context;
 mod edge_cache;
 pub(crate) mod global;
-pub(crate) mod poison;
+mod poison;
 pub(crate) mod private;
+
+pub(crate) use poison::unwound_by_report;
 
 use std::panic::Location;
 use std::sync::Arc;
 
 use crate::config;
 use crate::config::flags;
-use crate::held::{Access, HeldLock, PoisonMarks};
+use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta};
 use crate::report::deliver;
@@ -399,56 +401,6 @@ impl Drop for Suspended {
     }
 }
 
-/// How a `stdsync` lock found poisoned (std's flag) was taken, for
-/// [`poison_found`].
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PoisonSeen {
-    /// Taken by this thread, which can clear the flag (`lock`, `read`, ...).
-    Taken,
-    /// Taken again after a condvar wait, which cannot clear the flag.
-    TakenAfterWait,
-    /// Only looked at (`is_poisoned`, `get_mut`, `into_inner`).
-    Looked,
-}
-
-/// `meta`'s `stdsync` lock was found poisoned, as `seen`; `poisoned_now`
-/// reads std's flag again and `clear` clears it. Returns whether the poison
-/// is to be treated as absent, because a report's unwinding left it (it is
-/// then cleared) or it was cleared since (see [`poison`]). A lock this thread
-/// has just taken remembers in its held entry how it was taken poisoned.
-#[cold]
-pub(crate) fn poison_found(
-    meta: &LockMeta,
-    seen: PoisonSeen,
-    poisoned_now: impl FnOnce() -> bool,
-    clear: &dyn Fn(),
-) -> bool {
-    let id = meta.lazy_id().assigned();
-    let can_clear = seen != PoisonSeen::TakenAfterWait;
-    let forgiven = poison::forgive(id, poisoned_now, can_clear.then_some(clear));
-    if let Some(id) = id
-        && seen != PoisonSeen::Looked
-    {
-        context::with(|state| {
-            state.mark_poison(id, |marks| match forgiven {
-                true => marks.forgiven = !can_clear,
-                false => marks.taken_poisoned = true,
-            })
-        });
-    }
-    forgiven
-}
-
-/// `clear_poison` was called on `meta`'s `stdsync` lock: its poison, whoever
-/// left it, is gone (and so is this thread's memory of taking it poisoned).
-pub(crate) fn poison_cleared(meta: &LockMeta) {
-    let id = meta.lazy_id().assigned();
-    poison::cleared(id);
-    if let Some(id) = id {
-        context::with(|state| state.mark_poison(id, |marks| *marks = PoisonMarks::NONE));
-    }
-}
-
 /// Whether this thread holds the lock (a `try_*` of such a lock is busy).
 pub(crate) fn held_here(meta: &LockMeta) -> bool {
     let Some(id) = meta.lazy_id().assigned() else {
@@ -526,7 +478,6 @@ fn lock_dropped(meta: &LockMeta) {
     let Some(id) = meta.lazy_id().tracked() else {
         return; // never used, or past the end of the id space: never tracked
     };
-    poison::dropped(id);
     // Every entry of the lock (leaked guards, recursive reads): popping them
     // also marks the lock if one was the source of an edge.
     let leaked = context::with(|state| {
