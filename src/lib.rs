@@ -205,6 +205,7 @@
 // - `trusted.rs`: the only unsafe code.
 
 mod acquire;
+mod class;
 mod config;
 pub mod debug;
 pub mod graph;
@@ -223,6 +224,7 @@ mod tracker;
 mod trusted;
 mod watchdog;
 
+pub use class::LockClass;
 pub use config::{
     ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy,
     set_deadlock_check, set_kind_policy, set_long_wait, set_mode, set_policy,

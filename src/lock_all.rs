@@ -91,12 +91,13 @@ pub trait LockSet<'a> {
 /// The order in which to take `locks`: indices sorted by ascending id. Runs the
 /// set checks first (the same lock twice, a held lock above the set's lowest).
 #[track_caller]
-fn ascending_order(locks: &[LockRef]) -> Vec<usize> {
+fn ascending_order(locks: &[LockRef]) -> (Vec<usize>, acquire::SetScope) {
     let mut order: Vec<usize> = (0..locks.len()).collect();
     order.sort_by_key(|&index| locks[index].id());
     let sorted: Vec<LockRef> = order.iter().map(|&index| locks[index].clone()).collect();
     acquire::check_set(&sorted, Location::caller());
-    order
+    let scope = acquire::taking_set(sorted.iter().map(LockRef::id).collect());
+    (order, scope)
 }
 
 /// Takes every lock of `set` in ascending [`LockId`](crate::LockId) order,
@@ -155,7 +156,7 @@ macro_rules! tuple_set {
 
             #[track_caller]
             fn lock_set(self) -> Self::Guards {
-                let order = ascending_order(&[$(self.$index.lock_ref()),+]);
+                let (order, _set) = ascending_order(&[$(self.$index.lock_ref()),+]);
                 $(let mut $guard = None;)+
                 for index in order {
                     match index {
@@ -187,7 +188,8 @@ tuple_sets!([](A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
 fn lock_slice<'a, L: SetLock + ?Sized + 'a>(locks: &[&'a L]) -> Vec<L::Guard<'a>> {
     let refs: Vec<LockRef> = locks.iter().map(|lock| lock.lock_ref()).collect();
     let mut guards: Vec<Option<L::Guard<'a>>> = locks.iter().map(|_| None).collect();
-    for index in ascending_order(&refs) {
+    let (order, _set) = ascending_order(&refs);
+    for index in order {
         guards[index] = Some(locks[index].lock_in_set());
     }
     guards

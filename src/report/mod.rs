@@ -100,6 +100,7 @@
 //! ```
 
 mod acquisition;
+mod class_cycle;
 pub(crate) mod deliver;
 mod display;
 mod frames;
@@ -109,6 +110,7 @@ mod violation;
 mod waiting;
 
 pub use acquisition::{Cycle, OrderViolation, SelfDeadlock};
+pub use class_cycle::ClassCycle;
 pub use deliver::Handler;
 pub use notice::{Notice, NoticeKind};
 pub(crate) use parts::ThreadLabel;

@@ -5,7 +5,7 @@
 
 use std::error::Error;
 
-use super::{Cycle, Deadlock, LongWait, Notice, OrderViolation, SelfDeadlock};
+use super::{ClassCycle, Cycle, Deadlock, LongWait, Notice, OrderViolation, SelfDeadlock};
 use crate::id::LockId;
 
 /// The kind of a [`Violation`], used to set a policy per kind.
@@ -26,17 +26,22 @@ pub enum ViolationKind {
     /// ([`Violation::Notice`]). `Warn` unless set for this kind itself (see
     /// [`Policy`](crate::Policy)).
     Notice,
+    /// A potential deadlock between lock classes: locks made at the same
+    /// places taken in both orders, in this run by different instances
+    /// ([`Violation::ClassCycle`]).
+    ClassCycle,
 }
 
 impl ViolationKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [ViolationKind; 6] = [
+    pub const ALL: [ViolationKind; 7] = [
         ViolationKind::Cycle,
         ViolationKind::OrderViolation,
         ViolationKind::SelfDeadlock,
         ViolationKind::Deadlock,
         ViolationKind::LongWait,
         ViolationKind::Notice,
+        ViolationKind::ClassCycle,
     ];
 
     /// The spelling used in the `LOCKGRAPH` environment variable
@@ -57,6 +62,7 @@ impl ViolationKind {
             ViolationKind::Deadlock => "deadlock",
             ViolationKind::LongWait => "long-wait",
             ViolationKind::Notice => "notice",
+            ViolationKind::ClassCycle => "class",
         }
     }
 
@@ -117,6 +123,8 @@ pub enum Violation {
     /// Not a lock-order problem: a lock dropped while its guard was leaked,
     /// or the id space used up.
     Notice(Notice),
+    /// A potential deadlock between lock classes (see [`ClassCycle`]).
+    ClassCycle(ClassCycle),
 }
 
 impl Violation {
@@ -129,6 +137,7 @@ impl Violation {
             Violation::Deadlock(_) => ViolationKind::Deadlock,
             Violation::LongWait(_) => ViolationKind::LongWait,
             Violation::Notice(_) => ViolationKind::Notice,
+            Violation::ClassCycle(_) => ViolationKind::ClassCycle,
         }
     }
 
@@ -148,6 +157,11 @@ impl Violation {
             Violation::Deadlock(d) => d.threads.iter().map(|t| t.waiting_for.id).collect(),
             Violation::LongWait(w) => vec![w.waiter.waiting_for.id],
             Violation::Notice(n) => vec![n.lock.id],
+            Violation::ClassCycle(c) => {
+                let mut locks = vec![c.acquiring.id, c.holding.lock.id];
+                locks.extend(c.path.iter().flat_map(|edge| [edge.from.id, edge.to.id]));
+                locks
+            }
         }
     }
 

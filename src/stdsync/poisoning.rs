@@ -192,6 +192,20 @@ macro_rules! poisoning_fns {
         pub fn id(&self) -> LockId {
             self.header.id()
         }
+
+        /// This lock's class: its creation site, or its name (see
+        /// [`LockClass`](crate::LockClass)).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = concat!("let a = lockgraph::stdsync::", stringify!($Lock), "::new(());")]
+        #[doc = concat!("let b = lockgraph::stdsync::", stringify!($Lock), "::new(());")]
+        /// assert_ne!(a.class(), b.class()); // made at two places
+        /// ```
+        pub fn class(&self) -> crate::LockClass {
+            crate::LockClass::of(self.header.origin())
+        }
     };
 }
 pub(crate) use poisoning_fns;

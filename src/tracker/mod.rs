@@ -34,6 +34,7 @@ pub(crate) mod global;
 mod poison;
 pub(crate) mod private;
 
+pub(crate) use context::{SetScope, taking_set};
 pub(crate) use poison::unwound_by_report;
 
 use std::panic::Location;
