@@ -178,6 +178,7 @@
 //!   itself, it waits until the lock is free first; a wait that begins in the
 //!   moment between is not watched.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 #![deny(unsafe_code, unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -216,6 +217,7 @@ mod lock;
 mod lock_all;
 mod meta;
 #[cfg(feature = "proptest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod proptest;
 pub mod report;
 pub mod stdsync;
