@@ -315,14 +315,19 @@ impl ThreadState {
     /// into the class of `to` (or it is the same class), so that no new class
     /// edge comes with edges into a lock of that class.
     fn knows_class_edges_into(&self, to: Origin) -> bool {
-        !config::class_checks()
-            || self.held.iter().all(|held| {
-                held.origin.key() == to.key()
-                    || self.edges.contains(class::edge_key(held.origin, to))
-            })
+        if self.held.len() > INLINE {
+            return false; // rare: the slow path looks at every entry
+        }
+        let to_key = to.key();
+        let known = |slot: &Slot| {
+            let from = slot.origin();
+            from.key() == to_key || self.edges.contains(class::edge_key(from, to))
+        };
+        !config::class_checks() || self.held.inline().iter().all(known)
     }
 
     /// [`Self::acquire_fresh_private`] with the class edges already dealt with.
+    #[inline(always)]
     fn record_fresh_private_held(
         &self,
         meta: &LockMeta,
