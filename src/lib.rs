@@ -63,6 +63,18 @@
 //!   shortest cycle, the thread and the call site that first made each edge,
 //!   and a two-thread deadlock scenario) before the thread blocks, so an
 //!   inversion that would deadlock right now is reported instead of hanging.
+//! - **Lock classes.** Every lock has a [`LockClass`]: where it was created,
+//!   or the name given to `named`. Each new edge `H -> L` also records the
+//!   class edge `class(H) -> class(L)`, in a process-wide class graph bounded
+//!   by the number of classes. A class edge that closes a cycle of classes
+//!   while the locks themselves made none is a [`Violation::ClassCycle`]
+//!   (kind `class`): two tests that each build their own objects and take
+//!   their locks in opposite orders are reported, as lockdep reports them.
+//!   Locks of one class nest in any order (two accounts, list nodes), and the
+//!   members of one [`lock_all`] set make no class edges among themselves
+//!   (ascending ids order instances, not classes). Class edges are recorded
+//!   on the slow paths only (a thread remembers the ones it has seen), so the
+//!   steady state does not pay for them.
 //! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds (and
 //!   a plain `read` of an `RwLock` it already reads) is certain to hang: it is a
 //!   [`Violation::SelfDeadlock`] and panics under `Panic` and `Warn`.
