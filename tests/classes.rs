@@ -144,3 +144,27 @@ fn a_class_is_the_creation_site_or_the_name() {
     assert!(site.file().ends_with("classes.rs"));
     assert_eq!(format!("{:?}", named.class()), "LockClass(class-by-name)");
 }
+
+#[test]
+fn a_class_cycle_draws_its_classes() {
+    use std::sync::{Arc, Mutex as StdMutex};
+    let dots = Arc::new(StdMutex::new(Vec::new()));
+    let sink = Arc::clone(&dots);
+    lockgraph::set_handler(Some(Box::new(move |v: &lockgraph::Violation| {
+        sink.lock().unwrap().push(v.to_dot());
+    })));
+    let pair = || (Mutex::named("dot-x", ()), Mutex::named("dot-y", ()));
+    let (x, y) = pair();
+    drop((x.lock(), y.lock()));
+    let (x, y) = pair();
+    let report = report_of(|| drop((y.lock(), x.lock())));
+    lockgraph::set_handler(None);
+    assert!(report.is_some());
+    let dots = dots.lock().unwrap();
+    let dot = dots.iter().find(|d| d.contains("dot-x")).expect("drawn");
+    assert!(dot.contains("lock class inversion"), "{dot}");
+    assert!(dot.contains(r#"[label="dot-x"]"#), "{dot}");
+    assert!(dot.contains(r#"[label="dot-y"]"#), "{dot}");
+    assert_eq!(dot.matches(" -> c").count(), 2, "two class edges: {dot}");
+    assert_eq!(dot.matches("style=dashed").count(), 1, "{dot}");
+}

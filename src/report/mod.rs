@@ -103,6 +103,7 @@ mod acquisition;
 mod class_cycle;
 pub(crate) mod deliver;
 mod display;
+mod dot;
 mod frames;
 mod notice;
 mod parts;
