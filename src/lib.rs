@@ -75,9 +75,11 @@
 //!   (ascending ids order instances, not classes). Class edges are recorded
 //!   on the slow paths only (a thread remembers the ones it has seen), so the
 //!   steady state does not pay for them.
-//! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds (and
-//!   a plain `read` of an `RwLock` it already reads) is certain to hang: it is a
-//!   [`Violation::SelfDeadlock`] and panics under `Panic` and `Warn`.
+//! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds is
+//!   certain to hang: it is a [`Violation::SelfDeadlock`] and panics under
+//!   `Panic` and `Warn`. A plain `read` of an `RwLock` it already reads hangs
+//!   only if a writer queues in between: a [`Violation::RecursiveRead`], a
+//!   potential deadlock that follows the policies as a cycle does.
 //! - **One-time initialisation.** [`OnceCell`], [`Lazy`] and stdsync's
 //!   `OnceLock`, `LazyLock` and `Once` run their initialiser as if the cell
 //!   were a held lock: getting a cell that is not initialised yet is a blocking

@@ -92,7 +92,7 @@ fn a_bad_value_is_reported_once_and_the_default_kept() {
     assert_eq!(complaints, 1, "{stderr}");
     assert!(stderr.contains("accepted: panic, warn, off"), "{stderr}");
     assert!(
-        stderr.contains("long-wait, notice, class (e.g."),
+        stderr.contains("long-wait, notice, class, recursive-read (e.g."),
         "{stderr}"
     );
 }

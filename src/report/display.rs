@@ -8,7 +8,7 @@ use std::fmt::{self, Display, Formatter};
 use super::frames::write_backtrace;
 use super::{
     BlockedThread, CapturedBacktrace, ClassCycle, Cycle, Deadlock, HeldRef, LockRef, LongWait,
-    Notice, NoticeKind, OrderEdge, OrderViolation, SelfDeadlock, Violation,
+    Notice, NoticeKind, OrderEdge, OrderViolation, RecursiveRead, SelfDeadlock, Violation,
 };
 use crate::class::LockClass;
 use crate::held::Access;
@@ -25,6 +25,7 @@ impl Display for Violation {
             Violation::LongWait(v) => v.fmt(f),
             Violation::Notice(v) => v.fmt(f),
             Violation::ClassCycle(v) => v.fmt(f),
+            Violation::RecursiveRead(v) => v.fmt(f),
         }
     }
 }
@@ -352,6 +353,38 @@ impl Display for SelfDeadlock {
             _ => "the lock is not reentrant, so this thread would wait for itself forever",
         };
         write!(f, "This always deadlocks: {why}.")
+    }
+}
+
+impl Display for RecursiveRead {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let lock = Names::of([&self.lock]).get(&self.lock).to_string();
+        writeln!(
+            f,
+            "lockgraph: potential deadlock (a second read of 1 lock, through a queued writer)"
+        )?;
+        writeln!(
+            f,
+            "thread \"{}\" calls read() on {lock} at {}",
+            self.thread, self.site
+        )?;
+        writeln!(
+            f,
+            "while it already reads it ({}() at {}).",
+            self.first.access.verb(),
+            self.first.site
+        )?;
+        writeln!(
+            f,
+            "A writer that queues between the two reads waits for the first, and the second waits behind the writer: both threads hang."
+        )?;
+        let fix = match self.flavour {
+            Flavour::Std => {
+                "std has no recursive read: use the guard this thread already holds, or let it go before reading again"
+            }
+            _ => "use read_recursive for the second read, or let the first go before reading again",
+        };
+        write!(f, "No deadlock has happened yet: {fix}.")
     }
 }
 

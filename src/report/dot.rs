@@ -197,6 +197,7 @@ impl Violation {
         match self {
             Violation::OrderViolation(o) => vec![o.higher.lock.clone(), o.acquiring.clone()],
             Violation::SelfDeadlock(s) => vec![s.lock.clone()],
+            Violation::RecursiveRead(r) => vec![r.lock.clone()],
             Violation::LongWait(w) => vec![w.waiter.waiting_for.clone()],
             Violation::Notice(n) => vec![n.lock.clone()],
             Violation::Cycle(c) => held_and(&c.held, &c.acquiring),

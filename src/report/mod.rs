@@ -110,7 +110,7 @@ mod parts;
 mod violation;
 mod waiting;
 
-pub use acquisition::{Cycle, OrderViolation, SelfDeadlock};
+pub use acquisition::{Cycle, OrderViolation, RecursiveRead, SelfDeadlock};
 pub use class_cycle::ClassCycle;
 pub use deliver::Handler;
 pub use notice::{Notice, NoticeKind};

@@ -69,10 +69,12 @@
 //!
 //! # Differences from std
 //!
-//! - Re-taking a [`Mutex`] this thread holds, a second [`RwLock::read`] on one
-//!   thread, and initialising a cell from its own initialiser panic with a
+//! - Re-taking a [`Mutex`] this thread holds and initialising a cell from its
+//!   own initialiser panic with a
 //!   [`SelfDeadlock`](crate::Violation::SelfDeadlock) report (under `Panic`
-//!   and `Warn`) where std would deadlock or panic.
+//!   and `Warn`) where std would deadlock or panic; a second [`RwLock::read`]
+//!   on one thread is a [`RecursiveRead`](crate::Violation::RecursiveRead)
+//!   report (it deadlocks if a writer queues in between).
 //! - A lockgraph report's panic does not poison the locks it unwinds through
 //!   ([above](#poisoning-and-lockgraphs-reports)).
 //! - `Debug` of a lock also shows its lockgraph id or origin.

@@ -24,7 +24,8 @@ use crate::held::{
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
-    ClassCycle, Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
+    ClassCycle, Cycle, HeldRef, LockRef, OrderViolation, RecursiveRead, SelfDeadlock, ThreadLabel,
+    Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
 
@@ -562,7 +563,17 @@ impl ThreadState {
             Access::ReadRecursive => reads,
             _ => false,
         };
-        if !allowed {
+        if access == Access::Read && reads {
+            // Hangs only if a writer queues in between: potential, and the
+            // read goes on once the policy lets it.
+            super::report(Violation::RecursiveRead(RecursiveRead {
+                thread: self.label(),
+                lock: LockRef::new(previous.id, meta.origin()),
+                site,
+                first: HeldRef::from_held(&previous),
+                flavour,
+            }));
+        } else if !allowed {
             super::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: self.label(),
                 lock: LockRef::new(previous.id, meta.origin()),
