@@ -8,13 +8,18 @@
 //! A lock is private to the thread that handed out its id (its owner, see
 //! [`crate::id::owner`]) until that thread's private graph is *published*:
 //! moved into the global graph, after which every id the owner handed out so
-//! far is public. An edge goes into a private graph only when both its locks
-//! are private to the thread taking it; otherwise the private graphs of every
-//! lock involved are published first and the edge goes to the global graph.
-//! So a private lock's edges all join private locks of one thread: a cycle
-//! through a private lock consists of private edges and is found by the
-//! private check, a cycle through public locks only by the global one, and no
-//! cycle is ever missed. Publishing is also what `graph::snapshot` does first,
+//! far is public. An edge goes into a private graph only when its target is
+//! private to the thread taking it and its source is private to it too, or
+//! public with the target taken for the first time (an *incoming* edge, the
+//! shape of short-lived locks made under a shared registry lock); otherwise
+//! the private graphs of every lock involved are published first and the
+//! edge goes to the global graph. So the edges out of a private lock all end
+//! at private locks of one thread, and no path leads from a private lock to
+//! a public one: a cycle through a private lock consists of private edges
+//! and is found by the private check, a cycle through public locks only by
+//! the global one (an incoming edge is published, with its target, before
+//! another thread can make an edge out of the target), and no cycle is ever
+//! missed. Publishing is also what `graph::snapshot` does first,
 //! what a thread does when it exits, and what happens when a private graph
 //! grows past [`EDGES`] edges.
 //!
@@ -195,12 +200,15 @@ impl Store {
     }
 
     /// [`Self::record`] for the first use of the lock `target` (its id was
-    /// assigned just now) in the usual case: every lock `held` is private to
-    /// this thread, the store's owner. Records an edge from each distinct held
-    /// lock, unchecked: no edge leaves a fresh lock that is still private (an
-    /// edge out of it by another thread would have published this store first,
-    /// and the check below, under the store's lock, sees that). Returns false,
-    /// recording nothing, if some lock is not private.
+    /// assigned just now) in the usual case: `target` is private to this
+    /// thread, the store's owner, and every lock `held` is private to it or
+    /// public (a lock another thread used first: see
+    /// [`Self::admit_public_source`]). Records an edge from each distinct
+    /// held lock, unchecked: no edge leaves a fresh lock that is still private
+    /// (an edge out of it by another thread would have published this store
+    /// first, and the check below, under the store's lock, sees that).
+    /// Returns false, recording nothing, if `target` is not private or a held
+    /// lock is another thread's private lock.
     pub(crate) fn record_fresh(
         &self,
         held: &HeldLocks,
@@ -220,16 +228,17 @@ impl Store {
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
             let source = only.get();
-            if !self.owns(source.id) {
+            if !self.may_source(&mut graph, &source) {
                 return false;
             }
             graph.push_edge(&source, to);
         } else {
-            // One pass: the edges pushed so far are taken back if a source is public.
+            // One pass: the edges pushed so far are taken back if a source
+            // is another thread's private lock.
             let recorded_before = graph.edges.len();
             for (index, slot) in held.iter().enumerate() {
                 let source = slot.get();
-                if !self.owns(source.id) {
+                if !self.may_source(&mut graph, &source) {
                     graph.edges.truncate(recorded_before);
                     return false;
                 }
@@ -243,14 +252,70 @@ impl Store {
         true
     }
 
+    /// Whether an edge from the held `source` into a fresh lock private to
+    /// this thread can be kept here: `source` is private to this thread too,
+    /// or public (see [`Self::admit_public_source`]), not another thread's
+    /// private lock (whose edges must all stay in that thread's graph).
+    #[inline]
+    fn may_source(&self, graph: &mut Private, source: &HeldLock) -> bool {
+        self.owns(source.id)
+            || graph.is_public_source(source.id)
+            || self.admit_public_source(graph, source)
+    }
+
+    /// Whether the held lock `source`, not private to this thread, is public;
+    /// if so, it gets a node in the global graph (if it has none) and is
+    /// remembered as a public source.
+    ///
+    /// An edge from a public lock into a private one stays in the private
+    /// graph: it closes no cycle while its target is private (the edges out
+    /// of a private lock all end at private locks of the same thread, so no
+    /// path leads from it back to a public lock), and the publication that
+    /// makes the target public, which comes before any other thread can make
+    /// an edge out of it, moves it into the global graph. The node is how
+    /// that publication knows whether the source is still alive: a dropped
+    /// lock's node is removed (the held entry is marked as a source, so its
+    /// lock is marked as in the graph when released), ids are never reused,
+    /// and an edge whose source has no node is dropped instead of bringing
+    /// a dead lock back.
+    #[cold]
+    #[inline(never)]
+    fn admit_public_source(&self, graph: &mut Private, source: &HeldLock) -> bool {
+        if !self.is_public(source.id) {
+            return false;
+        }
+        let node = || LockRef::new(source.id, source.origin);
+        global::with(|g| g.graph.add_node(source.id, node));
+        graph.remember_public_source(source.id);
+        true
+    }
+
+    /// Whether `id`, not private to this thread, is public (for good:
+    /// publication only ever raises a bound).
+    fn is_public(&self, id: LockId) -> bool {
+        if self.handed_out(id) || below_public(std::iter::once(id)) {
+            return true;
+        }
+        // An ended thread published everything (0: no known owner, no store).
+        store_of(id::thread_of(id))
+            .is_none_or(|store| id.as_u64() < store.published_below.load(Acquire))
+    }
+
     /// Moves every private edge into the global graph and makes every id
-    /// below `public_below` public.
+    /// below `public_below` public. An edge from a public lock (see
+    /// [`Self::admit_public_source`]) moves only if that lock still has its
+    /// node; otherwise the lock was dropped, and the edge goes with it.
     fn publish_with(&self, graph: &mut Private, public_below: u64) {
         self.bury(graph);
         if !graph.edges.is_empty() {
             self.published_edges.store(1, Release);
             global::with(|g| {
                 for edge in &graph.edges {
+                    // Before the bound is raised below: true exactly for the
+                    // edges between this thread's private locks.
+                    if !self.owns(edge.from) && !g.graph.has_node(edge.from) {
+                        continue;
+                    }
                     let (from, to) = edge.ends();
                     let data = || EdgeData {
                         thread: graph.label.clone(),

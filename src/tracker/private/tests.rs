@@ -280,3 +280,102 @@ fn the_dead_queue_holds_a_queue_full_and_refuses_more() {
     assert_eq!(queue.take(&mut out), 1);
     assert_eq!(out[0], 7);
 }
+
+/// A lock that another thread took first, and that thread has ended: public.
+fn public_lock() -> Arc<Mutex<i32>> {
+    let made = std::thread::spawn(|| {
+        let lock = Arc::new(Mutex::new(0));
+        drop(lock.lock());
+        lock
+    });
+    made.join().unwrap()
+}
+
+#[test]
+fn a_fresh_lock_under_a_public_one_keeps_its_edge_private_until_published() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let _public = public.lock();
+        let fresh = Mutex::new(0);
+        drop(fresh.lock());
+        let (from, to) = (public.id(), fresh.id());
+        assert_eq!(private_edges(), 1, "public -> fresh is private");
+        assert!(!global::with(|g| g.graph.contains(from, to)));
+        assert!(
+            global::with(|g| g.graph.has_node(from)),
+            "the source's node"
+        );
+        // Another thread needs the fresh lock: the edge moves with it.
+        this_store().publish_if_owner(to);
+        assert_eq!(private_edges(), 0);
+        assert!(global::with(|g| g.graph.contains(from, to)));
+    });
+}
+
+#[test]
+fn fresh_locks_dropped_under_a_public_one_never_reach_the_global_graph() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let _public = public.lock();
+        let mut ids = Vec::new();
+        for i in 0..3 * DEAD {
+            let fresh = Mutex::new(i);
+            *fresh.lock() += 1;
+            ids.push(fresh.id());
+            assert!(private_edges() <= DEAD + 1, "{} edges", private_edges());
+        }
+        this_store().publish_if_owner(*ids.last().unwrap());
+        let reached = |id: &LockId| global::with(|g| g.graph.has_node(*id));
+        assert!(!ids.iter().any(reached));
+    });
+}
+
+#[test]
+fn a_private_edge_from_a_dropped_public_lock_is_dropped_at_publication() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let fresh = Mutex::new(0);
+        let from = public.id();
+        {
+            let _public = public.lock();
+            drop(fresh.lock());
+        }
+        assert_eq!(private_edges(), 1);
+        drop(Arc::into_inner(public).expect("the last handle"));
+        assert!(
+            !global::with(|g| g.graph.has_node(from)),
+            "dropped: no node"
+        );
+        this_store().publish_if_owner(fresh.id());
+        assert_eq!(private_edges(), 0);
+        assert!(
+            !global::with(|g| g.graph.has_node(from)),
+            "not brought back"
+        );
+    });
+}
+
+#[test]
+fn a_fresh_lock_under_another_threads_private_lock_goes_global() {
+    // Held here but private to a live thread: its edges must stay in that
+    // thread's graph, so the edge into the fresh lock cannot be kept here.
+    use std::sync::mpsc::channel;
+    let (sent, received) = channel();
+    let (done, finish) = channel::<()>();
+    let owner = std::thread::spawn(move || {
+        let theirs = Arc::new(Mutex::new(0));
+        drop(theirs.lock()); // its id: private to this thread
+        sent.send(Arc::clone(&theirs)).unwrap();
+        finish.recv().unwrap();
+    });
+    let theirs = received.recv().unwrap();
+    on_a_new_thread(move || {
+        let _theirs = theirs.lock(); // nothing held: no edge, still private
+        let fresh = Mutex::new(0);
+        drop(fresh.lock());
+        assert_eq!(private_edges(), 0);
+        assert!(global::with(|g| g.graph.contains(theirs.id(), fresh.id())));
+    });
+    done.send(()).unwrap();
+    owner.join().unwrap();
+}
