@@ -256,14 +256,21 @@ impl Store {
     /// this thread can be kept here: `source` is private to this thread too,
     /// or public (see [`Self::admit_public_source`]), not another thread's
     /// private lock (whose edges must all stay in that thread's graph).
-    #[inline]
+    /// (The id and origin only, by value, for the out-of-line part: a
+    /// reference would make the whole entry be written out first.)
+    #[inline(always)]
     fn may_source(&self, graph: &mut Private, source: &HeldLock) -> bool {
-        self.owns(source.id)
-            || graph.is_public_source(source.id)
-            || self.admit_public_source(graph, source)
+        self.owns(source.id) || self.public_source(graph, source.id, source.origin)
     }
 
-    /// Whether the held lock `source`, not private to this thread, is public;
+    /// [`Self::may_source`] for a source not private to this thread.
+    #[cold]
+    #[inline(never)]
+    fn public_source(&self, graph: &mut Private, id: LockId, origin: Origin) -> bool {
+        graph.is_public_source(id) || self.admit_public_source(graph, id, origin)
+    }
+
+    /// Whether the held lock `id`, not private to this thread, is public;
     /// if so, it gets a node in the global graph (if it has none) and is
     /// remembered as a public source.
     ///
@@ -278,15 +285,12 @@ impl Store {
     /// lock is marked as in the graph when released), ids are never reused,
     /// and an edge whose source has no node is dropped instead of bringing
     /// a dead lock back.
-    #[cold]
-    #[inline(never)]
-    fn admit_public_source(&self, graph: &mut Private, source: &HeldLock) -> bool {
-        if !self.is_public(source.id) {
+    fn admit_public_source(&self, graph: &mut Private, id: LockId, origin: Origin) -> bool {
+        if !self.is_public(id) {
             return false;
         }
-        let node = || LockRef::new(source.id, source.origin);
-        global::with(|g| g.graph.add_node(source.id, node));
-        graph.remember_public_source(source.id);
+        global::with(|g| g.graph.add_node(id, || LockRef::new(id, origin)));
+        graph.remember_public_source(id);
         true
     }
 
@@ -346,11 +350,23 @@ impl Store {
     /// from this graph if they are still private, else from the global one
     /// (a publication moved them there after they were queued).
     fn bury(&self, graph: &mut Private) {
-        if self.dead.is_empty() {
+        self.bury_with(graph, None);
+    }
+
+    /// [`Self::bury`], with `also` (a private sink of this thread being
+    /// dropped now) buried with the queued ones.
+    fn bury_with(&self, graph: &mut Private, also: Option<LockId>) {
+        if self.dead.is_empty() && also.is_none() {
             return;
         }
-        let mut dead = [0u64; DEAD];
-        let count = self.dead.take(&mut dead);
+        let mut dead = [0u64; DEAD + 1];
+        let mut count = self
+            .dead
+            .take((&mut dead[..DEAD]).try_into().expect("DEAD ids"));
+        if let Some(id) = also {
+            dead[count] = id.as_u64();
+            count += 1;
+        }
         let dead = &mut dead[..count];
         if !dead.is_sorted() {
             dead.sort_unstable(); // usually queued in ascending order already
@@ -403,19 +419,29 @@ impl Store {
         if id.as_u64() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
             return Ok(()); // removed by the next holder of the lock
         }
-        self.forget_now(id)
+        self.forget_now(id, sink)
     }
 
-    /// [`Self::forget`] for a lock not queued as a dead sink.
+    /// [`Self::forget`] for a lock not queued as a dead sink (a source, or
+    /// the queue is full).
     #[inline(never)]
-    fn forget_now(&self, id: LockId) -> Result<(), bool> {
+    fn forget_now(&self, id: LockId, sink: bool) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
-            self.bury(&mut graph);
             if self.owns(id) {
-                graph.remove(id);
+                match sink {
+                    // With the queued ones: a sink's edges are usually the
+                    // newest, after theirs, and `bury` then only pops edges
+                    // off the end (buried first, they would be in its way).
+                    true => self.bury_with(&mut graph, Some(id)),
+                    false => {
+                        self.bury(&mut graph);
+                        graph.remove(id);
+                    }
+                }
                 return Ok(());
             }
+            self.bury(&mut graph);
         }
         Err(self.published_edges.load(Acquire) != 0)
     }
