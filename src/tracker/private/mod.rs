@@ -446,26 +446,31 @@ impl Store {
         Err(self.published_edges.load(Acquire) != 0)
     }
 
-    /// Publishes this store if `id` is private to it.
-    fn publish_if_owner(&self, id: LockId) {
+    /// Publishes this store if `id` is private to it; returns whether it did.
+    fn publish_if_owner(&self, id: LockId) -> bool {
         if id.as_u64() < self.published_below.load(Acquire) {
-            return; // public already (publication only ever raises the bound)
+            return false; // public already (publication only ever raises the bound)
         }
         let mut graph = self.graph.lock();
-        if self.owns(id) {
+        let owns = self.owns(id);
+        if owns {
             self.publish_with(&mut graph, id::handed_out_below());
         }
+        owns
     }
 }
 
 /// Publishes the private graph owning each of `ids` that is private (one
-/// store at a time); afterwards every one of `ids` is public.
-pub(crate) fn publish_owners(ids: impl Iterator<Item = LockId>) {
+/// store at a time); afterwards every one of `ids` is public. Returns
+/// whether one was private.
+pub(crate) fn publish_owners(ids: impl Iterator<Item = LockId>) -> bool {
+    let mut published = false;
     for id in ids {
         if let Some(store) = store_of(id::owner(id)) {
-            store.publish_if_owner(id);
+            published |= store.publish_if_owner(id);
         }
     }
+    published
 }
 
 /// Publishes every thread's private graph (before a snapshot of the whole graph).

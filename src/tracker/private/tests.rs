@@ -241,22 +241,27 @@ fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
 }
 
 #[test]
-fn a_fresh_lock_under_a_public_one_leaves_no_private_edge_behind() {
-    let public = Arc::new(Mutex::new(0));
-    drop(public.lock()); // its id is this thread's: another thread's lock
-    let public_id = public.id();
-    let public = Arc::clone(&public);
+fn a_fresh_lock_under_another_threads_private_lock_publishes_that_thread_first() {
+    let theirs = Arc::new(Mutex::new(0));
+    drop(theirs.lock()); // its id is this thread's, private to it
+    let theirs_id = theirs.id();
+    let store = this_store();
+    let theirs = Arc::clone(&theirs);
     on_a_new_thread(move || {
         let (mine, fresh) = (Mutex::new(0), Mutex::new(0));
         let _mine = mine.lock();
-        let _public = public.try_lock().expect("free"); // no edge into it
+        let _theirs = theirs.try_lock().expect("free"); // no edge into it
         assert_eq!(private_edges(), 0);
-        // mine -> fresh would be private, public -> fresh cannot: both global.
         drop(fresh.lock());
-        assert_eq!(private_edges(), 0, "nothing private is left");
-        assert!(global::with(|g| g.graph.contains(mine.id(), fresh.id())));
-        assert!(global::with(|g| g.graph.contains(public_id, fresh.id())));
+        // Their graph was published (their lock is public now), not this
+        // one: both edges stay here, each once (the first attempt's edge
+        // from `mine` was taken back when `theirs` turned out private).
+        assert_eq!(private_edges(), 2);
+        assert!(store_of(id::this_thread()).is_some_and(|s| s.owns(fresh.id())));
+        assert!(!global::with(|g| g.graph.contains(mine.id(), fresh.id())));
+        assert!(!global::with(|g| g.graph.contains(theirs_id, fresh.id())));
     });
+    assert!(!store.owns(theirs_id), "published");
 }
 
 #[test]
@@ -353,29 +358,4 @@ fn a_private_edge_from_a_dropped_public_lock_is_dropped_at_publication() {
             "not brought back"
         );
     });
-}
-
-#[test]
-fn a_fresh_lock_under_another_threads_private_lock_goes_global() {
-    // Held here but private to a live thread: its edges must stay in that
-    // thread's graph, so the edge into the fresh lock cannot be kept here.
-    use std::sync::mpsc::channel;
-    let (sent, received) = channel();
-    let (done, finish) = channel::<()>();
-    let owner = std::thread::spawn(move || {
-        let theirs = Arc::new(Mutex::new(0));
-        drop(theirs.lock()); // its id: private to this thread
-        sent.send(Arc::clone(&theirs)).unwrap();
-        finish.recv().unwrap();
-    });
-    let theirs = received.recv().unwrap();
-    on_a_new_thread(move || {
-        let _theirs = theirs.lock(); // nothing held: no edge, still private
-        let fresh = Mutex::new(0);
-        drop(fresh.lock());
-        assert_eq!(private_edges(), 0);
-        assert!(global::with(|g| g.graph.contains(theirs.id(), fresh.id())));
-    });
-    done.send(()).unwrap();
-    owner.join().unwrap();
 }
