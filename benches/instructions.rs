@@ -67,6 +67,11 @@ const SCENARIOS: &[Scenario] = &[
     ),
     ("s6", "create a lock, take it under a held one, drop it", s6),
     ("s6-std", "stdsync: the same", s6_std),
+    (
+        "s6-public",
+        "s6 under a lock another thread used first (public)",
+        s6_public,
+    ),
     ("s7", "RwLock read+unlock, nothing held", s7),
     (
         "s7-wrapper",
@@ -135,6 +140,22 @@ fn s1_std_baseline(n: u64) {
 
 fn s6(n: u64) {
     let outer = lockgraph::Mutex::new(0u64);
+    let _outer = outer.lock();
+    for i in 0..n {
+        let inner = lockgraph::Mutex::new(i);
+        *black_box(&inner).lock() += 1;
+    }
+}
+
+/// S6 under a lock another thread took first (and that thread has ended):
+/// the outer lock is public, the new ones private to this thread.
+fn s6_public(n: u64) {
+    let outer = std::thread::spawn(|| {
+        let m = lockgraph::Mutex::new(0u64);
+        *m.lock() += 1;
+        m
+    });
+    let outer = outer.join().unwrap();
     let _outer = outer.lock();
     for i in 0..n {
         let inner = lockgraph::Mutex::new(i);

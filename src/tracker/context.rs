@@ -337,7 +337,15 @@ impl ThreadState {
         site: &'static Location<'static>,
     ) -> Option<bool> {
         if self.held.len() > 0 && config::graph_checks() {
-            if !self.record_fresh_private(meta, id, site) {
+            // A held lock still private to another thread cannot be the
+            // source of an edge kept here (its edges stay in its owner's
+            // graph). Publishing its owner's graph, as the global path would,
+            // makes it public, and the edges can stay private after all
+            // (without publishing this thread's graph, and the rest of its
+            // block of ids, with them).
+            let record = || self.record_fresh_private(meta, id, site);
+            let recorded = record() || self.publish_other_owners() && record();
+            if !recorded {
                 return None;
             }
             // `record_fresh` records nothing for a held set past the inline
@@ -355,6 +363,18 @@ impl ThreadState {
             // and adds the chain then.
         }
         Some(self.record_held(new_entry(meta, id, access, site)))
+    }
+
+    /// Publishes the private graphs of the other threads that handed out a
+    /// held lock; returns whether a held lock was private to one of them.
+    #[cold]
+    fn publish_other_owners(&self) -> bool {
+        let this = crate::id::this_thread();
+        let others = self
+            .held
+            .ids()
+            .filter(|&held| crate::id::thread_of(held) != this);
+        private::publish_owners(others)
     }
 
     /// The edges into a fresh lock when every lock involved is private to
