@@ -172,7 +172,10 @@ fn mapped_read_guards_try_map_and_unlock_fair() {
     let (list, _) = MappedRwLockReadGuard::try_map_or_else(list, |v| v.get(3).ok_or(()))
         .expect_err("the lock_api spelling does the same");
     assert!(common::held_here(l.id()));
-    assert!(common::reports(common::CYCLE, || drop(l.read())), "read again");
+    assert!(
+        common::reports(common::CYCLE, || drop(l.read())),
+        "read again"
+    );
     let first = MappedRwLockReadGuard::try_map(list, |v| v.first()).ok();
     let first = first.expect("one item");
     assert_eq!(*first, 1);

@@ -236,7 +236,11 @@ fn a_second_read_names_both_reads() {
         first_at = Some(at);
         let _again = lock.read(); // a plain read again: potential
     });
-    assert!(panic.expect("panics under Panic").starts_with(common::CYCLE));
+    assert!(
+        panic
+            .expect("panics under Panic")
+            .starts_with(common::CYCLE)
+    );
     let Violation::RecursiveRead(report) = recording.only_on(&[lock.id()]) else {
         panic!("not a recursive read");
     };
