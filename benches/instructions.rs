@@ -61,6 +61,11 @@ const SCENARIOS: &[Scenario] = &[
         s1_std_wrapper,
     ),
     (
+        "s2-std-wrapper",
+        "stdsync: lock+unlock under one held lock, through a wrapper",
+        s2_std_wrapper,
+    ),
+    (
         "s1-std-baseline",
         "std::sync::Mutex lock+unlock (the baseline)",
         s1_std_baseline,
@@ -128,6 +133,17 @@ fn s1_std_wrapper(n: u64) {
     let m = lockgraph::stdsync::Mutex::new(0u64);
     for _ in 0..n {
         *std_lock_through_wrapper(black_box(&m)) += 1;
+    }
+}
+
+fn s2_std_wrapper(n: u64) {
+    let (a, b) = (
+        lockgraph::stdsync::Mutex::new(0u64),
+        lockgraph::stdsync::Mutex::new(0u64),
+    );
+    let _a = a.lock().unwrap();
+    for _ in 0..n {
+        *std_lock_through_wrapper(black_box(&b)) += 1;
     }
 }
 
