@@ -255,7 +255,9 @@ const UNSAFE: [Pattern; 10] = [
             let cell = || OnceCell::<()>::new(); // one place, one class
             reported(|| {
                 let first = cell();
-                run(|| drop(first.get_or_init(|| drop(lock.lock())))); // cell -> lock
+                run(|| {
+                    first.get_or_init(|| drop(lock.lock())); // cell -> lock
+                });
                 let second = cell();
                 run(|| {
                     let _held = lock.lock();
