@@ -261,6 +261,7 @@ pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};
+pub use report::{allow_order, allowed};
 
 /// Support for lockgraph's own tests; not part of the API, and may change.
 #[doc(hidden)]

@@ -126,7 +126,7 @@ pub fn set_handler(handler: Option<Handler>) -> Option<Handler> {
 /// the tracker marks the locks the thread holds as unwound by a report.
 pub(crate) fn report(violation: Violation, before_panic: &dyn Fn()) {
     let policy = policy(violation.kind());
-    if policy == Policy::Ignore {
+    if policy == Policy::Ignore || super::allow::keep_back(&violation) {
         return;
     }
     if DEFERRING.get() != Deferring::No {

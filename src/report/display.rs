@@ -5,6 +5,7 @@
 
 use std::fmt::{self, Display, Formatter};
 
+use super::allow::suggestion;
 use super::frames::write_backtrace;
 use super::{
     BlockedThread, CapturedBacktrace, ClassCycle, Cycle, Deadlock, HeldRef, LockRef, LongWait,
@@ -133,6 +134,7 @@ impl Display for Cycle {
             let taking = (&self.acquiring, self.access);
             scenario(f, &names, edge, &self.thread, &self.holding, taking)?;
         }
+        writeln!(f, "{}", suggestion(&self.holding.lock, &self.acquiring))?;
         write!(
             f,
             "No deadlock has happened yet: these orders can deadlock when the threads run at the same time."
@@ -230,6 +232,7 @@ impl Display for ClassCycle {
             let taking = (&self.acquiring, self.access);
             scenario(f, &names, edge, &self.thread, &self.holding, taking)?;
         }
+        writeln!(f, "{}", suggestion(&self.holding.lock, &self.acquiring))?;
         write!(
             f,
             "No deadlock has happened yet: two threads that run these orders on shared objects can deadlock."

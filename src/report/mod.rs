@@ -100,6 +100,7 @@
 //! ```
 
 mod acquisition;
+mod allow;
 mod class_cycle;
 pub(crate) mod deliver;
 mod display;
@@ -111,6 +112,7 @@ mod violation;
 mod waiting;
 
 pub use acquisition::{Cycle, OrderViolation, RecursiveRead, SelfDeadlock};
+pub use allow::{Allowed, ENV_ALLOW, allow_order, allowed};
 pub use class_cycle::ClassCycle;
 pub use deliver::Handler;
 pub use notice::{Notice, NoticeKind};
