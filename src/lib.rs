@@ -25,6 +25,22 @@
 //! assert!(report.starts_with("lockgraph: potential deadlock"));
 //! ```
 //!
+//! # In your tests, in three steps
+//!
+//! 1. Add `lockgraph = "0.1"` to `[dev-dependencies]` (or `[dependencies]`,
+//!    with [`debug`] to keep the plain locks in release builds).
+//! 2. Swap the `use` lines: `parking_lot::Mutex` becomes `lockgraph::Mutex`,
+//!    `std::sync::Mutex` becomes [`lockgraph::stdsync::Mutex`](stdsync::Mutex),
+//!    and so on (nothing else changes).
+//! 3. Run `cargo test`. A lock-order inversion fails the test that closes it,
+//!    with the report as the panic message: the locks, the threads, the lines
+//!    and a two-thread scenario. `LOCKGRAPH=warn cargo test` prints every
+//!    report instead and lets the tests go on; [`allow_order`] declares an
+//!    order harmless.
+//!
+//! Coming from tracing-mutex or parking_lot's `deadlock_detection`: see
+//! `docs/migrating.md` in the repository.
+//!
 //! # Swapping it in
 //!
 //! Replace `parking_lot::{Mutex, RwLock, ...}` with `lockgraph::{Mutex, RwLock,
