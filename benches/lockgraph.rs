@@ -17,6 +17,7 @@
 //! | S6 | create a mutex, take it once while holding P (a new edge), drop it |
 //! | S6 shared | the same, with P a lock another thread used first (public) |
 //! | S7 | `RwLock::read` + unlock |
+//! | S7 through a caller's wrapper | the same through a caller's own `#[inline]` wrapper around `read()` |
 //! | S8 | 2 threads contending on one mutex (wall time / total ops) |
 //! | S9 | one mutex of Abseil's sliding window: create, take it under the previous 4, drop the oldest |
 //! | S10 | one new consistent edge into a graph of 100,000 locks and ~300,000 edges |
@@ -197,6 +198,21 @@ macro_rules! scenarios {
                 churn_under(&outer.join().unwrap(), iters)
             }
 
+            /// A caller's own small wrapper around `read()`.
+            #[inline]
+            fn read_through_wrapper(r: &RwLock) -> impl std::ops::Deref<Target = u64> + '_ {
+                r.read()
+            }
+
+            pub fn s7_wrapped(iters: u64) -> Duration {
+                let r = RwLock::new(1u64);
+                let mut sum = 0u64;
+                let start = Instant::now();
+                (0..iters).for_each(|_| sum += *read_through_wrapper(black_box(&r)));
+                black_box(sum);
+                start.elapsed()
+            }
+
             pub fn s7(iters: u64) -> Duration {
                 let r = RwLock::new(1u64);
                 let mut sum = 0u64;
@@ -323,6 +339,12 @@ fn steady_state(c: &mut Criterion) {
         |n| ours::nested(32, n),
     );
     pair(c, "S7 RwLock read", raw::s7, ours::s7);
+    pair(
+        c,
+        "S7 read through a caller's #[inline] wrapper",
+        raw::s7_wrapped,
+        ours::s7_wrapped,
+    );
 }
 
 fn threads(c: &mut Criterion) {

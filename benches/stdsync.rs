@@ -112,6 +112,54 @@ fn new_edge(c: &mut Criterion) {
     group.finish();
 }
 
+/// A caller's own small wrapper around `lock()`, left to the compiler as most
+/// are: what a program sees (the wrappers above are forced inline).
+#[inline]
+fn wrapped_lock<T>(m: &lockgraph::stdsync::Mutex<T>) -> lockgraph::stdsync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+#[inline]
+fn wrapped_std_lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+#[inline]
+fn wrapped_read<T>(
+    r: &lockgraph::stdsync::RwLock<T>,
+) -> lockgraph::stdsync::RwLockReadGuard<'_, T> {
+    r.read().unwrap()
+}
+#[inline]
+fn wrapped_std_read<T>(r: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    r.read().unwrap()
+}
+
+fn through_wrappers(c: &mut Criterion) {
+    let mut group = c.benchmark_group("lock+unlock through a caller's #[inline] wrapper");
+    let (std, ours) = (
+        std::sync::Mutex::new(0u64),
+        lockgraph::stdsync::Mutex::new(0u64),
+    );
+    group.bench_function("std::sync::Mutex", |b| {
+        b.iter(|| *wrapped_std_lock(black_box(&std)) += 1)
+    });
+    group.bench_function("stdsync::Mutex", |b| {
+        b.iter(|| *wrapped_lock(black_box(&ours)) += 1)
+    });
+    group.finish();
+    let mut group = c.benchmark_group("RwLock read+unlock through a caller's #[inline] wrapper");
+    let (std, ours) = (
+        std::sync::RwLock::new(1u64),
+        lockgraph::stdsync::RwLock::new(1u64),
+    );
+    group.bench_function("std::sync::RwLock", |b| {
+        b.iter(|| *wrapped_std_read(black_box(&std)))
+    });
+    group.bench_function("stdsync::RwLock", |b| {
+        b.iter(|| *wrapped_read(black_box(&ours)))
+    });
+    group.finish();
+}
+
 fn off_switch(c: &mut Criterion) {
     let previous = set_policy(Policy::Ignore);
     lock_unlock(c, "off switch (Policy::Ignore)");
@@ -140,6 +188,7 @@ criterion_group!(
     eight_held,
     new_edge,
     off_switch,
+    through_wrappers,
     initialised_once_lock
 );
 criterion_main!(benches);
