@@ -1,5 +1,6 @@
 //! Compile-time pins of Send/Sync: locks are Send + Sync (for T: Send), guards
-//! are never Send (the held set is per thread).
+//! are never Send (the held set is per thread), also with parking_lot's
+//! `send_guard` feature on (the dev-dependency turns it on).
 
 use lockgraph::*;
 
@@ -31,6 +32,9 @@ assert_not_send!(RwLockWriteGuard<'static, u8>);
 assert_not_send!(RwLockUpgradableReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockWriteGuard<'static, u8>);
+assert_not_send!(stdsync::MutexGuard<'static, u8>);
+assert_not_send!(stdsync::RwLockReadGuard<'static, u8>);
+assert_not_send!(stdsync::RwLockWriteGuard<'static, u8>);
 
 #[test]
 fn locks_are_send_and_sync_and_guards_sync() {

@@ -37,6 +37,7 @@ pub(crate) mod private;
 pub(crate) use context::{SetScope, taking_set};
 pub(crate) use poison::unwound_by_report;
 
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::Arc;
 
@@ -61,17 +62,28 @@ use crate::watchdog::registry::ThreadRecord;
 /// the release can mark the lock as a graph node (for a cheap drop later).
 pub(crate) struct HeldToken<'a> {
     meta: Option<&'a LockMeta>,
+    /// Never `Send`, whatever the raw guard beside it is (parking_lot's
+    /// `send_guard` feature, enabled by any crate of a program, makes its
+    /// guards `Send`): the held set it forgets the lock in is this thread's.
+    /// `Sync` as a guard is.
+    _this_thread: PhantomData<std::sync::MutexGuard<'static, ()>>,
 }
 
 impl<'a> HeldToken<'a> {
     /// A token that records nothing (tracking was off for this acquisition).
-    pub(crate) const UNTRACKED: HeldToken<'static> = HeldToken { meta: None };
+    pub(crate) const UNTRACKED: HeldToken<'static> = HeldToken {
+        meta: None,
+        _this_thread: PhantomData,
+    };
 
     /// The token of an acquisition of `meta` that was recorded in this
     /// thread's held set (by [`record_if_known`] or a slower path).
     #[inline(always)]
     pub(crate) fn recorded(meta: &'a LockMeta) -> Self {
-        HeldToken { meta: Some(meta) }
+        HeldToken {
+            meta: Some(meta),
+            _this_thread: PhantomData,
+        }
     }
 
     /// The lock's header, if the acquisition was recorded.
