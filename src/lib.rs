@@ -239,7 +239,10 @@ pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-pub use lock_all::{LockSet, SetLock, lock_all};
+pub use lock_all::{
+    ForRead, LockSet, OrderedSet, SetLock, SetMember, SetReadLock, lock_all, try_lock_all,
+    try_lock_all_for, try_lock_all_until,
+};
 pub use parking_lot::WaitTimeoutResult;
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};

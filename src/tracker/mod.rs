@@ -533,9 +533,15 @@ pub(crate) fn snapshot() -> crate::graph::Snapshot {
 
 /// The checks `lock_all` runs on its whole set before taking any lock: the same
 /// lock twice is a self-deadlock, and holding a lock with a higher id than the
-/// set's lowest breaks the ascending rule. `set` is sorted by id.
-pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
-    let Some(lowest) = set.first() else {
+/// set's lowest breaks the ascending rule. `set` holds the members' ids,
+/// sorted; `describe(i)` names the member with the `i`-th id (only for a
+/// report, so the check itself reads nothing but ids and allocates nothing).
+pub(crate) fn check_set(
+    set: &[LockId],
+    describe: &dyn Fn(usize) -> LockRef,
+    site: &'static Location<'static>,
+) {
+    let Some(&lowest) = set.first() else {
         return;
     };
     if !config::tracking() {
@@ -543,11 +549,11 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
     }
     context::with(|state| {
         // Locks past the end of the id space share one id, and are not checked.
-        let same = |pair: &&[LockRef]| pair[0].id == pair[1].id && pair[0].id.is_tracked();
-        if let Some(pair) = set.windows(2).find(same) {
+        let same = |pair: &[LockId]| pair[0] == pair[1] && pair[0].is_tracked();
+        if let Some(at) = set.windows(2).position(same) {
             report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),
-                lock: pair[0].clone(),
+                lock: describe(at),
                 access: Access::Exclusive,
                 site,
                 first: None,
@@ -555,11 +561,11 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
             }));
         }
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
-        let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
-        let higher = state.highest_held_outside(&members);
-        if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
-            let flavour = Flavour::ParkingLot; // lock_all takes only the crate root's locks
-            report(state.order_violation(lowest, site, &higher, true, flavour));
+        let higher = state.highest_held_outside(set);
+        if let Some(higher) = higher.filter(|h| h.id > lowest) {
+            // Every lock type goes through lock_all: one advice for all.
+            let flavour = Flavour::ParkingLot;
+            report(state.order_violation(&describe(0), site, &higher, true, flavour));
         }
     });
 }
