@@ -231,8 +231,10 @@ impl<T: ?Sized> RwLock<T> {
     ///
     /// let config = RwLock::named("config", 3);
     /// let total = Mutex::named("total", 0);
-    /// let (config, mut total) = lock_all((config.for_read(), &total));
-    /// *total.as_mut().unwrap() += *config.unwrap();
+    /// let (config, total) = lock_all((config.for_read(), &total));
+    /// let (config, mut total) = (config.unwrap(), total.unwrap()); // neither is poisoned
+    /// *total += *config;
+    /// assert_eq!(*total, 3);
     /// ```
     pub fn for_read(&self) -> crate::ForRead<'_, Self> {
         crate::ForRead::new(self)
