@@ -362,6 +362,7 @@ fn deadline_after(timeout: Duration) -> Instant {
 /// assert_eq!(*stock, 7);
 /// ```
 #[track_caller]
+#[inline(always)]
 pub fn lock_all<'a, S: LockSet<'a>>(set: S) -> S::Guards {
     set.lock_set()
 }

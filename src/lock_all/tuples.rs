@@ -33,6 +33,10 @@ pub(crate) mod sealed {
         /// taken (in reverse) and returns `None`.
         #[track_caller]
         fn take_ordered(self, order: &[u8], how: Take) -> Option<Self::Guards>;
+        /// Takes the members at the positions `order` gives, in that order,
+        /// blocking.
+        #[track_caller]
+        fn lock_ordered(self, order: &[u8]) -> Self::Guards;
     }
 }
 
@@ -40,7 +44,7 @@ use sealed::Members;
 
 /// The members' ids sorted ascending (a stable insertion sort: at most 8),
 /// with their positions.
-#[inline]
+#[inline(always)]
 pub(crate) fn ascending<S: Members>(set: &S) -> Order {
     let mut ids = set.ids();
     let mut order = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -55,17 +59,27 @@ pub(crate) fn ascending<S: Members>(set: &S) -> Order {
     (ids, order)
 }
 
+/// Sorts `ids` ascending (a stable insertion sort), `order` alongside.
+#[inline(always)]
+fn sort_small<const N: usize>(ids: &mut [LockId; N], order: &mut [u8; N]) {
+    for i in 1..N {
+        let mut j = i;
+        while j > 0 && ids[j - 1] > ids[j] {
+            ids.swap(j - 1, j);
+            order.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
 /// A blocking acquisition of a tuple set already sorted as `(ids, order)`:
 /// the set checks, then every member in ascending order.
 #[track_caller]
-#[inline]
+#[inline(always)]
 pub(crate) fn lock_sorted<S: Members>(set: S, (ids, order): &Order) -> S::Guards {
     let order = &order[..S::LEN];
     check_set(&ids[..S::LEN], &|i| set.describe(usize::from(order[i])));
-    match set.take_ordered(order, Take::Block) {
-        Some(guards) => guards,
-        None => unreachable!("a blocking acquisition always takes its lock"),
-    }
+    set.lock_ordered(order)
 }
 
 macro_rules! tuple_set {
@@ -74,7 +88,7 @@ macro_rules! tuple_set {
             type Guards = ($($M::Guard,)+);
             const LEN: usize = [$($index),+].len();
 
-            #[inline]
+            #[inline(always)]
             fn ids(&self) -> [LockId; MAX] {
                 let mut ids = [LockId::from_u64(0); MAX];
                 $(ids[$index] = self.$index.lock_id();)+
@@ -86,6 +100,27 @@ macro_rules! tuple_set {
                     $($index => self.$index.lock_ref(),)+
                     _ => unreachable!("a position out of the tuple"),
                 }
+            }
+
+            #[track_caller]
+            #[inline(always)]
+            fn lock_ordered(self, order: &[u8]) -> Self::Guards {
+                // Named in id order already (the common case): straight
+                // through, a tuple expression is evaluated left to right.
+                if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
+                    return ($(self.$index.lock_member(),)+);
+                }
+                $(let mut $guard = None;)+
+                for &position in order {
+                    match position {
+                        $($index => $guard = Some(self.$index.lock_member()),)+
+                        _ => unreachable!("a position out of the tuple"),
+                    }
+                }
+                ($(match $guard {
+                    Some(guard) => guard,
+                    None => unreachable!("every member is taken"),
+                },)+)
             }
 
             #[track_caller]
@@ -119,10 +154,14 @@ macro_rules! tuple_set {
             type Guards = ($($M::Guard,)+);
 
             #[track_caller]
-            #[inline]
+            #[inline(always)]
             fn lock_set(self) -> Self::Guards {
-                let sorted = ascending(&self);
-                lock_sorted(self, &sorted)
+                // Arrays of the tuple's own length: a pair sorts with one compare.
+                let mut ids = [$(self.$index.lock_id()),+];
+                let mut order = [$($index),+];
+                sort_small(&mut ids, &mut order);
+                check_set(&ids, &|i| self.describe(usize::from(order[i])));
+                self.lock_ordered(&order)
             }
 
             #[track_caller]

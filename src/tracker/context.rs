@@ -491,6 +491,13 @@ impl ThreadState {
             .collect()
     }
 
+    /// Whether this thread holds a lock with an id above `floor` that is not
+    /// one of `except` (one word read per held lock).
+    #[inline]
+    pub(crate) fn holds_above_outside(&self, floor: LockId, except: &[LockId]) -> bool {
+        self.held.any_above_outside(floor, except)
+    }
+
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_held_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         self.held.highest_outside(except)

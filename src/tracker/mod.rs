@@ -536,6 +536,10 @@ pub(crate) fn snapshot() -> crate::graph::Snapshot {
 /// set's lowest breaks the ascending rule. `set` holds the members' ids,
 /// sorted; `describe(i)` names the member with the `i`-th id (only for a
 /// report, so the check itself reads nothing but ids and allocates nothing).
+///
+/// Inlined into the set's code: with nothing to report it reads the flags,
+/// the set's ids and this thread's held ids, and calls nothing.
+#[inline]
 pub(crate) fn check_set(
     set: &[LockId],
     describe: &dyn Fn(usize) -> LockRef,
@@ -544,11 +548,29 @@ pub(crate) fn check_set(
     let Some(&lowest) = set.first() else {
         return;
     };
-    if !config::tracking() {
-        return;
+    if flags::current() & flags::OFF != 0 {
+        return; // not tracking
     }
+    // Locks past the end of the id space share one id, and are not checked.
+    let twice = set
+        .windows(2)
+        .any(|pair| pair[0] == pair[1] && pair[0].is_tracked());
+    let above = || context::with(|state| state.holds_above_outside(lowest, set));
+    if twice || above() == Some(true) {
+        report_set(set, describe, site);
+    }
+}
+
+/// [`check_set`] found something: reports it.
+#[cold]
+#[inline(never)]
+fn report_set(
+    set: &[LockId],
+    describe: &dyn Fn(usize) -> LockRef,
+    site: &'static Location<'static>,
+) {
+    let lowest = set[0];
     context::with(|state| {
-        // Locks past the end of the id space share one id, and are not checked.
         let same = |pair: &[LockId]| pair[0] == pair[1] && pair[0].is_tracked();
         if let Some(at) = set.windows(2).position(same) {
             report(Violation::SelfDeadlock(SelfDeadlock {
