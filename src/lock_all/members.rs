@@ -42,6 +42,9 @@ pub struct ForRead<'a, L: ?Sized>(&'a L);
 impl<'a, L: ?Sized> ForRead<'a, L> {
     /// `lock`, to be taken for reading (the same as `lock.for_read()`).
     ///
+    /// # Lock order
+    /// Records nothing: no lock is taken until the set is.
+    ///
     /// # Examples
     ///
     /// ```
@@ -55,6 +58,9 @@ impl<'a, L: ?Sized> ForRead<'a, L> {
     }
 
     /// The lock.
+    ///
+    /// # Lock order
+    /// Records nothing.
     ///
     /// # Examples
     ///

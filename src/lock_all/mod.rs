@@ -97,27 +97,82 @@ pub trait SetLock {
         Self: 'a;
 
     /// The lock as reports name it (its id and name or creation site).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{Mutex, SetLock};
+    /// let m = Mutex::named("m", ());
+    /// assert_eq!(m.lock_ref().name(), Some("m"));
+    /// ```
     fn lock_ref(&self) -> LockRef;
 
     /// The lock's id (assigned now if it was never used); the order a set
     /// takes it in. The default reads it from [`lock_ref`](Self::lock_ref).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{stdsync::Mutex, SetLock};
+    /// let m = Mutex::new(());
+    /// assert_eq!(m.lock_id(), m.id());
+    /// ```
     fn lock_id(&self) -> LockId {
         self.lock_ref().id()
     }
 
     /// Takes the lock as a member of a set: a blocking acquisition (for
     /// writing, for a reader-writer lock).
+    ///
+    /// # Lock order
+    /// Records `H -> lock` for every held lock `H`, checked before blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, SetLock};
+    /// let lock = RwLock::new(1);
+    /// *lock.lock_in_set() += 1; // a write
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     #[track_caller]
     fn lock_in_set(&self) -> Self::Guard<'_>;
 
     /// Takes the lock if that needs no wait; `None` if it is busy (also when
     /// this thread holds it, for a lock that is not reentrant).
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{stdsync::Mutex, SetLock};
+    /// let m = Mutex::new(1);
+    /// let held = m.try_lock_in_set().expect("free");
+    /// assert!(m.try_lock_in_set().is_none()); // busy
+    /// assert_eq!(*held.unwrap(), 1); // a LockResult: not poisoned
+    /// ```
     #[track_caller]
     fn try_lock_in_set(&self) -> Option<Self::Guard<'_>>;
 
     /// Takes the lock, waiting at most until `deadline`; `None` if it is
     /// still busy then (at once when this thread holds it, for a lock that is
     /// not reentrant).
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use lockgraph::{Mutex, SetLock};
+    /// let m = Mutex::new(());
+    /// let _held = m.lock();
+    /// let deadline = Instant::now() + Duration::from_millis(5);
+    /// assert!(m.try_lock_in_set_until(deadline).is_none()); // held here: at once
+    /// ```
     #[track_caller]
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>>;
 }
@@ -148,14 +203,51 @@ pub trait SetReadLock: SetLock {
         Self: 'a;
 
     /// Takes the lock for reading, as a member of a set (blocking).
+    ///
+    /// # Lock order
+    /// Records `H -> lock` for every held lock `H`, checked before blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{stdsync::RwLock, SetReadLock};
+    /// let lock = RwLock::new(3);
+    /// assert_eq!(*lock.read_in_set().unwrap(), 3);
+    /// ```
     #[track_caller]
     fn read_in_set(&self) -> Self::ReadGuard<'_>;
 
     /// Takes the lock for reading if that needs no wait.
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, SetReadLock};
+    /// let lock = RwLock::new(3);
+    /// let writing = lock.write();
+    /// assert!(lock.try_read_in_set().is_none());
+    /// drop(writing);
+    /// assert!(lock.try_read_in_set().is_some());
+    /// ```
     #[track_caller]
     fn try_read_in_set(&self) -> Option<Self::ReadGuard<'_>>;
 
     /// Takes the lock for reading, waiting at most until `deadline`.
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use lockgraph::{RwLock, SetReadLock};
+    /// let lock = RwLock::new(3);
+    /// assert!(lock.try_read_in_set_until(Instant::now()).is_some());
+    /// ```
     #[track_caller]
     fn try_read_in_set_until(&self, deadline: Instant) -> Option<Self::ReadGuard<'_>>;
 }
@@ -187,22 +279,73 @@ pub trait SetMember: Copy {
     type Guard;
 
     /// The member's lock as reports name it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, SetMember};
+    /// let lock = RwLock::named("table", ());
+    /// assert_eq!(lock.for_read().lock_ref().name(), Some("table"));
+    /// ```
     fn lock_ref(&self) -> LockRef;
 
     /// The member's lock id.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{Mutex, SetMember};
+    /// let m = Mutex::new(());
+    /// assert_eq!((&m).lock_id(), m.id());
+    /// ```
     fn lock_id(&self) -> LockId {
         self.lock_ref().id()
     }
 
     /// Takes the member (blocking).
+    ///
+    /// # Lock order
+    /// Records `H -> lock` for every held lock `H`, checked before blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{RwLock, SetMember};
+    /// let lock = RwLock::new(1);
+    /// let reading = lock.for_read().lock_member();
+    /// assert_eq!(*reading, 1);
+    /// ```
     #[track_caller]
     fn lock_member(self) -> Self::Guard;
 
     /// Takes the member if that needs no wait.
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{Mutex, SetMember};
+    /// let m = Mutex::new(1);
+    /// assert_eq!((&m).try_lock_member().map(|g| *g), Some(1));
+    /// ```
     #[track_caller]
     fn try_lock_member(self) -> Option<Self::Guard>;
 
     /// Takes the member, waiting at most until `deadline`.
+    ///
+    /// # Lock order
+    /// Records no edge into the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use lockgraph::{stdsync::Mutex, SetMember};
+    /// let m = Mutex::new(1);
+    /// assert!((&m).try_lock_member_until(Instant::now()).is_some());
+    /// ```
     #[track_caller]
     fn try_lock_member_until(self, deadline: Instant) -> Option<Self::Guard>;
 }
@@ -232,16 +375,54 @@ pub trait LockSet<'a>: Sized {
     type Guards;
 
     /// Takes every lock of the set in ascending id order: [`lock_all`].
+    ///
+    /// # Lock order
+    /// As [`lock_all`]: ascending edges within the set, and from every held lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{LockSet, Mutex};
+    /// let locks = [Mutex::new(1), Mutex::new(2)];
+    /// assert_eq!(locks[..].lock_set().len(), 2);
+    /// ```
     #[track_caller]
     fn lock_set(self) -> Self::Guards;
 
     /// Tries every lock of the set in ascending id order, all or nothing:
     /// [`try_lock_all`].
+    ///
+    /// # Lock order
+    /// Records no edge into the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{LockSet, Mutex};
+    /// let locks = [Mutex::new(1), Mutex::new(2)];
+    /// let held = locks[1].lock();
+    /// assert!(locks[..].try_lock_set().is_none());
+    /// assert!(!locks[0].is_locked());
+    /// drop(held);
+    /// ```
     #[track_caller]
     fn try_lock_set(self) -> Option<Self::Guards>;
 
     /// [`try_lock_set`](Self::try_lock_set), each lock waited for until
     /// `deadline`: [`try_lock_all_until`].
+    ///
+    /// # Lock order
+    /// Records no edge into the set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Instant;
+    /// use lockgraph::{LockSet, RwLock};
+    /// let (a, b) = (RwLock::new(1), RwLock::new(2));
+    /// let (ra, wb) = (a.for_read(), &b).try_lock_set_until(Instant::now()).unwrap();
+    /// assert_eq!(*ra + *wb, 3);
+    /// ```
     #[track_caller]
     fn try_lock_set_until(self, deadline: Instant) -> Option<Self::Guards>;
 }

@@ -45,8 +45,9 @@ pub struct OrderedSet<S> {
 }
 
 impl<S: Members + Copy> OrderedSet<S> {
-    /// Sorts the members of `set` (a tuple of 1 to 8 [`SetMember`](crate::SetMember)s)
-    /// by id, once.
+    /// Sorts the members of `set` (a tuple of 1 to 8 [`SetMember`](crate::SetMember)s:
+    /// `&lock`, `lock.for_read()`) by id, once. (`S`'s bound, a tuple of
+    /// members, is sealed: the tuples are all there is.)
     ///
     /// # Lock order
     /// Records nothing: no lock is taken (ids are assigned if need be).
@@ -165,6 +166,9 @@ impl<S: Members + Copy> OrderedSet<S> {
 
     /// The members' ids, ascending: the order the set takes them in.
     ///
+    /// # Lock order
+    /// Records nothing.
+    ///
     /// # Examples
     ///
     /// ```
@@ -179,6 +183,9 @@ impl<S: Members + Copy> OrderedSet<S> {
     }
 
     /// The members, as given to [`new`](Self::new).
+    ///
+    /// # Lock order
+    /// Records nothing.
     ///
     /// # Examples
     ///
