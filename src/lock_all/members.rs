@@ -384,9 +384,14 @@ impl<T: ?Sized> SetReadLock for stdsync::RwLock<T> {
         self.read()
     }
 
+    /// Busy (`None`) if this thread holds the lock, also for reading (std's
+    /// own `try_read` would read again): as every set member.
     #[track_caller]
     #[inline]
     fn try_read_in_set(&self) -> Option<Self::ReadGuard<'_>> {
+        if crate::acquire::held_here(&self.header) {
+            return None;
+        }
         taken(self.try_read())
     }
 
