@@ -318,7 +318,10 @@ fn try_lock_all_of_the_same_lock_twice_is_none_without_a_report() {
     let std_r = stdsync::RwLock::named("std read twice", ());
     assert!(try_lock_all((std_r.for_read(), std_r.for_read())).is_none());
     let _reading = std_r.read().unwrap();
-    assert!(try_lock_all((std_r.for_read(),)).is_none(), "held here: busy");
+    assert!(
+        try_lock_all((std_r.for_read(),)).is_none(),
+        "held here: busy"
+    );
     let re = ReentrantMutex::named("reentrant twice", ());
     assert!(try_lock_all((&re, &re)).is_some(), "a reentrant mutex may");
 }
