@@ -61,12 +61,22 @@ const SCENARIOS: &[Scenario] = &[
         s1_std_wrapper,
     ),
     (
+        "s2-std-wrapper",
+        "stdsync: lock+unlock under one held lock, through a wrapper",
+        s2_std_wrapper,
+    ),
+    (
         "s1-std-baseline",
         "std::sync::Mutex lock+unlock (the baseline)",
         s1_std_baseline,
     ),
     ("s6", "create a lock, take it under a held one, drop it", s6),
     ("s6-std", "stdsync: the same", s6_std),
+    (
+        "s6-public",
+        "s6 under a lock another thread used first (public)",
+        s6_public,
+    ),
     ("s7", "RwLock read+unlock, nothing held", s7),
     (
         "s7-wrapper",
@@ -126,6 +136,17 @@ fn s1_std_wrapper(n: u64) {
     }
 }
 
+fn s2_std_wrapper(n: u64) {
+    let (a, b) = (
+        lockgraph::stdsync::Mutex::new(0u64),
+        lockgraph::stdsync::Mutex::new(0u64),
+    );
+    let _a = a.lock().unwrap();
+    for _ in 0..n {
+        *std_lock_through_wrapper(black_box(&b)) += 1;
+    }
+}
+
 fn s1_std_baseline(n: u64) {
     let m = std::sync::Mutex::new(0u64);
     for _ in 0..n {
@@ -135,6 +156,22 @@ fn s1_std_baseline(n: u64) {
 
 fn s6(n: u64) {
     let outer = lockgraph::Mutex::new(0u64);
+    let _outer = outer.lock();
+    for i in 0..n {
+        let inner = lockgraph::Mutex::new(i);
+        *black_box(&inner).lock() += 1;
+    }
+}
+
+/// S6 under a lock another thread took first (and that thread has ended):
+/// the outer lock is public, the new ones private to this thread.
+fn s6_public(n: u64) {
+    let outer = std::thread::spawn(|| {
+        let m = lockgraph::Mutex::new(0u64);
+        *m.lock() += 1;
+        m
+    });
+    let outer = outer.join().unwrap();
     let _outer = outer.lock();
     for i in 0..n {
         let inner = lockgraph::Mutex::new(i);

@@ -186,7 +186,8 @@ macro_rules! scenarios {
             }
 
             /// S6 under a lock another thread used first (and has ended): a
-            /// public lock, so every new edge goes through the global graph.
+            /// public lock, whose edges into the new locks stay private all
+            /// the same (the new locks are never shared).
             pub fn s6_shared(iters: u64) -> Duration {
                 let outer = thread::spawn(|| {
                     let m = Mutex::new(0);

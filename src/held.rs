@@ -223,6 +223,12 @@ impl Slot {
         LockId::from_u64(self.word.get() >> ID_SHIFT)
     }
 
+    /// The held lock's origin.
+    #[inline(always)]
+    pub(crate) fn origin(&self) -> Origin {
+        self.origin.get()
+    }
+
     /// Marks the entry as the source of a graph edge.
     #[inline(always)]
     pub(crate) fn mark_source(&self) {

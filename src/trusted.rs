@@ -248,6 +248,13 @@ impl Origin {
         }
     }
 
+    /// The origin as a class cache key: its address and bits (bit 0, not
+    /// the origin's, cleared).
+    #[inline]
+    pub(crate) fn key(self) -> (usize, u8) {
+        (self.ptr.as_ptr().addr(), self.low & !1)
+    }
+
     /// The creation site (known for locks made with `new`).
     #[inline]
     pub(crate) fn site(self) -> Option<&'static Location<'static>> {

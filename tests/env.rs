@@ -91,7 +91,10 @@ fn a_bad_value_is_reported_once_and_the_default_kept() {
         .count();
     assert_eq!(complaints, 1, "{stderr}");
     assert!(stderr.contains("accepted: panic, warn, off"), "{stderr}");
-    assert!(stderr.contains("long-wait, notice (e.g."), "{stderr}");
+    assert!(
+        stderr.contains("long-wait, notice, class, recursive-read (e.g."),
+        "{stderr}"
+    );
 }
 
 /// Under `LOCKGRAPH=warn,cycle=off`: the API's settings win (run as a child).

@@ -9,7 +9,7 @@
 
 use std::sync::{Mutex as StdMutex, MutexGuard as StdGuard};
 
-use lockgraph::{Mutex, Policy, lock_all, set_policy};
+use lockgraph::{Mutex, Policy, ViolationKind, lock_all, set_kind_policy, set_policy};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRng, TestRunner};
 
@@ -18,6 +18,11 @@ static SERIAL: StdMutex<()> = StdMutex::new(());
 fn serial() -> StdGuard<'static, ()> {
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     set_policy(Policy::Panic);
+    // Class edges outlive a case: "alice -> carol" in one case and "carol ->
+    // alice" in a later one is a class cycle, which fails that later case
+    // alone but cannot shrink (the earlier case is not part of its input).
+    // A property test checks instances; class cycles are for unit tests.
+    set_kind_policy(ViolationKind::ClassCycle, Policy::Ignore);
     guard
 }
 

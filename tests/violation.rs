@@ -201,9 +201,9 @@ fn self_deadlock_names_both_acquisitions() {
     let lock = RwLock::named("twice", ());
     let mut first_at = None;
     let panic = on_thread("rereader", || {
-        let (_first, at) = (lock.read(), Location::caller());
+        let (_first, at) = (lock.write(), Location::caller());
         first_at = Some(at);
-        let _again = lock.read(); // a plain read again: a self-deadlock
+        let _again = lock.read(); // a read while writing: a self-deadlock
     });
     assert!(
         panic
@@ -222,8 +222,33 @@ fn self_deadlock_names_both_acquisitions() {
     assert_eq!(report.site().line(), first_at.line() + 2);
     let first = report.first().expect("the earlier acquisition");
     assert_eq!(first.lock().id(), lock.id());
-    assert_eq!(first.verb(), "read");
+    assert_eq!(first.verb(), "lock");
     assert_eq!(line(first.site()), line(first_at));
+}
+
+#[test]
+fn a_second_read_names_both_reads() {
+    let recording = Recording::start();
+    let lock = RwLock::named("read twice", ());
+    let mut first_at = None;
+    let panic = on_thread("rereader", || {
+        let (_first, at) = (lock.read(), Location::caller());
+        first_at = Some(at);
+        let _again = lock.read(); // a plain read again: potential
+    });
+    assert!(
+        panic
+            .expect("panics under Panic")
+            .starts_with(common::CYCLE)
+    );
+    let Violation::RecursiveRead(report) = recording.only_on(&[lock.id()]) else {
+        panic!("not a recursive read");
+    };
+    assert_eq!(report.thread(), "rereader");
+    assert_eq!(report.lock().name(), Some("read twice"));
+    assert_eq!(report.site().line(), first_at.unwrap().line() + 2);
+    assert_eq!(report.first().verb(), "read");
+    assert_eq!(line(report.first().site()), line(first_at.unwrap()));
 }
 
 #[test]

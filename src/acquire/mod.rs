@@ -40,8 +40,8 @@ use crate::meta::LockMeta;
 use crate::tracker::{self, Taken};
 
 pub(crate) use crate::tracker::{
-    HeldToken, LockHeader, after_try, before_blocking, change_access, check_set, held_here,
-    suspend, suspend_at, unwound_by_report,
+    HeldToken, LockHeader, SetScope, after_try, before_blocking, change_access, check_set,
+    held_here, suspend, suspend_at, taking_set, unwound_by_report,
 };
 pub(crate) use raw::RawAcquire;
 pub(crate) use wait::{Relock, take_raw};

@@ -69,4 +69,6 @@ pub(crate) fn tracking() -> bool {
     flags::current() & flags::OFF == 0
 }
 
-pub(crate) use policy::{ascending, graph_checks};
+pub(crate) use policy::{
+    ascending, class_checks, graph_checks, kind_setting, restore_kind_setting,
+};

@@ -94,6 +94,8 @@ static KIND_POLICY: [AtomicU8; ViolationKind::ALL.len()] =
 static DEFAULT_POLICY: AtomicU8 = AtomicU8::new(1);
 /// False when cycles are ignored: then no graph work is done.
 static GRAPH_CHECKS: AtomicBool = AtomicBool::new(true);
+/// Whether class cycles are checked (the kind is not ignored).
+static CLASS_CHECKS: AtomicBool = AtomicBool::new(true);
 
 /// The environment variable that sets the policy.
 pub const ENV_POLICY: &str = "LOCKGRAPH";
@@ -158,6 +160,23 @@ pub fn set_kind_policy(kind: ViolationKind, policy: Policy) -> Policy {
 /// # let _ = before;
 /// ```
 pub fn clear_kind_policy(kind: ViolationKind) -> Policy {
+    clear_kind_setting(kind)
+}
+
+/// The policy set for `kind` itself (not the default it follows), as
+/// stored: `0` when none is set. For [`restore_kind_setting`].
+pub(crate) fn kind_setting(kind: ViolationKind) -> u8 {
+    ensure_read();
+    KIND_POLICY[kind.index()].load(Relaxed)
+}
+
+/// Puts back what [`kind_setting`] returned.
+pub(crate) fn restore_kind_setting(kind: ViolationKind, setting: u8) {
+    KIND_POLICY[kind.index()].store(setting, Relaxed);
+    refresh();
+}
+
+fn clear_kind_setting(kind: ViolationKind) -> Policy {
     ensure_read();
     let previous = policy_now(kind);
     KIND_POLICY[kind.index()].store(0, Relaxed);
@@ -241,11 +260,19 @@ pub(crate) fn graph_checks() -> bool {
     GRAPH_CHECKS.load(Relaxed)
 }
 
+/// Whether class cycles are checked (class graph work, on the instance
+/// graph's slow paths: with cycles ignored, there is none).
+#[inline]
+pub(crate) fn class_checks() -> bool {
+    CLASS_CHECKS.load(Relaxed)
+}
+
 fn refresh() {
     let ignored = |kind| policy_now(kind) == Policy::Ignore;
     let all_ignored = ViolationKind::ALL.iter().all(|&kind| ignored(kind));
     flags::set(flags::OFF, all_ignored);
     GRAPH_CHECKS.store(!ignored(ViolationKind::Cycle), Relaxed);
+    CLASS_CHECKS.store(!ignored(ViolationKind::ClassCycle), Relaxed);
 }
 
 /// Applies the value of `LOCKGRAPH`, if it is set (from [`super::read_env`]).

@@ -361,6 +361,17 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         }
     }
 
+    /// Whether `id` has a node (a lock whose node was removed never gets one
+    /// back, but from a leaked guard's entry: see [`Key`]).
+    pub(crate) fn has_node(&self, id: LockId) -> bool {
+        self.index.get(id).is_some()
+    }
+
+    /// Adds a node for `id`, with no edge, unless it has one.
+    pub(crate) fn add_node(&mut self, id: LockId, payload: impl FnOnce() -> N) {
+        self.node(id, payload);
+    }
+
     /// Removes a lock and every edge into or out of it.
     pub(crate) fn remove(&mut self, id: LockId) {
         if let Some(node) = self.index.remove(id) {

@@ -225,6 +225,12 @@ macro_rules! once_cell_type {
             pub fn id(&self) -> $crate::LockId {
                 self.header.id()
             }
+
+            /// This cell's class: its creation site, or its name (see
+            /// [`LockClass`]($crate::LockClass)).
+            pub fn class(&self) -> $crate::LockClass {
+                $crate::LockClass::of(self.header.origin())
+            }
         }
 
         impl<T> Default for $Cell<T> {
@@ -386,6 +392,12 @@ macro_rules! lazy_type {
             /// ```
             pub fn id(this: &$Lazy<T, F>) -> $crate::LockId {
                 this.header.id()
+            }
+
+            /// This cell's class: its creation site, or its name (see
+            /// [`LockClass`]($crate::LockClass)).
+            pub fn class(this: &$Lazy<T, F>) -> $crate::LockClass {
+                $crate::LockClass::of(this.header.origin())
             }
         }
 

@@ -175,6 +175,20 @@ macro_rules! mutex_type {
                 self.header.id()
             }
 
+            /// This mutex's class: its creation site, or its name (see
+            /// [`LockClass`](crate::LockClass)).
+            ///
+            /// # Examples
+            ///
+            #[doc = "```"]
+            #[doc = concat!("let a = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = concat!("let b = lockgraph::", stringify!($Mutex), "::new(());")]
+            #[doc = "assert_ne!(a.class(), b.class()); // made at two places"]
+            #[doc = "```"]
+            pub fn class(&self) -> crate::LockClass {
+                crate::LockClass::of(self.header.origin())
+            }
+
             pub(crate) fn header(&self) -> &LockMeta {
                 &self.header
             }

@@ -203,6 +203,19 @@ impl<T: ?Sized> ReentrantMutex<T> {
         self.header.id()
     }
 
+    /// This lock's class: its creation site, or its name (see
+    /// [`LockClass`](crate::LockClass)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = (lockgraph::ReentrantMutex::new(()), lockgraph::ReentrantMutex::new(()));
+    /// assert_ne!(a.class(), b.class()); // made at two places
+    /// ```
+    pub fn class(&self) -> crate::LockClass {
+        crate::LockClass::of(self.header.origin())
+    }
+
     pub(crate) fn header(&self) -> &LockMeta {
         &self.header
     }

@@ -2,8 +2,9 @@
 //!
 //! Reads and writes are ordered alike (a read-read cycle is reported, as a
 //! queued writer can turn it into a deadlock). A plain `read` of a lock this
-//! thread already reads is a self-deadlock; `read_recursive` is the way to read
-//! again.
+//! thread already reads is a potential deadlock (a
+//! [`RecursiveRead`](crate::Violation::RecursiveRead)); `read_recursive` is
+//! the way to read again.
 
 use std::panic::Location;
 use std::time::{Duration, Instant};
@@ -152,9 +153,10 @@ impl<T: ?Sized> RwLock<T> {
         /// Records `H -> self` for every held lock `H`, checked before blocking.
         ///
         /// # Panics
-        /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
-        /// already holds the lock in any mode (a second `read` blocks behind a
-        /// queued writer: use [`read_recursive`](Self::read_recursive)).
+        /// Under `Panic`, on a cycle or if this thread already reads the lock
+        /// (a second `read` blocks behind a queued writer: use
+        /// [`read_recursive`](Self::read_recursive)); under `Panic` and `Warn`,
+        /// if this thread holds it for writing or upgradable reading.
         read, try_read, try_read_for, try_read_until
     );
 
@@ -250,6 +252,19 @@ impl<T: ?Sized> RwLock<T> {
     #[doc = "```"]
     pub fn id(&self) -> LockId {
         self.header.id()
+    }
+
+    /// This lock's class: its creation site, or its name (see
+    /// [`LockClass`](crate::LockClass)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = (lockgraph::RwLock::new(()), lockgraph::RwLock::new(()));
+    /// assert_ne!(a.class(), b.class()); // made at two places
+    /// ```
+    pub fn class(&self) -> crate::LockClass {
+        crate::LockClass::of(self.header.origin())
     }
 
     pub(crate) fn header(&self) -> &LockMeta {

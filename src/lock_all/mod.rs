@@ -450,11 +450,15 @@ fn take<M: SetMember>(member: M, how: Take) -> Option<M::Guard> {
 }
 
 /// The set checks before a blocking set acquisition, on the members' ids in
-/// ascending order: the same lock twice, a held lock above the lowest.
+/// ascending order: the same lock twice, a held lock above the lowest. The
+/// returned scope, kept while the members are taken, says that their edges
+/// among themselves make no class edges (ids order instances, not classes).
 #[track_caller]
 #[inline]
-fn check_set(ascending: &[LockId], describe: &dyn Fn(usize) -> LockRef) {
+#[must_use]
+fn check_set(ascending: &[LockId], describe: &dyn Fn(usize) -> LockRef) -> acquire::SetScope {
     acquire::check_set(ascending, describe, Location::caller());
+    acquire::taking_set(ascending)
 }
 
 /// `now + timeout`, or a deadline so far away that it never comes.

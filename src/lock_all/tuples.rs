@@ -78,7 +78,7 @@ fn sort_small<const N: usize>(ids: &mut [LockId; N], order: &mut [u8; N]) {
 #[inline(always)]
 pub(crate) fn lock_sorted<S: Members>(set: S, (ids, order): &Order) -> S::Guards {
     let order = &order[..S::LEN];
-    check_set(&ids[..S::LEN], &|i| set.describe(usize::from(order[i])));
+    let _scope = check_set(&ids[..S::LEN], &|i| set.describe(usize::from(order[i])));
     set.lock_ordered(order)
 }
 
@@ -160,7 +160,7 @@ macro_rules! tuple_set {
                 let mut ids = [$(self.$index.lock_id()),+];
                 let mut order = [$($index),+];
                 sort_small(&mut ids, &mut order);
-                check_set(&ids, &|i| self.describe(usize::from(order[i])));
+                let _scope = check_set(&ids, &|i| self.describe(usize::from(order[i])));
                 self.lock_ordered(&order)
             }
 
@@ -232,7 +232,7 @@ impl<'a, L: SetLock> LockSet<'a> for &'a [L] {
     #[track_caller]
     fn lock_set(self) -> Self::Guards {
         let (ids, order) = slice_order(self);
-        check_set(&ids, &|i| self[order[i]].lock_ref());
+        let _scope = check_set(&ids, &|i| self[order[i]].lock_ref());
         match take_slice(self, &order, Take::Block) {
             Some(guards) => guards,
             None => unreachable!("a blocking acquisition always takes its lock"),

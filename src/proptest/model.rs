@@ -38,6 +38,12 @@ pub enum Verdict {
         /// The lock.
         lock: usize,
     },
+    /// A plain read of `lock`, an `RwLock` the thread already reads: it
+    /// goes on (nothing waits in a planned run), recording no edge.
+    RecursiveRead {
+        /// The lock.
+        lock: usize,
+    },
 }
 
 /// What a step did in the model.
@@ -292,7 +298,9 @@ impl Model {
         verdicts: &mut Vec<Verdict>,
     ) -> Result<(), ()> {
         if let Some(previous) = self.previous_hold(thread, lock) {
-            if !hold.reenters(previous) {
+            if hold.reads_again(previous) {
+                verdicts.push(Verdict::RecursiveRead { lock });
+            } else if !hold.reenters(previous) {
                 verdicts.push(Verdict::SelfDeadlock { lock });
                 return Err(());
             }

@@ -38,26 +38,28 @@ impl LockKind {
 ///
 /// # Examples
 ///
-/// A plain `read` of an `RwLock` this thread already reads is a
-/// self-deadlock; `read_recursive` is not, and neither is re-taking a
-/// `ReentrantMutex`:
+/// A plain `read` of an `RwLock` this thread already reads is a potential
+/// deadlock (it goes on); `read_recursive` is not, and neither is re-taking a
+/// `ReentrantMutex`; re-taking a mutex is a self-deadlock:
 ///
 /// ```
 /// use lockgraph::proptest::{plan, LockKind, Op, Program, Verdict};
 ///
 /// let program = Program {
-///     kinds: vec![LockKind::RwLock, LockKind::ReentrantMutex],
+///     kinds: vec![LockKind::RwLock, LockKind::ReentrantMutex, LockKind::Mutex],
 ///     threads: vec![vec![
 ///         Op::Read(0),
 ///         Op::ReadRecursive(0),
 ///         Op::Lock(1),
 ///         Op::Lock(1),
 ///         Op::Read(0),
+///         Op::Lock(2),
+///         Op::Lock(2),
 ///     ]],
 ///     turns: vec![],
 /// };
 /// let verdicts: Vec<Verdict> = plan(&program).into_iter().flat_map(|(_, v)| v).collect();
-/// assert_eq!(verdicts, [Verdict::SelfDeadlock { lock: 0 }]);
+/// assert_eq!(verdicts, [Verdict::RecursiveRead { lock: 0 }, Verdict::SelfDeadlock { lock: 2 }]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
@@ -214,6 +216,16 @@ impl Hold {
 
     /// Whether a thread holding a lock as `previous` may take it again as `self`
     /// (anything else is a self-deadlock).
+    /// Whether this is a plain read of a lock already held for reading (a
+    /// potential deadlock through a queued writer, which goes on).
+    pub(crate) fn reads_again(self, previous: Hold) -> bool {
+        self == Hold::Read
+            && matches!(
+                previous,
+                Hold::Read | Hold::ReadRecursive | Hold::Upgradable
+            )
+    }
+
     pub(crate) fn reenters(self, previous: Hold) -> bool {
         match self {
             Hold::Reentrant => previous == Hold::Reentrant,

@@ -304,6 +304,7 @@ impl LockTable {
                 acquiring: last,
             }),
             ViolationKind::SelfDeadlock => Ok(Verdict::SelfDeadlock { lock: first }),
+            ViolationKind::RecursiveRead => Ok(Verdict::RecursiveRead { lock: first }),
             kind => Err(format!("unexpected {kind:?}: {violation}")),
         }
     }

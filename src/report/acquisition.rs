@@ -241,3 +241,58 @@ impl SelfDeadlock {
         self.first.as_ref()
     }
 }
+
+/// A potential deadlock of one lock: a plain `read` of an `RwLock` this
+/// thread already reads.
+///
+/// It hangs only if a writer queues between the two reads: the writer waits
+/// for the first read to end, and the second read waits behind the writer
+/// (parking_lot's and std's reader-writer locks let no new read pass a
+/// queued writer). Single-threaded code, and code whose writers never run
+/// at that moment, reads twice safely; so it is a potential deadlock, under
+/// the policy of [`ViolationKind::RecursiveRead`](crate::ViolationKind::RecursiveRead)
+/// (`LOCKGRAPH` kind `recursive-read`), not a certain [`SelfDeadlock`].
+/// Once reported (or ignored) the read goes on, as the raw lock's would.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// use lockgraph::{RwLock, Policy, ViolationKind, set_kind_policy};
+///
+/// set_kind_policy(ViolationKind::RecursiveRead, Policy::Warn); // printed, then goes on
+/// let table = RwLock::named("table", 7);
+/// let first = table.read();
+/// let second = table.read(); // a writer queued now would deadlock both
+/// assert_eq!(*first + *second, 14);
+/// ```
+#[derive(Clone, Debug)]
+pub struct RecursiveRead {
+    pub(crate) thread: ThreadLabel,
+    pub(crate) lock: LockRef,
+    pub(crate) site: &'static Location<'static>,
+    /// The read this thread already holds.
+    pub(crate) first: HeldRef,
+    pub(crate) flavour: Flavour,
+}
+
+impl RecursiveRead {
+    /// The thread that reads again (its name, or its `ThreadId`).
+    pub fn thread(&self) -> &str {
+        &self.thread
+    }
+
+    /// The lock it reads again.
+    pub fn lock(&self) -> &LockRef {
+        &self.lock
+    }
+
+    /// Where it reads again.
+    pub fn site(&self) -> &'static Location<'static> {
+        self.site
+    }
+
+    /// The read it already holds, and where it took it.
+    pub fn first(&self) -> &HeldRef {
+        &self.first
+    }
+}

@@ -7,9 +7,10 @@ use std::fmt::{self, Display, Formatter};
 
 use super::frames::write_backtrace;
 use super::{
-    BlockedThread, CapturedBacktrace, Cycle, Deadlock, HeldRef, LockRef, LongWait, Notice,
-    NoticeKind, OrderEdge, OrderViolation, SelfDeadlock, Violation,
+    BlockedThread, CapturedBacktrace, ClassCycle, Cycle, Deadlock, HeldRef, LockRef, LongWait,
+    Notice, NoticeKind, OrderEdge, OrderViolation, RecursiveRead, SelfDeadlock, Violation,
 };
+use crate::class::LockClass;
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::Flavour;
@@ -23,6 +24,8 @@ impl Display for Violation {
             Violation::Deadlock(v) => v.fmt(f),
             Violation::LongWait(v) => v.fmt(f),
             Violation::Notice(v) => v.fmt(f),
+            Violation::ClassCycle(v) => v.fmt(f),
+            Violation::RecursiveRead(v) => v.fmt(f),
         }
     }
 }
@@ -127,7 +130,8 @@ impl Display for Cycle {
         )?;
         held_list(f, &names, "locks held by this thread", &self.held)?;
         if let [edge] = self.path.as_slice() {
-            scenario(f, &names, edge, self)?;
+            let taking = (&self.acquiring, self.access);
+            scenario(f, &names, edge, &self.thread, &self.holding, taking)?;
         }
         write!(
             f,
@@ -162,20 +166,97 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
     write_backtrace(f, backtrace)
 }
 
-/// The two-column "possible deadlock" picture for a two-lock cycle, as lockdep draws it.
-fn scenario(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge, cycle: &Cycle) -> fmt::Result {
+impl ClassCycle {
+    fn names(&self) -> Names {
+        let path = self.path.iter().flat_map(|edge| [&edge.from, &edge.to]);
+        let held = self.held.iter().map(|h| &h.lock);
+        Names::of(
+            [&self.acquiring, &self.holding.lock]
+                .into_iter()
+                .chain(path)
+                .chain(held),
+        )
+    }
+}
+
+impl Display for ClassCycle {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let names = self.names();
+        let kind = match self.path.len() {
+            1 => "lock class inversion",
+            _ => "lock class cycle",
+        };
+        let count = self.path.len() + 1;
+        writeln!(
+            f,
+            "lockgraph: potential deadlock ({kind} of {count} classes)"
+        )?;
+        let (taking, holding) = (names.get(&self.acquiring), names.get(&self.holding.lock));
+        let verb = self.access.verb();
+        writeln!(
+            f,
+            "thread \"{}\" calls {verb}() on {taking} at {}",
+            self.thread, self.site
+        )?;
+        writeln!(
+            f,
+            "while it holds {holding}, taken at {}.",
+            self.holding.site
+        )?;
+        writeln!(
+            f,
+            "These are not the locks that were taken in the opposite order: the instances differ in \
+             this run, but locks made at the same places (of the same classes) were:"
+        )?;
+        for edge in &self.path {
+            let (from, to) = (
+                LockClass::of(edge.from.origin),
+                LockClass::of(edge.to.origin),
+            );
+            writeln!(f, "  class {from} -> class {to}, with these locks:")?;
+            write_edge(f, &names, edge)?;
+        }
+        writeln!(
+            f,
+            "  class {} -> class {}    would be added now by thread \"{}\" at {}",
+            LockClass::of(self.holding.lock.origin),
+            LockClass::of(self.acquiring.origin),
+            self.thread,
+            self.site
+        )?;
+        held_list(f, &names, "locks held by this thread", &self.held)?;
+        if let [edge] = self.path.as_slice() {
+            writeln!(f, "with both orders on the same objects:")?;
+            let taking = (&self.acquiring, self.access);
+            scenario(f, &names, edge, &self.thread, &self.holding, taking)?;
+        }
+        write!(
+            f,
+            "No deadlock has happened yet: two threads that run these orders on shared objects can deadlock."
+        )
+    }
+}
+
+/// The two-column "possible deadlock" picture for a two-lock cycle, as
+/// lockdep draws it: `edge` by its thread, then `thread` holding `holding`
+/// and taking `taking`.
+fn scenario(
+    f: &mut Formatter<'_>,
+    names: &Names,
+    edge: &OrderEdge,
+    thread: &str,
+    holding: &HeldRef,
+    (taking, access): (&LockRef, Access),
+) -> fmt::Result {
     let step = |lock: &LockRef, access: Access| format!("{}({})", access.verb(), names.get(lock));
     let rows = [
         (step(&edge.from, Access::Exclusive), String::new()),
-        (
-            String::new(),
-            step(&cycle.holding.lock, cycle.holding.access),
-        ),
+        (String::new(), step(&holding.lock, holding.access)),
         (step(&edge.to, Access::Exclusive), String::new()),
-        (String::new(), step(&cycle.acquiring, cycle.access)),
+        (String::new(), step(taking, access)),
     ];
     let title1 = format!("thread 1 (\"{}\")", edge.thread);
-    let title2 = format!("thread 2 (\"{}\")", cycle.thread);
+    let title2 = format!("thread 2 (\"{}\")", thread);
     let widest = rows.iter().map(|(left, _)| left.len()).max().unwrap_or(0);
     let width = widest.max(title1.len()) + 4;
     writeln!(f, "possible deadlock:")?;
@@ -272,6 +353,38 @@ impl Display for SelfDeadlock {
             _ => "the lock is not reentrant, so this thread would wait for itself forever",
         };
         write!(f, "This always deadlocks: {why}.")
+    }
+}
+
+impl Display for RecursiveRead {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let lock = Names::of([&self.lock]).get(&self.lock).to_string();
+        writeln!(
+            f,
+            "lockgraph: potential deadlock (a second read of 1 lock, through a queued writer)"
+        )?;
+        writeln!(
+            f,
+            "thread \"{}\" calls read() on {lock} at {}",
+            self.thread, self.site
+        )?;
+        writeln!(
+            f,
+            "while it already reads it ({}() at {}).",
+            self.first.access.verb(),
+            self.first.site
+        )?;
+        writeln!(
+            f,
+            "A writer that queues between the two reads waits for the first, and the second waits behind the writer: both threads hang."
+        )?;
+        let fix = match self.flavour {
+            Flavour::Std => {
+                "std has no recursive read: use the guard this thread already holds, or let it go before reading again"
+            }
+            _ => "use read_recursive for the second read, or let the first go before reading again",
+        };
+        write!(f, "No deadlock has happened yet: {fix}.")
     }
 }
 

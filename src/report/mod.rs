@@ -100,15 +100,18 @@
 //! ```
 
 mod acquisition;
+mod class_cycle;
 pub(crate) mod deliver;
 mod display;
+mod dot;
 mod frames;
 mod notice;
 mod parts;
 mod violation;
 mod waiting;
 
-pub use acquisition::{Cycle, OrderViolation, SelfDeadlock};
+pub use acquisition::{Cycle, OrderViolation, RecursiveRead, SelfDeadlock};
+pub use class_cycle::ClassCycle;
 pub use deliver::Handler;
 pub use notice::{Notice, NoticeKind};
 pub(crate) use parts::ThreadLabel;

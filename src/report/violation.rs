@@ -5,7 +5,9 @@
 
 use std::error::Error;
 
-use super::{Cycle, Deadlock, LongWait, Notice, OrderViolation, SelfDeadlock};
+use super::{
+    ClassCycle, Cycle, Deadlock, LongWait, Notice, OrderViolation, RecursiveRead, SelfDeadlock,
+};
 use crate::id::LockId;
 
 /// The kind of a [`Violation`], used to set a policy per kind.
@@ -26,17 +28,26 @@ pub enum ViolationKind {
     /// ([`Violation::Notice`]). `Warn` unless set for this kind itself (see
     /// [`Policy`](crate::Policy)).
     Notice,
+    /// A potential deadlock between lock classes: locks made at the same
+    /// places taken in both orders, in this run by different instances
+    /// ([`Violation::ClassCycle`]).
+    ClassCycle,
+    /// A plain read of an `RwLock` this thread already reads, which hangs if
+    /// a writer queues in between ([`Violation::RecursiveRead`]).
+    RecursiveRead,
 }
 
 impl ViolationKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [ViolationKind; 6] = [
+    pub const ALL: [ViolationKind; 8] = [
         ViolationKind::Cycle,
         ViolationKind::OrderViolation,
         ViolationKind::SelfDeadlock,
         ViolationKind::Deadlock,
         ViolationKind::LongWait,
         ViolationKind::Notice,
+        ViolationKind::ClassCycle,
+        ViolationKind::RecursiveRead,
     ];
 
     /// The spelling used in the `LOCKGRAPH` environment variable
@@ -57,6 +68,8 @@ impl ViolationKind {
             ViolationKind::Deadlock => "deadlock",
             ViolationKind::LongWait => "long-wait",
             ViolationKind::Notice => "notice",
+            ViolationKind::ClassCycle => "class",
+            ViolationKind::RecursiveRead => "recursive-read",
         }
     }
 
@@ -117,6 +130,10 @@ pub enum Violation {
     /// Not a lock-order problem: a lock dropped while its guard was leaked,
     /// or the id space used up.
     Notice(Notice),
+    /// A potential deadlock between lock classes (see [`ClassCycle`]).
+    ClassCycle(ClassCycle),
+    /// A second plain read of a lock this thread reads (see [`RecursiveRead`]).
+    RecursiveRead(RecursiveRead),
 }
 
 impl Violation {
@@ -129,6 +146,8 @@ impl Violation {
             Violation::Deadlock(_) => ViolationKind::Deadlock,
             Violation::LongWait(_) => ViolationKind::LongWait,
             Violation::Notice(_) => ViolationKind::Notice,
+            Violation::ClassCycle(_) => ViolationKind::ClassCycle,
+            Violation::RecursiveRead(_) => ViolationKind::RecursiveRead,
         }
     }
 
@@ -148,6 +167,12 @@ impl Violation {
             Violation::Deadlock(d) => d.threads.iter().map(|t| t.waiting_for.id).collect(),
             Violation::LongWait(w) => vec![w.waiter.waiting_for.id],
             Violation::Notice(n) => vec![n.lock.id],
+            Violation::RecursiveRead(r) => vec![r.lock.id],
+            Violation::ClassCycle(c) => {
+                let mut locks = vec![c.acquiring.id, c.holding.lock.id];
+                locks.extend(c.path.iter().flat_map(|edge| [edge.from.id, edge.to.id]));
+                locks
+            }
         }
     }
 

@@ -69,19 +69,24 @@
 //!
 //! # Differences from std
 //!
-//! - Re-taking a [`Mutex`] this thread holds, a second [`RwLock::read`] on one
-//!   thread, and initialising a cell from its own initialiser panic with a
+//! - Re-taking a [`Mutex`] this thread holds and initialising a cell from its
+//!   own initialiser panic with a
 //!   [`SelfDeadlock`](crate::Violation::SelfDeadlock) report (under `Panic`
-//!   and `Warn`) where std would deadlock or panic.
+//!   and `Warn`) where std would deadlock or panic; a second [`RwLock::read`]
+//!   on one thread is a [`RecursiveRead`](crate::Violation::RecursiveRead)
+//!   report (it deadlocks if a writer queues in between).
 //! - A lockgraph report's panic does not poison the locks it unwinds through
 //!   ([above](#poisoning-and-lockgraphs-reports)).
 //! - `Debug` of a lock also shows its lockgraph id or origin.
 //! - [`WaitTimeoutResult`] is lockgraph's own type with std's `timed_out`
 //!   (std's cannot be made outside std); [`Condvar`] waits never wake
 //!   spuriously (std allows them, so code written for std is right here),
-//!   and the locks are eventually fair as parking_lot's: a lock held long
-//!   enough for its waiters to park is handed to one of them now and then,
-//!   which std never does.
+//!   and a contended lock changes hands as parking_lot's does: waiters spin
+//!   a little longer before they park, a thread that releases a lock with a
+//!   parked waiter usually goes on before the waiter wakes (with std's the
+//!   woken waiter often comes first), and now and then a lock is handed
+//!   straight to a waiter (parking_lot's eventual fairness). Code must not
+//!   depend on either order; `cargo bench --bench handoff` shows both.
 //! - A `Mutex<T>` of an 8-byte-aligned `T` takes 8 bytes more than the crate
 //!   root's (the poison flag sits beside parking_lot's mutex).
 //! - Nightly-only std items (`MutexGuard::map`, `Mutex::replace`,

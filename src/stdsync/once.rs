@@ -182,6 +182,19 @@ impl Once {
     pub fn id(&self) -> LockId {
         self.header.id()
     }
+
+    /// This lock's class: its creation site, or its name (see
+    /// [`LockClass`](crate::LockClass)).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (a, b) = (lockgraph::stdsync::Once::new(), lockgraph::stdsync::Once::new());
+    /// assert_ne!(a.class(), b.class()); // made at two places
+    /// ```
+    pub fn class(&self) -> crate::LockClass {
+        crate::LockClass::of(self.header.origin())
+    }
 }
 
 impl std::fmt::Debug for Once {

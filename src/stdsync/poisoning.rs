@@ -74,7 +74,7 @@ impl<'a> PoisonToken<'a> {
         PoisonToken {
             token,
             poison,
-            panicking: std::thread::panicking(),
+            panicking: panicking(),
         }
     }
 
@@ -87,7 +87,7 @@ impl<'a> PoisonToken<'a> {
     /// hold ends here, poisoning as a release would, and no later release
     /// poisons.
     pub(crate) fn into_token(mut self) -> HeldToken<'a> {
-        if !self.panicking && std::thread::panicking() {
+        if !self.panicking && panicking() {
             poison_unless_report(&self);
         }
         self.panicking = true;
@@ -98,10 +98,19 @@ impl<'a> PoisonToken<'a> {
 impl Drop for PoisonToken<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        if !self.panicking && std::thread::panicking() {
+        if !self.panicking && panicking() {
             poison_unless_report(self);
         }
     }
+}
+
+/// `std::thread::panicking`, which the compiler knows cannot unwind (the
+/// `"C"` ABI): std's slow path is a call that could, as far as the compiler
+/// sees, and a guard's drop that calls it first would need a landing pad that
+/// still releases the lock, and be too big to inline.
+#[inline(always)]
+extern "C" fn panicking() -> bool {
+    std::thread::panicking()
 }
 
 /// [`PoisonToken`]'s drop in a panic. It cannot unwind, and the compiler
@@ -182,6 +191,20 @@ macro_rules! poisoning_fns {
         /// ```
         pub fn id(&self) -> LockId {
             self.header.id()
+        }
+
+        /// This lock's class: its creation site, or its name (see
+        /// [`LockClass`](crate::LockClass)).
+        ///
+        /// # Examples
+        ///
+        /// ```
+        #[doc = concat!("let a = lockgraph::stdsync::", stringify!($Lock), "::new(());")]
+        #[doc = concat!("let b = lockgraph::stdsync::", stringify!($Lock), "::new(());")]
+        /// assert_ne!(a.class(), b.class()); // made at two places
+        /// ```
+        pub fn class(&self) -> crate::LockClass {
+            crate::LockClass::of(self.header.origin())
         }
     };
 }

@@ -18,9 +18,9 @@ use crate::meta::LockMeta;
 /// checks lock order.
 ///
 /// Reads and writes are ordered alike. A second `read` of a lock this thread
-/// already reads is a [`SelfDeadlock`](crate::Violation::SelfDeadlock): std
-/// documents that it may deadlock (a writer queued in between waits for the
-/// first read, which waits for the second). A write-guard panic poisons the lock;
+/// already reads is a [`RecursiveRead`](crate::Violation::RecursiveRead), a
+/// potential deadlock: std documents that it may deadlock (a writer queued in
+/// between waits for the first read, and the second waits behind it). A write-guard panic poisons the lock;
 /// a read-guard panic does not (std's rule), and neither does a lockgraph
 /// report's (see [the module docs](super#poisoning-and-lockgraphs-reports)).
 ///
@@ -101,8 +101,9 @@ impl<T: ?Sized> RwLock<T> {
     /// Records `H -> self` for every held lock `H`, checked before blocking.
     ///
     /// # Panics
-    /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
-    /// already holds the lock in any mode.
+    /// Under `Panic`, on a cycle or if this thread already reads the lock
+    /// ([`RecursiveRead`](crate::Violation::RecursiveRead)); under `Panic`
+    /// and `Warn`, if this thread holds it for writing.
     ///
     /// # Examples
     ///

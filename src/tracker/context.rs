@@ -16,6 +16,7 @@ use super::edge_cache::{KeyCache, chain_key, edge_key};
 use super::global;
 use super::poison;
 use super::private::{self, Store};
+use crate::class;
 use crate::config;
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
@@ -23,7 +24,8 @@ use crate::held::{
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
-    Cycle, HeldRef, LockRef, OrderViolation, SelfDeadlock, ThreadLabel, Violation,
+    ClassCycle, Cycle, HeldRef, LockRef, OrderViolation, RecursiveRead, SelfDeadlock, ThreadLabel,
+    Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
 
@@ -53,6 +55,9 @@ struct ColdState {
     private: OnceCell<PrivateStore>,
     /// Reused by the slow path, so that recording edges does not allocate.
     scratch: Cell<Vec<HeldLock>>,
+    /// The members of the `lock_all` set being taken, if one is (see
+    /// [`taking_set`]).
+    set: Cell<Vec<LockId>>,
     label: OnceCell<ThreadLabel>,
     /// The watchdog's view of this thread (its mirrored held set).
     record: OnceCell<Arc<ThreadRecord>>,
@@ -79,6 +84,7 @@ thread_local! {
         ColdState {
             private: OnceCell::new(),
             scratch: Cell::new(Vec::new()),
+            set: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
         }
@@ -267,7 +273,12 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> bool {
-        if let Some(recorded) = self.acquire_fresh_private(meta, id, access, site) {
+        // Before anything is recorded: a class cycle's report may panic.
+        let held: Vec<HeldLock> = self.held.iter().collect();
+        let target = LockRef::new(id, meta.origin());
+        let class_cycles = self.record_classes(&held, &target, access, site, false);
+        class_cycles.into_iter().for_each(super::report);
+        if let Some(recorded) = self.record_fresh_private_held(meta, id, access, site) {
             return recorded;
         }
         if let Some((_, chain)) = self.held.last_key() {
@@ -283,9 +294,11 @@ impl ThreadState {
         self.record_held(new_entry(meta, id, access, site))
     }
 
-    /// [`Self::acquire_fresh`] when its edges can stay private, which needs
-    /// no check at all: returns whether it was recorded, or `None` (nothing
-    /// done) if some lock involved is public.
+    /// [`Self::acquire_fresh`] when its edges can stay private and their
+    /// class edges are known to this thread, which needs no check at all:
+    /// returns whether it was recorded, or `None` (nothing done) if some lock
+    /// involved is public or a class edge is new (it may close a class
+    /// cycle, and nothing can be reported here: the caller holds the lock).
     pub(crate) fn acquire_fresh_private(
         &self,
         meta: &LockMeta,
@@ -293,8 +306,46 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Option<bool> {
+        if !self.knows_class_edges_into(meta.origin()) {
+            return None;
+        }
+        self.record_fresh_private_held(meta, id, access, site)
+    }
+
+    /// Whether this thread knows the class edge from every held lock's class
+    /// into the class of `to` (or it is the same class), so that no new class
+    /// edge comes with edges into a lock of that class.
+    fn knows_class_edges_into(&self, to: Origin) -> bool {
+        if self.held.len() > INLINE {
+            return false; // rare: the slow path looks at every entry
+        }
+        let to_key = to.key();
+        let known = |slot: &Slot| {
+            let from = slot.origin();
+            from.key() == to_key || self.edges.contains(class::edge_key(from, to))
+        };
+        !config::class_checks() || self.held.inline().iter().all(known)
+    }
+
+    /// [`Self::acquire_fresh_private`] with the class edges already dealt with.
+    #[inline(always)]
+    fn record_fresh_private_held(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> Option<bool> {
         if self.held.len() > 0 && config::graph_checks() {
-            if !self.record_fresh_private(meta, id, site) {
+            // A held lock still private to another thread cannot be the
+            // source of an edge kept here (its edges stay in its owner's
+            // graph). Publishing its owner's graph, as the global path would,
+            // makes it public, and the edges can stay private after all
+            // (without publishing this thread's graph, and the rest of its
+            // block of ids, with them).
+            let record = || self.record_fresh_private(meta, id, site);
+            let recorded = record() || self.publish_other_owners() && record();
+            if !recorded {
                 return None;
             }
             // `record_fresh` records nothing for a held set past the inline
@@ -312,6 +363,18 @@ impl ThreadState {
             // and adds the chain then.
         }
         Some(self.record_held(new_entry(meta, id, access, site)))
+    }
+
+    /// Publishes the private graphs of the other threads that handed out a
+    /// held lock; returns whether a held lock was private to one of them.
+    #[cold]
+    fn publish_other_owners(&self) -> bool {
+        let this = crate::id::this_thread();
+        let others = self
+            .held
+            .ids()
+            .filter(|&held| crate::id::thread_of(held) != this);
+        private::publish_owners(others)
     }
 
     /// The edges into a fresh lock when every lock involved is private to
@@ -527,7 +590,17 @@ impl ThreadState {
             Access::ReadRecursive => reads,
             _ => false,
         };
-        if !allowed {
+        if access == Access::Read && reads {
+            // Hangs only if a writer queues in between: potential, and the
+            // read goes on once the policy lets it.
+            super::report(Violation::RecursiveRead(RecursiveRead {
+                thread: self.label(),
+                lock: LockRef::new(previous.id, meta.origin()),
+                site,
+                first: HeldRef::from_held(&previous),
+                flavour,
+            }));
+        } else if !allowed {
             super::report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: self.label(),
                 lock: LockRef::new(previous.id, meta.origin()),
@@ -612,9 +685,10 @@ impl ThreadState {
         for source in sources.iter().filter(|s| s.source) {
             self.edges.insert(edge_key(source.id, target.id));
         }
+        let class_cycles = self.record_classes(&sources, target, access, site, !cycles.is_empty());
         let _ = COLD.try_with(|cold| cold.scratch.set(sources));
         if cycles.is_empty() {
-            return Vec::new();
+            return class_cycles;
         }
         let held = self.held_refs();
         let thread = self.label();
@@ -622,6 +696,62 @@ impl ThreadState {
         cycles
             .map(|(holding, path)| {
                 Violation::Cycle(Cycle {
+                    thread: thread.clone(),
+                    acquiring: target.clone(),
+                    access,
+                    site,
+                    held: held.clone(),
+                    holding: HeldRef::from_held(&holding),
+                    path,
+                })
+            })
+            .collect()
+    }
+
+    /// Records the class edges of the instance edges `sources -> target`
+    /// (taken as `access` at `site`) that this thread does not know to be in
+    /// the class graph; returns the class cycles they close, as reports
+    /// (none if the instance edges closed a cycle, `instance_cycle`: that is
+    /// reported as a [`Cycle`], not twice).
+    fn record_classes(
+        &self,
+        sources: &[HeldLock],
+        target: &LockRef,
+        access: Access,
+        site: &'static Location<'static>,
+        instance_cycle: bool,
+    ) -> Vec<Violation> {
+        if !config::class_checks() {
+            return Vec::new();
+        }
+        let to = target.origin;
+        let set = COLD.try_with(|cold| cold.set.take()).unwrap_or_default();
+        let in_set = |id: LockId| set.contains(&id);
+        let new: Vec<HeldLock> = sources
+            .iter()
+            .filter(|h| {
+                h.origin.key() != to.key()
+                    && !(in_set(h.id) && in_set(target.id))
+                    && !self.edges.contains(class::edge_key(h.origin, to))
+            })
+            .copied()
+            .collect();
+        let _ = COLD.try_with(|cold| cold.set.set(set));
+        if new.is_empty() {
+            return Vec::new();
+        }
+        let closed = with_label(|thread| class::graph::record(&new, target, site, thread));
+        for held in &new {
+            self.edges.insert(class::edge_key(held.origin, to));
+        }
+        if instance_cycle || closed.is_empty() {
+            return Vec::new();
+        }
+        let (held, thread) = (self.held_refs(), self.label());
+        let closed = closed.into_iter();
+        closed
+            .map(|(holding, path)| {
+                Violation::ClassCycle(ClassCycle {
                     thread: thread.clone(),
                     acquiring: target.clone(),
                     access,
@@ -667,6 +797,37 @@ impl ThreadState {
             in_lock_all,
             flavour,
         })
+    }
+}
+
+/// A `lock_all` set is being taken: its members' edges among themselves
+/// make no class edges until the returned scope ends. They are taken in
+/// ascending id order, which orders instances, not classes: the members'
+/// classes come in any order from one set to the next, and no deadlock can
+/// come of it.
+///
+/// The members are copied into a buffer the thread keeps (emptied, not
+/// freed, when the scope ends), so a set taken again allocates nothing.
+pub(crate) fn taking_set(members: &[LockId]) -> SetScope {
+    let _ = COLD.try_with(|cold| {
+        let mut set = cold.set.take();
+        set.clear();
+        set.extend_from_slice(members);
+        cold.set.set(set);
+    });
+    SetScope(())
+}
+
+/// The scope of [`taking_set`].
+pub(crate) struct SetScope(());
+
+impl Drop for SetScope {
+    fn drop(&mut self) {
+        let _ = COLD.try_with(|cold| {
+            let mut set = cold.set.take();
+            set.clear();
+            cold.set.set(set);
+        });
     }
 }
 

@@ -34,6 +34,7 @@ pub(crate) mod global;
 mod poison;
 pub(crate) mod private;
 
+pub(crate) use context::{SetScope, taking_set};
 pub(crate) use poison::unwound_by_report;
 
 use std::panic::Location;
@@ -221,6 +222,7 @@ pub(crate) fn after_taking<'a>(
 ) -> Taken<'a> {
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
+    let mut first_use = None;
     if config::tracking()
         && let (id, fresh) = fresh_id(meta)
         && id.is_tracked()
@@ -232,13 +234,22 @@ pub(crate) fn after_taking<'a>(
         match recorded {
             Some(Some(recorded)) => return Taken::Recorded(token(meta, Some(recorded))),
             None => return Taken::Recorded(HeldToken::UNTRACKED), // thread-locals gone
-            Some(None) => {}                                      // checked below
+            Some(None) => first_use = fresh.then_some(id),        // checked below
         }
     }
     if !deliver::can_defer() {
         return Taken::CheckFirst;
     }
-    match deliver::deferring(|| check_and_record(meta, access, site, flavour)) {
+    // A first use stays one (its id is assigned now): its edges may still
+    // stay private once its new class edges are checked.
+    let check = || match first_use {
+        Some(id) => token(
+            meta,
+            context::with(|state| state.acquire_fresh(meta, id, access, site)),
+        ),
+        None => check_and_record(meta, access, site, flavour),
+    };
+    match deliver::deferring(check) {
         (token, false) => Taken::Recorded(token),
         // As if checked before the lock was taken: not held yet.
         (_token, true) => Taken::Found,

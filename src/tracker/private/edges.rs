@@ -23,7 +23,18 @@ pub(super) struct Private {
     /// share a set, and with one to a set each would evict the other and
     /// every edge would take a hash lookup.
     pub(super) recent_backtraces: [[Option<(global::SitePair, u32)>; 2]; RECENT_SETS],
+    /// Public locks found fit to be the source of an edge kept here (see
+    /// `Store::public_source`), the most recent first ([`LockId::VACANT`]:
+    /// none). Being public is for good, and a lock dropped since, whose node
+    /// is gone, can no longer be held (but through a leaked guard's entry,
+    /// whose edges the next publication then drops), so an entry never goes
+    /// stale in a way that matters.
+    pub(super) public_sources: [LockId; PUBLIC_SOURCES],
 }
+
+/// How many public sources a private graph remembers (a registry lock or
+/// two, held while short-lived locks are made under them).
+pub(super) const PUBLIC_SOURCES: usize = 4;
 
 #[derive(Clone, Copy)]
 pub(super) struct PrivateEdge {
@@ -54,7 +65,20 @@ impl Private {
             edges: Vec::new(),
             backtraces: FastMap::default(),
             recent_backtraces: Default::default(),
+            public_sources: [LockId::VACANT; PUBLIC_SOURCES],
         }
+    }
+
+    /// Whether `id` is among the remembered public sources.
+    #[inline]
+    pub(super) fn is_public_source(&self, id: LockId) -> bool {
+        self.public_sources.contains(&id)
+    }
+
+    /// Remembers `id` as a public source, forgetting the oldest one.
+    pub(super) fn remember_public_source(&mut self, id: LockId) {
+        self.public_sources.rotate_right(1);
+        self.public_sources[0] = id;
     }
 
     /// The shortest path of private edges from `from` to `to` (breadth first).

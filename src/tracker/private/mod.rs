@@ -8,13 +8,18 @@
 //! A lock is private to the thread that handed out its id (its owner, see
 //! [`crate::id::owner`]) until that thread's private graph is *published*:
 //! moved into the global graph, after which every id the owner handed out so
-//! far is public. An edge goes into a private graph only when both its locks
-//! are private to the thread taking it; otherwise the private graphs of every
-//! lock involved are published first and the edge goes to the global graph.
-//! So a private lock's edges all join private locks of one thread: a cycle
-//! through a private lock consists of private edges and is found by the
-//! private check, a cycle through public locks only by the global one, and no
-//! cycle is ever missed. Publishing is also what `graph::snapshot` does first,
+//! far is public. An edge goes into a private graph only when its target is
+//! private to the thread taking it and its source is private to it too, or
+//! public with the target taken for the first time (an *incoming* edge, the
+//! shape of short-lived locks made under a shared registry lock); otherwise
+//! the private graphs of every lock involved are published first and the
+//! edge goes to the global graph. So the edges out of a private lock all end
+//! at private locks of one thread, and no path leads from a private lock to
+//! a public one: a cycle through a private lock consists of private edges
+//! and is found by the private check, a cycle through public locks only by
+//! the global one (an incoming edge is published, with its target, before
+//! another thread can make an edge out of the target), and no cycle is ever
+//! missed. Publishing is also what `graph::snapshot` does first,
 //! what a thread does when it exits, and what happens when a private graph
 //! grows past [`EDGES`] edges.
 //!
@@ -195,12 +200,15 @@ impl Store {
     }
 
     /// [`Self::record`] for the first use of the lock `target` (its id was
-    /// assigned just now) in the usual case: every lock `held` is private to
-    /// this thread, the store's owner. Records an edge from each distinct held
-    /// lock, unchecked: no edge leaves a fresh lock that is still private (an
-    /// edge out of it by another thread would have published this store first,
-    /// and the check below, under the store's lock, sees that). Returns false,
-    /// recording nothing, if some lock is not private.
+    /// assigned just now) in the usual case: `target` is private to this
+    /// thread, the store's owner, and every lock `held` is private to it or
+    /// public (a lock another thread used first: see
+    /// [`Self::admit_public_source`]). Records an edge from each distinct
+    /// held lock, unchecked: no edge leaves a fresh lock that is still private
+    /// (an edge out of it by another thread would have published this store
+    /// first, and the check below, under the store's lock, sees that).
+    /// Returns false, recording nothing, if `target` is not private or a held
+    /// lock is another thread's private lock.
     pub(crate) fn record_fresh(
         &self,
         held: &HeldLocks,
@@ -220,16 +228,17 @@ impl Store {
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
             let source = only.get();
-            if !self.owns(source.id) {
+            if !self.may_source(&mut graph, &source) {
                 return false;
             }
             graph.push_edge(&source, to);
         } else {
-            // One pass: the edges pushed so far are taken back if a source is public.
+            // One pass: the edges pushed so far are taken back if a source
+            // is another thread's private lock.
             let recorded_before = graph.edges.len();
             for (index, slot) in held.iter().enumerate() {
                 let source = slot.get();
-                if !self.owns(source.id) {
+                if !self.may_source(&mut graph, &source) {
                     graph.edges.truncate(recorded_before);
                     return false;
                 }
@@ -243,14 +252,74 @@ impl Store {
         true
     }
 
+    /// Whether an edge from the held `source` into a fresh lock private to
+    /// this thread can be kept here: `source` is private to this thread too,
+    /// or public (see [`Self::admit_public_source`]), not another thread's
+    /// private lock (whose edges must all stay in that thread's graph).
+    /// (The id and origin only, by value, for the out-of-line part: a
+    /// reference would make the whole entry be written out first.)
+    #[inline(always)]
+    fn may_source(&self, graph: &mut Private, source: &HeldLock) -> bool {
+        self.owns(source.id) || self.public_source(graph, source.id, source.origin)
+    }
+
+    /// [`Self::may_source`] for a source not private to this thread.
+    #[cold]
+    #[inline(never)]
+    fn public_source(&self, graph: &mut Private, id: LockId, origin: Origin) -> bool {
+        graph.is_public_source(id) || self.admit_public_source(graph, id, origin)
+    }
+
+    /// Whether the held lock `id`, not private to this thread, is public;
+    /// if so, it gets a node in the global graph (if it has none) and is
+    /// remembered as a public source.
+    ///
+    /// An edge from a public lock into a private one stays in the private
+    /// graph: it closes no cycle while its target is private (the edges out
+    /// of a private lock all end at private locks of the same thread, so no
+    /// path leads from it back to a public lock), and the publication that
+    /// makes the target public, which comes before any other thread can make
+    /// an edge out of it, moves it into the global graph. The node is how
+    /// that publication knows whether the source is still alive: a dropped
+    /// lock's node is removed (the held entry is marked as a source, so its
+    /// lock is marked as in the graph when released), ids are never reused,
+    /// and an edge whose source has no node is dropped instead of bringing
+    /// a dead lock back.
+    fn admit_public_source(&self, graph: &mut Private, id: LockId, origin: Origin) -> bool {
+        if !self.is_public(id) {
+            return false;
+        }
+        global::with(|g| g.graph.add_node(id, || LockRef::new(id, origin)));
+        graph.remember_public_source(id);
+        true
+    }
+
+    /// Whether `id`, not private to this thread, is public (for good:
+    /// publication only ever raises a bound).
+    fn is_public(&self, id: LockId) -> bool {
+        if self.handed_out(id) || below_public(std::iter::once(id)) {
+            return true;
+        }
+        // An ended thread published everything (0: no known owner, no store).
+        store_of(id::thread_of(id))
+            .is_none_or(|store| id.as_u64() < store.published_below.load(Acquire))
+    }
+
     /// Moves every private edge into the global graph and makes every id
-    /// below `public_below` public.
+    /// below `public_below` public. An edge from a public lock (see
+    /// [`Self::admit_public_source`]) moves only if that lock still has its
+    /// node; otherwise the lock was dropped, and the edge goes with it.
     fn publish_with(&self, graph: &mut Private, public_below: u64) {
         self.bury(graph);
         if !graph.edges.is_empty() {
             self.published_edges.store(1, Release);
             global::with(|g| {
                 for edge in &graph.edges {
+                    // Before the bound is raised below: true exactly for the
+                    // edges between this thread's private locks.
+                    if !self.owns(edge.from) && !g.graph.has_node(edge.from) {
+                        continue;
+                    }
                     let (from, to) = edge.ends();
                     let data = || EdgeData {
                         thread: graph.label.clone(),
@@ -281,11 +350,23 @@ impl Store {
     /// from this graph if they are still private, else from the global one
     /// (a publication moved them there after they were queued).
     fn bury(&self, graph: &mut Private) {
-        if self.dead.is_empty() {
+        self.bury_with(graph, None);
+    }
+
+    /// [`Self::bury`], with `also` (a private sink of this thread being
+    /// dropped now) buried with the queued ones.
+    fn bury_with(&self, graph: &mut Private, also: Option<LockId>) {
+        if self.dead.is_empty() && also.is_none() {
             return;
         }
-        let mut dead = [0u64; DEAD];
-        let count = self.dead.take(&mut dead);
+        let mut dead = [0u64; DEAD + 1];
+        let mut count = self
+            .dead
+            .take((&mut dead[..DEAD]).try_into().expect("DEAD ids"));
+        if let Some(id) = also {
+            dead[count] = id.as_u64();
+            count += 1;
+        }
         let dead = &mut dead[..count];
         if !dead.is_sorted() {
             dead.sort_unstable(); // usually queued in ascending order already
@@ -338,43 +419,58 @@ impl Store {
         if id.as_u64() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
             return Ok(()); // removed by the next holder of the lock
         }
-        self.forget_now(id)
+        self.forget_now(id, sink)
     }
 
-    /// [`Self::forget`] for a lock not queued as a dead sink.
+    /// [`Self::forget`] for a lock not queued as a dead sink (a source, or
+    /// the queue is full).
     #[inline(never)]
-    fn forget_now(&self, id: LockId) -> Result<(), bool> {
+    fn forget_now(&self, id: LockId, sink: bool) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
-            self.bury(&mut graph);
             if self.owns(id) {
-                graph.remove(id);
+                match sink {
+                    // With the queued ones: a sink's edges are usually the
+                    // newest, after theirs, and `bury` then only pops edges
+                    // off the end (buried first, they would be in its way).
+                    true => self.bury_with(&mut graph, Some(id)),
+                    false => {
+                        self.bury(&mut graph);
+                        graph.remove(id);
+                    }
+                }
                 return Ok(());
             }
+            self.bury(&mut graph);
         }
         Err(self.published_edges.load(Acquire) != 0)
     }
 
-    /// Publishes this store if `id` is private to it.
-    fn publish_if_owner(&self, id: LockId) {
+    /// Publishes this store if `id` is private to it; returns whether it did.
+    fn publish_if_owner(&self, id: LockId) -> bool {
         if id.as_u64() < self.published_below.load(Acquire) {
-            return; // public already (publication only ever raises the bound)
+            return false; // public already (publication only ever raises the bound)
         }
         let mut graph = self.graph.lock();
-        if self.owns(id) {
+        let owns = self.owns(id);
+        if owns {
             self.publish_with(&mut graph, id::handed_out_below());
         }
+        owns
     }
 }
 
 /// Publishes the private graph owning each of `ids` that is private (one
-/// store at a time); afterwards every one of `ids` is public.
-pub(crate) fn publish_owners(ids: impl Iterator<Item = LockId>) {
+/// store at a time); afterwards every one of `ids` is public. Returns
+/// whether one was private.
+pub(crate) fn publish_owners(ids: impl Iterator<Item = LockId>) -> bool {
+    let mut published = false;
     for id in ids {
         if let Some(store) = store_of(id::owner(id)) {
-            store.publish_if_owner(id);
+            published |= store.publish_if_owner(id);
         }
     }
+    published
 }
 
 /// Publishes every thread's private graph (before a snapshot of the whole graph).

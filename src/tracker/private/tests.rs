@@ -241,22 +241,27 @@ fn the_watermark_is_the_lowest_bound_of_the_live_stores() {
 }
 
 #[test]
-fn a_fresh_lock_under_a_public_one_leaves_no_private_edge_behind() {
-    let public = Arc::new(Mutex::new(0));
-    drop(public.lock()); // its id is this thread's: another thread's lock
-    let public_id = public.id();
-    let public = Arc::clone(&public);
+fn a_fresh_lock_under_another_threads_private_lock_publishes_that_thread_first() {
+    let theirs = Arc::new(Mutex::new(0));
+    drop(theirs.lock()); // its id is this thread's, private to it
+    let theirs_id = theirs.id();
+    let store = this_store();
+    let theirs = Arc::clone(&theirs);
     on_a_new_thread(move || {
         let (mine, fresh) = (Mutex::new(0), Mutex::new(0));
         let _mine = mine.lock();
-        let _public = public.try_lock().expect("free"); // no edge into it
+        let _theirs = theirs.try_lock().expect("free"); // no edge into it
         assert_eq!(private_edges(), 0);
-        // mine -> fresh would be private, public -> fresh cannot: both global.
         drop(fresh.lock());
-        assert_eq!(private_edges(), 0, "nothing private is left");
-        assert!(global::with(|g| g.graph.contains(mine.id(), fresh.id())));
-        assert!(global::with(|g| g.graph.contains(public_id, fresh.id())));
+        // Their graph was published (their lock is public now), not this
+        // one: both edges stay here, each once (the first attempt's edge
+        // from `mine` was taken back when `theirs` turned out private).
+        assert_eq!(private_edges(), 2);
+        assert!(store_of(id::this_thread()).is_some_and(|s| s.owns(fresh.id())));
+        assert!(!global::with(|g| g.graph.contains(mine.id(), fresh.id())));
+        assert!(!global::with(|g| g.graph.contains(theirs_id, fresh.id())));
     });
+    assert!(!store.owns(theirs_id), "published");
 }
 
 #[test]
@@ -279,4 +284,78 @@ fn the_dead_queue_holds_a_queue_full_and_refuses_more() {
     assert!(queue.push(LockId::from_u64(7)));
     assert_eq!(queue.take(&mut out), 1);
     assert_eq!(out[0], 7);
+}
+
+/// A lock that another thread took first, and that thread has ended: public.
+fn public_lock() -> Arc<Mutex<i32>> {
+    let made = std::thread::spawn(|| {
+        let lock = Arc::new(Mutex::new(0));
+        drop(lock.lock());
+        lock
+    });
+    made.join().unwrap()
+}
+
+#[test]
+fn a_fresh_lock_under_a_public_one_keeps_its_edge_private_until_published() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let _public = public.lock();
+        let fresh = Mutex::new(0);
+        drop(fresh.lock());
+        let (from, to) = (public.id(), fresh.id());
+        assert_eq!(private_edges(), 1, "public -> fresh is private");
+        assert!(!global::with(|g| g.graph.contains(from, to)));
+        assert!(
+            global::with(|g| g.graph.has_node(from)),
+            "the source's node"
+        );
+        // Another thread needs the fresh lock: the edge moves with it.
+        this_store().publish_if_owner(to);
+        assert_eq!(private_edges(), 0);
+        assert!(global::with(|g| g.graph.contains(from, to)));
+    });
+}
+
+#[test]
+fn fresh_locks_dropped_under_a_public_one_never_reach_the_global_graph() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let _public = public.lock();
+        let mut ids = Vec::new();
+        for i in 0..3 * DEAD {
+            let fresh = Mutex::new(i);
+            *fresh.lock() += 1;
+            ids.push(fresh.id());
+            assert!(private_edges() <= DEAD + 1, "{} edges", private_edges());
+        }
+        this_store().publish_if_owner(*ids.last().unwrap());
+        let reached = |id: &LockId| global::with(|g| g.graph.has_node(*id));
+        assert!(!ids.iter().any(reached));
+    });
+}
+
+#[test]
+fn a_private_edge_from_a_dropped_public_lock_is_dropped_at_publication() {
+    let public = public_lock();
+    on_a_new_thread(move || {
+        let fresh = Mutex::new(0);
+        let from = public.id();
+        {
+            let _public = public.lock();
+            drop(fresh.lock());
+        }
+        assert_eq!(private_edges(), 1);
+        drop(Arc::into_inner(public).expect("the last handle"));
+        assert!(
+            !global::with(|g| g.graph.has_node(from)),
+            "dropped: no node"
+        );
+        this_store().publish_if_owner(fresh.id());
+        assert_eq!(private_edges(), 0);
+        assert!(
+            !global::with(|g| g.graph.has_node(from)),
+            "not brought back"
+        );
+    });
 }

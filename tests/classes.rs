@@ -1,0 +1,170 @@
+//! Lock classes: inversions between locks made at the same places, found
+//! across instances (each test building its own objects).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use lockgraph::{Mutex, lock_all, stdsync};
+
+/// The report of a panic, if `f` panicked with one.
+fn report_of(f: impl FnOnce()) -> Option<String> {
+    let panic = catch_unwind(AssertUnwindSafe(f)).err()?;
+    panic.downcast_ref::<String>().cloned()
+}
+
+/// Runs `f` on a thread of its own, as a test of its own would.
+fn on_own_thread<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+struct Ledger {
+    items: Mutex<Vec<u32>>,
+    log: Mutex<Vec<String>>,
+}
+
+impl Ledger {
+    fn new() -> Self {
+        Ledger {
+            items: Mutex::new(Vec::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn add(&self, item: u32) {
+        let mut items = self.items.lock();
+        self.log.lock().push(format!("add {item}"));
+        items.push(item);
+    }
+
+    fn audit(&self) -> usize {
+        let log = self.log.lock();
+        log.len() + self.items.lock().len()
+    }
+}
+
+#[test]
+fn two_tests_with_their_own_objects_in_opposite_orders_are_a_class_cycle() {
+    on_own_thread(|| Ledger::new().add(1));
+    let report = on_own_thread(|| {
+        report_of(|| {
+            Ledger::new().audit();
+        })
+    });
+    let report = report.expect("audit closes the class cycle");
+    assert!(
+        report.starts_with("lockgraph: potential deadlock (lock class inversion of 2 classes)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("the instances differ in this run"),
+        "{report}"
+    );
+    // The earlier edge's stack names the method that made it.
+    assert!(report.contains("Ledger::add"), "{report}");
+    assert!(report.contains("possible deadlock:"), "{report}");
+    // Once per class cycle.
+    assert_eq!(
+        on_own_thread(|| report_of(|| {
+            Ledger::new().audit();
+        })),
+        None
+    );
+}
+
+#[test]
+fn locks_of_one_class_nest_in_any_order() {
+    let accounts: Vec<Mutex<u32>> = (0..4).map(|_| Mutex::new(0)).collect();
+    assert_eq!(accounts[0].class(), accounts[3].class());
+    // One class: two accounts taken in both orders by different instances.
+    let (x, y) = (&accounts[0], &accounts[1]);
+    drop((x.lock(), y.lock()));
+    let (p, q) = (&accounts[2], &accounts[3]);
+    assert_eq!(report_of(|| drop((q.lock(), p.lock()))), None);
+}
+
+#[test]
+fn an_instance_cycle_is_reported_as_a_cycle_not_a_class_cycle() {
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    drop((a.lock(), b.lock()));
+    let report = report_of(|| drop((b.lock(), a.lock()))).expect("a cycle");
+    assert!(
+        report.contains("(lock order inversion of 2 locks)"),
+        "{report}"
+    );
+}
+
+#[test]
+fn lock_all_orders_instances_so_its_members_make_no_class_edges() {
+    let make = |first: bool| {
+        let (a, b) = (
+            Mutex::named("class-set-a", ()),
+            Mutex::named("class-set-b", ()),
+        );
+        // Ids follow first use: make either one the lower.
+        if first {
+            let _ = a.id();
+        } else {
+            let _ = b.id();
+        }
+        (a, b)
+    };
+    for first in [true, false, true, false] {
+        let (a, b) = make(first);
+        assert_eq!(report_of(|| drop(lock_all((&a, &b)))), None);
+    }
+}
+
+#[test]
+fn stdsync_locks_have_classes_too() {
+    let pair = || {
+        (
+            stdsync::Mutex::named("class-std-a", ()),
+            stdsync::RwLock::named("class-std-b", ()),
+        )
+    };
+    let (a, b) = pair();
+    assert_eq!(a.class().to_string(), "class-std-a");
+    drop((a.lock().unwrap(), b.write().unwrap()));
+    let (a, b) = pair();
+    let report = report_of(|| drop((b.read().unwrap(), a.lock().unwrap())));
+    let report = report.expect("a class cycle through stdsync locks");
+    assert!(report.contains("lock class inversion"), "{report}");
+    // Not poisoned by the report.
+    assert!(!a.is_poisoned() && !b.is_poisoned());
+}
+
+#[test]
+fn a_class_is_the_creation_site_or_the_name() {
+    let here = || Mutex::new(());
+    assert_eq!(here().class(), here().class(), "one site, one class");
+    assert_ne!(Mutex::new(()).class(), here().class());
+    let named = Mutex::named("class-by-name", ());
+    assert_eq!(named.class(), Mutex::named("class-by-name", 1).class());
+    assert_eq!(named.class().name(), Some("class-by-name"));
+    let site = here().class().site().expect("made with new");
+    assert!(site.file().ends_with("classes.rs"));
+    assert_eq!(format!("{:?}", named.class()), "LockClass(class-by-name)");
+}
+
+#[test]
+fn a_class_cycle_draws_its_classes() {
+    use std::sync::{Arc, Mutex as StdMutex};
+    let dots = Arc::new(StdMutex::new(Vec::new()));
+    let sink = Arc::clone(&dots);
+    lockgraph::set_handler(Some(Box::new(move |v: &lockgraph::Violation| {
+        sink.lock().unwrap().push(v.to_dot());
+    })));
+    let pair = || (Mutex::named("dot-x", ()), Mutex::named("dot-y", ()));
+    let (x, y) = pair();
+    drop((x.lock(), y.lock()));
+    let (x, y) = pair();
+    let report = report_of(|| drop((y.lock(), x.lock())));
+    lockgraph::set_handler(None);
+    assert!(report.is_some());
+    let dots = dots.lock().unwrap();
+    let dot = dots.iter().find(|d| d.contains("dot-x")).expect("drawn");
+    assert!(dot.contains("lock class inversion"), "{dot}");
+    assert!(dot.contains(r#"[label="dot-x"]"#), "{dot}");
+    assert!(dot.contains(r#"[label="dot-y"]"#), "{dot}");
+    assert_eq!(dot.matches(" -> c").count(), 2, "two class edges: {dot}");
+    assert_eq!(dot.matches("style=dashed").count(), 1, "{dot}");
+}
