@@ -457,8 +457,7 @@ fn take<M: SetMember>(member: M, how: Take) -> Option<M::Guard> {
 #[inline]
 #[must_use]
 fn check_set(ascending: &[LockId], describe: &dyn Fn(usize) -> LockRef) -> acquire::SetScope {
-    acquire::check_set(ascending, describe, Location::caller());
-    acquire::taking_set(ascending)
+    acquire::check_set(ascending, describe, Location::caller())
 }
 
 /// `now + timeout`, or a deadline so far away that it never comes.

@@ -34,7 +34,7 @@ pub(crate) mod global;
 mod poison;
 pub(crate) mod private;
 
-pub(crate) use context::{SetScope, taking_set};
+pub(crate) use context::SetScope;
 pub(crate) use poison::unwound_by_report;
 
 use std::panic::Location;
@@ -550,26 +550,31 @@ pub(crate) fn snapshot() -> crate::graph::Snapshot {
 ///
 /// Inlined into the set's code: with nothing to report it reads the flags,
 /// the set's ids and this thread's held ids, and calls nothing.
+///
+/// Returns the set's scope (see `context::enter_set`): kept while the members are
+/// taken, so that their edges among themselves make no class edges.
 #[inline]
+#[must_use]
 pub(crate) fn check_set(
     set: &[LockId],
     describe: &dyn Fn(usize) -> LockRef,
     site: &'static Location<'static>,
-) {
+) -> SetScope {
     let Some(&lowest) = set.first() else {
-        return;
+        return SetScope::NONE;
     };
     if flags::current() & flags::OFF != 0 {
-        return; // not tracking
+        return SetScope::NONE; // not tracking
     }
     // Locks past the end of the id space share one id, and are not checked.
     let twice = set
         .windows(2)
         .any(|pair| pair[0] == pair[1] && pair[0].is_tracked());
-    let above = || context::with(|state| state.holds_above_outside(lowest, set));
-    if twice || above() == Some(true) {
+    let (scope, above) = context::enter_set(set, lowest);
+    if twice || above {
         report_set(set, describe, site);
     }
+    scope
 }
 
 /// [`check_set`] found something: reports it.
