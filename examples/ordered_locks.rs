@@ -10,8 +10,14 @@
 //! 3. The dining philosophers: five philosophers, five forks, each taking
 //!    (left, right) fork; the last one's pair is in the opposite order from
 //!    its neighbour's. With `lock_all` they all eat and nobody deadlocks.
+//! 4. The std flavour (`lockgraph::stdsync`): a bank whose tellers move money
+//!    between two `stdsync::Mutex` accounts while reading the rates from a
+//!    `stdsync::RwLock` in the same set (`rates.for_read()`), through a
+//!    prepared `OrderedSet` or `lock_all` in opposite argument orders; an
+//!    auditor takes everything at once with `try_lock_all_for`. One account
+//!    is poisoned first: `lock_all` still hands out its guard, inside `Err`.
 //!
-//! Parts 1 and 3 run under the default `Policy::Panic`: a report there would
+//! Parts 1, 3 and 4 run under the default `Policy::Panic`: a report there would
 //! stop the program. A handler counts the reports to show which part made one.
 //!
 //! ```text
@@ -25,7 +31,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use lockgraph::{Mutex, Policy, lock_all};
+use std::time::Duration;
+
+use lockgraph::stdsync;
+use lockgraph::{Mutex, OrderedSet, Policy, lock_all, try_lock_all_for};
 
 fn main() {
     let rounds = cli::arg("rounds", 20_000u64);
@@ -54,6 +63,14 @@ fn main() {
         reports.load(Ordering::SeqCst),
         1,
         "the philosophers add no report"
+    );
+
+    std_flavour(rounds / 4);
+    println!("  reports so far: {}", reports.load(Ordering::SeqCst));
+    assert_eq!(
+        reports.load(Ordering::SeqCst),
+        1,
+        "the std flavour adds no report"
     );
 
     lockgraph::set_handler(previous_handler);
@@ -161,4 +178,65 @@ fn philosopher(left: &Mutex<u64>, right: &Mutex<u64>, meals: u64) -> u64 {
         *right += 1;
     }
     meals
+}
+
+/// Part 4: `stdsync` locks in sets, readers among them, poisoning reported
+/// per member.
+fn std_flavour(rounds: u64) {
+    println!("-- 4. the std flavour: two accounts and the rates, {rounds} transfers per teller");
+    let checking = stdsync::Mutex::named("checking", 1_000_000i64);
+    let savings = stdsync::Mutex::named("savings", 0i64);
+    let rates = stdsync::RwLock::named("rates", 1i64);
+    // A teller panics while holding `savings`: std's poisoning marks it
+    // (the panic message is kept off stderr for the demonstration).
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let crash = std::panic::catch_unwind(|| {
+        let _savings = savings.lock().unwrap();
+        panic!("a teller crashed while holding savings (on purpose)");
+    });
+    std::panic::set_hook(hook);
+    assert!(crash.is_err() && savings.is_poisoned());
+    println!("  savings is poisoned; lock_all still hands out its guard, inside Err");
+
+    // Poisoned or not, a member's guard is handed out: take it back.
+    fn ok<G>(result: stdsync::LockResult<G>) -> G {
+        result.unwrap_or_else(stdsync::PoisonError::into_inner)
+    }
+    thread::scope(|scope| {
+        // Teller 1: a prepared set, sorted once, taken every round.
+        scope.spawn(|| {
+            let transfer = OrderedSet::new((&checking, &savings, rates.for_read()));
+            for _ in 0..rounds {
+                let (from, to, rate) = transfer.lock();
+                let amount = *ok(rate);
+                *ok(from) -= amount;
+                *ok(to) += amount;
+            }
+        });
+        // Teller 2: the other way round, naming the locks in the other order.
+        scope.spawn(|| {
+            for _ in 0..rounds {
+                let (rate, from, to) = lock_all((rates.for_read(), &savings, &checking));
+                let amount = *ok(rate);
+                *ok(from) -= amount;
+                *ok(to) += amount;
+            }
+        });
+        // The auditor: everything at once, or nothing, waiting at most 1 s.
+        scope.spawn(|| {
+            for _ in 0..rounds / 100 {
+                if let Some((a, b, rates)) =
+                    try_lock_all_for((&savings, &checking, &rates), Duration::from_secs(1))
+                {
+                    assert_eq!(*ok(a) + *ok(b), 1_000_000, "money is never lost");
+                    drop(rates);
+                }
+            }
+        });
+    });
+    let (checking, savings) = lock_all((&checking, &savings));
+    let (checking, savings) = (*ok(checking), *ok(savings));
+    assert_eq!((checking, savings), (1_000_000, 0));
+    println!("  done: checking = {checking}, savings = {savings}, no deadlock, no report");
 }

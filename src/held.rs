@@ -483,6 +483,7 @@ impl HeldLocks {
     }
 
     /// The ids held, oldest first (reads one word per inline entry).
+    #[inline]
     pub(crate) fn ids(&self) -> impl DoubleEndedIterator<Item = LockId> + ExactSizeIterator + '_ {
         (0..self.len()).map(|index| match self.inline.get(index) {
             Some(slot) => slot.id(),
@@ -549,6 +550,13 @@ impl HeldLocks {
     pub(crate) fn highest_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         let others = self.iter().filter(|held| !except.contains(&held.id));
         others.max_by_key(|held| held.id)
+    }
+
+    /// Whether a lock with an id above `floor` that is not one of `except`
+    /// is held (reads one word per entry).
+    #[inline]
+    pub(crate) fn any_above_outside(&self, floor: LockId, except: &[LockId]) -> bool {
+        self.ids().any(|id| id > floor && !except.contains(&id))
     }
 }
 

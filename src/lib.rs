@@ -103,8 +103,11 @@
 //!   through an initialiser is reported like any other, and initialising a
 //!   cell from its own initialiser is a self-deadlock, not a hang. An
 //!   initialised cell is not tracked at all.
-//! - **Ordered acquisition.** [`lock_all`] takes a set of locks in ascending id
-//!   order; [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
+//! - **Ordered acquisition.** [`lock_all`] takes a set of locks of any types
+//!   (readers too, through `for_read()`) in ascending id order;
+//!   [`try_lock_all`] and [`try_lock_all_for`] take all or nothing and record
+//!   no edge into the set; an [`OrderedSet`] sorts a set once.
+//!   [`set_mode`]`(`[`Mode::Ascending`]`)` requires every blocking
 //!   acquisition to follow that order ([`Violation::OrderViolation`]).
 //! - **Actual deadlocks and long waits.** Some deadlocks still happen (under
 //!   `Warn` or `Ignore`, or through a lock held far too long). A blocking
@@ -273,7 +276,10 @@ pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
     RwLockUpgradableReadGuard, RwLockWriteGuard,
 };
-pub use lock_all::{LockSet, SetLock, lock_all};
+pub use lock_all::{
+    ForRead, LockSet, OrderedSet, SetLock, SetMember, SetReadLock, lock_all, try_lock_all,
+    try_lock_all_for, try_lock_all_until,
+};
 pub use parking_lot::WaitTimeoutResult;
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};

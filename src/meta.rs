@@ -35,8 +35,8 @@ impl fmt::Debug for Origin {
 }
 
 /// Which API a lock belongs to: the advice a report gives depends on it
-/// (std's `RwLock` has no `read_recursive`, and only the crate root's locks
-/// go through `lock_all`). Not stored in the lock (its header has no room to
+/// (std's `RwLock` has no `read_recursive`; a cell cannot go through
+/// `lock_all`). Not stored in the lock (its header has no room to
 /// spare): each acquisition passes its own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Flavour {

@@ -80,6 +80,54 @@ fn lock_all_sees_a_higher_lock_held_outside_the_set() {
     );
 }
 
+#[test]
+fn mixed_sets_with_readers_follow_the_model() {
+    let _serial = serial();
+    use LockKind::{Mutex as M, RwLock as R, StdMutex as SM, StdRwLock as SR};
+    // t0 reads lock 2, then takes a set whose lowest (0) is below it.
+    let program = Program {
+        kinds: vec![SM, SR, R, M],
+        threads: vec![vec![
+            Op::Read(2),
+            Op::LockSet(vec![(3, false), (1, true), (0, false)]),
+        ]],
+        turns: vec![],
+    };
+    let seen = check(&program).unwrap_or_else(|e| panic!("{e}"));
+    let expected = Verdict::OrderViolation {
+        higher: 2,
+        acquiring: 0,
+    };
+    assert!(
+        matches!(&seen[..], [only] if only.verdict == expected),
+        "{seen:?}"
+    );
+
+    // Readers share across threads; try_lock_all is all or nothing and
+    // silent; the same std lock read twice in a set is a self-deadlock.
+    let program = Program {
+        kinds: vec![SM, SR, R, M],
+        threads: vec![
+            vec![
+                Op::TryLockAll(vec![(1, true), (0, false)]),
+                Op::Lock(3),
+                Op::UnlockAll,
+                Op::LockSet(vec![(1, true), (1, true)]),
+            ],
+            vec![
+                Op::LockSet(vec![(2, true), (1, true)]),
+                Op::TryLockAll(vec![(3, false), (0, false)]),
+                Op::LockAll(vec![3, 2]),
+            ],
+        ],
+        turns: vec![0, 0, 1, 1, 1],
+    };
+    let seen = check(&program).unwrap_or_else(|e| panic!("{e}"));
+    let verdicts: Vec<&Verdict> = seen.iter().map(|o| &o.verdict).collect();
+    assert_eq!(verdicts, [&Verdict::SelfDeadlock { lock: 1 }], "{seen:?}");
+    check_graph(&program).unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn has_cycle(program: &Program) -> Result<bool, TestCaseError> {
     let seen = check(program).map_err(TestCaseError::fail)?;
     Ok(seen

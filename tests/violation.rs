@@ -154,7 +154,7 @@ fn order_violation_under_ascending_mode_is_not_in_lock_all() {
 }
 
 #[test]
-fn order_violation_advice_names_lock_all_only_for_locks_it_takes() {
+fn order_violation_advice_names_lock_all_for_both_flavours() {
     let recording = Recording::start();
     set_mode(Mode::Ascending);
     let (low, high) = (Mutex::named("pl low", ()), Mutex::named("pl high", ()));
@@ -179,10 +179,10 @@ fn order_violation_advice_names_lock_all_only_for_locks_it_takes() {
         advice(crate_root).as_deref(),
         Some("Release the higher lock first, or take all of them in one lock_all.")
     );
-    // lock_all takes only the crate root's locks.
+    // lock_all takes stdsync's locks too.
     assert_eq!(
         advice(std_flavour).as_deref(),
-        Some("Release the higher lock first, or take the locks in ascending id order.")
+        Some("Release the higher lock first, or take all of them in one lock_all.")
     );
     let orders = [
         recording.only_on(&[low.id(), high.id()]),

@@ -1,4 +1,5 @@
-//! Bytes -> a lock-order program; after every step, the real lock-order graph
+//! Bytes -> a lock-order program (every lock kind, mixed sets with readers,
+//! `try_lock_all`); after every step, the real lock-order graph
 //! must equal the model's edge set (only live locks have edges, no cycle).
 #![no_main]
 

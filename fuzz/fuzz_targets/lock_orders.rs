@@ -1,4 +1,6 @@
-//! Bytes -> a multi-thread program on real locks; lockgraph's reports must be
+//! Bytes -> a multi-thread program on real locks of every kind (the crate
+//! root's and `stdsync`'s), with sets of them (`lock_all`, `OrderedSet`,
+//! `try_lock_all`) mixing kinds and readers; lockgraph's reports must be
 //! the model's verdicts, step by step (known lockgraph bugs tolerated, see
 //! `lockgraph::proptest::known_bug`). A hang aborts (after 20 s per step), and
 //! any panic other than lockgraph's own reports is a crash.

@@ -41,7 +41,7 @@ use crate::tracker::{self, Taken};
 
 pub(crate) use crate::tracker::{
     HeldToken, LockHeader, SetScope, after_try, before_blocking, change_access, check_set,
-    held_here, suspend, suspend_at, taking_set, unwound_by_report,
+    held_here, suspend, suspend_at, unwound_by_report,
 };
 pub(crate) use raw::RawAcquire;
 pub(crate) use wait::{Relock, take_raw};

@@ -270,6 +270,29 @@ impl<T: ?Sized> RwLock<T> {
     pub(crate) fn header(&self) -> &LockMeta {
         &self.header
     }
+
+    /// This lock, to be taken for reading by [`lock_all`](crate::lock_all)
+    /// and the other set acquisitions (a bare `&lock` in a set is taken for
+    /// writing).
+    ///
+    /// # Lock order
+    /// Records nothing by itself; in a set, the read is a member like any
+    /// other, taken in ascending id order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{lock_all, Mutex, RwLock};
+    ///
+    /// let rates = RwLock::named("rates", 2);
+    /// let total = Mutex::named("total", 10);
+    /// let (rates, mut total) = lock_all((rates.for_read(), &total));
+    /// *total *= *rates;
+    /// assert_eq!(*total, 20);
+    /// ```
+    pub fn for_read(&self) -> crate::ForRead<'_, Self> {
+        crate::ForRead::new(self)
+    }
 }
 
 lock_impls!(RwLock);

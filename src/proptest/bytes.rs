@@ -34,11 +34,25 @@ impl Choices<'_> {
     }
 
     fn kind(&mut self) -> LockKind {
-        [LockKind::Mutex, LockKind::RwLock, LockKind::ReentrantMutex][self.below(3)]
+        LockKind::ALL[self.below(LockKind::ALL.len())]
+    }
+
+    /// The `(slot, read)` members of a set.
+    fn members(&mut self, locks: usize) -> Vec<(usize, bool)> {
+        let members = 1 + self.below(LOCK_ALL_MAX);
+        (0..members)
+            .map(|_| (self.below(locks), self.below(2) == 1))
+            .collect()
     }
 
     fn op(&mut self, locks: usize) -> Op {
-        let code = self.below(12);
+        let code = self.below(14);
+        if code == 12 {
+            return Op::LockSet(self.members(locks));
+        }
+        if code == 13 {
+            return Op::TryLockAll(self.members(locks));
+        }
         if code == 9 {
             let members = 1 + self.below(LOCK_ALL_MAX);
             return Op::LockAll((0..members).map(|_| self.below(locks)).collect());

@@ -1,7 +1,9 @@
 //! Lock-order programs for property tests and fuzzing (feature `proptest`).
 //!
 //! A [`Program`] is a few threads, each a sequence of [`Op`]s on named locks
-//! (mutexes, rwlocks, reentrant mutexes). [`plan`] runs it in a naive
+//! (mutexes, rwlocks, reentrant mutexes, and `stdsync`'s mutexes and
+//! rwlocks), taken one by one or in sets mixing kinds and readers
+//! ([`Op::LockAll`], [`Op::LockSet`], [`Op::TryLockAll`]). [`plan`] runs it in a naive
 //! reference [`Model`] of lockgraph's rules and says which violations each
 //! step must report; [`run`] runs it on real lockgraph locks, one step at a
 //! time, and collects what lockgraph actually reported; [`check`] compares the

@@ -52,7 +52,7 @@ pub enum Outcome {
     /// The step cannot run: it would wait for another thread (which, one step
     /// at a time, could never release), names a dropped lock, releases a lock
     /// not held, creates or drops a lock while some thread holds a lock, or is a
-    /// `lock_all` of mixed kinds or of more than [`LOCK_ALL_MAX`] locks.
+    /// set of more than [`LOCK_ALL_MAX`] locks.
     Skipped,
     /// The step runs and lockgraph reports these violations, in this order.
     Ran(Vec<Verdict>),
@@ -130,7 +130,12 @@ impl Model {
             Op::Create(slot) => self.create(*slot),
             Op::Drop(slot) => self.drop_lock(*slot),
             Op::TryLock(slot) => self.try_lock(thread, *slot),
-            Op::LockAll(slots) => self.lock_all(thread, slots),
+            Op::LockAll(slots) => {
+                let members: Vec<(usize, bool)> = slots.iter().map(|&s| (s, false)).collect();
+                self.lock_all(thread, &members)
+            }
+            Op::LockSet(members) => self.lock_all(thread, members),
+            Op::TryLockAll(members) => self.try_lock_all(thread, members),
             op => self.lock_one(thread, op),
         }
     }
@@ -209,14 +214,18 @@ impl Model {
         Outcome::Ran(verdicts)
     }
 
-    fn lock_all(&mut self, thread: usize, slots: &[usize]) -> Outcome {
-        let Some(members) = self.set_members(thread, slots) else {
+    fn lock_all(&mut self, thread: usize, slots: &[(usize, bool)]) -> Outcome {
+        let Some(mut members) = self.set_members(slots) else {
             return Outcome::Skipped;
         };
-        let (kind, mut locks): (Vec<LockKind>, Vec<usize>) =
-            members.iter().map(|&(l, k)| (k, l)).unzip();
-        locks.sort_unstable();
-        let hold = Hold::of(kind[0], &Op::Lock(0));
+        if members
+            .iter()
+            .any(|&(lock, hold)| self.waits(thread, lock, hold))
+        {
+            return Outcome::Skipped;
+        }
+        members.sort_by_key(|&(lock, _)| lock); // stable, as lockgraph's sort
+        let locks: Vec<usize> = members.iter().map(|&(lock, _)| lock).collect();
         let mut verdicts = Vec::new();
         if let Some(pair) = locks.windows(2).find(|pair| pair[0] == pair[1]) {
             verdicts.push(Verdict::SelfDeadlock { lock: pair[0] });
@@ -229,7 +238,7 @@ impl Model {
             verdicts.push(Verdict::OrderViolation { higher, acquiring });
         }
         let before = self.held[thread].len();
-        for &lock in &locks {
+        for &(lock, hold) in &members {
             if self.acquire(thread, lock, hold, &mut verdicts).is_err() {
                 // The panic unwinds the set: the members taken so far are released.
                 self.held[thread].truncate(before);
@@ -239,17 +248,39 @@ impl Model {
         Outcome::Ran(verdicts)
     }
 
-    /// The members of a `lock_all` set, if it can run: live, all of one kind,
-    /// none held by another thread.
-    fn set_members(&self, thread: usize, slots: &[usize]) -> Option<Vec<(usize, LockKind)>> {
-        let members: Option<Vec<_>> = slots.iter().map(|&s| self.lock_number(s)).collect();
-        let members = members.filter(|m| (1..=LOCK_ALL_MAX).contains(&m.len()))?;
-        let kind = members[0].1;
-        let hold = Hold::of(kind, &Op::Lock(0));
-        let runs = members
+    /// `try_lock_all`: the members in ascending order, each as a `try`; at the
+    /// first busy one, those taken are released. Reports nothing.
+    fn try_lock_all(&mut self, thread: usize, slots: &[(usize, bool)]) -> Outcome {
+        let Some(mut members) = self.set_members(slots) else {
+            return Outcome::Skipped;
+        };
+        members.sort_by_key(|&(lock, _)| lock);
+        let before = self.held[thread].len();
+        for (lock, hold) in members {
+            let free = match self.previous_hold(thread, lock) {
+                Some(previous) => hold == Hold::Reentrant && hold.reenters(previous),
+                None => !self.waits(thread, lock, hold),
+            };
+            if !free {
+                self.held[thread].truncate(before);
+                break;
+            }
+            self.held[thread].push((lock, hold));
+        }
+        Outcome::Ran(Vec::new())
+    }
+
+    /// The members of a set, each with how it is held, if they are live and
+    /// 1 to [`LOCK_ALL_MAX`] of them.
+    fn set_members(&self, slots: &[(usize, bool)]) -> Option<Vec<(usize, Hold)>> {
+        let members: Option<Vec<_>> = slots
             .iter()
-            .all(|&(lock, k)| k == kind && !self.waits(thread, lock, hold));
-        runs.then_some(members)
+            .map(|&(slot, read)| {
+                let (lock, kind) = self.lock_number(slot)?;
+                Some((lock, Hold::of_member(kind, read)))
+            })
+            .collect();
+        members.filter(|m| (1..=LOCK_ALL_MAX).contains(&m.len()))
     }
 
     fn highest_held_outside(&self, thread: usize, set: &[usize]) -> Option<usize> {

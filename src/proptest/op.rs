@@ -10,6 +10,27 @@ pub enum LockKind {
     RwLock,
     /// A [`ReentrantMutex`](crate::ReentrantMutex).
     ReentrantMutex,
+    /// A [`stdsync::Mutex`](crate::stdsync::Mutex).
+    StdMutex,
+    /// A [`stdsync::RwLock`](crate::stdsync::RwLock): `read_recursive` is a
+    /// plain `read` (std has no other), `upgradable_read` a `write`.
+    StdRwLock,
+}
+
+impl LockKind {
+    /// Every kind.
+    pub const ALL: [LockKind; 5] = [
+        LockKind::Mutex,
+        LockKind::RwLock,
+        LockKind::ReentrantMutex,
+        LockKind::StdMutex,
+        LockKind::StdRwLock,
+    ];
+
+    /// Whether the kind can be read (a reader-writer lock).
+    pub fn reads(self) -> bool {
+        matches!(self, LockKind::RwLock | LockKind::StdRwLock)
+    }
 }
 
 /// One operation of one thread. Locks are named by their slot (an index into
@@ -58,8 +79,16 @@ pub enum Op {
     Unlock(usize),
     /// Drops every guard this thread holds (every thread does so after its last op).
     UnlockAll,
-    /// [`lock_all`](crate::lock_all) over the listed locks (all of one kind).
+    /// [`lock_all`](crate::lock_all) over the listed locks (any kinds mixed),
+    /// each taken as `lock()` (`write()` on an `RwLock`).
     LockAll(Vec<usize>),
+    /// An [`OrderedSet`](crate::OrderedSet) of the listed `(slot, read)`
+    /// members, locked once: a reader-writer lock with `read` set is a
+    /// `for_read()` member; `read` means nothing for a mutex.
+    LockSet(Vec<(usize, bool)>),
+    /// [`try_lock_all`](crate::try_lock_all) over `(slot, read)` members as
+    /// [`Op::LockSet`]: all or nothing, never blocks, never reports.
+    TryLockAll(Vec<(usize, bool)>),
     /// Creates a fresh lock in a dropped slot (a new id, the same kind and name).
     Create(usize),
     /// Drops the lock in a slot: its node and edges leave the graph.
@@ -157,12 +186,22 @@ impl Hold {
     /// How a blocking acquisition of a lock of `kind` by `op` holds it.
     pub(crate) fn of(kind: LockKind, op: &Op) -> Hold {
         match (kind, op) {
-            (LockKind::Mutex, _) => Hold::Exclusive,
+            (LockKind::Mutex | LockKind::StdMutex, _) => Hold::Exclusive,
             (LockKind::ReentrantMutex, _) => Hold::Reentrant,
             (LockKind::RwLock, Op::Read(_)) => Hold::Read,
             (LockKind::RwLock, Op::ReadRecursive(_)) => Hold::ReadRecursive,
             (LockKind::RwLock, Op::UpgradableRead(_)) => Hold::Upgradable,
-            (LockKind::RwLock, _) => Hold::Exclusive,
+            (LockKind::StdRwLock, Op::Read(_) | Op::ReadRecursive(_)) => Hold::Read,
+            (LockKind::RwLock | LockKind::StdRwLock, _) => Hold::Exclusive,
+        }
+    }
+
+    /// How a set member of a lock of `kind` holds it (`read`: a `for_read()`
+    /// member).
+    pub(crate) fn of_member(kind: LockKind, read: bool) -> Hold {
+        match read && kind.reads() {
+            true => Hold::Read,
+            false => Hold::of(kind, &Op::Lock(0)),
         }
     }
 
@@ -214,7 +253,11 @@ impl Op {
             | Op::Unlock(s)
             | Op::Create(s)
             | Op::Drop(s) => Some(s),
-            Op::UnlockAll | Op::LockAll(_) | Op::Ascending(_) => None,
+            Op::UnlockAll
+            | Op::LockAll(_)
+            | Op::LockSet(_)
+            | Op::TryLockAll(_)
+            | Op::Ascending(_) => None,
         }
     }
 }

@@ -16,10 +16,18 @@ type Acquisition = fn(usize) -> Op;
 /// Any lock kind.
 fn kind() -> impl Strategy<Value = LockKind> {
     prop_oneof![
-        Just(LockKind::Mutex),
-        Just(LockKind::RwLock),
-        Just(LockKind::ReentrantMutex)
+        2 => Just(LockKind::Mutex),
+        2 => Just(LockKind::RwLock),
+        1 => Just(LockKind::ReentrantMutex),
+        1 => Just(LockKind::StdMutex),
+        1 => Just(LockKind::StdRwLock),
     ]
+}
+
+/// The members of a set over `slots`: each slot, read or not.
+fn set_members(slots: Vec<usize>) -> impl Strategy<Value = Vec<(usize, bool)>> {
+    let reads = vec(any::<bool>(), slots.len());
+    reads.prop_map(move |reads| slots.iter().copied().zip(reads).collect())
 }
 
 /// A blocking acquisition (`lock`, `write`, `read`, `read_recursive`, `upgradable_read`).
@@ -42,6 +50,12 @@ fn op(locks: usize) -> impl Strategy<Value = Op> {
         3 => slot.clone().prop_map(Op::Unlock),
         1 => Just(Op::UnlockAll),
         1 => vec(slot.clone(), 1..=LOCK_ALL_MAX).prop_map(Op::LockAll),
+        1 => vec(slot.clone(), 1..=LOCK_ALL_MAX)
+            .prop_flat_map(set_members)
+            .prop_map(Op::LockSet),
+        1 => vec(slot.clone(), 1..=LOCK_ALL_MAX)
+            .prop_flat_map(set_members)
+            .prop_map(Op::TryLockAll),
         1 => slot.clone().prop_map(Op::Create),
         1 => slot.prop_map(Op::Drop),
         1 => any::<bool>().prop_map(Op::Ascending),
@@ -56,7 +70,8 @@ fn check_shape(locks: usize, threads: usize) {
 /// Programs of `locks` locks (each a `Mutex`, `RwLock` or `ReentrantMutex`),
 /// one to `threads` threads of up to `ops` operations each (the whole
 /// vocabulary: acquisitions, `try_lock`, releases in any order, `lock_all`,
-/// creating and dropping locks, switching `Mode::Ascending`), and an arbitrary
+/// `OrderedSet`s and `try_lock_all` of mixed kinds with readers, creating and
+/// dropping locks, switching `Mode::Ascending`), and an arbitrary
 /// interleaving.
 ///
 /// # Panics
@@ -121,8 +136,9 @@ pub fn acquisition_programs(
 
 /// A stretch of one thread that takes some of `allowed` (ascending slots) and
 /// releases them all: blocking or `try_lock` acquisitions released in any
-/// order, or one `lock_all` of locks of one kind.
-fn section(kinds: Vec<LockKind>, allowed: Vec<usize>) -> BoxedStrategy<Vec<Op>> {
+/// order, or one set (`lock_all`, an `OrderedSet` or `try_lock_all`, of any
+/// kinds, readers among them, named in any order).
+fn section(allowed: Vec<usize>) -> BoxedStrategy<Vec<Op>> {
     if allowed.is_empty() {
         return Just(Vec::new()).boxed();
     }
@@ -138,17 +154,23 @@ fn section(kinds: Vec<LockKind>, allowed: Vec<usize>) -> BoxedStrategy<Vec<Op>> 
         let takes = members.iter().zip(hows).map(|(&s, acquire)| acquire(s));
         takes.chain(release.into_iter().map(Op::Unlock)).collect()
     });
-    let together = ascending.prop_map(move |members| {
-        let kind = kinds[members[0]];
-        let same: Vec<usize> = members.into_iter().filter(|&s| kinds[s] == kind).collect();
-        vec![Op::LockAll(same), Op::UnlockAll]
+    let set = ascending
+        .prop_flat_map(|members| Just(members).prop_shuffle())
+        .prop_flat_map(set_members);
+    let together = (set, 0..3u8).prop_map(|(members, how)| {
+        let op = match how {
+            0 => Op::LockAll(members.into_iter().map(|(slot, _)| slot).collect()),
+            1 => Op::LockSet(members),
+            _ => Op::TryLockAll(members),
+        };
+        vec![op, Op::UnlockAll]
     });
     prop_oneof![3 => one_by_one, 1 => together].boxed()
 }
 
 /// Up to `count` sections over `allowed`, one after another.
-fn sections(kinds: &[LockKind], allowed: &[usize], count: usize) -> BoxedStrategy<Vec<Op>> {
-    let one = section(kinds.to_vec(), allowed.to_vec());
+fn sections(allowed: &[usize], count: usize) -> BoxedStrategy<Vec<Op>> {
+    let one = section(allowed.to_vec());
     vec(one, 0..=count).prop_map(|parts| parts.concat()).boxed()
 }
 
@@ -176,7 +198,7 @@ pub fn consistent_programs(
     check_shape(locks, threads);
     vec(kind(), locks).prop_flat_map(move |kinds| {
         let all: Vec<usize> = (0..locks).collect();
-        let bodies = vec(sections(&kinds, &all, sections_per_thread), 1..=threads);
+        let bodies = vec(sections(&all, sections_per_thread), 1..=threads);
         let turns = vec(0..threads, 0..=threads * sections_per_thread * 4);
         (Just(kinds), bodies, turns).prop_map(|(kinds, threads, turns)| Program {
             kinds,
@@ -231,13 +253,10 @@ pub fn cyclic_programs(
         .prop_flat_map(move |k| subsequence((0..locks).collect::<Vec<_>>(), k).prop_shuffle());
     (vec(kind(), locks), cycle).prop_flat_map(move |(kinds, cycle)| {
         let outside: Vec<usize> = (0..locks).filter(|s| !cycle.contains(s)).collect();
-        let noise_around = (
-            sections(&kinds, &outside, noise),
-            sections(&kinds, &outside, noise),
-        );
+        let noise_around = (sections(&outside, noise), sections(&outside, noise));
         let pairs = vec((blocking(), blocking()), cycle.len());
         let cycle_threads = (pairs, vec(noise_around, cycle.len()));
-        let extra = vec(sections(&kinds, &outside, noise), 0..=1);
+        let extra = vec(sections(&outside, noise), 0..=1);
         (Just(kinds), Just(cycle), cycle_threads, extra).prop_map(plant)
     })
 }

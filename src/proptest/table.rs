@@ -1,11 +1,19 @@
-//! The run's locks: real lockgraph locks of the three kinds, by lock number,
-//! and what a program thread does with them for each operation.
+//! The run's locks: real lockgraph locks of every kind, by lock number, and
+//! what a program thread does with them for each operation.
+//!
+//! Sets of mixed kinds go through [`SetLock`], implemented here for a member
+//! of any kind (`Member`): the way a new lock type joins `lock_all`.
+
+use std::time::Instant;
 
 use super::model::Verdict;
 use super::op::{Hold, LockKind, Op};
 use super::run::LiveLocks;
+use crate::report::LockRef;
+use crate::stdsync;
 use crate::{
-    LockId, Mode, Mutex, ReentrantMutex, RwLock, Violation, ViolationKind, lock_all, set_mode,
+    LockId, Mode, Mutex, OrderedSet, ReentrantMutex, RwLock, SetLock, SetReadLock, Violation,
+    ViolationKind, lock_all, set_mode, try_lock_all,
 };
 
 /// Lock names by slot, so that reports read the same from run to run.
@@ -14,11 +22,13 @@ const NAMES: [&str; 16] = [
     "l15",
 ];
 
-/// One of the three lock kinds, holding `()`.
+/// A lock of any kind, holding `()`.
 enum AnyLock {
     Mutex(Mutex<()>),
     RwLock(RwLock<()>),
     Reentrant(ReentrantMutex<()>),
+    StdMutex(stdsync::Mutex<()>),
+    StdRwLock(stdsync::RwLock<()>),
 }
 
 /// Anything held only to be dropped later: a guard of any lock type.
@@ -34,6 +44,8 @@ impl AnyLock {
             LockKind::Mutex => AnyLock::Mutex(Mutex::named(name, ())),
             LockKind::RwLock => AnyLock::RwLock(RwLock::named(name, ())),
             LockKind::ReentrantMutex => AnyLock::Reentrant(ReentrantMutex::named(name, ())),
+            LockKind::StdMutex => AnyLock::StdMutex(stdsync::Mutex::named(name, ())),
+            LockKind::StdRwLock => AnyLock::StdRwLock(stdsync::RwLock::named(name, ())),
         }
     }
 
@@ -42,18 +54,13 @@ impl AnyLock {
             AnyLock::Mutex(m) => m.id(),
             AnyLock::RwLock(l) => l.id(),
             AnyLock::Reentrant(r) => r.id(),
+            AnyLock::StdMutex(m) => m.id(),
+            AnyLock::StdRwLock(l) => l.id(),
         }
     }
 
-    fn kind(&self) -> LockKind {
-        match self {
-            AnyLock::Mutex(_) => LockKind::Mutex,
-            AnyLock::RwLock(_) => LockKind::RwLock,
-            AnyLock::Reentrant(_) => LockKind::ReentrantMutex,
-        }
-    }
-
-    /// The blocking acquisition `op` names.
+    /// The blocking acquisition `op` names (a poisoned `stdsync` lock's
+    /// guard is kept inside its `Err`).
     fn acquire(&self, op: &Op) -> Guard<'_> {
         match self {
             AnyLock::Mutex(m) => Box::new(m.lock()),
@@ -64,14 +71,21 @@ impl AnyLock {
                 Hold::Upgradable => Box::new(l.upgradable_read()),
                 _ => Box::new(l.write()),
             },
+            AnyLock::StdMutex(m) => Box::new(m.lock()),
+            AnyLock::StdRwLock(l) => match Hold::of(LockKind::StdRwLock, op) {
+                Hold::Read => Box::new(l.read()),
+                _ => Box::new(l.write()),
+            },
         }
     }
 
     fn try_acquire(&self) -> Option<Guard<'_>> {
         match self {
-            AnyLock::Mutex(m) => m.try_lock().map(|g| Box::new(g) as Guard<'_>),
-            AnyLock::Reentrant(r) => r.try_lock().map(|g| Box::new(g) as Guard<'_>),
-            AnyLock::RwLock(l) => l.try_write().map(|g| Box::new(g) as Guard<'_>),
+            AnyLock::Mutex(m) => m.try_lock().map(boxed),
+            AnyLock::Reentrant(r) => r.try_lock().map(boxed),
+            AnyLock::RwLock(l) => l.try_write().map(boxed),
+            AnyLock::StdMutex(m) => m.try_lock_in_set().map(boxed),
+            AnyLock::StdRwLock(l) => l.try_lock_in_set().map(boxed),
         }
     }
 }
@@ -80,26 +94,128 @@ fn boxed<'a, G: 'a>(guard: G) -> Guard<'a> {
     Box::new(guard)
 }
 
-/// `lock_all` over one to [`LOCK_ALL_MAX`](super::LOCK_ALL_MAX) locks of one type, in the given
-/// order (tuples, so that the guards borrow the locks, not a slice of them).
+/// A set member of any kind: the lock and whether a reader-writer lock is
+/// read (`for_read()`).
+#[derive(Clone, Copy)]
+struct Member<'t> {
+    lock: &'t AnyLock,
+    read: bool,
+}
+
+/// `$body` with `$l` bound to the member's lock (a `SetLock`): `$read` when it
+/// is read, `$write` otherwise.
+macro_rules! per_kind {
+    ($member:expr, |$l:ident| $write:expr, $read:expr) => {
+        match ($member.lock, $member.read) {
+            (AnyLock::Mutex($l), _) => boxed_opt($write),
+            (AnyLock::Reentrant($l), _) => boxed_opt($write),
+            (AnyLock::StdMutex($l), _) => boxed_opt($write),
+            (AnyLock::RwLock($l), false) => boxed_opt($write),
+            (AnyLock::StdRwLock($l), false) => boxed_opt($write),
+            (AnyLock::RwLock($l), true) => boxed_opt($read),
+            (AnyLock::StdRwLock($l), true) => boxed_opt($read),
+        }
+    };
+}
+
+/// A guard, or an optional guard, boxed.
+trait BoxedOpt<'a> {
+    fn boxed_opt(self) -> Option<Guard<'a>>;
+}
+
+/// Wraps a blocking acquisition's guard so that it boxes like an optional one.
+struct Taken<G>(G);
+
+impl<'a, G: 'a> BoxedOpt<'a> for Taken<G> {
+    fn boxed_opt(self) -> Option<Guard<'a>> {
+        Some(boxed(self.0))
+    }
+}
+
+impl<'a, G: 'a> BoxedOpt<'a> for Option<G> {
+    fn boxed_opt(self) -> Option<Guard<'a>> {
+        self.map(boxed)
+    }
+}
+
+fn boxed_opt<'a>(guard: impl BoxedOpt<'a>) -> Option<Guard<'a>> {
+    guard.boxed_opt()
+}
+
+impl<'t> SetLock for Member<'t> {
+    type Guard<'a>
+        = Guard<'t>
+    where
+        Self: 'a;
+
+    fn lock_ref(&self) -> LockRef {
+        match self.lock {
+            AnyLock::Mutex(l) => l.lock_ref(),
+            AnyLock::RwLock(l) => l.lock_ref(),
+            AnyLock::Reentrant(l) => l.lock_ref(),
+            AnyLock::StdMutex(l) => l.lock_ref(),
+            AnyLock::StdRwLock(l) => l.lock_ref(),
+        }
+    }
+
+    #[track_caller]
+    fn lock_in_set(&self) -> Guard<'t> {
+        let taken = per_kind!(self, |l| Taken(l.lock_in_set()), Taken(l.read_in_set()));
+        taken.expect("a blocking acquisition takes its lock")
+    }
+
+    #[track_caller]
+    fn try_lock_in_set(&self) -> Option<Guard<'t>> {
+        per_kind!(self, |l| l.try_lock_in_set(), l.try_read_in_set())
+    }
+
+    #[track_caller]
+    fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Guard<'t>> {
+        per_kind!(
+            self,
+            |l| l.try_lock_in_set_until(deadline),
+            l.try_read_in_set_until(deadline)
+        )
+    }
+}
+
+/// `lock_all` (or, with `prepared`, an [`OrderedSet`] locked once) over one
+/// to [`LOCK_ALL_MAX`](super::LOCK_ALL_MAX) members, in the given order
+/// (tuples, so that the guards borrow the locks, not a slice of them).
 macro_rules! lock_all_of {
-    ($locks:expr) => {
-        match $locks[..] {
-            [a] => {
+    ($members:expr, $prepared:expr) => {
+        match (&$members[..], $prepared) {
+            ([a], false) => {
                 let (g,) = lock_all((a,));
-                vec![boxed(g)]
+                vec![g]
             }
-            [a, b] => {
+            ([a], true) => {
+                let (g,) = OrderedSet::new((a,)).lock();
+                vec![g]
+            }
+            ([a, b], false) => {
                 let (g, h) = lock_all((a, b));
-                vec![boxed(g), boxed(h)]
+                vec![g, h]
             }
-            [a, b, c] => {
+            ([a, b], true) => {
+                let (g, h) = OrderedSet::new((a, b)).lock();
+                vec![g, h]
+            }
+            ([a, b, c], false) => {
                 let (g, h, i) = lock_all((a, b, c));
-                vec![boxed(g), boxed(h), boxed(i)]
+                vec![g, h, i]
             }
-            [a, b, c, d] => {
+            ([a, b, c], true) => {
+                let (g, h, i) = OrderedSet::new((a, b, c)).lock();
+                vec![g, h, i]
+            }
+            ([a, b, c, d], false) => {
                 let (g, h, i, j) = lock_all((a, b, c, d));
-                vec![boxed(g), boxed(h), boxed(i), boxed(j)]
+                vec![g, h, i, j]
+            }
+            ([a, b, c, d], true) => {
+                let (g, h, i, j) = OrderedSet::new((a, b, c, d)).lock();
+                vec![g, h, i, j]
             }
             _ => Vec::new(),
         }
@@ -209,7 +325,12 @@ pub(super) fn execute<'t>(table: &'t LockTable, op: &Op, held: &mut Vec<(usize, 
             };
             held.extend(lock.try_acquire().map(|guard| (number, guard)));
         }
-        Op::LockAll(slots) => held.extend(lock_set(table, slots)),
+        Op::LockAll(slots) => {
+            let members: Vec<(usize, bool)> = slots.iter().map(|&s| (s, false)).collect();
+            held.extend(lock_set(table, &members, false));
+        }
+        Op::LockSet(members) => held.extend(lock_set(table, members, true)),
+        Op::TryLockAll(members) => held.extend(try_lock_set(table, members)),
         Op::Ascending(on) => {
             set_mode(if *on { Mode::Ascending } else { Mode::Graph });
         }
@@ -225,32 +346,33 @@ pub(super) fn execute<'t>(table: &'t LockTable, op: &Op, held: &mut Vec<(usize, 
     }
 }
 
-/// `lock_all` over the named slots (all of one kind), guards paired with lock numbers.
-fn lock_set<'t>(table: &'t LockTable, slots: &[usize]) -> Vec<(usize, Guard<'t>)> {
-    let members: Vec<(usize, &AnyLock)> = slots.iter().filter_map(|&s| table.lock(s)).collect();
-    let numbers = members.iter().map(|&(number, _)| number);
-    let locks = members.iter().map(|&(_, lock)| lock);
-    let guards = match members.first().map(|(_, lock)| lock.kind()) {
-        Some(LockKind::Mutex) => lock_all_of!(&of_kind(locks, |l| match l {
-            AnyLock::Mutex(m) => Some(m),
-            _ => None,
-        })),
-        Some(LockKind::RwLock) => lock_all_of!(&of_kind(locks, |l| match l {
-            AnyLock::RwLock(m) => Some(m),
-            _ => None,
-        })),
-        Some(LockKind::ReentrantMutex) => lock_all_of!(&of_kind(locks, |l| match l {
-            AnyLock::Reentrant(m) => Some(m),
-            _ => None,
-        })),
-        None => Vec::new(),
-    };
-    numbers.zip(guards).collect()
+/// The live members among `slots`, with their lock numbers.
+fn members<'t>(table: &'t LockTable, slots: &[(usize, bool)]) -> Vec<(usize, Member<'t>)> {
+    let live = slots.iter().filter_map(|&(slot, read)| {
+        let (number, lock) = table.lock(slot)?;
+        Some((number, Member { lock, read }))
+    });
+    live.collect()
 }
 
-fn of_kind<'t, L>(
-    locks: impl Iterator<Item = &'t AnyLock>,
-    pick: impl Fn(&'t AnyLock) -> Option<&'t L>,
-) -> Vec<&'t L> {
-    locks.filter_map(pick).collect()
+/// `lock_all` (or an `OrderedSet`, if `prepared`) over the named members,
+/// guards paired with lock numbers.
+fn lock_set<'t>(
+    table: &'t LockTable,
+    slots: &[(usize, bool)],
+    prepared: bool,
+) -> Vec<(usize, Guard<'t>)> {
+    let (numbers, members): (Vec<usize>, Vec<Member<'t>>) =
+        members(table, slots).into_iter().unzip();
+    let guards: Vec<Guard<'t>> = lock_all_of!(members, prepared);
+    numbers.into_iter().zip(guards).collect()
+}
+
+/// `try_lock_all` over the named members (a slice), guards paired with lock
+/// numbers; nothing if any member is busy.
+fn try_lock_set<'t>(table: &'t LockTable, slots: &[(usize, bool)]) -> Vec<(usize, Guard<'t>)> {
+    let (numbers, members): (Vec<usize>, Vec<Member<'t>>) =
+        members(table, slots).into_iter().unzip();
+    let guards = try_lock_all(&members[..]).unwrap_or_default();
+    numbers.into_iter().zip(guards).collect()
 }

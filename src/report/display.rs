@@ -292,11 +292,11 @@ impl Display for OrderViolation {
             false => "Mode::Ascending requires locks to be taken in ascending id order",
         };
         let advice = match self.flavour {
-            Flavour::ParkingLot => {
+            // lock_all takes every lock type, the crate root's and stdsync's.
+            Flavour::ParkingLot | Flavour::Std => {
                 "Release the higher lock first, or take all of them in one lock_all."
             }
-            // lock_all takes only the crate root's locks.
-            Flavour::Std | Flavour::Cell => {
+            Flavour::Cell => {
                 "Release the higher lock first, or take the locks in ascending id order."
             }
         };

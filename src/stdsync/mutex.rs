@@ -3,6 +3,7 @@
 
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
+use std::time::Instant;
 
 use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
 use crate::acquire::raw_std::Std;
@@ -167,6 +168,24 @@ impl<T: ?Sized> Mutex<T> {
         let token = acquire::after_try(&self.header, Access::Exclusive, site);
         let token = PoisonToken::new(token, &self.poison);
         self.poison.try_result(MutexGuard { token, inner })
+    }
+
+    /// A timed `try_lock` for [`try_lock_all_for`](crate::try_lock_all_for)
+    /// (std has none): busy (`None`) at once if this thread holds the mutex,
+    /// else `None` once `deadline` passes; a poisoned mutex is taken, `Err`
+    /// inside.
+    #[track_caller]
+    pub(crate) fn try_lock_until_in_set(
+        &self,
+        deadline: Instant,
+    ) -> Option<LockResult<MutexGuard<'_, T>>> {
+        if acquire::held_here(&self.header) {
+            return None;
+        }
+        let inner = self.inner.try_lock_until(deadline)?;
+        let token = acquire::after_try(&self.header, Access::Exclusive, Location::caller());
+        let token = PoisonToken::new(token, &self.poison);
+        Some(self.poison.result(MutexGuard { token, inner }))
     }
 
     poisoning_fns!(Mutex, lock);

@@ -3,6 +3,7 @@
 
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
+use std::time::Instant;
 
 use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
 use crate::acquire::raw::{Read, Write};
@@ -213,6 +214,66 @@ impl<T: ?Sized> RwLock<T> {
         let token = acquire::after_try(&self.header, Access::Exclusive, site);
         let token = PoisonToken::new(token, &self.poison);
         self.poison.try_result(RwLockWriteGuard { token, inner })
+    }
+
+    /// This lock, to be taken for reading by [`lock_all`](crate::lock_all)
+    /// and the other set acquisitions (a bare `&lock` in a set is taken for
+    /// writing).
+    ///
+    /// # Lock order
+    /// Records nothing by itself; in a set, the read is a member like any
+    /// other, taken in ascending id order.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::lock_all;
+    /// use lockgraph::stdsync::{Mutex, RwLock};
+    ///
+    /// let config = RwLock::named("config", 3);
+    /// let total = Mutex::named("total", 0);
+    /// let (config, total) = lock_all((config.for_read(), &total));
+    /// let (config, mut total) = (config.unwrap(), total.unwrap()); // neither is poisoned
+    /// *total += *config;
+    /// assert_eq!(*total, 3);
+    /// ```
+    pub fn for_read(&self) -> crate::ForRead<'_, Self> {
+        crate::ForRead::new(self)
+    }
+
+    /// [`try_read`](Self::try_read) with a deadline, for
+    /// [`try_lock_all_for`](crate::try_lock_all_for): `None` at once if this
+    /// thread holds the lock, else once `deadline` passes.
+    #[track_caller]
+    pub(crate) fn try_read_until_in_set(
+        &self,
+        deadline: Instant,
+    ) -> Option<LockResult<RwLockReadGuard<'_, T>>> {
+        if acquire::held_here(&self.header) {
+            return None;
+        }
+        let inner = self.inner.try_read_until(deadline)?;
+        let token = acquire::after_try(&self.header, Access::Read, Location::caller());
+        Some(self.poison.result(RwLockReadGuard {
+            _token: token,
+            inner,
+        }))
+    }
+
+    /// [`try_write`](Self::try_write) with a deadline, as
+    /// [`try_read_until_in_set`](Self::try_read_until_in_set).
+    #[track_caller]
+    pub(crate) fn try_write_until_in_set(
+        &self,
+        deadline: Instant,
+    ) -> Option<LockResult<RwLockWriteGuard<'_, T>>> {
+        if acquire::held_here(&self.header) {
+            return None;
+        }
+        let inner = self.inner.try_write_until(deadline)?;
+        let token = acquire::after_try(&self.header, Access::Exclusive, Location::caller());
+        let token = PoisonToken::new(token, &self.poison);
+        Some(self.poison.result(RwLockWriteGuard { token, inner }))
     }
 
     poisoning_fns!(RwLock, write);

@@ -47,6 +47,41 @@ pub(crate) struct ThreadState {
     edges: KeyCache,
     /// Held sets (chain keys) whose edges into a lock are all in the graph.
     chains: KeyCache,
+    /// The members of the `lock_all` set being taken, if it has at most
+    /// [`SET_INLINE`] (see [`taking_set`]); a bigger set's are in
+    /// [`ColdState::set`].
+    set: SetMembers,
+}
+
+/// The most members of a set kept in [`ThreadState::set`].
+const SET_INLINE: usize = 8;
+
+/// The members of a small set being taken: here, in the thread-local with no
+/// destructor, so that entering and leaving a set is a plain store.
+struct SetMembers {
+    len: Cell<usize>,
+    ids: Cell<[LockId; SET_INLINE]>,
+}
+
+impl SetMembers {
+    const fn new() -> Self {
+        SetMembers {
+            len: Cell::new(0),
+            ids: Cell::new([LockId::from_u64(0); SET_INLINE]),
+        }
+    }
+
+    #[inline]
+    fn put(&self, members: &[LockId]) {
+        let mut ids = [LockId::from_u64(0); SET_INLINE];
+        ids[..members.len()].copy_from_slice(members);
+        self.ids.set(ids);
+        self.len.set(members.len());
+    }
+
+    fn contains(&self, id: LockId) -> bool {
+        self.ids.get()[..self.len.get()].contains(&id)
+    }
 }
 
 /// What only the slow paths use, and must be dropped with the thread.
@@ -78,6 +113,7 @@ thread_local! {
             held: HeldLocks::new(),
             edges: KeyCache::new(),
             chains: KeyCache::new(),
+            set: SetMembers::new(),
         }
     };
     static COLD: ColdState = const {
@@ -554,6 +590,13 @@ impl ThreadState {
             .collect()
     }
 
+    /// Whether this thread holds a lock with an id above `floor` that is not
+    /// one of `except` (one word read per held lock).
+    #[inline]
+    pub(crate) fn holds_above_outside(&self, floor: LockId, except: &[LockId]) -> bool {
+        self.held.any_above_outside(floor, except)
+    }
+
     /// The held lock with the highest id that is not one of `except`.
     pub(crate) fn highest_held_outside(&self, except: &[LockId]) -> Option<HeldLock> {
         self.held.highest_outside(except)
@@ -719,7 +762,7 @@ impl ThreadState {
         }
         let to = target.origin;
         let set = COLD.try_with(|cold| cold.set.take()).unwrap_or_default();
-        let in_set = |id: LockId| set.contains(&id);
+        let in_set = |id: LockId| self.set.contains(id) || set.contains(&id);
         let new: Vec<HeldLock> = sources
             .iter()
             .filter(|h| {
@@ -798,17 +841,73 @@ impl ThreadState {
 /// ascending id order, which orders instances, not classes: the members'
 /// classes come in any order from one set to the next, and no deadlock can
 /// come of it.
-pub(crate) fn taking_set(members: Vec<LockId>) -> SetScope {
-    let _ = COLD.try_with(|cold| cold.set.set(members));
-    SetScope(())
+///
+/// A set of at most [`SET_INLINE`] members is kept in the thread's state (a
+/// few plain stores); a bigger one is copied into a buffer the thread keeps
+/// (emptied, not freed, when the scope ends), so no set allocates once its
+/// thread has taken one.
+fn taking_set(members: &[LockId]) -> SetScope {
+    if members.len() <= SET_INLINE {
+        let _ = with(|state| state.set.put(members));
+        return SetScope(Some(Kept::Here));
+    }
+    let _ = COLD.try_with(|cold| {
+        let mut set = cold.set.take();
+        set.clear();
+        set.extend_from_slice(members);
+        cold.set.set(set);
+    });
+    SetScope(Some(Kept::Cold))
 }
 
-/// The scope of [`taking_set`].
-pub(crate) struct SetScope(());
+/// [`taking_set`], and whether this thread holds a lock with an id above
+/// `lowest` that is not a member (the ascending rule), in one visit to the
+/// thread's state.
+#[inline]
+pub(crate) fn enter_set(members: &[LockId], lowest: LockId) -> (SetScope, bool) {
+    if members.len() > SET_INLINE {
+        let above = with(|state| state.holds_above_outside(lowest, members));
+        return (taking_set(members), above == Some(true));
+    }
+    let above = with(|state| {
+        state.set.put(members);
+        state.holds_above_outside(lowest, members)
+    });
+    (SetScope(Some(Kept::Here)), above == Some(true))
+}
+
+/// The scope of [`taking_set`]: where the members are kept, if anywhere.
+pub(crate) struct SetScope(Option<Kept>);
+
+/// Where a set's members are kept.
+enum Kept {
+    /// In [`ThreadState::set`].
+    Here,
+    /// In [`ColdState::set`].
+    Cold,
+}
+
+impl SetScope {
+    /// No set: nothing to undo (tracking is off).
+    pub(crate) const NONE: SetScope = SetScope(None);
+}
 
 impl Drop for SetScope {
+    #[inline]
     fn drop(&mut self) {
-        let _ = COLD.try_with(|cold| drop(cold.set.take()));
+        match self.0 {
+            None => {}
+            Some(Kept::Here) => {
+                let _ = with(|state| state.set.len.set(0));
+            }
+            Some(Kept::Cold) => {
+                let _ = COLD.try_with(|cold| {
+                    let mut set = cold.set.take();
+                    set.clear();
+                    cold.set.set(set);
+                });
+            }
+        }
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) mod global;
 mod poison;
 pub(crate) mod private;
 
-pub(crate) use context::{SetScope, taking_set};
+pub(crate) use context::SetScope;
 pub(crate) use poison::unwound_by_report;
 
 use std::marker::PhantomData;
@@ -556,21 +556,54 @@ pub(crate) fn snapshot() -> crate::graph::Snapshot {
 
 /// The checks `lock_all` runs on its whole set before taking any lock: the same
 /// lock twice is a self-deadlock, and holding a lock with a higher id than the
-/// set's lowest breaks the ascending rule. `set` is sorted by id.
-pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
-    let Some(lowest) = set.first() else {
-        return;
+/// set's lowest breaks the ascending rule. `set` holds the members' ids,
+/// sorted; `describe(i)` names the member with the `i`-th id (only for a
+/// report, so the check itself reads nothing but ids and allocates nothing).
+///
+/// Inlined into the set's code: with nothing to report it reads the flags,
+/// the set's ids and this thread's held ids, and calls nothing.
+///
+/// Returns the set's scope (see `context::enter_set`): kept while the members are
+/// taken, so that their edges among themselves make no class edges.
+#[inline]
+#[must_use]
+pub(crate) fn check_set(
+    set: &[LockId],
+    describe: &dyn Fn(usize) -> LockRef,
+    site: &'static Location<'static>,
+) -> SetScope {
+    let Some(&lowest) = set.first() else {
+        return SetScope::NONE;
     };
-    if !config::tracking() {
-        return;
+    if flags::current() & flags::OFF != 0 {
+        return SetScope::NONE; // not tracking
     }
+    // Locks past the end of the id space share one id, and are not checked.
+    let twice = set
+        .windows(2)
+        .any(|pair| pair[0] == pair[1] && pair[0].is_tracked());
+    let (scope, above) = context::enter_set(set, lowest);
+    if twice || above {
+        report_set(set, describe, site);
+    }
+    scope
+}
+
+/// [`check_set`] found something: reports it.
+#[cold]
+#[inline(never)]
+fn report_set(
+    set: &[LockId],
+    describe: &dyn Fn(usize) -> LockRef,
+    site: &'static Location<'static>,
+) {
+    let lowest = set[0];
     context::with(|state| {
-        // Locks past the end of the id space share one id, and are not checked.
-        let same = |pair: &&[LockRef]| pair[0].id == pair[1].id && pair[0].id.is_tracked();
-        if let Some(pair) = set.windows(2).find(same) {
+        let same = |pair: &[LockId]| pair[0] == pair[1] && pair[0].is_tracked();
+        if let Some(at) = set.windows(2).position(same) {
             report(Violation::SelfDeadlock(SelfDeadlock {
                 thread: state.label(),
-                lock: pair[0].clone(),
+                lock: describe(at),
                 access: Access::Exclusive,
                 site,
                 first: None,
@@ -578,11 +611,11 @@ pub(crate) fn check_set(set: &[LockRef], site: &'static Location<'static>) {
             }));
         }
         // A held lock that is also in the set is a self-deadlock, found when it is taken.
-        let members: Vec<LockId> = set.iter().map(|lock| lock.id).collect();
-        let higher = state.highest_held_outside(&members);
-        if let Some(higher) = higher.filter(|h| h.id > lowest.id) {
-            let flavour = Flavour::ParkingLot; // lock_all takes only the crate root's locks
-            report(state.order_violation(lowest, site, &higher, true, flavour));
+        let higher = state.highest_held_outside(set);
+        if let Some(higher) = higher.filter(|h| h.id > lowest) {
+            // Every lock type goes through lock_all: one advice for all.
+            let flavour = Flavour::ParkingLot;
+            report(state.order_violation(&describe(0), site, &higher, true, flavour));
         }
     });
 }
