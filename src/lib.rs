@@ -65,6 +65,9 @@
 //!   (`lockgraph::report::{Cycle, OrderEdge, Deadlock, ...}`).
 //! - `proptest` (feature `proptest`): lock-order programs, a reference model
 //!   and strategies, for property tests and fuzzing.
+//! - `record` (feature `record`, on by default): class graphs recorded to
+//!   files (`LOCKGRAPH_RECORD=DIR`, `record_to`) and checked together, for
+//!   class cycles whose halves ran in different processes.
 //!
 //! # The model
 //!
@@ -249,6 +252,9 @@ mod meta;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod proptest;
+#[cfg(feature = "record")]
+#[cfg_attr(docsrs, doc(cfg(feature = "record")))]
+pub mod record;
 pub mod report;
 pub mod stdsync;
 mod tracker;
@@ -275,6 +281,9 @@ pub use lock::rwlock::{
 };
 pub use lock_all::{LockSet, SetLock, lock_all};
 pub use parking_lot::WaitTimeoutResult;
+#[cfg(feature = "record")]
+#[cfg_attr(docsrs, doc(cfg(feature = "record")))]
+pub use record::{ENV_RECORD, record_to};
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};
 pub use report::{allow_order, allowed};
