@@ -13,10 +13,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-use super::format::{ClassRepr, EdgeIn, FORMAT, HeaderIn, Probe, VERSION};
+use super::format::{ClassIn, ClassRepr, EdgeIn, FORMAT, HeaderIn, Probe, VERSION};
 
 /// The most class cycles one check reports (the first ones, in order).
 pub const MAX_CYCLES: usize = 200;
@@ -60,8 +61,10 @@ pub struct Checked {
     files: usize,
     processes: Vec<Process>,
     classes: Vec<ClassRepr>,
-    /// Every class edge, sorted, with its makers (earliest first).
-    edges: Vec<((u32, u32), Vec<Maker>)>,
+    /// Every class edge, sorted, with its makers (a range of `makers`).
+    edges: Vec<((u32, u32), Range<usize>)>,
+    /// Every line of every record, by class edge, then earliest first.
+    makers: Vec<Maker>,
     problems: Vec<String>,
     cycles: Vec<Vec<u32>>,
     reports: Vec<String>,
@@ -76,23 +79,27 @@ struct Process {
     pid: u32,
 }
 
-/// A process and thread that made a class edge, and where.
-#[derive(Debug)]
+/// A line that made a class edge: the rest of it (thread, sites, stack) is
+/// read again only if a report shows it.
+#[derive(Clone, Copy, Debug)]
 struct Maker {
     /// The process's rank (in order of start).
     process: u32,
-    line: usize,
-    thread: String,
-    from_site: String,
-    to_site: String,
-    backtrace: Vec<String>,
-    backtrace_of: Option<String>,
+    /// The record file, as an index into the files read.
+    file: u32,
+    line: u32,
+    /// The line's bytes in the file.
+    start: usize,
+    end: usize,
 }
 
-/// One file, read.
+/// One file, read: its class edges as pairs of classes of the file.
 struct Parsed {
     header: Option<HeaderIn>,
-    edges: Vec<(usize, EdgeIn)>,
+    bytes: Vec<u8>,
+    classes: Vec<ClassRepr>,
+    /// `(from, to, line, start, end)`, classes as indices into `classes`.
+    edges: Vec<(u32, u32, u32, usize, usize)>,
     problems: Vec<String>,
 }
 
@@ -114,7 +121,7 @@ pub fn check<P: AsRef<Path>>(dirs: &[P]) -> Checked {
                     match entry {
                         Ok(entry) => {
                             let path = entry.path();
-                            if path.extension().is_some_and(|e| e == "jsonl") && path.is_file() {
+                            if path.extension().is_some_and(|e| e == "jsonl") && !path.is_dir() {
                                 found.push(path);
                             }
                         }
@@ -164,6 +171,8 @@ fn parse_all(files: &[PathBuf]) -> Vec<Parsed> {
 fn parse_file(path: &Path) -> Parsed {
     let mut parsed = Parsed {
         header: None,
+        bytes: Vec::new(),
+        classes: Vec::new(),
         edges: Vec::new(),
         problems: Vec::new(),
     };
@@ -187,17 +196,27 @@ fn parse_file(path: &Path) -> Parsed {
         lines.pop();
     }
     let count = lines.len();
+    // The file's classes, each once (borrowed from the bytes while read).
+    let mut local: HashMap<ClassIn<'_>, u32> = HashMap::new();
+    let mut start = 0;
     for (at, raw) in lines.into_iter().enumerate() {
         let number = at + 1;
+        let (line_start, line_end) = (start, start + raw.len());
+        start = line_end + 1;
         if raw.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
         let unfinished = number == count && !ends_complete;
-        let bad = |e: serde_json::Error, what: &str| match unfinished || e.is_eof() {
-            true => format!(
-                "{name}:{number}: truncated line (the process may have stopped while writing it): {e}"
-            ),
-            false => format!("{name}:{number}: not a {what}: {e}"),
+        // `file:line:column: ...`, serde's message without its own "at line 1 column N".
+        let bad = |e: serde_json::Error, what: &str| {
+            let (column, text) = (e.column(), e.to_string());
+            let message = text.split(" at line ").next().unwrap_or_default();
+            match unfinished || e.is_eof() {
+                true => format!(
+                    "{name}:{number}:{column}: truncated line (the process may have stopped while writing it): {message}"
+                ),
+                false => format!("{name}:{number}:{column}: not a {what}: {message}"),
+            }
         };
         if parsed.header.is_none() {
             match header(raw) {
@@ -225,11 +244,24 @@ fn parse_file(path: &Path) -> Parsed {
             }
             continue;
         }
-        match serde_json::from_slice::<EdgeIn>(raw) {
-            Ok(edge) => parsed.edges.push((number, edge)),
+        match serde_json::from_slice::<EdgeIn<'_>>(raw) {
+            Ok(edge) => {
+                let mut intern = |class| {
+                    let next = u32::try_from(parsed.classes.len()).unwrap_or(u32::MAX);
+                    *local.entry(class).or_insert_with_key(|class| {
+                        parsed.classes.push(class.to_repr());
+                        next
+                    })
+                };
+                let (from, to) = (intern(edge.from), intern(edge.to));
+                let number = u32::try_from(number).unwrap_or(u32::MAX);
+                parsed.edges.push((from, to, number, line_start, line_end));
+            }
             Err(e) => parsed.problems.push(bad(e, "class edge")),
         }
     }
+    drop(local);
+    parsed.bytes = bytes;
     parsed
 }
 
@@ -264,31 +296,37 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<Parsed>, mut problems: Vec<String>) ->
     }
     let mut index: HashMap<ClassRepr, u32> = HashMap::new();
     let mut classes: Vec<ClassRepr> = Vec::new();
-    let mut intern = |class: ClassRepr| -> u32 {
-        let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
-        *index.entry(class).or_insert_with_key(|class| {
-            classes.push(class.clone());
-            next
-        })
-    };
-    let mut edges: HashMap<(u32, u32), Vec<Maker>> = HashMap::new();
-    for (at, file) in parsed.into_iter().enumerate() {
-        problems.extend(file.problems);
-        for (line, edge) in file.edges {
-            let (from, to) = (intern(edge.from), intern(edge.to));
+    let mut makers: Vec<(u32, u32, Maker)> = Vec::new();
+    let mut bytes = Vec::with_capacity(parsed.len());
+    for (file, parsed) in parsed.into_iter().enumerate() {
+        problems.extend(parsed.problems);
+        let global: Vec<u32> = parsed
+            .classes
+            .into_iter()
+            .map(|class| {
+                let next = u32::try_from(classes.len()).unwrap_or(u32::MAX);
+                *index.entry(class).or_insert_with_key(|class| {
+                    classes.push(class.clone());
+                    next
+                })
+            })
+            .collect();
+        let file_index = u32::try_from(file).unwrap_or(u32::MAX);
+        for (from, to, line, start, end) in parsed.edges {
+            let (from, to) = (global[from as usize], global[to as usize]);
             if from == to {
                 continue; // same-class nesting is never a class cycle
             }
-            edges.entry((from, to)).or_default().push(Maker {
-                process: rank[at],
+            let maker = Maker {
+                process: rank[file],
+                file: file_index,
                 line,
-                thread: edge.thread,
-                from_site: edge.from_site,
-                to_site: edge.to_site,
-                backtrace: edge.backtrace,
-                backtrace_of: edge.backtrace_of,
-            });
+                start,
+                end,
+            };
+            makers.push((from, to, maker));
         }
+        bytes.push(parsed.bytes);
     }
     // Classes renumbered in sorted order: the same records, the same output.
     let mut sorted: Vec<u32> = (0..u32::try_from(classes.len()).unwrap_or(u32::MAX)).collect();
@@ -297,36 +335,41 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<Parsed>, mut problems: Vec<String>) ->
     for (new, &old) in sorted.iter().enumerate() {
         renumber[old as usize] = u32::try_from(new).unwrap_or(u32::MAX);
     }
-    let mut classes = classes;
-    let mut slots: Vec<Option<ClassRepr>> = classes.drain(..).map(Some).collect();
+    let mut slots: Vec<Option<ClassRepr>> = classes.into_iter().map(Some).collect();
     let classes: Vec<ClassRepr> = sorted
         .iter()
         .map(|&old| slots[old as usize].take().expect("each class once"))
         .collect();
-    let mut edges: Vec<((u32, u32), Vec<Maker>)> = edges
-        .into_iter()
-        .map(|((from, to), mut makers)| {
-            makers.sort_by_key(|m| (m.process, m.line));
-            ((renumber[from as usize], renumber[to as usize]), makers)
-        })
-        .collect();
-    edges.sort_unstable_by_key(|(key, _)| *key);
-    let mut out: Vec<Vec<u32>> = vec![Vec::new(); classes.len()];
-    for &((from, to), _) in &edges {
-        out[from as usize].push(to);
+    for (from, to, _) in &mut makers {
+        (*from, *to) = (renumber[*from as usize], renumber[*to as usize]);
     }
+    makers.sort_unstable_by_key(|&(from, to, m)| (from, to, m.process, m.line));
+    let mut edges: Vec<((u32, u32), Range<usize>)> = Vec::new();
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); classes.len()];
+    for (at, &(from, to, _)) in makers.iter().enumerate() {
+        match edges.last_mut() {
+            Some((key, range)) if *key == (from, to) => range.end = at + 1,
+            _ => {
+                edges.push(((from, to), at..at + 1));
+                out[from as usize].push(to);
+            }
+        }
+    }
+    let makers = makers.into_iter().map(|(_, _, m)| m).collect();
     let (cycles, truncated) = cycles(&out);
     let mut checked = Checked {
         files: files.len(),
         processes,
         classes,
         edges,
+        makers,
         problems,
         cycles,
         reports: Vec::new(),
         truncated,
     };
-    checked.reports = checked.cycles.iter().map(|c| checked.report(c)).collect();
+    let reports = checked.cycles.iter().map(|c| checked.report(c, &bytes));
+    checked.reports = reports.collect();
     checked
 }
 
@@ -525,21 +568,26 @@ impl Checked {
         let at = self
             .edges
             .binary_search_by_key(&(from, to), |(key, _)| *key);
-        at.map_or(&[], |at| &self.edges[at].1)
+        at.map_or(&[], |at| &self.makers[self.edges[at].1.clone()])
     }
 
-    fn made_by(&self, maker: &Maker) -> String {
+    fn made_by(&self, maker: &Maker, edge: &EdgeIn<'_>) -> String {
         let process = self.processes.get(maker.process as usize);
         let (exe, pid) = process.map_or(("?", 0), |p| (p.exe.as_str(), p.pid));
         format!(
             "thread \"{}\" in process \"{exe}\" (pid {pid}): held since {}, then took the second at {}",
-            maker.thread, maker.from_site, maker.to_site
+            edge.thread, edge.from_site, edge.to_site
         )
     }
 
     /// The report of one cycle, in the style of an in-process
     /// [`ClassCycle`](crate::report::ClassCycle).
-    fn report(&self, cycle: &[u32]) -> String {
+    fn report(&self, cycle: &[u32], bytes: &[Vec<u8>]) -> String {
+        // The line of a maker, read again (it was read once already).
+        let line = |m: &Maker| {
+            let raw = bytes.get(m.file as usize)?.get(m.start..m.end)?;
+            serde_json::from_slice::<EdgeIn<'_>>(raw).ok()
+        };
         let n = cycle.len();
         let steps: Vec<(u32, u32)> = (0..n).map(|i| (cycle[i], cycle[(i + 1) % n])).collect();
         let mut processes: Vec<u32> = steps
@@ -566,8 +614,12 @@ impl Checked {
             "locks made at the same places (of the same classes) were taken in these orders:"
         );
         for &(from, to) in &steps {
-            let makers = self.makers(from, to);
-            let Some(first) = makers.first() else {
+            let makers: Vec<(&Maker, EdgeIn<'_>)> = self
+                .makers(from, to)
+                .iter()
+                .filter_map(|m| Some((m, line(m)?)))
+                .collect();
+            let Some((first, edge)) = makers.first() else {
                 continue;
             };
             let _ = writeln!(
@@ -575,34 +627,32 @@ impl Checked {
                 "  class {} -> class {}, first by {}",
                 class_label(&self.classes[from as usize]),
                 class_label(&self.classes[to as usize]),
-                self.made_by(first)
+                self.made_by(first, edge)
             );
-            if let Some(thread) = &first.backtrace_of {
+            if let Some(thread) = &edge.backtrace_of {
                 let _ = writeln!(
                     text,
                     "        (stack of thread \"{thread}\" when it first took these two lines in this order, with other locks)"
                 );
             }
-            for frame in &first.backtrace {
+            for frame in &edge.backtrace {
                 let _ = writeln!(text, "        at {frame}");
             }
-            let mut others: Vec<&Maker> = Vec::new();
-            for maker in &makers[1..] {
-                let same = |o: &&Maker| {
-                    (o.process, &o.thread, &o.from_site, &o.to_site)
-                        == (
-                            maker.process,
-                            &maker.thread,
-                            &maker.from_site,
-                            &maker.to_site,
-                        )
-                };
-                if !others.iter().any(same) {
-                    others.push(maker);
-                }
-            }
-            for maker in others.iter().take(OTHER_MAKERS) {
-                let _ = writeln!(text, "    also by {}", self.made_by(maker));
+            let key = |(m, e): &(&Maker, EdgeIn<'_>)| {
+                (
+                    m.process,
+                    e.thread.to_string(),
+                    e.from_site.to_string(),
+                    e.to_site.to_string(),
+                )
+            };
+            let mut seen = HashSet::from([key(&makers[0])]);
+            let others: Vec<&(&Maker, EdgeIn<'_>)> = makers[1..]
+                .iter()
+                .filter(|other| seen.insert(key(other)))
+                .collect();
+            for (maker, edge) in others.iter().take(OTHER_MAKERS) {
+                let _ = writeln!(text, "    also by {}", self.made_by(maker, edge));
             }
             if others.len() > OTHER_MAKERS {
                 let _ = writeln!(
@@ -645,6 +695,7 @@ impl Checked {
             );
         }
         for ((from, to), makers) in &self.edges {
+            let makers = &self.makers[makers.clone()];
             let mut processes: Vec<u32> = makers.iter().map(|m| m.process).collect();
             processes.sort_unstable();
             processes.dedup();
@@ -652,11 +703,11 @@ impl Checked {
                 true => ", color=red, penwidth=2",
                 false => "",
             };
-            let _ = writeln!(
-                dot,
-                "    n{from} -> n{to} [label=\"{}\"{style}];",
-                processes.len()
-            );
+            let count = match processes.len() {
+                1 => "1 process".to_string(),
+                n => format!("{n} processes"),
+            };
+            let _ = writeln!(dot, "    n{from} -> n{to} [label=\"{count}\"{style}];");
         }
         dot.push_str("}\n");
         dot

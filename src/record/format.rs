@@ -11,6 +11,8 @@
 //! so that they cannot drift apart unnoticed (a test writes with one and
 //! reads with the other).
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 /// The `format` of a record's header line.
@@ -73,18 +75,41 @@ pub(crate) struct HeaderIn {
     pub(crate) started: u64,
 }
 
-/// A class edge line, as read.
-#[derive(Clone, Debug, Deserialize)]
-pub(crate) struct EdgeIn {
-    pub(crate) from: ClassRepr,
-    pub(crate) to: ClassRepr,
-    pub(crate) thread: String,
-    pub(crate) from_site: String,
-    pub(crate) to_site: String,
-    #[serde(default)]
-    pub(crate) backtrace: Vec<String>,
-    #[serde(default)]
-    pub(crate) backtrace_of: Option<String>,
+/// A class edge line, as read: borrowed from the file's bytes where the
+/// JSON has no escapes, so that reading a large record allocates little.
+#[derive(Debug, Deserialize)]
+pub(crate) struct EdgeIn<'a> {
+    #[serde(borrow)]
+    pub(crate) from: ClassIn<'a>,
+    #[serde(borrow)]
+    pub(crate) to: ClassIn<'a>,
+    #[serde(borrow)]
+    pub(crate) thread: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) from_site: Cow<'a, str>,
+    #[serde(borrow)]
+    pub(crate) to_site: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) backtrace: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) backtrace_of: Option<Cow<'a, str>>,
+}
+
+/// A class, as read (see [`ClassRepr`]).
+#[derive(Debug, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ClassIn<'a> {
+    Name(#[serde(borrow)] Cow<'a, str>),
+    Site(#[serde(borrow)] Cow<'a, str>),
+}
+
+impl ClassIn<'_> {
+    pub(crate) fn to_repr(&self) -> ClassRepr {
+        match self {
+            ClassIn::Name(name) => ClassRepr::Name(name.to_string()),
+            ClassIn::Site(site) => ClassRepr::Site(site.to_string()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,7 +158,8 @@ mod tests {
             r#"{"from":{"name":"items"},"to":{"site":"src/a.rs:1:2"},"thread":"main","from_site":"src/a.rs:3:9","to_site":"src/a.rs:4:9","backtrace":["app::f (src/a.rs:4)"]}"#
         );
         let read: EdgeIn = serde_json::from_str(&line).unwrap();
-        assert_eq!((read.from, read.to), (from, to));
+        assert_eq!((read.from.to_repr(), read.to.to_repr()), (from, to));
+        assert!(matches!(read.thread, Cow::Borrowed("main")));
         assert_eq!(read.backtrace, frames);
         assert_eq!(read.backtrace_of, None);
     }
