@@ -2,6 +2,8 @@
 //! fixture crate whose two test binaries take one order each, recorded with
 //! `LOCKGRAPH_RECORD`, then checked together.
 
+#![cfg(feature = "record")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

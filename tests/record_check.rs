@@ -1,6 +1,8 @@
 //! `lockgraph::record::check` on hand-written records: merging, cycles, and
 //! bad input (named by file and line, skipped, the rest still checked).
 
+#![cfg(feature = "record")]
+
 use std::path::{Path, PathBuf};
 
 use lockgraph::record::check;

@@ -74,11 +74,11 @@ fn check(args: &[String]) -> ExitCode {
         eprintln!("lockgraph: {problem}");
     }
     let mut code = checked.exit_code();
-    if let Some(file) = dot {
-        if let Err(e) = std::fs::write(&file, checked.dot()) {
-            eprintln!("lockgraph: cannot write {}: {e}", file.display());
-            code = 2;
-        }
+    if let Some(file) = dot
+        && let Err(e) = std::fs::write(&file, checked.dot())
+    {
+        eprintln!("lockgraph: cannot write {}: {e}", file.display());
+        code = 2;
     }
     eprintln!("{}", checked.summary());
     ExitCode::from(u8::try_from(code).unwrap_or(2))
