@@ -230,6 +230,9 @@
 //   long waits.
 // - `report/`: where a report is built (the public types and `Display`) and
 //   delivered (`deliver.rs`: handler, then policy).
+// - `record/` (feature `record`): the class graph appended to a file per
+//   process as edges appear (`LOCKGRAPH_RECORD`), and the checker that
+//   merges such files (`lockgraph check`, `src/bin/lockgraph.rs`).
 // - `config/`: where settings come from: policy, mode, watchdog intervals,
 //   the environment read once, the flags word of the fast path.
 // - `held.rs`, `graph/` (the pure lock-order graph, and the public snapshot),
