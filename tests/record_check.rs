@@ -145,6 +145,9 @@ fn bad_input_is_named_by_file_and_line_and_the_rest_is_checked() {
     let f = dir.join("f.jsonl");
     #[cfg(unix)]
     std::os::unix::fs::symlink(dir.join("missing"), &f).unwrap();
+    // Empty: created, but the process stopped before its header.
+    let g = dir.join("g.jsonl");
+    std::fs::write(&g, "").unwrap();
     // Other files are not records and are left alone.
     std::fs::write(dir.join("notes.txt"), "not json").unwrap();
 
@@ -167,11 +170,12 @@ fn bad_input_is_named_by_file_and_line_and_the_rest_is_checked() {
     has(format!("{}:1: ", e.display()), "not a lockgraph record");
     #[cfg(unix)]
     has(format!("{}: ", f.display()), "cannot read");
+    has(format!("{}: ", g.display()), "no header line");
     has(
         format!("{}: ", dir.join("no-such-dir").display()),
         "cannot read the directory",
     );
-    assert_eq!(problems.len(), if cfg!(unix) { 6 } else { 5 });
+    assert_eq!(problems.len(), if cfg!(unix) { 7 } else { 6 });
     // The rest was checked: the inversion of a and b (b's third line) is
     // reported, and d's edge (another version) is not merged, so p -> q
     // (c's first edge was cut) makes no cycle.
@@ -181,7 +185,7 @@ fn bad_input_is_named_by_file_and_line_and_the_rest_is_checked() {
     assert!(
         checked
             .summary()
-            .ends_with("1 class cycle; 6 problem(s) in the input")
+            .ends_with("1 class cycle; 7 problem(s) in the input")
             || !cfg!(unix)
     );
 }
@@ -191,4 +195,40 @@ fn no_records_is_no_cycle() {
     let dir = dir("empty");
     let checked = check(&[&dir]);
     assert_eq!((checked.exit_code(), checked.records()), (0, 0));
+}
+
+/// The `lockgraph` binary: usage errors are status 2, an empty directory 0.
+#[cfg(feature = "cli")]
+#[test]
+fn the_binary_exit_statuses() {
+    let run = |args: &[&std::ffi::OsStr]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_lockgraph"))
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (code, stderr) = run(&[&os("check")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("lockgraph: check needs at least one directory"));
+    let (code, stderr) = run(&[&os("check"), &os("--frobnicate"), &os(".")]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("lockgraph: unknown option --frobnicate"));
+    assert_eq!(run(&[&os("verify")]).0, Some(2));
+    assert_eq!(run(&[&os("--help")]).0, Some(0));
+    let dir = dir("binary-empty");
+    let (code, stderr) = run(&[&os("check"), dir.as_os_str()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("checked 0 record(s)"), "{stderr}");
+    // A --dot file that cannot be written is bad input too.
+    let (code, stderr) = run(&[
+        &os("check"),
+        dir.as_os_str(),
+        &os("--dot"),
+        dir.join("no/such/dir.dot").as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
 }

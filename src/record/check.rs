@@ -184,12 +184,6 @@ fn parse_file(path: &Path) -> Parsed {
             return parsed;
         }
     };
-    if bytes.is_empty() {
-        parsed
-            .problems
-            .push(format!("{name}: empty (no header line)"));
-        return parsed;
-    }
     let ends_complete = bytes.ends_with(b"\n");
     let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
     if ends_complete {
@@ -261,6 +255,9 @@ fn parse_file(path: &Path) -> Parsed {
         }
     }
     drop(local);
+    if parsed.header.is_none() {
+        parsed.problems.push(format!("{name}: no header line"));
+    }
     parsed.bytes = bytes;
     parsed
 }
