@@ -3,7 +3,8 @@
 //! classes, each line with a three-frame backtrace), ten inversions among
 //! them (one large cycle-ridden component). Prints the time of the check; asserts only what it finds.
 //!
-//! `cargo bench --bench record_check` (also runs under `cargo test --benches`).
+//! `cargo bench --bench record_check` (also runs under `cargo test --benches`);
+//! with `RECORD_CHECK_KEEP=1` the records stay, for `lockgraph check` by hand.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -82,5 +83,8 @@ fn main() {
             checked.cycles().len()
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    match std::env::var_os("RECORD_CHECK_KEEP") {
+        Some(_) => println!("kept in {}", dir.display()),
+        None => drop(std::fs::remove_dir_all(&dir)),
+    }
 }
