@@ -58,6 +58,7 @@ fn two_test_binaries_one_order_each_make_a_cycle() {
         .env("CARGO_TARGET_DIR", work.join("target"))
         .env("LOCKGRAPH_RECORD", &records)
         .env_remove("LOCKGRAPH")
+        .env_remove("LOCKGRAPH_ALLOW")
         .status()
         .expect("cargo runs");
     assert!(status.success(), "cargo test on the fixture: {status}");
@@ -93,6 +94,7 @@ fn two_test_binaries_one_order_each_make_a_cycle() {
             .arg(&records)
             .arg("--dot")
             .arg(&dot_file)
+            .env_remove("LOCKGRAPH_ALLOW")
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(1));

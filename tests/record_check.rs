@@ -191,6 +191,44 @@ fn bad_input_is_named_by_file_and_line_and_the_rest_is_checked() {
 }
 
 #[test]
+fn an_allowed_order_hides_the_cycles_through_it_only() {
+    let dir = dir("allowed");
+    record(
+        &dir,
+        "a.jsonl",
+        &[header("a", 1), edge("x", "y", "a"), edge("p", "q", "a")],
+    );
+    record(
+        &dir,
+        "b.jsonl",
+        &[header("b", 2), edge("y", "x", "b"), edge("q", "p", "b")],
+    );
+    let allow = dir.join("allow.txt");
+    std::fs::write(
+        &allow,
+        "# start-up only\ny -> x: only at start-up\nnot an order\n",
+    )
+    .unwrap();
+    let checked = lockgraph::record::check_allowing(&[&dir], Some(&allow));
+    let [report] = checked.cycles() else {
+        panic!("{:?}", checked.cycles())
+    };
+    assert!(report.contains("class p -> class q"), "{report}");
+    assert_eq!(
+        checked.problems(),
+        [format!(
+            "{}:3: not an allowed order `FROM -> TO: reason`",
+            allow.display()
+        )]
+    );
+    assert!(checked.summary().contains("; 1 class edge(s) allowed;"));
+    assert!(checked.dot().contains("style=dashed"));
+    std::fs::write(&allow, "y -> x\nq -> p: reason").unwrap();
+    let checked = lockgraph::record::check_allowing(&[&dir], Some(&allow));
+    assert_eq!((checked.exit_code(), checked.cycles().len()), (0, 0));
+}
+
+#[test]
 fn no_records_is_no_cycle() {
     let dir = dir("empty");
     let checked = check(&[&dir]);
@@ -204,6 +242,7 @@ fn the_binary_exit_statuses() {
     let run = |args: &[&std::ffi::OsStr]| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_lockgraph"))
             .args(args)
+            .env_remove("LOCKGRAPH_ALLOW")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();

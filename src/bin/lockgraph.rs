@@ -1,4 +1,4 @@
-//! `lockgraph check [--dot FILE] DIR...`: merges the class graphs that
+//! `lockgraph check [--dot FILE] [--allow FILE] DIR...`: merges the class graphs that
 //! processes recorded with `LOCKGRAPH_RECORD=DIR` and reports every lock
 //! class cycle among them. Exit status: 1 if a cycle was found, 0 if not, 2
 //! on bad input or usage (the rest of the input is still checked).
@@ -8,12 +8,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: lockgraph check [--dot FILE] DIR...
+usage: lockgraph check [--dot FILE] [--allow FILE] DIR...
 
 Merges the lock class graphs recorded in each DIR (by processes run with
 LOCKGRAPH_RECORD=DIR) and reports every lock class cycle among them.
 
-  --dot FILE   also write the merged class graph (Graphviz), cycles in red
+  --dot FILE     also write the merged class graph (Graphviz), cycles in red
+  --allow FILE   allowed orders, lines `FROM -> TO: reason` (default: the
+                 file named by LOCKGRAPH_ALLOW, if set)
 
 Exit status: 1 if a class cycle was found, 0 if none, 2 on bad input (a file
 or line that cannot be read: named on stderr, skipped, the rest still checked)
@@ -42,6 +44,7 @@ fn usage(problem: &str) -> ExitCode {
 
 fn check(args: &[String]) -> ExitCode {
     let mut dot: Option<PathBuf> = None;
+    let mut allow: Option<PathBuf> = std::env::var_os("LOCKGRAPH_ALLOW").map(PathBuf::from);
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -49,6 +52,10 @@ fn check(args: &[String]) -> ExitCode {
             "--dot" => match args.next() {
                 Some(file) => dot = Some(file.into()),
                 None => return usage("--dot needs a file name"),
+            },
+            "--allow" => match args.next() {
+                Some(file) => allow = Some(file.into()),
+                None => return usage("--allow needs a file name"),
             },
             "-h" | "--help" => {
                 println!("{USAGE}");
@@ -64,7 +71,7 @@ fn check(args: &[String]) -> ExitCode {
     if dirs.is_empty() {
         return usage("check needs at least one directory");
     }
-    let checked = lockgraph::record::check(&dirs);
+    let checked = lockgraph::record::check_allowing(&dirs, allow.as_deref());
     let mut out = std::io::stdout().lock();
     for report in checked.cycles() {
         let _ = writeln!(out, "{report}\n");

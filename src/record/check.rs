@@ -70,6 +70,8 @@ pub struct Checked {
     reports: Vec<String>,
     /// Whether more cycles than [`MAX_CYCLES`] were there to report.
     truncated: bool,
+    /// The class edges an allowance names (left out of the cycle search).
+    allowed: HashSet<(u32, u32)>,
 }
 
 /// One record file's process.
@@ -109,7 +111,21 @@ struct Parsed {
 /// version) is listed in [`Checked::problems`] with its file and line, and
 /// skipped: the rest is still checked.
 pub fn check<P: AsRef<Path>>(dirs: &[P]) -> Checked {
+    check_allowing(dirs, None)
+}
+
+/// [`check`], with the allowed orders of `allow_file` (the format of
+/// `LOCKGRAPH_ALLOW`: lines `FROM -> TO: reason`, classes as reports name
+/// them, a site with or without its column, `#` starting a comment): a
+/// cycle with an allowed class edge is not reported, as in a process. A
+/// file that cannot be read, or a line of it that is not an order, is a
+/// problem (the rest still counts).
+///
+/// Orders allowed with `allow_order` in a program's code are not in its
+/// record: give them to the checker in a file.
+pub fn check_allowing<P: AsRef<Path>>(dirs: &[P], allow_file: Option<&Path>) -> Checked {
     let mut problems = Vec::new();
+    let allowances = allow_file.map_or_else(Vec::new, |file| read_allowances(file, &mut problems));
     let mut files = Vec::new();
     for dir in dirs {
         let dir = dir.as_ref();
@@ -135,7 +151,56 @@ pub fn check<P: AsRef<Path>>(dirs: &[P]) -> Checked {
         }
     }
     let parsed = parse_all(&files);
-    merge(files, parsed, problems)
+    merge(files, parsed, problems, &allowances)
+}
+
+/// An allowed order: `(from, to)` class patterns.
+type Allowance = (String, String);
+
+/// The orders of an allow file; its bad lines are problems.
+fn read_allowances(file: &Path, problems: &mut Vec<String>) -> Vec<Allowance> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) => {
+            problems.push(format!("{}: cannot read: {e}", file.display()));
+            return Vec::new();
+        }
+    };
+    let mut allowances = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let order = line.split_once("->").and_then(|(from, rest)| {
+            let to = rest.split_once(": ").map_or(rest, |(to, _)| to);
+            let (from, to) = (from.trim(), to.trim());
+            (!from.is_empty() && !to.is_empty()).then(|| (from.to_string(), to.to_string()))
+        });
+        match order {
+            Some(order) => allowances.push(order),
+            None => problems.push(format!(
+                "{}:{}: not an allowed order `FROM -> TO: reason`",
+                file.display(),
+                index + 1
+            )),
+        }
+    }
+    allowances
+}
+
+/// Whether `class` is the one `pattern` names: a name, a site
+/// `file:line:column`, or every site of `file:line`.
+fn matches(class: &ClassRepr, pattern: &str) -> bool {
+    match class {
+        ClassRepr::Name(name) => name == pattern,
+        ClassRepr::Site(site) => {
+            site == pattern
+                || site
+                    .rsplit_once(':')
+                    .is_some_and(|(line, _)| line == pattern)
+        }
+    }
 }
 
 /// Parses `files` on as many threads as there are cores.
@@ -273,7 +338,12 @@ fn header(raw: &[u8]) -> Result<HeaderIn, Option<serde_json::Error>> {
 }
 
 /// Merges what was read into one class graph, and finds its cycles.
-fn merge(files: Vec<PathBuf>, parsed: Vec<Parsed>, mut problems: Vec<String>) -> Checked {
+fn merge(
+    files: Vec<PathBuf>,
+    parsed: Vec<Parsed>,
+    mut problems: Vec<String>,
+    allowances: &[Allowance],
+) -> Checked {
     // Processes in order of start (then pid, then file), for "first by".
     let mut order: Vec<(u64, u32, usize)> = parsed
         .iter()
@@ -342,15 +412,27 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<Parsed>, mut problems: Vec<String>) ->
     }
     makers.sort_unstable_by_key(|&(from, to, m)| (from, to, m.process, m.line));
     let mut edges: Vec<((u32, u32), Range<usize>)> = Vec::new();
-    let mut out: Vec<Vec<u32>> = vec![Vec::new(); classes.len()];
     for (at, &(from, to, _)) in makers.iter().enumerate() {
         match edges.last_mut() {
             Some((key, range)) if *key == (from, to) => range.end = at + 1,
-            _ => {
-                edges.push(((from, to), at..at + 1));
-                out[from as usize].push(to);
-            }
+            _ => edges.push(((from, to), at..at + 1)),
         }
+    }
+    // An allowed edge is left out of the graph the cycles are looked for
+    // in: no cycle through it is reported.
+    let allowed: HashSet<(u32, u32)> = edges
+        .iter()
+        .map(|&(key, _)| key)
+        .filter(|&(from, to)| {
+            let (from, to) = (&classes[from as usize], &classes[to as usize]);
+            allowances
+                .iter()
+                .any(|(a, b)| matches(from, a) && matches(to, b))
+        })
+        .collect();
+    let mut out: Vec<Vec<u32>> = vec![Vec::new(); classes.len()];
+    for &((from, to), _) in edges.iter().filter(|(key, _)| !allowed.contains(key)) {
+        out[from as usize].push(to);
     }
     let makers = makers.into_iter().map(|(_, _, m)| m).collect();
     let (cycles, truncated) = cycles(&out);
@@ -364,6 +446,7 @@ fn merge(files: Vec<PathBuf>, parsed: Vec<Parsed>, mut problems: Vec<String>) ->
         cycles,
         reports: Vec::new(),
         truncated,
+        allowed,
     };
     let reports = checked.cycles.iter().map(|c| checked.report(c, &bytes));
     checked.reports = reports.collect();
@@ -555,6 +638,9 @@ impl Checked {
                 let _ = write!(line, "{n} class cycles");
             }
         }
+        if !self.allowed.is_empty() {
+            let _ = write!(line, "; {} class edge(s) allowed", self.allowed.len());
+        }
         if !self.problems.is_empty() {
             let _ = write!(line, "; {} problem(s) in the input", self.problems.len());
         }
@@ -668,7 +754,8 @@ impl Checked {
 
     /// The merged class graph in Graphviz's dot language: a node per class,
     /// an edge per class edge (labelled with the number of processes that
-    /// made it), and the classes and edges of the reported cycles in red.
+    /// made it), the classes and edges of the reported cycles in red, and
+    /// allowed edges dashed.
     pub fn dot(&self) -> String {
         let on_cycle: HashSet<(u32, u32)> = self
             .cycles
@@ -696,9 +783,13 @@ impl Checked {
             let mut processes: Vec<u32> = makers.iter().map(|m| m.process).collect();
             processes.sort_unstable();
             processes.dedup();
-            let style = match on_cycle.contains(&(*from, *to)) {
-                true => ", color=red, penwidth=2",
-                false => "",
+            let style = match (
+                on_cycle.contains(&(*from, *to)),
+                self.allowed.contains(&(*from, *to)),
+            ) {
+                (true, _) => ", color=red, penwidth=2",
+                (false, true) => ", style=dashed, color=gray",
+                (false, false) => "",
             };
             let count = match processes.len() {
                 1 => "1 process".to_string(),

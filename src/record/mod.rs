@@ -42,7 +42,7 @@ mod writer;
 use std::io::{self, Write};
 use std::path::Path;
 
-pub use check::{Checked, MAX_CYCLES, check};
+pub use check::{Checked, MAX_CYCLES, check, check_allowing};
 pub use format::{FORMAT, VERSION};
 pub(crate) use writer::{on, write};
 
