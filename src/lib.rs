@@ -65,6 +65,9 @@
 //!   (`lockgraph::report::{Cycle, OrderEdge, Deadlock, ...}`).
 //! - `proptest` (feature `proptest`): lock-order programs, a reference model
 //!   and strategies, for property tests and fuzzing.
+//! - `record` (feature `record`, on by default): class graphs recorded to
+//!   files (`LOCKGRAPH_RECORD=DIR`, `record_to`) and checked together, for
+//!   class cycles whose halves ran in different processes.
 //!
 //! # The model
 //!
@@ -230,6 +233,9 @@
 //   long waits.
 // - `report/`: where a report is built (the public types and `Display`) and
 //   delivered (`deliver.rs`: handler, then policy).
+// - `record/` (feature `record`): the class graph appended to a file per
+//   process as edges appear (`LOCKGRAPH_RECORD`), and the checker that
+//   merges such files (`lockgraph check`, `src/bin/lockgraph.rs`).
 // - `config/`: where settings come from: policy, mode, watchdog intervals,
 //   the environment read once, the flags word of the fast path.
 // - `held.rs`, `graph/` (the pure lock-order graph, and the public snapshot),
@@ -252,6 +258,9 @@ mod meta;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
 pub mod proptest;
+#[cfg(feature = "record")]
+#[cfg_attr(docsrs, doc(cfg(feature = "record")))]
+pub mod record;
 pub mod report;
 pub mod stdsync;
 mod tracker;
@@ -281,6 +290,9 @@ pub use lock_all::{
     try_lock_all_for, try_lock_all_until,
 };
 pub use parking_lot::WaitTimeoutResult;
+#[cfg(feature = "record")]
+#[cfg_attr(docsrs, doc(cfg(feature = "record")))]
+pub use record::{ENV_RECORD, record_to};
 pub use report::deliver::set_handler;
 pub use report::{Handler, Violation, ViolationKind};
 pub use report::{allow_order, allowed};

@@ -47,6 +47,8 @@ pub(crate) fn record(
     let graph = guard.get_or_insert_with(ClassGraph::default);
     let to = graph.node(LockClass::of(target.origin));
     let mut closed = Vec::new();
+    #[cfg(feature = "record")]
+    let mut recorded = Vec::new();
     for held in sources {
         let from = graph.node(LockClass::of(held.origin));
         if from == to || graph.edges.contains_key(&(from, to)) {
@@ -64,13 +66,33 @@ pub(crate) fn record(
                 Some((held.id, target.id)),
             )),
         };
+        #[cfg(feature = "record")]
+        if crate::record::on() {
+            recorded.push(first.clone());
+        }
         graph.edges.insert((from, to), first);
         graph.out[from as usize].push(to);
         if let Some(path) = path {
             closed.push((*held, path));
         }
     }
+    drop(guard);
+    // Written with the graph unlocked (resolving a backtrace takes a while).
+    #[cfg(feature = "record")]
+    crate::record::write(&recorded);
     closed
+}
+
+/// Runs `start` (which turns recording on) under the graph's lock, and
+/// returns the class edges known until then: each is written by the caller,
+/// every later one by [`record`], none twice and none missed.
+#[cfg(feature = "record")]
+pub(crate) fn start_recording(start: impl FnOnce()) -> Vec<OrderEdge> {
+    let guard = GRAPH.lock();
+    start();
+    guard
+        .as_ref()
+        .map_or_else(Vec::new, |graph| graph.edges.values().cloned().collect())
 }
 
 impl ClassGraph {

@@ -6,6 +6,7 @@
 //! | checking mode | [`set_mode`], [`mode`] | — | the `ASCENDING` flag |
 //! | deadlock check interval | [`set_deadlock_check`] | `LOCKGRAPH_DEADLOCK_CHECK` (`250ms`, `off`) | [`watchdog`] |
 //! | long-wait threshold | [`set_long_wait`] | `LOCKGRAPH_LONG_WAIT` (`30s`, `off`) | [`watchdog`] |
+//! | recording (feature `record`) | `record_to` | `LOCKGRAPH_RECORD` (a directory) | `record` |
 //!
 //! Every acquisition reads one word first, the [`flags`]: each bit is a reason
 //! to leave the fast path (bookkeeping off, environment not read yet,
@@ -58,8 +59,27 @@ pub(crate) fn read_env() {
             std::env::var(ENV_DEADLOCK_CHECK).ok().as_deref(),
             std::env::var(ENV_LONG_WAIT).ok().as_deref(),
         );
+        record_env();
         flags::set(flags::UNREAD, false);
     });
+}
+
+/// Applies `LOCKGRAPH_RECORD` (see [`crate::record`]).
+#[cfg(feature = "record")]
+fn record_env() {
+    crate::record::apply_env(std::env::var_os(crate::record::ENV_RECORD));
+}
+
+/// Says once that `LOCKGRAPH_RECORD` is not applied without the `record` feature.
+#[cfg(not(feature = "record"))]
+fn record_env() {
+    if std::env::var_os("LOCKGRAPH_RECORD").is_some() {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "lockgraph: LOCKGRAPH_RECORD is set, but lockgraph was built without its `record` feature; not recording"
+        );
+    }
 }
 
 /// Whether any bookkeeping is needed at all (the environment read first, so
