@@ -89,6 +89,6 @@ pub(crate) fn tracking() -> bool {
     flags::current() & flags::OFF == 0
 }
 
-pub(crate) use policy::{
-    ascending, class_checks, graph_checks, kind_setting, restore_kind_setting,
-};
+pub(crate) use policy::{ascending, class_checks, graph_checks};
+#[cfg(feature = "proptest")]
+pub(crate) use policy::{kind_setting, restore_kind_setting};

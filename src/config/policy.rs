@@ -165,12 +165,14 @@ pub fn clear_kind_policy(kind: ViolationKind) -> Policy {
 
 /// The policy set for `kind` itself (not the default it follows), as
 /// stored: `0` when none is set. For [`restore_kind_setting`].
+#[cfg(feature = "proptest")]
 pub(crate) fn kind_setting(kind: ViolationKind) -> u8 {
     ensure_read();
     KIND_POLICY[kind.index()].load(Relaxed)
 }
 
 /// Puts back what [`kind_setting`] returned.
+#[cfg(feature = "proptest")]
 pub(crate) fn restore_kind_setting(kind: ViolationKind, setting: u8) {
     KIND_POLICY[kind.index()].store(setting, Relaxed);
     refresh();
