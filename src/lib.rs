@@ -187,8 +187,8 @@
 //! without blocking, then waits with the raw lock's timed acquisition, and
 //! publishes its wait only after a whole check interval. While long waits are
 //! on, each thread also mirrors its held set into atomics only it writes.
-//! `docs/performance.md` in the repository has the measured ratios against
-//! raw parking_lot, and the measurements behind these choices.
+//! `docs/performance.md` in the repository says how to measure these costs
+//! against raw parking_lot, and why the choices above were made.
 //!
 //! # Limits
 //!

@@ -123,17 +123,31 @@ impl Snapshot {
     #[doc = "assert!(dot.contains(&format!(\"n{na} -> n{nb}\")));"]
     #[doc = "```"]
     pub fn to_dot(&self) -> String {
+        self.dot(&[])
+    }
+
+    /// [`to_dot`](Self::to_dot) with the locks `red`, and the edges among
+    /// them, drawn in red.
+    pub(crate) fn dot(&self, red: &[LockId]) -> String {
+        const RED: &str = ", color=red, penwidth=2";
+        let style = |on: bool| if on { RED } else { "" };
         let mut dot = String::from("digraph lockgraph {\n");
         for lock in &self.locks {
-            let _ = writeln!(dot, "    n{} [label={:?}];", lock.id.as_u64(), lock.label());
+            let (id, label) = (lock.id.as_u64(), lock.label());
+            let _ = writeln!(
+                dot,
+                "    n{id} [label={label:?}{}];",
+                style(red.contains(&lock.id))
+            );
         }
         for edge in &self.edges {
             let _ = writeln!(
                 dot,
-                "    n{} -> n{} [label={:?}];",
+                "    n{} -> n{} [label={:?}{}];",
                 edge.from.as_u64(),
                 edge.to.as_u64(),
-                format!("{} at {}", edge.thread, edge.site)
+                format!("{} at {}", edge.thread, edge.site),
+                style(red.contains(&edge.from) && red.contains(&edge.to))
             );
         }
         dot.push_str("}\n");

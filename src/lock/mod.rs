@@ -141,7 +141,9 @@ pub(crate) use map_fns;
 
 /// `Default`, `From<T>` and a `Debug` that never blocks, for a lock type with
 /// `new`, a `header` and a raw `inner` lock.
-macro_rules! lock_impls {
+/// `Default` and `From` for a lock type with `new(value)` (at the caller's
+/// location, so a lock made by either is of the caller's class).
+macro_rules! constructor_impls {
     ($Lock:ident) => {
         impl<T: Default> Default for $Lock<T> {
             #[track_caller]
@@ -155,6 +157,13 @@ macro_rules! lock_impls {
                 $Lock::new(value)
             }
         }
+    };
+}
+pub(crate) use constructor_impls;
+
+macro_rules! lock_impls {
+    ($Lock:ident) => {
+        $crate::lock::constructor_impls!($Lock);
         impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Lock<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($Lock))

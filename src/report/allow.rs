@@ -131,7 +131,7 @@ pub(crate) fn keep_back(violation: &Violation) -> bool {
 fn cycle_edges(violation: &Violation) -> Vec<(LockRef, LockRef)> {
     let (path, holding, acquiring): (&[OrderEdge], _, _) = match violation {
         Violation::Cycle(c) => (&c.path, &c.holding.lock, &c.acquiring),
-        Violation::ClassCycle(c) => (&c.path, &c.holding.lock, &c.acquiring),
+        Violation::ClassCycle(c) => (&c.0.path, &c.0.holding.lock, &c.0.acquiring),
         _ => return Vec::new(),
     };
     let mut edges: Vec<(LockRef, LockRef)> = path

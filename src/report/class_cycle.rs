@@ -4,9 +4,8 @@
 
 use std::panic::Location;
 
-use super::{HeldRef, LockRef, OrderEdge, ThreadLabel};
+use super::{Cycle, HeldRef, LockRef, OrderEdge};
 use crate::class::LockClass;
-use crate::held::Access;
 
 /// A potential deadlock between lock classes: taking `acquiring` while
 /// holding `holding` adds the class edge `class(holding) -> class(acquiring)`,
@@ -53,50 +52,45 @@ use crate::held::Access;
 /// assert!(text.starts_with("lockgraph: potential deadlock (lock class inversion"));
 /// ```
 #[derive(Clone, Debug)]
-pub struct ClassCycle {
-    pub(crate) thread: ThreadLabel,
-    pub(crate) acquiring: LockRef,
-    pub(crate) access: Access,
-    pub(crate) site: &'static Location<'static>,
-    pub(crate) held: Vec<HeldRef>,
-    pub(crate) holding: HeldRef,
-    /// The existing class path `class(acquiring) -> ... -> class(holding)`,
-    /// each step as the instance edge that first made it.
-    pub(crate) path: Vec<OrderEdge>,
-}
+pub struct ClassCycle(
+    /// The parts a [`Cycle`] has; its path is the existing class path
+    /// `class(acquiring) -> ... -> class(holding)`, each step as the
+    /// instance edge that first made it.
+    pub(crate) Cycle,
+);
 
 impl ClassCycle {
     /// The thread that made the acquisition (its name, or its `ThreadId`).
     pub fn thread(&self) -> &str {
-        &self.thread
+        &self.0.thread
     }
 
     /// The lock the thread was taking.
     pub fn acquiring(&self) -> &LockRef {
-        &self.acquiring
+        &self.0.acquiring
     }
 
     /// How it was taking it, as the method a report names (see [`HeldRef::verb`]).
     pub fn verb(&self) -> &'static str {
-        self.access.verb()
+        self.0.access.verb()
     }
 
     /// The held lock whose class edge into the acquired lock's class closes
     /// the cycle.
     pub fn holding(&self) -> &HeldRef {
-        &self.holding
+        &self.0.holding
     }
 
     /// Every lock the thread held, in the order it took them.
     pub fn held(&self) -> &[HeldRef] {
-        &self.held
+        &self.0.held
     }
 
     /// The known class edges from the acquired lock's class back to the held
     /// lock's, each as the instance edge (locks, thread, sites, stack) that
     /// first made it.
     pub fn path(&self) -> &[OrderEdge] {
-        &self.path
+        &self.0.path
     }
 
     /// The classes of the cycle, starting with the acquired lock's.
@@ -128,15 +122,16 @@ impl ClassCycle {
     /// assert_eq!(names, ["items", "log"]);
     /// ```
     pub fn classes(&self) -> Vec<LockClass> {
-        let mut classes = vec![LockClass::of(self.acquiring.origin)];
-        let path = self.path.iter().map(|edge| LockClass::of(edge.to.origin));
-        classes.extend(path.take(self.path.len().saturating_sub(1)));
-        classes.push(LockClass::of(self.holding.lock.origin));
+        let cycle = &self.0;
+        let mut classes = vec![LockClass::of(cycle.acquiring.origin)];
+        let path = cycle.path.iter().map(|edge| LockClass::of(edge.to.origin));
+        classes.extend(path.take(cycle.path.len().saturating_sub(1)));
+        classes.push(LockClass::of(cycle.holding.lock.origin));
         classes
     }
 
     /// Where the acquisition was made.
     pub fn site(&self) -> &'static Location<'static> {
-        self.site
+        self.0.site
     }
 }

@@ -86,6 +86,8 @@ fn held_list(f: &mut Formatter<'_>, names: &Names, title: &str, held: &[HeldRef]
         .try_for_each(|h| writeln!(f, "    {}", names.held(h)))
 }
 
+/// What the reports of a [`Cycle`] and a [`ClassCycle`] (which carries
+/// one) share: the acquisition that closes the cycle and the path it closes.
 impl Cycle {
     fn names(&self) -> Names {
         let path = self.path.iter().flat_map(|edge| [&edge.from, &edge.to]);
@@ -97,17 +99,19 @@ impl Cycle {
                 .chain(held),
         )
     }
-}
 
-impl Display for Cycle {
-    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let names = self.names();
+    /// The first lines: what was found (`what`, an inversion of two or a
+    /// cycle of more `units`), and the acquisition that closes it.
+    fn head(&self, f: &mut Formatter<'_>, names: &Names, what: &str, units: &str) -> fmt::Result {
         let kind = match self.path.len() {
-            1 => "lock order inversion",
-            _ => "lock order cycle",
+            1 => "inversion",
+            _ => "cycle",
         };
         let count = self.path.len() + 1;
-        writeln!(f, "lockgraph: potential deadlock ({kind} of {count} locks)")?;
+        writeln!(
+            f,
+            "lockgraph: potential deadlock ({what} {kind} of {count} {units})"
+        )?;
         let (taking, holding) = (names.get(&self.acquiring), names.get(&self.holding.lock));
         let verb = self.access.verb();
         writeln!(
@@ -119,7 +123,15 @@ impl Display for Cycle {
             f,
             "while it holds {holding}, taken at {}.",
             self.holding.site
-        )?;
+        )
+    }
+}
+
+impl Display for Cycle {
+    fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
+        let names = self.names();
+        self.head(f, &names, "lock order", "locks")?;
+        let (taking, holding) = (names.get(&self.acquiring), names.get(&self.holding.lock));
         writeln!(f, "The opposite order is already known:")?;
         for edge in &self.path {
             write_edge(f, &names, edge)?;
@@ -168,49 +180,17 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
     write_backtrace(f, backtrace)
 }
 
-impl ClassCycle {
-    fn names(&self) -> Names {
-        let path = self.path.iter().flat_map(|edge| [&edge.from, &edge.to]);
-        let held = self.held.iter().map(|h| &h.lock);
-        Names::of(
-            [&self.acquiring, &self.holding.lock]
-                .into_iter()
-                .chain(path)
-                .chain(held),
-        )
-    }
-}
-
 impl Display for ClassCycle {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let names = self.names();
-        let kind = match self.path.len() {
-            1 => "lock class inversion",
-            _ => "lock class cycle",
-        };
-        let count = self.path.len() + 1;
-        writeln!(
-            f,
-            "lockgraph: potential deadlock ({kind} of {count} classes)"
-        )?;
-        let (taking, holding) = (names.get(&self.acquiring), names.get(&self.holding.lock));
-        let verb = self.access.verb();
-        writeln!(
-            f,
-            "thread \"{}\" calls {verb}() on {taking} at {}",
-            self.thread, self.site
-        )?;
-        writeln!(
-            f,
-            "while it holds {holding}, taken at {}.",
-            self.holding.site
-        )?;
+        let cycle = &self.0;
+        let names = cycle.names();
+        cycle.head(f, &names, "lock class", "classes")?;
         writeln!(
             f,
             "These are not the locks that were taken in the opposite order: the instances differ in \
              this run, but locks made at the same places (of the same classes) were:"
         )?;
-        for edge in &self.path {
+        for edge in &cycle.path {
             let (from, to) = (
                 LockClass::of(edge.from.origin),
                 LockClass::of(edge.to.origin),
@@ -221,18 +201,18 @@ impl Display for ClassCycle {
         writeln!(
             f,
             "  class {} -> class {}    would be added now by thread \"{}\" at {}",
-            LockClass::of(self.holding.lock.origin),
-            LockClass::of(self.acquiring.origin),
-            self.thread,
-            self.site
+            LockClass::of(cycle.holding.lock.origin),
+            LockClass::of(cycle.acquiring.origin),
+            cycle.thread,
+            cycle.site
         )?;
-        held_list(f, &names, "locks held by this thread", &self.held)?;
-        if let [edge] = self.path.as_slice() {
+        held_list(f, &names, "locks held by this thread", &cycle.held)?;
+        if let [edge] = cycle.path.as_slice() {
             writeln!(f, "with both orders on the same objects:")?;
-            let taking = (&self.acquiring, self.access);
-            scenario(f, &names, edge, &self.thread, &self.holding, taking)?;
+            let taking = (&cycle.acquiring, cycle.access);
+            scenario(f, &names, edge, &cycle.thread, &cycle.holding, taking)?;
         }
-        writeln!(f, "{}", suggestion(&self.holding.lock, &self.acquiring))?;
+        writeln!(f, "{}", suggestion(&cycle.holding.lock, &cycle.acquiring))?;
         write!(
             f,
             "No deadlock has happened yet: two threads that run these orders on shared objects can deadlock."

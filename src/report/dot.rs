@@ -6,7 +6,6 @@ use std::fmt::Write as _;
 use super::{ClassCycle, Cycle, HeldRef, LockRef, OrderEdge, Violation};
 use crate::class::LockClass;
 use crate::graph::Snapshot;
-use crate::id::LockId;
 
 /// One edge of a picture: from, to, label, and whether it is the edge the
 /// report is about (drawn dashed: it was refused, or would be added now).
@@ -106,7 +105,7 @@ impl ClassCycle {
     fn picture(&self) -> Picture {
         let mut picture = Picture::default();
         let class = |lock: &LockRef| LockClass::of(lock.origin);
-        for edge in &self.path {
+        for edge in &self.0.path {
             let from = picture.class(class(&edge.from));
             let to = picture.class(class(&edge.to));
             let label = format!("{} -> {}: {}", edge.from, edge.to, edge_label(edge));
@@ -117,9 +116,9 @@ impl ClassCycle {
                 now: false,
             });
         }
-        let from = picture.class(class(&self.holding.lock));
-        let to = picture.class(class(&self.acquiring));
-        let label = now_label(&self.thread, self.site);
+        let from = picture.class(class(&self.0.holding.lock));
+        let to = picture.class(class(&self.0.acquiring));
+        let label = now_label(&self.0.thread, self.0.site);
         picture.arrows.push(Arrow {
             from,
             to,
@@ -201,7 +200,7 @@ impl Violation {
             Violation::LongWait(w) => vec![w.waiter.waiting_for.clone()],
             Violation::Notice(n) => vec![n.lock.clone()],
             Violation::Cycle(c) => held_and(&c.held, &c.acquiring),
-            Violation::ClassCycle(c) => held_and(&c.held, &c.acquiring),
+            Violation::ClassCycle(c) => held_and(&c.0.held, &c.0.acquiring),
             Violation::Deadlock(d) => d.threads.iter().map(|t| t.waiting_for.clone()).collect(),
         }
     }
@@ -239,36 +238,6 @@ impl Snapshot {
     /// assert!(dot.lines().any(|l| l.contains(&format!("n{nb} -> n{nc} ")) && !l.contains("color=red")));
     /// ```
     pub fn to_dot_highlighting(&self, violation: &Violation) -> String {
-        let marked: Vec<LockId> = violation.locks();
-        let red = |id: &LockId| marked.contains(id);
-        let mut dot = String::from("digraph lockgraph {\n");
-        for lock in &self.locks {
-            let style = if red(&lock.id) {
-                ", color=red, penwidth=2"
-            } else {
-                ""
-            };
-            let _ = writeln!(
-                dot,
-                "    n{} [label={:?}{style}];",
-                lock.id.as_u64(),
-                lock.label()
-            );
-        }
-        for edge in &self.edges {
-            let style = match red(&edge.from) && red(&edge.to) {
-                true => ", color=red, penwidth=2",
-                false => "",
-            };
-            let _ = writeln!(
-                dot,
-                "    n{} -> n{} [label={:?}{style}];",
-                edge.from.as_u64(),
-                edge.to.as_u64(),
-                format!("{} at {}", edge.thread, edge.site)
-            );
-        }
-        dot.push_str("}\n");
-        dot
+        self.dot(&violation.locks())
     }
 }

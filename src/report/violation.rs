@@ -169,8 +169,8 @@ impl Violation {
             Violation::Notice(n) => vec![n.lock.id],
             Violation::RecursiveRead(r) => vec![r.lock.id],
             Violation::ClassCycle(c) => {
-                let mut locks = vec![c.acquiring.id, c.holding.lock.id];
-                locks.extend(c.path.iter().flat_map(|edge| [edge.from.id, edge.to.id]));
+                let mut locks = vec![c.0.acquiring.id, c.0.holding.lock.id];
+                locks.extend(c.0.path.iter().flat_map(|edge| [edge.from.id, edge.to.id]));
                 locks
             }
         }

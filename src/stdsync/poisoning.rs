@@ -217,18 +217,7 @@ macro_rules! std_lock_impls {
     ($Lock:ident, $try:ident) => {
         impl<T: ?Sized> std::panic::UnwindSafe for $Lock<T> {}
         impl<T: ?Sized> std::panic::RefUnwindSafe for $Lock<T> {}
-        impl<T: Default> Default for $Lock<T> {
-            #[track_caller]
-            fn default() -> Self {
-                $Lock::new(T::default())
-            }
-        }
-        impl<T> From<T> for $Lock<T> {
-            #[track_caller]
-            fn from(value: T) -> Self {
-                $Lock::new(value)
-            }
-        }
+        $crate::lock::constructor_impls!($Lock);
         impl<T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Lock<T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut d = f.debug_struct(stringify!($Lock));

@@ -24,8 +24,8 @@ use crate::held::{
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
-    ClassCycle, Cycle, HeldRef, LockRef, OrderViolation, RecursiveRead, SelfDeadlock, ThreadLabel,
-    Violation,
+    ClassCycle, Cycle, HeldRef, LockRef, OrderEdge, OrderViolation, RecursiveRead, SelfDeadlock,
+    ThreadLabel, Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
 
@@ -726,22 +726,30 @@ impl ThreadState {
         if cycles.is_empty() {
             return class_cycles;
         }
-        let held = self.held_refs();
-        let thread = self.label();
-        let cycles = cycles.into_iter();
-        cycles
-            .map(|(holding, path)| {
-                Violation::Cycle(Cycle {
-                    thread: thread.clone(),
-                    acquiring: target.clone(),
-                    access,
-                    site,
-                    held: held.clone(),
-                    holding: HeldRef::from_held(&holding),
-                    path,
-                })
-            })
-            .collect()
+        let cycles = self.closed_cycles(cycles, target, access, site);
+        cycles.map(Violation::Cycle).collect()
+    }
+
+    /// The cycles this thread's acquisition of `target` (as `access` at
+    /// `site`) would close, one per held lock and path back to it: the parts
+    /// of a [`Cycle`] report, and of a [`ClassCycle`]'s.
+    fn closed_cycles(
+        &self,
+        closed: Vec<(HeldLock, Vec<OrderEdge>)>,
+        target: &LockRef,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> impl Iterator<Item = Cycle> {
+        let (held, thread, target) = (self.held_refs(), self.label(), target.clone());
+        closed.into_iter().map(move |(holding, path)| Cycle {
+            thread: thread.clone(),
+            acquiring: target.clone(),
+            access,
+            site,
+            held: held.clone(),
+            holding: HeldRef::from_held(&holding),
+            path,
+        })
     }
 
     /// Records the class edges of the instance edges `sources -> target`
@@ -783,20 +791,9 @@ impl ThreadState {
         if instance_cycle || closed.is_empty() {
             return Vec::new();
         }
-        let (held, thread) = (self.held_refs(), self.label());
-        let closed = closed.into_iter();
-        closed
-            .map(|(holding, path)| {
-                Violation::ClassCycle(ClassCycle {
-                    thread: thread.clone(),
-                    acquiring: target.clone(),
-                    access,
-                    site,
-                    held: held.clone(),
-                    holding: HeldRef::from_held(&holding),
-                    path,
-                })
-            })
+        let cycles = self.closed_cycles(closed, target, access, site);
+        cycles
+            .map(|cycle| Violation::ClassCycle(ClassCycle(cycle)))
             .collect()
     }
 
