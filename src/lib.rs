@@ -94,6 +94,19 @@
 //!   (ascending ids order instances, not classes). Class edges are recorded
 //!   on the slow paths only (a thread remembers the ones it has seen), so the
 //!   steady state does not pay for them.
+//! - **Gate locks.** Each edge keeps its *gate*: the locks held exclusively
+//!   (a mutex, a write or upgradable lock) around it every time it was made,
+//!   the intersection over the held sets it was seen under. A cycle each of
+//!   whose edges has one and the same lock `G` in its gate cannot deadlock
+//!   (every thread running it holds `G` first, so they are serialised) and is
+//!   not reported (the common-lockset rule); the edge that closes it is kept
+//!   aside. The acquisition that makes an edge of such a cycle without `G`,
+//!   or closes a new cycle through a kept edge that no lock gates, is
+//!   reported. For a class cycle the gate is a lock *instance*: one shared
+//!   outer lock (a `static`, a registry) gates it, but every object's own
+//!   outer lock does not (two threads on two objects hold two different
+//!   gates). A lock held for reading is no gate. [`graph::snapshot`] shows
+//!   each edge's gate.
 //! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds is
 //!   certain to hang: it is a [`Violation::SelfDeadlock`] and panics under
 //!   `Panic` and `Warn`. A plain `read` of an `RwLock` it already reads hangs
@@ -143,7 +156,12 @@
 //! holds to a lock the next one holds: together these edges form a cycle. The
 //! graph refuses the edge that closes any cycle, at the acquisition that tries
 //! to add it, before it blocks; so one of those threads is reported before the
-//! deadlock can form. Ids are never reused, so edges of dropped locks (which
+//! deadlock can form. (A cycle whose every edge was made under one gate lock
+//! is the exception, and rightly: the threads would each hold the gate, so
+//! all but one of them would be waiting for the gate, not in the cycle. An
+//! edge's gate only ever shrinks, and every acquisition that shrinks one, or
+//! adds an edge while edges are kept aside, looks again at the cycles
+//! through it.) Ids are never reused, so edges of dropped locks (which
 //! are removed from the graph) can never attach to new ones, and a per-thread
 //! cache of edges known to be in the graph never lies.
 //!

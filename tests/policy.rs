@@ -274,10 +274,12 @@ fn set_handler_returns_the_previous_handler() {
     // With no handler the policy alone acts (Panic here), and the counter is untouched.
     let (a, b) = (Mutex::new(()), Mutex::new(()));
     drop((a.lock(), b.lock()));
-    let _b = b.lock();
+    let held = b.lock();
     let report = panic_message(|| a.lock()).unwrap();
     assert!(report.starts_with("lockgraph:"), "{report}");
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
+    // (Held, `b` would gate the inversion `dummy_violation` makes.)
+    drop(held);
     // What came back is the very handler installed above.
     previous(&dummy_violation());
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);

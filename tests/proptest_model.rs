@@ -10,6 +10,7 @@ use lockgraph::proptest::{
     LockKind, Op, Program, Verdict, acquisition_programs, check, check_graph, consistent_programs,
     cyclic_programs, programs,
 };
+use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestError, TestRng, TestRunner};
 
@@ -50,6 +51,98 @@ proptest! {
         // The initial locks are numbered by slot.
         let closing = Verdict::Cycle { acquiring: planted.cycle[0], holding: planted.cycle[k - 1], hops: k - 1 };
         prop_assert_eq!(verdicts, vec![closing]);
+    }
+}
+
+/// A cycle of `k` locks (slots 1..=k), one thread per edge, each taking
+/// the gate (slot 0) first: in `mode` 0 every thread takes it exclusively
+/// (`lock`, or `write`/`upgradable_read` of an `RwLock` gate), in mode 1 one
+/// thread does not take it, in mode 2 every thread takes it with `read`.
+/// Noise threads take pairs of the cycle's locks in its order, under the
+/// gate (in mode 0; with or without it otherwise: without, they end the
+/// gating). The threads run one after the other, in a random order
+/// (a thread waiting for the gate would skip it).
+fn gated_cycles() -> impl Strategy<Value = (Program, u8)> {
+    let shape = (2usize..=4, 0u8..3, any::<bool>(), any::<bool>());
+    let with_noise = shape.prop_flat_map(|shape| {
+        let (k, ..) = shape;
+        (Just(shape), 0..k, vec((1..=k, any::<bool>()), 0..=2))
+    });
+    let programs =
+        with_noise.prop_map(|((k, mode, gate_is_rwlock, upgradable), skipper, noise)| {
+            // A mutex gate cannot be read: mode 2 is mode 0 for it.
+            let mode = if mode == 2 && !gate_is_rwlock {
+                0
+            } else {
+                mode
+            };
+            let gate_kind = if gate_is_rwlock {
+                LockKind::RwLock
+            } else {
+                LockKind::Mutex
+            };
+            let mut kinds = vec![gate_kind];
+            kinds.extend(vec![LockKind::Mutex; k]);
+            let take_gate = |thread: usize| match (mode, gate_is_rwlock, upgradable) {
+                (1, _, _) if thread == skipper => None,
+                (2, true, _) => Some(Op::Read(0)),
+                (_, true, true) => Some(Op::UpgradableRead(0)),
+                _ => Some(Op::Lock(0)),
+            };
+            let mut threads: Vec<Vec<Op>> = (0..k)
+                .map(|i| {
+                    let pair = [Op::Lock(1 + i), Op::Lock(1 + (i + 1) % k)];
+                    take_gate(i).into_iter().chain(pair).collect()
+                })
+                .collect();
+            // Pairs in the cycle's order (never closing it by themselves).
+            for (first, gated) in noise {
+                let second = first % k + 1;
+                if second > first {
+                    let gate = (gated || mode == 0).then_some(Op::Lock(0));
+                    threads.push(
+                        gate.into_iter()
+                            .chain([Op::Lock(first), Op::Lock(second)])
+                            .collect(),
+                    );
+                }
+            }
+            (
+                Program {
+                    kinds,
+                    threads,
+                    turns: Vec::new(),
+                },
+                mode,
+            )
+        });
+    programs
+        .prop_flat_map(|(program, mode)| {
+            let order: Vec<usize> = (0..program.threads.len()).collect();
+            (Just((program, mode)), Just(order).prop_shuffle())
+        })
+        .prop_map(|((mut program, mode), order)| {
+            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
+            program.turns = order
+                .iter()
+                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
+                .collect();
+            (program, mode)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_cycle_under_one_gate_is_silent_and_without_it_reported((program, mode) in gated_cycles()) {
+        let _serial = serial();
+        let seen = check(&program).map_err(TestCaseError::fail)?;
+        let cycles = seen.iter().filter(|o| matches!(o.verdict, Verdict::Cycle { .. })).count();
+        match mode {
+            0 => prop_assert_eq!(cycles, 0, "reported under one gate: {:?}", seen),
+            _ => prop_assert!(cycles > 0, "not reported without a gate: {:?}", program),
+        }
     }
 }
 

@@ -7,12 +7,13 @@
 //! removed: a class outlives its locks, and the graph is bounded by the
 //! number of classes in the program.
 
-use std::collections::VecDeque;
+use std::collections::HashSet;
 use std::panic::Location;
 
 use parking_lot::Mutex as RawMutex;
 
 use super::LockClass;
+use crate::graph::gate::{self, Gate};
 use crate::hash::FastMap;
 use crate::held::HeldLock;
 use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
@@ -22,8 +23,13 @@ struct ClassGraph {
     index: FastMap<LockClass, u32>,
     /// The classes each class has an edge to.
     out: Vec<Vec<u32>>,
-    /// The first instance edge of each class edge.
-    edges: FastMap<(u32, u32), OrderEdge>,
+    /// The first instance edge of each class edge, and its gate: the lock
+    /// instances held around every instance edge that made it.
+    edges: FastMap<(u32, u32), (OrderEdge, Gate)>,
+    /// The class cycles reported, by their classes in ascending order: a
+    /// cycle is reported once, by the edge that closes it or by the one
+    /// whose narrowed gate no longer gates it, whichever comes first.
+    reported: HashSet<Vec<u32>>,
 }
 
 static GRAPH: RawMutex<Option<ClassGraph>> = RawMutex::new(None);
@@ -35,10 +41,18 @@ pub(crate) type Closed = (HeldLock, Vec<OrderEdge>);
 
 /// Records the class edges `class(h) -> class(target)` of `thread` taking
 /// `target` at `site` while holding each `h` of `sources` (of another class
-/// than `target`); returns the ones that closed a class cycle. Each new
-/// class edge keeps this instance edge, and a backtrace of this thread.
+/// than `target`), each made under the gate in `gates` (one per source; each
+/// is left as the class edge's gate now); returns the ones that closed a
+/// class cycle that no one lock instance gates, or narrowed a gate so that a
+/// class cycle through them is no longer gated. Each new class edge keeps
+/// this instance edge, and a backtrace of this thread.
+///
+/// A class edge's gate is made of lock *instances*: two threads running two
+/// class orders are serialised only by one and the same gate lock, not by
+/// two locks of one class (each object's own outer lock).
 pub(crate) fn record(
     sources: &[HeldLock],
+    gates: &mut [Gate],
     target: &LockRef,
     site: &'static Location<'static>,
     thread: &ThreadLabel,
@@ -49,30 +63,37 @@ pub(crate) fn record(
     let mut closed = Vec::new();
     #[cfg(feature = "record")]
     let mut recorded = Vec::new();
-    for held in sources {
+    for (held, gate) in sources.iter().zip(gates.iter_mut()) {
         let from = graph.node(LockClass::of(held.origin));
-        if from == to || graph.edges.contains_key(&(from, to)) {
+        if from == to {
             continue;
         }
-        let path = graph.path(to, from);
-        let first = OrderEdge {
-            from: LockRef::new(held.id, held.origin),
-            to: target.clone(),
-            thread: thread.clone(),
-            from_site: held.site,
-            to_site: site,
-            backtrace: Some(CapturedBacktrace::capture(
-                thread.clone(),
-                Some((held.id, target.id)),
-            )),
-        };
-        #[cfg(feature = "record")]
-        if crate::record::on() {
-            recorded.push(first.clone());
+        if let Some((_, known)) = graph.edges.get_mut(&(from, to)) {
+            let narrowed = known.narrow(gate);
+            *gate = *known;
+            if !narrowed {
+                continue;
+            }
+        } else {
+            let first = OrderEdge {
+                from: LockRef::new(held.id, held.origin),
+                to: target.clone(),
+                thread: thread.clone(),
+                from_site: held.site,
+                to_site: site,
+                backtrace: Some(CapturedBacktrace::capture(
+                    thread.clone(),
+                    Some((held.id, target.id)),
+                )),
+            };
+            #[cfg(feature = "record")]
+            if crate::record::on() {
+                recorded.push(first.clone());
+            }
+            graph.edges.insert((from, to), (first, *gate));
+            graph.out[from as usize].push(to);
         }
-        graph.edges.insert((from, to), first);
-        graph.out[from as usize].push(to);
-        if let Some(path) = path {
+        if let Some(path) = graph.ungated_path(to, from, gate) {
             closed.push((*held, path));
         }
     }
@@ -90,9 +111,9 @@ pub(crate) fn record(
 pub(crate) fn start_recording(start: impl FnOnce()) -> Vec<OrderEdge> {
     let guard = GRAPH.lock();
     start();
-    guard
-        .as_ref()
-        .map_or_else(Vec::new, |graph| graph.edges.values().cloned().collect())
+    guard.as_ref().map_or_else(Vec::new, |graph| {
+        graph.edges.values().map(|(edge, _)| edge.clone()).collect()
+    })
 }
 
 impl ClassGraph {
@@ -105,30 +126,23 @@ impl ClassGraph {
         index
     }
 
-    /// The shortest path `from -> ... -> to` (breadth first), as the first
-    /// instance edges of its class edges; `None` if there is none.
-    fn path(&self, from: u32, to: u32) -> Option<Vec<OrderEdge>> {
-        let mut parent: FastMap<u32, u32> = FastMap::default();
-        let mut queue = VecDeque::from([from]);
-        while let Some(node) = queue.pop_front() {
-            if node == to {
-                let mut steps = Vec::new();
-                let mut at = to;
-                while at != from {
-                    let before = parent[&at];
-                    steps.push(self.edges[&(before, at)].clone());
-                    at = before;
-                }
-                steps.reverse();
-                return Some(steps);
-            }
+    /// The shortest path `from -> ... -> to` that closes a class cycle no
+    /// lock of `gate` gates (see [`gate::ungated_walk`]), as the first
+    /// instance edges of its class edges, unless that cycle was reported
+    /// before; `None` if there is none.
+    fn ungated_path(&mut self, from: u32, to: u32, gate: &Gate) -> Option<Vec<OrderEdge>> {
+        let walk = gate::ungated_walk(from, to, gate, |node, out| {
             for &next in &self.out[node as usize] {
-                if next != from && !parent.contains_key(&next) {
-                    parent.insert(next, node);
-                    queue.push_back(next);
-                }
+                out.push((next, self.edges[&(node, next)].1, ()));
             }
+        })?;
+        let mut classes: Vec<u32> = walk.iter().map(|&(a, _, ())| a).chain([to]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if !self.reported.insert(classes) {
+            return None;
         }
-        None
+        let edges = walk.iter().map(|&(a, b, ())| self.edges[&(a, b)].0.clone());
+        Some(edges.collect())
     }
 }

@@ -142,3 +142,10 @@ pub(crate) fn edge_key(from: Origin, to: Origin) -> u64 {
     let word = |(addr, bits): ClassKey| (addr as u64).wrapping_mul(K) ^ u64::from(bits);
     (word(from.key()).rotate_left(17) ^ word(to.key())).wrapping_mul(K) | 1
 }
+
+/// The cache key of a class edge (`edge_key`) made under the held set whose
+/// chain key is `chain`: a gated class edge is known under the held sets
+/// that already narrowed its gate, not under others. Never 0.
+pub(crate) fn under(edge_key: u64, chain: u64) -> u64 {
+    (edge_key ^ chain.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
+}

@@ -11,6 +11,7 @@
 //! condvar or a channel) fit the same structure with ids of their own.
 //! [`snapshot`] is the one call into the tracker, which owns the graph.
 
+pub(crate) mod gate;
 mod index;
 pub(crate) mod order;
 mod snapshot;

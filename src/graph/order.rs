@@ -15,9 +15,10 @@ use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU64;
 
 use petgraph::Direction::{self, Incoming, Outgoing};
-use petgraph::stable_graph::{NodeIndex, StableDiGraph};
+use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, IntoNodeReferences};
 
+use super::gate::{self, Gate};
 use super::index::NodeIndexById;
 use crate::hash::FastMap;
 use crate::id::LockId;
@@ -350,6 +351,53 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             }
         }
         true
+    }
+
+    /// The payload of the edge `from -> to`, if it is in the graph.
+    pub(crate) fn edge_mut(&mut self, from: LockId, to: LockId) -> Option<&mut E> {
+        let (a, b) = (self.index.get(from)?, self.index.get(to)?);
+        let edge = self.graph.find_edge(a, b)?;
+        self.graph.edge_weight_mut(edge)
+    }
+
+    /// The shortest path from `from` to `to`, over the graph's edges and the
+    /// `extra` ones (edges kept outside the graph because they would close a
+    /// cycle), that closes a cycle not gated by any lock of `gate` with an
+    /// edge `to -> from` (see [`gate::ungated_walk`]); edges' gates by `gate_of`.
+    pub(crate) fn ungated_path(
+        &self,
+        from: LockId,
+        to: LockId,
+        extra: &[(LockId, LockId, E)],
+        gate: &Gate,
+        gate_of: impl Fn(&E) -> &Gate,
+    ) -> Option<Vec<PathEdge<N, E>>> {
+        #[derive(Clone)]
+        enum Via {
+            Graph(EdgeIndex),
+            Extra(usize),
+        }
+        let (start, goal) = (self.index.get(from)?, self.index.get(to)?);
+        let extra_out: Vec<(NodeIndex, NodeIndex, usize)> = extra
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (a, b, _))| Some((self.index.get(*a)?, self.index.get(*b)?, k)))
+            .collect();
+        let walk = gate::ungated_walk(start, goal, gate, |node, out| {
+            let edges = self.graph.edges(node);
+            out.extend(edges.map(|e| (e.target(), *gate_of(e.weight()), Via::Graph(e.id()))));
+            let extra_edges = extra_out.iter().filter(|(a, _, _)| *a == node);
+            out.extend(extra_edges.map(|&(_, b, k)| (b, *gate_of(&extra[k].2), Via::Extra(k))));
+        })?;
+        let path = walk.into_iter().map(|(a, b, via)| PathEdge {
+            from: self.payload(a).clone(),
+            to: self.payload(b).clone(),
+            info: match via {
+                Via::Graph(edge) => self.graph[edge].clone(),
+                Via::Extra(k) => extra[k].2.clone(),
+            },
+        });
+        Some(path.collect())
     }
 
     /// Whether `from -> to` is in the graph.

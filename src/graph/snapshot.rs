@@ -48,6 +48,10 @@ pub struct EdgeInfo {
     pub thread: String,
     /// Where `to` was taken when the edge was first established.
     pub site: &'static Location<'static>,
+    /// The edge's gate: the locks held (exclusively) around it every time it
+    /// was made. A cycle each of whose edges has one lock `G` in its gate
+    /// cannot deadlock (`G` serialises it) and is not reported.
+    pub gate: Vec<LockId>,
 }
 
 /// The live locks and edges of the lock-order graph at one moment.
@@ -92,6 +96,13 @@ impl Snapshot {
     #[doc = "```"]
     pub fn lock(&self, id: LockId) -> Option<&LockInfo> {
         self.locks.iter().find(|lock| lock.id == id)
+    }
+
+    /// How reports name the lock `id`: its label if it is in the snapshot,
+    /// else its id.
+    fn label_of(&self, id: LockId) -> String {
+        self.lock(id)
+            .map_or_else(|| id.to_string(), LockInfo::label)
     }
 
     /// Whether the snapshot has the edge `from -> to`.
@@ -141,12 +152,16 @@ impl Snapshot {
             );
         }
         for edge in &self.edges {
+            let mut label = format!("{} at {}", edge.thread, edge.site);
+            if !edge.gate.is_empty() {
+                let gate: Vec<String> = edge.gate.iter().map(|id| self.label_of(*id)).collect();
+                let _ = write!(label, ", gated by {}", gate.join(", "));
+            }
             let _ = writeln!(
                 dot,
-                "    n{} -> n{} [label={:?}{}];",
+                "    n{} -> n{} [label={label:?}{}];",
                 edge.from.as_u64(),
                 edge.to.as_u64(),
-                format!("{} at {}", edge.thread, edge.site),
                 style(red.contains(&edge.from) && red.contains(&edge.to))
             );
         }

@@ -6,7 +6,7 @@
 //! then each [`Op::Create`]); the runner gives real locks ids in that order, so
 //! the model's numbers order like [`LockId`](crate::LockId)s.
 
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use super::op::{Hold, LockKind, Op, Program, Step};
 use super::run::LOCK_ALL_MAX;
@@ -85,9 +85,18 @@ pub struct Model {
     slots: Vec<Option<usize>>,
     created: usize,
     held: Vec<Vec<(usize, Hold)>>,
-    edges: BTreeSet<(usize, usize)>,
+    /// The edges of the graph, each with its gate.
+    edges: BTreeMap<(usize, usize), BTreeSet<usize>>,
+    /// Edges that closed a cycle gated by one lock, each with its gate: kept
+    /// out of the graph (whose edge set [`Model::edges`] shows).
+    kept: BTreeMap<(usize, usize), BTreeSet<usize>>,
+    /// The edges of `edges` and `kept`, as a set (what [`Model::edges`] shows).
+    edge_set: BTreeSet<(usize, usize)>,
     ascending: bool,
 }
+
+/// The most locks a gate keeps (lockgraph's `Gate::MAX`): the outermost.
+const GATE_MAX: usize = 3;
 
 impl Model {
     /// The state before `program` runs: every slot holds a live lock.
@@ -98,14 +107,23 @@ impl Model {
             slots: (0..locks).map(Some).collect(),
             created: locks,
             held: vec![Vec::new(); program.threads.len()],
-            edges: BTreeSet::new(),
+            edges: BTreeMap::new(),
+            kept: BTreeMap::new(),
+            edge_set: BTreeSet::new(),
             ascending: false,
         }
     }
 
-    /// The edges `from -> to` of the lock-order graph, by lock number.
+    /// The edges `from -> to` of the lock-order graph, by lock number (those
+    /// kept aside as gated too, as `graph::snapshot` shows them).
     pub fn edges(&self) -> &BTreeSet<(usize, usize)> {
-        &self.edges
+        &self.edge_set
+    }
+
+    /// The edges kept out of the graph because one lock gates every cycle
+    /// they close.
+    pub(crate) fn kept(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.kept.keys().copied()
     }
 
     /// The live locks, by number.
@@ -180,7 +198,10 @@ impl Model {
             return Outcome::Skipped;
         }
         self.slots[slot] = None;
-        self.edges.retain(|&(from, to)| from != lock && to != lock);
+        let other = |&(from, to): &(usize, usize)| from != lock && to != lock;
+        self.edges.retain(|edge, _| other(edge));
+        self.kept.retain(|edge, _| other(edge));
+        self.edge_set.retain(other);
         Outcome::Ran(Vec::new())
     }
 
@@ -323,6 +344,12 @@ impl Model {
         }
     }
 
+    /// The edges from every held lock into `lock`, with the gate rule: an
+    /// edge narrows its gate (the locks held exclusively around it every
+    /// time); an edge that closes a cycle is reported unless one lock gates
+    /// every edge of every way round (then it is kept aside); while edges are
+    /// kept, a new or narrowed edge is reported if a cycle through it is not
+    /// gated.
     fn add_edges(&mut self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {
         let mut sources: Vec<usize> = Vec::new();
         for &(held, _) in &self.held[thread] {
@@ -331,33 +358,106 @@ impl Model {
             }
         }
         for holding in sources {
-            if self.edges.contains(&(holding, lock)) {
+            let mut gate = self.gate_around(thread, holding, lock);
+            let edge = (holding, lock);
+            let check = if let Some(known) = self.edges.get_mut(&edge) {
+                let before = known.len();
+                known.retain(|g| gate.contains(g));
+                gate = known.clone();
+                known.len() != before && !self.kept.is_empty()
+            } else if self
+                .distance(lock, holding, &BTreeSet::new(), false)
+                .is_none()
+            {
+                self.edges.insert(edge, gate.clone());
+                self.edge_set.insert(edge);
+                !self.kept.is_empty()
+            } else {
+                if let Some(kept) = self.kept.get_mut(&edge) {
+                    kept.retain(|g| gate.contains(g));
+                    gate = kept.clone();
+                }
+                match self.distance(lock, holding, &gate, true) {
+                    Some(hops) => verdicts.push(Verdict::Cycle {
+                        acquiring: lock,
+                        holding,
+                        hops,
+                    }),
+                    None => {
+                        self.kept.entry(edge).or_insert(gate);
+                        self.edge_set.insert(edge);
+                    }
+                }
                 continue;
-            }
-            match self.distance(lock, holding) {
-                Some(hops) => verdicts.push(Verdict::Cycle {
+            };
+            if let Some(hops) = check
+                .then(|| self.distance(lock, holding, &gate, true))
+                .flatten()
+            {
+                verdicts.push(Verdict::Cycle {
                     acquiring: lock,
                     holding,
                     hops,
-                }),
-                None => {
-                    self.edges.insert((holding, lock));
-                }
+                });
             }
         }
     }
 
-    /// The number of edges on the shortest path `from -> ... -> to`, if any.
-    fn distance(&self, from: usize, to: usize) -> Option<usize> {
-        let mut queue = VecDeque::from([(from, 0)]);
-        let mut seen = BTreeSet::from([from]);
-        while let Some((node, hops)) = queue.pop_front() {
-            if node == to {
-                return Some(hops);
+    /// The gate candidates of `holding -> lock` taken by `thread`: the other
+    /// locks it holds exclusively, outermost first, at most [`GATE_MAX`].
+    fn gate_around(&self, thread: usize, holding: usize, lock: usize) -> BTreeSet<usize> {
+        let mut gate = Vec::new();
+        for &(held, hold) in &self.held[thread] {
+            let serialises = matches!(hold, Hold::Exclusive | Hold::Upgradable | Hold::Reentrant);
+            if gate.len() < GATE_MAX
+                && serialises
+                && held != holding
+                && held != lock
+                && !gate.contains(&held)
+            {
+                gate.push(held);
             }
-            for &(_, next) in self.edges.iter().filter(|&&(a, _)| a == node) {
-                if seen.insert(next) {
-                    queue.push_back((next, hops + 1));
+        }
+        gate.into_iter().collect()
+    }
+
+    /// The number of edges on the shortest walk `from -> ... -> to`, over the
+    /// graph's edges and the kept ones, whose edges' gates together lack
+    /// every lock of `gate` (so that with an edge `to -> from` gated by
+    /// `gate`, the cycle is not gated by any one lock), if any. The walk
+    /// passes `from` and `to` once. Without `kept`, over the graph's edges only.
+    fn distance(
+        &self,
+        from: usize,
+        to: usize,
+        gate: &BTreeSet<usize>,
+        kept: bool,
+    ) -> Option<usize> {
+        let full: BTreeSet<usize> = gate.clone();
+        let start = (from, BTreeSet::new());
+        let mut queue = VecDeque::from([(start.clone(), 0)]);
+        let mut seen: HashMap<(usize, Vec<usize>), ()> = HashMap::new();
+        seen.insert((from, Vec::new()), ());
+        while let Some(((node, broken), hops)) = queue.pop_front() {
+            if node == to {
+                if broken == full {
+                    return Some(hops);
+                }
+                continue;
+            }
+            let kept = self.kept.iter().filter(|_| kept);
+            let out = self
+                .edges
+                .iter()
+                .chain(kept)
+                .filter(|((a, _), _)| *a == node);
+            for (&(_, next), edge_gate) in out {
+                let mut now = broken.clone();
+                now.extend(gate.iter().filter(|g| !edge_gate.contains(g)));
+                let key = (next, now.iter().copied().collect::<Vec<_>>());
+                if next != from && !seen.contains_key(&key) {
+                    seen.insert(key, ());
+                    queue.push_back(((next, now), hops + 1));
                 }
             }
         }

@@ -18,6 +18,7 @@ use super::poison;
 use super::private::{self, Store};
 use crate::class;
 use crate::config;
+use crate::graph::gate::Gate;
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
@@ -358,9 +359,24 @@ impl ThreadState {
         let to_key = to.key();
         let known = |slot: &Slot| {
             let from = slot.origin();
-            from.key() == to_key || self.edges.contains(class::edge_key(from, to))
+            from.key() == to_key || self.knows_class_edge(from, to, || self.chain())
         };
         !config::class_checks() || self.held.inline().iter().all(known)
+    }
+
+    /// Whether this thread knows the class edge `from -> to` to be in the
+    /// class graph with its gate narrowed by the held set `chain` (an
+    /// ungated one under any held set).
+    #[inline]
+    fn knows_class_edge(&self, from: Origin, to: Origin, chain: impl Fn() -> u64) -> bool {
+        let key = class::edge_key(from, to);
+        self.edges.contains(key) || self.edges.contains(class::under(key, chain()))
+    }
+
+    /// The chain key of the held set.
+    #[inline]
+    fn chain(&self) -> u64 {
+        self.held.last_key().map_or(EMPTY_CHAIN, |(_, chain)| chain)
     }
 
     /// [`Self::acquire_fresh_private`] with the class edges already dealt with.
@@ -387,8 +403,14 @@ impl ThreadState {
             // `record_fresh` records nothing for a held set past the inline
             // entries, so these are all of it.
             debug_assert!(self.held.len() <= INLINE);
-            for slot in self.held.inline() {
-                self.edges.insert(edge_key(slot.id(), id));
+            let inline = self.held.inline();
+            for slot in inline {
+                // A gated edge stays out of the cache (see `record_edges`).
+                let gated =
+                    || !Gate::around(inline.iter().map(Slot::get), slot.id(), id).is_empty();
+                if inline.len() == 1 || !gated() {
+                    self.edges.insert(edge_key(slot.id(), id));
+                }
                 slot.mark_source();
             }
             // No chain-cache entry: this held set plus a fresh lock is a key
@@ -695,12 +717,16 @@ impl ThreadState {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
-        // Filled in place by either graph (moved, it went through the stack).
+        let held = || self.held.iter();
+        let mut gates: Vec<Gate> = sources
+            .iter()
+            .map(|s| Gate::around(held(), s.id, target.id))
+            .collect();
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => store
                 .0
-                .record(&mut sources, target, site, fresh, &mut cycles),
+                .record(&mut sources, &mut gates, target, site, fresh),
             None => Err(true),
         });
         if let Err(others) = private.unwrap_or(Err(true)) {
@@ -711,14 +737,21 @@ impl ThreadState {
             }
             with_label(|thread| {
                 global::with(|g| {
-                    cycles.extend(g.record(&mut sources, target, site, thread));
+                    cycles = g.record(&mut sources, &mut gates, target, site, thread);
                     meta.lazy_id().mark_in_graph();
                 });
             });
         }
         // Released, a source is marked in its lock (see `mark_if_source`).
         self.held.mark_sources(&sources);
-        for source in sources.iter().filter(|s| s.source) {
+        // A gated edge stays out of the cache: made under another held set,
+        // it must come back to narrow its gate (the chain cache keeps the
+        // held sets already seen from coming back).
+        for (source, _) in sources
+            .iter()
+            .zip(&gates)
+            .filter(|(s, g)| s.source && g.is_empty())
+        {
             self.edges.insert(edge_key(source.id, target.id));
         }
         let class_cycles = self.record_classes(&sources, target, access, site, !cycles.is_empty());
@@ -771,12 +804,13 @@ impl ThreadState {
         let to = target.origin;
         let set = COLD.try_with(|cold| cold.set.take()).unwrap_or_default();
         let in_set = |id: LockId| self.set.contains(id) || set.contains(&id);
+        let chain = self.chain();
         let new: Vec<HeldLock> = sources
             .iter()
             .filter(|h| {
                 h.origin.key() != to.key()
                     && !(in_set(h.id) && in_set(target.id))
-                    && !self.edges.contains(class::edge_key(h.origin, to))
+                    && !self.knows_class_edge(h.origin, to, || chain)
             })
             .copied()
             .collect();
@@ -784,9 +818,22 @@ impl ThreadState {
         if new.is_empty() {
             return Vec::new();
         }
-        let closed = with_label(|thread| class::graph::record(&new, target, site, thread));
-        for held in &new {
-            self.edges.insert(class::edge_key(held.origin, to));
+        let held = || self.held.iter();
+        let mut gates: Vec<Gate> = new
+            .iter()
+            .map(|h| Gate::around(held(), h.id, target.id))
+            .collect();
+        let record =
+            |thread: &ThreadLabel| class::graph::record(&new, &mut gates, target, site, thread);
+        let closed = with_label(record);
+        for (held, gate) in new.iter().zip(&gates) {
+            // A gated class edge is known only under this held set: under
+            // another, its gate may narrow.
+            let key = class::edge_key(held.origin, to);
+            match gate.is_empty() {
+                true => self.edges.insert(key),
+                false => self.edges.insert(class::under(key, chain)),
+            }
         }
         if instance_cycle || closed.is_empty() {
             return Vec::new();

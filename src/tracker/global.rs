@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawMutex;
 
+use crate::graph::gate::Gate;
 use crate::graph::order::{Insert, LockGraph, PathEdge};
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
@@ -26,6 +27,8 @@ pub(crate) struct EdgeData {
     /// Index of the edge's backtrace in [`Backtraces::captured`] (an index, not
     /// a shared pointer: no reference count to touch per edge).
     pub(crate) backtrace: u32,
+    /// The locks held around the edge every time it was made.
+    pub(crate) gate: Gate,
 }
 
 pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
@@ -47,6 +50,11 @@ pub(crate) fn site_pair(
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
+    /// Edges that close a cycle every one of whose ways round is gated (see
+    /// [`crate::graph::gate`]): kept out of the graph, which stays acyclic,
+    /// and looked at again whenever an edge that may end their gating
+    /// arrives or narrows.
+    gated: Vec<(LockId, LockId, EdgeData)>,
     backtraces: Backtraces,
 }
 
@@ -61,6 +69,7 @@ struct Backtraces {
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
     RawMutex::new(Global {
         graph: LockGraph::new(),
+        gated: Vec::new(),
         backtraces: Backtraces::default(),
     })
 });
@@ -74,39 +83,123 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Global) -> R) -> R {
 pub(crate) type Refused = (HeldLock, Vec<OrderEdge>);
 
 impl Global {
-    /// Inserts `h -> target` for every held `h` in `sources`, and marks `h` as
-    /// a `source` when the edge is in the graph (inserted or already there). An
-    /// edge that would close a cycle is refused and returned with its path.
+    /// Inserts `h -> target` for every held `h` in `sources`, made under the
+    /// gate in `gates` (one per source), and marks `h` as a `source` when the
+    /// edge is kept (in the graph, or as a gated edge). An edge that closes
+    /// an ungated cycle, or narrows a gate so that a cycle through it is no
+    /// longer gated, is returned with the rest of that cycle (an edge that
+    /// would close a cycle is refused). Each of `gates` is left as the
+    /// edge's gate now.
     pub(crate) fn record(
         &mut self,
         sources: &mut [HeldLock],
+        gates: &mut [Gate],
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
     ) -> Vec<Refused> {
         let mut refused = Vec::new();
-        let Global { graph, backtraces } = self;
-        for held in sources {
-            let from = LockRef::new(held.id, held.origin);
-            let data = || EdgeData {
+        for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
+            let (id, from) = (held.id, LockRef::new(held.id, held.origin));
+            let sites = (held.site, site);
+            let data = |backtraces: &mut Backtraces, gate: Gate| EdgeData {
                 thread: thread.clone(),
-                from_site: held.site,
-                to_site: site,
-                backtrace: backtraces.index_for((held.site, site), (held.id, target.id), thread),
+                from_site: sites.0,
+                to_site: sites.1,
+                backtrace: backtraces.index_for(sites, (id, target.id), thread),
+                gate,
             };
-            match graph.insert(
-                (held.id, || from.clone()),
+            let inserted = self.graph.insert(
+                (id, || from.clone()),
                 (target.id, || target.clone()),
-                data,
-            ) {
-                Insert::Known | Insert::Added => held.source = true,
-                Insert::Cycle(path) => {
-                    let path = path.into_iter().map(|e| backtraces.order_edge(e));
-                    refused.push((*held, path.collect()));
+                || data(&mut self.backtraces, *gate),
+            );
+            let check = match inserted {
+                Insert::Added => !self.gated.is_empty(),
+                Insert::Known => {
+                    let edge = self.graph.edge_mut(id, target.id).expect("a known edge");
+                    let narrowed = edge.gate.narrow(gate);
+                    *gate = edge.gate;
+                    narrowed && !self.gated.is_empty()
                 }
+                Insert::Cycle(path) if gate.is_empty() && self.gated.is_empty() => {
+                    let path = path.into_iter().map(|e| self.backtraces.order_edge(e));
+                    refused.push((*held, path.collect()));
+                    continue;
+                }
+                Insert::Cycle(_) => {
+                    // Made before under another held set: its gate narrows.
+                    let pair = |(a, b, _): &(LockId, LockId, EdgeData)| (*a, *b) == (id, target.id);
+                    let kept = self.gated.iter().position(pair);
+                    if let Some(at) = kept {
+                        self.gated[at].2.gate.narrow(gate);
+                        *gate = self.gated[at].2.gate;
+                    }
+                    match self.ungated_path_back(id, target.id, gate) {
+                        Some(path) => refused.push((*held, path)),
+                        None if kept.is_none() => {
+                            // Serialised by a lock held around every edge: kept.
+                            let data = data(&mut self.backtraces, *gate);
+                            self.gated.push((id, target.id, data));
+                            held.source = true;
+                        }
+                        None => held.source = true,
+                    }
+                    continue;
+                }
+            };
+            held.source = true;
+            if check && let Some(path) = self.ungated_path_back(id, target.id, gate) {
+                refused.push((*held, path));
             }
         }
         refused
+    }
+
+    /// The way back from `target` to `held` that, with the edge
+    /// `held -> target` gated by `gate`, makes an ungated cycle, if there is
+    /// one, as report edges. (A gated edge on it stays kept: it was made, and
+    /// closes the cycle again, reported as a refused edge is, whenever it is
+    /// made again; which kept edges a report names never changes a verdict.)
+    fn ungated_path_back(
+        &self,
+        held: LockId,
+        target: LockId,
+        gate: &Gate,
+    ) -> Option<Vec<OrderEdge>> {
+        let gated = &self.gated;
+        let path = self
+            .graph
+            .ungated_path(target, held, gated, gate, |e| &e.gate)?;
+        let backtraces = &self.backtraces;
+        Some(path.into_iter().map(|e| backtraces.order_edge(e)).collect())
+    }
+
+    /// Inserts an edge of a private graph being published (never a cycle:
+    /// its locks had no global edges), or narrows its gate if it is there.
+    pub(crate) fn publish(
+        &mut self,
+        from: LockRef,
+        to: LockRef,
+        data: impl FnOnce() -> EdgeData,
+        gate: Gate,
+    ) {
+        let (a, b) = (from.id, to.id);
+        let inserted = self.graph.insert((a, || from), (b, || to), data);
+        match inserted {
+            Insert::Added => {}
+            Insert::Known => {
+                let edge = self.graph.edge_mut(a, b).expect("a known edge");
+                edge.gate.narrow(&gate);
+            }
+            Insert::Cycle(_) => debug_assert!(false, "a published private edge closed a cycle"),
+        }
+    }
+
+    /// Removes a lock, its edges and its gated edges.
+    pub(crate) fn remove(&mut self, id: LockId) {
+        self.graph.remove(id);
+        self.gated.retain(|(a, b, _)| *a != id && *b != id);
     }
 }
 
@@ -118,12 +211,22 @@ impl Global {
             name: lock.name(),
             created_at: lock.created_at(),
         });
-        let edges = self.graph.edges().map(|(from, to, data)| EdgeInfo {
-            from: from.id(),
-            to: to.id(),
+        let info = |from: LockId, to: LockId, data: &EdgeData| EdgeInfo {
+            from,
+            to,
             thread: data.thread.to_string(),
             site: data.to_site,
-        });
+            gate: data.gate.ids().to_vec(),
+        };
+        let edges = self
+            .graph
+            .edges()
+            .map(|(from, to, data)| info(from.id(), to.id(), data));
+        let gated = self
+            .gated
+            .iter()
+            .map(|(from, to, data)| info(*from, *to, data));
+        let edges = edges.chain(gated);
         Snapshot {
             locks: locks.collect(),
             edges: edges.collect(),
@@ -139,11 +242,6 @@ impl Global {
         thread: &ThreadLabel,
     ) -> u32 {
         self.backtraces.index_for(sites, edge, thread)
-    }
-
-    /// The backtrace at `index`.
-    pub(crate) fn backtrace(&self, index: u32) -> Option<CapturedBacktrace> {
-        self.backtraces.captured.get(index as usize).cloned()
     }
 }
 

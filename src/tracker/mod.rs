@@ -522,7 +522,7 @@ fn lock_dropped(meta: &LockMeta) {
         Err(published) => published,
     };
     if published || meta.lazy_id().in_graph() {
-        global::with(|g| g.graph.remove(id));
+        global::with(|g| g.remove(id));
     }
 }
 

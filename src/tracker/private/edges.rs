@@ -4,11 +4,12 @@
 use std::panic::Location;
 
 use super::sites::RECENT_SETS;
+use crate::graph::gate::Gate;
 use crate::hash::FastMap;
 use crate::held::HeldLock;
 use crate::id::LockId;
 use crate::meta::Origin;
-use crate::report::{LockRef, OrderEdge, ThreadLabel};
+use crate::report::{LockRef, ThreadLabel};
 use crate::tracker::global;
 
 pub(super) struct Private {
@@ -45,6 +46,8 @@ pub(super) struct PrivateEdge {
     pub(super) from_site: &'static Location<'static>,
     pub(super) to_site: &'static Location<'static>,
     pub(super) backtrace: u32,
+    /// The locks held around the edge every time it was made.
+    pub(super) gate: Gate,
 }
 
 impl PrivateEdge {
@@ -120,18 +123,6 @@ impl Private {
         path
     }
 
-    pub(super) fn order_edge(&self, edge: &PrivateEdge) -> OrderEdge {
-        let (from, to) = edge.ends();
-        OrderEdge {
-            from,
-            to,
-            thread: self.label.clone(),
-            from_site: edge.from_site,
-            to_site: edge.to_site,
-            backtrace: global::with(|g| g.backtrace(edge.backtrace)),
-        }
-    }
-
     /// Adds the edge from the held `source` to the lock `to` (its id and
     /// origin, and where it is being taken).
     #[inline]
@@ -139,6 +130,7 @@ impl Private {
         &mut self,
         source: &HeldLock,
         (target, target_origin, site): (LockId, Origin, &'static Location<'static>),
+        gate: Gate,
     ) {
         let backtrace = self.backtrace((source.site, site), (source.id, target));
         self.edges.push(PrivateEdge {
@@ -149,6 +141,7 @@ impl Private {
             from_site: source.site,
             to_site: site,
             backtrace,
+            gate,
         });
     }
 

@@ -53,8 +53,8 @@ use std::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use super::global::{self, EdgeData, Refused};
-use crate::graph::order::Insert;
+use super::global::{self, EdgeData};
+use crate::graph::gate::Gate;
 use crate::held::{HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -138,24 +138,24 @@ impl Store {
         (mine_private, public, others)
     }
 
-    /// Records `source -> target` for every source, if all of them and
-    /// `target` are private to this thread (unchecked if `target` is `fresh`:
-    /// its first use, with no edge out of it); marks each recorded source as
-    /// `source` and adds the refused ones (their edges would close a cycle)
-    /// to `refused`. (An out-parameter: returned by value, the vector went
-    /// through the stack in pieces that the caller read back whole, a
-    /// store-forwarding stall on every new edge.)
-    /// `Err`: not all private, nothing recorded; every lock of this thread
+    /// Records `source -> target` for every source, made under the gate in
+    /// `gates` (one per source; each is left as the edge's gate now), if all
+    /// of them and `target` are private to this thread (unchecked if `target`
+    /// is `fresh`: its first use, with no edge out of it); marks each
+    /// recorded source as `source`.
+    /// `Err`: not all private, or an edge would close a cycle (the graph is
+    /// published, and the global graph decides, with the gates, whether the
+    /// cycle is reported), nothing recorded; every lock of this thread
     /// involved is public now, and the error says whether other threads'
     /// private graphs may need publishing (false when every lock involved is
     /// below [`PUBLIC_BELOW`]).
     pub(crate) fn record(
         &self,
         sources: &mut [HeldLock],
+        gates: &mut [Gate],
         target: &LockRef,
         site: &'static Location<'static>,
         fresh: bool,
-        refused: &mut Vec<Refused>,
     ) -> Result<(), bool> {
         // Public everywhere: no lookup of the threads that handed them out.
         if below_public(sources.iter().map(|s| s.id).chain([target.id])) {
@@ -168,31 +168,32 @@ impl Store {
         }
         let mut graph = self.graph.lock();
         let (mine_private, public, others) = self.classify(sources, target);
-        if public || others {
+        // A fresh lock has no edge out of it: no path back to a source.
+        let closes = |graph: &Private| {
+            let mut back = sources.iter().map(|held| graph.path(target.id, held.id));
+            !fresh && back.any(|path| path.is_some())
+        };
+        if public || others || closes(&graph) {
             if mine_private {
                 self.publish_with(&mut graph, id::handed_out_below());
             }
             return Err(others);
         }
-        // No check for an edge already here: this thread's edge cache said it
-        // was not known, so it is almost always new; a repeat only takes room.
-        for held in sources.iter_mut() {
-            // A fresh lock has no edge out of it: no path back to a source.
-            if let Some(path) = (!fresh).then(|| graph.path(target.id, held.id)).flatten() {
-                let path = path.iter().map(|edge| graph.order_edge(edge));
-                refused.push((*held, path.collect()));
-                continue;
+        for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
+            // Made before under another held set (a gated edge is not in
+            // the thread's edge cache): its gate narrows.
+            let pair = |e: &&mut PrivateEdge| (e.from, e.to) == (held.id, target.id);
+            let made = match fresh {
+                true => None,
+                false => graph.edges.iter_mut().find(pair),
+            };
+            match made {
+                Some(edge) => {
+                    edge.gate.narrow(gate);
+                    *gate = edge.gate;
+                }
+                _ => graph.push_edge(held, (target.id, target.origin, site), *gate),
             }
-            let backtrace = graph.backtrace((held.site, site), (held.id, target.id));
-            graph.edges.push(PrivateEdge {
-                from: held.id,
-                to: target.id,
-                from_origin: held.origin,
-                to_origin: target.origin,
-                from_site: held.site,
-                to_site: site,
-                backtrace,
-            });
             held.source = true;
         }
         self.publish_if_full(&mut graph);
@@ -231,7 +232,7 @@ impl Store {
             if !self.may_source(&mut graph, &source) {
                 return false;
             }
-            graph.push_edge(&source, to);
+            graph.push_edge(&source, to, Gate::NONE);
         } else {
             // One pass: the edges pushed so far are taken back if a source
             // is another thread's private lock.
@@ -245,7 +246,8 @@ impl Store {
                 if held[..index].iter().any(|slot| slot.id() == source.id) {
                     continue; // taken twice (a recursive read): one edge
                 }
-                graph.push_edge(&source, to);
+                let gate = Gate::around(held.iter().map(|slot| slot.get()), source.id, target);
+                graph.push_edge(&source, to, gate);
             }
         }
         self.publish_if_full(&mut graph);
@@ -326,15 +328,9 @@ impl Store {
                         from_site: edge.from_site,
                         to_site: edge.to_site,
                         backtrace: edge.backtrace,
+                        gate: edge.gate,
                     };
-                    // Never a cycle: private locks had no global edges.
-                    let inserted = g
-                        .graph
-                        .insert((from.id, || from.clone()), (to.id, || to), data);
-                    debug_assert!(
-                        !matches!(inserted, Insert::Cycle(_)),
-                        "a published private edge closed a cycle"
-                    );
+                    g.publish(from, to, data, edge.gate);
                 }
             });
         }
@@ -397,7 +393,7 @@ impl Store {
         }
         if !public.is_empty() {
             let ids = public.iter().map(|&id| LockId::from_u64(id));
-            global::with(|g| ids.for_each(|id| g.graph.remove(id)));
+            global::with(|g| ids.for_each(|id| g.remove(id)));
         }
     }
 

@@ -1,0 +1,194 @@
+//! Gates: the locks held around an edge every time it was made.
+//!
+//! An edge `A -> B` made while `G` was also held (exclusively) is *gated* by
+//! `G`; if every edge of a cycle was always made under one and the same `G`,
+//! the threads running the cycle's orders are serialised by `G` and cannot
+//! deadlock (the common-lockset rule of iGoodlock, and ThreadSanitizer's
+//! issue 814). An edge's gate is the intersection of the gate candidates of
+//! every held set it was made under; it only ever shrinks.
+//!
+//! A gate keeps at most [`Gate::MAX`] locks, the outermost candidates: the
+//! intersection of cut candidate sets is a subset of the true intersection,
+//! so a cut can only make a cycle look ungated (reported), never hide one.
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+
+use crate::held::{Access, HeldLock};
+use crate::id::LockId;
+
+/// The locks that were held around an edge every time it was made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Gate {
+    len: u8,
+    ids: [LockId; Gate::MAX],
+}
+
+impl Gate {
+    /// The most locks a gate keeps.
+    pub(crate) const MAX: usize = 3;
+
+    /// No gate.
+    pub(crate) const NONE: Gate = Gate {
+        len: 0,
+        ids: [LockId::VACANT; Gate::MAX],
+    };
+
+    /// The gate candidates of an edge `source -> target` made while `held` is
+    /// held: the other locks held exclusively (a lock two threads can both
+    /// hold, shared, serialises nothing), outermost first.
+    pub(crate) fn around(
+        held: impl IntoIterator<Item = HeldLock>,
+        source: LockId,
+        target: LockId,
+    ) -> Gate {
+        let mut gate = Gate::NONE;
+        for h in held {
+            if usize::from(gate.len) == Gate::MAX {
+                break;
+            }
+            let serialises = matches!(
+                h.access,
+                Access::Exclusive | Access::Upgradable | Access::Reentrant
+            );
+            if serialises && h.id != source && h.id != target && !gate.contains(h.id) {
+                gate.ids[usize::from(gate.len)] = h.id;
+                gate.len += 1;
+            }
+        }
+        gate
+    }
+
+    /// A gate of the given locks (at most [`Gate::MAX`] are kept).
+    #[cfg(test)]
+    pub(crate) fn of(ids: &[LockId]) -> Gate {
+        let mut gate = Gate::NONE;
+        for &id in ids.iter().take(Gate::MAX) {
+            gate.ids[usize::from(gate.len)] = id;
+            gate.len += 1;
+        }
+        gate
+    }
+
+    /// The locks of the gate.
+    pub(crate) fn ids(&self) -> &[LockId] {
+        &self.ids[..usize::from(self.len)]
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub(crate) fn contains(&self, id: LockId) -> bool {
+        self.ids().contains(&id)
+    }
+
+    /// Keeps only the locks `other` has too; returns whether that changed
+    /// anything.
+    pub(crate) fn narrow(&mut self, other: &Gate) -> bool {
+        let before = self.len;
+        let mut kept = Gate::NONE;
+        for &id in self.ids().iter().filter(|&&id| other.contains(id)) {
+            kept.ids[usize::from(kept.len)] = id;
+            kept.len += 1;
+        }
+        *self = kept;
+        self.len != before
+    }
+
+    /// The bits (one per lock of `self`, by position) of the locks of `self`
+    /// that `edge` lacks: on a path, an edge with such a lock missing breaks
+    /// that lock's claim to gate the whole cycle.
+    pub(crate) fn broken_by(&self, edge: &Gate) -> u8 {
+        self.ids()
+            .iter()
+            .enumerate()
+            .filter(|&(_, &id)| !edge.contains(id))
+            .fold(0, |bits, (k, _)| bits | 1 << k)
+    }
+
+    /// The bits of every lock of `self`: a path whose edges break all of them
+    /// closes an ungated cycle.
+    pub(crate) fn all_bits(&self) -> u8 {
+        ((1u16 << self.len) - 1) as u8
+    }
+}
+
+/// The shortest walk from `start` to `goal` whose edges' gates together lack
+/// every lock of `gate` (so that with an edge `goal -> start` gated by
+/// `gate`, the cycle is not gated by any one lock), as the edges it takes
+/// (`from`, `to`, the edge as `steps` named it); `None` if every walk keeps
+/// some lock of `gate` in every edge's gate, or there is none. `steps(node,
+/// out)` lists the edges out of `node` with their gates.
+///
+/// The search runs over (node, locks broken so far): it may pass a node in
+/// the middle twice (a walk through two cycles, each gated on its own),
+/// which can only make it report, never miss a cycle; it never passes
+/// `start` or `goal` twice.
+pub(crate) fn ungated_walk<Node: Copy + Eq + Hash, Edge: Clone>(
+    start: Node,
+    goal: Node,
+    gate: &Gate,
+    mut steps: impl FnMut(Node, &mut Vec<(Node, Gate, Edge)>),
+) -> Option<Vec<(Node, Node, Edge)>> {
+    let full = gate.all_bits();
+    let mut came: HashMap<(Node, u8), ((Node, u8), Edge)> = HashMap::new();
+    let mut queue = VecDeque::from([(start, 0u8)]);
+    let mut out = Vec::new();
+    let mut found = None;
+    while let Some((node, bits)) = queue.pop_front() {
+        if node == goal {
+            if bits == full {
+                found = Some((node, bits));
+                break;
+            }
+            continue;
+        }
+        out.clear();
+        steps(node, &mut out);
+        for (next, edge_gate, edge) in out.drain(..) {
+            let state = (next, bits | gate.broken_by(&edge_gate));
+            if next != start && !came.contains_key(&state) {
+                came.insert(state, ((node, bits), edge));
+                queue.push_back(state);
+            }
+        }
+    }
+    let mut at = found?;
+    let mut walk = Vec::new();
+    while at != (start, 0) {
+        let (before, edge) = came.remove(&at).expect("every reached state has a way in");
+        walk.push((before.0, at.0, edge));
+        at = before;
+    }
+    walk.reverse();
+    Some(walk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u64) -> LockId {
+        LockId::from_u64(n)
+    }
+
+    #[test]
+    fn narrowing_keeps_the_common_locks_and_says_whether_it_changed() {
+        let mut gate = Gate::of(&[id(1), id(2), id(3)]);
+        assert!(!gate.narrow(&Gate::of(&[id(3), id(2), id(1)])));
+        assert!(gate.narrow(&Gate::of(&[id(2), id(9)])));
+        assert_eq!(gate.ids(), [id(2)]);
+        assert!(gate.narrow(&Gate::NONE));
+        assert!(gate.is_empty());
+    }
+
+    #[test]
+    fn broken_bits_name_the_locks_an_edge_lacks() {
+        let gate = Gate::of(&[id(1), id(2), id(3)]);
+        assert_eq!(gate.all_bits(), 0b111);
+        assert_eq!(gate.broken_by(&Gate::of(&[id(2)])), 0b101);
+        assert_eq!(gate.broken_by(&gate), 0);
+        assert_eq!(Gate::NONE.all_bits(), 0);
+    }
+}

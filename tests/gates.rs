@@ -1,0 +1,164 @@
+//! Gate locks: a cycle every edge of which was always made under one and the
+//! same lock held exclusively cannot deadlock, and is not reported until an
+//! edge of it is made without that lock.
+
+mod common;
+
+use common::{CYCLE, on_thread};
+use lockgraph::{Mutex, RwLock, graph};
+
+/// The report's first line, if the thread running `f` panicked with one.
+fn first_line(report: Option<String>) -> Option<String> {
+    report.map(|r| r.lines().next().unwrap_or_default().to_string())
+}
+
+#[test]
+fn a_gated_cycle_is_silent_and_the_snapshot_shows_its_gates() {
+    let gate = Mutex::named("gate", ());
+    let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
+    assert_eq!(
+        on_thread("ab", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    assert_eq!(
+        on_thread("ba", || drop((gate.lock(), b.lock(), a.lock()))),
+        None
+    );
+    let snap = graph::snapshot();
+    for (from, to) in [(a.id(), b.id()), (b.id(), a.id())] {
+        let edge = snap.edges.iter().find(|e| (e.from, e.to) == (from, to));
+        let edge = edge.unwrap_or_else(|| panic!("{from} -> {to} is in the snapshot"));
+        assert_eq!(edge.gate, [gate.id()]);
+    }
+    assert!(snap.to_dot().contains("gated by gate"));
+}
+
+#[test]
+fn the_acquisition_that_ends_the_gating_is_reported() {
+    // Names of their own: one name, one class, across the tests too.
+    let gate = Mutex::named("gate 2", ());
+    let (a, b) = (Mutex::named("a 2", ()), Mutex::named("b 2", ()));
+    assert_eq!(
+        on_thread("ab", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    assert_eq!(
+        on_thread("ba", || drop((gate.lock(), b.lock(), a.lock()))),
+        None
+    );
+    // The gate stays a gate as long as every edge is made under it.
+    assert_eq!(
+        on_thread("ab again", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    let report = on_thread("ungated", || drop((a.lock(), b.lock())));
+    let report = report.expect("a -> b without the gate ends the gating");
+    assert!(report.starts_with(CYCLE), "{report}");
+    assert!(
+        report.contains("\"a 2\"") && report.contains("\"b 2\""),
+        "{report}"
+    );
+    assert!(
+        report.contains("\"ungated\"") && report.contains("\"ba\""),
+        "{report}"
+    );
+    // Once: the cycle is no longer kept aside.
+    assert_eq!(
+        on_thread("ungated again", || drop((a.lock(), b.lock()))),
+        None
+    );
+}
+
+#[test]
+fn a_new_edge_that_closes_a_cycle_through_a_gated_edge_is_reported() {
+    let gate = Mutex::new(());
+    let (a, b, c) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+    assert_eq!(
+        on_thread("ab", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    // Kept out of the graph: b -> a closes a cycle, gated.
+    assert_eq!(
+        on_thread("ba", || drop((gate.lock(), b.lock(), a.lock()))),
+        None
+    );
+    assert_eq!(on_thread("ac", || drop((a.lock(), c.lock()))), None);
+    // b -> a (gated) -> c -> b (neither gated): a cycle no lock serialises.
+    let report = first_line(on_thread("cb", || drop((c.lock(), b.lock())))).expect("reported");
+    assert!(report.starts_with(CYCLE), "{report}");
+}
+
+#[test]
+fn a_lock_held_for_reading_is_no_gate() {
+    let gate = RwLock::new(());
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    assert_eq!(
+        on_thread("ab", || drop((gate.read(), a.lock(), b.lock()))),
+        None
+    );
+    let report = on_thread("ba", || drop((gate.read(), b.lock(), a.lock())));
+    assert!(report.is_some_and(|r| r.starts_with(CYCLE)));
+}
+
+#[test]
+fn one_thread_taking_both_orders_under_a_gate_is_silent() {
+    // All three locks are private to the thread: the cycle is judged after
+    // its private graph is published.
+    let quiet = on_thread("both", || {
+        let (gate, a, b) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+        drop((gate.lock(), a.lock(), b.lock()));
+        drop((gate.lock(), b.lock(), a.lock()));
+        drop((gate.lock(), a.lock(), b.lock()));
+    });
+    assert_eq!(quiet, None);
+    let loud = on_thread("both, then one without", || {
+        let (gate, a, b) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+        drop((gate.lock(), a.lock(), b.lock()));
+        drop((gate.lock(), b.lock(), a.lock()));
+        drop((b.lock(), a.lock()));
+    });
+    assert!(loud.is_some_and(|r| r.starts_with(CYCLE)));
+}
+
+#[test]
+fn a_shared_gate_instance_gates_a_class_cycle_and_per_object_gates_do_not() {
+    static GATE: Mutex<()> = Mutex::new(());
+    let pair = || (Mutex::new(()), Mutex::new(()));
+    let (a, b) = pair();
+    assert_eq!(
+        on_thread("ab", || drop((GATE.lock(), a.lock(), b.lock()))),
+        None
+    );
+    let (a, b) = pair();
+    assert_eq!(
+        on_thread("ba", || drop((GATE.lock(), b.lock(), a.lock()))),
+        None
+    );
+
+    // Each object's own outer lock: two threads on two objects hold two
+    // different gates, which serialise nothing.
+    let trio = || (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+    let (outer, x, y) = trio();
+    assert_eq!(
+        on_thread("xy", || drop((outer.lock(), x.lock(), y.lock()))),
+        None
+    );
+    let (outer, x, y) = trio();
+    let report = first_line(on_thread("yx", || drop((outer.lock(), y.lock(), x.lock()))));
+    let report = report.expect("a class cycle");
+    assert!(report.contains("lock class inversion"), "{report}");
+}
+
+#[test]
+fn a_dropped_gate_gates_nothing_new() {
+    let (a, b) = (Mutex::new(()), Mutex::new(()));
+    let gate = Mutex::new(());
+    assert_eq!(
+        on_thread("ab", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    drop(gate);
+    let other = Mutex::new(());
+    let report = on_thread("ba", || drop((other.lock(), b.lock(), a.lock())));
+    assert!(report.is_some_and(|r| r.starts_with(CYCLE)));
+}
