@@ -1,6 +1,8 @@
 //! Gate locks: a cycle every edge of which was always made under one and the
 //! same lock held exclusively cannot deadlock, and is not reported until an
 //! edge of it is made without that lock.
+//!
+//! Every test takes the process-wide settings: one sets a handler and a policy.
 
 mod common;
 
@@ -14,6 +16,7 @@ fn first_line(report: Option<String>) -> Option<String> {
 
 #[test]
 fn a_gated_cycle_is_silent_and_the_snapshot_shows_its_gates() {
+    let _settings = common::Settings::take();
     let gate = Mutex::named("gate", ());
     let (a, b) = (Mutex::named("a", ()), Mutex::named("b", ()));
     assert_eq!(
@@ -35,6 +38,7 @@ fn a_gated_cycle_is_silent_and_the_snapshot_shows_its_gates() {
 
 #[test]
 fn the_acquisition_that_ends_the_gating_is_reported() {
+    let _settings = common::Settings::take();
     // Names of their own: one name, one class, across the tests too.
     let gate = Mutex::named("gate 2", ());
     let (a, b) = (Mutex::named("a 2", ()), Mutex::named("b 2", ()));
@@ -62,6 +66,14 @@ fn the_acquisition_that_ends_the_gating_is_reported() {
         report.contains("\"ungated\"") && report.contains("\"ba\""),
         "{report}"
     );
+    assert!(
+        report.contains("made again now, without the lock that gated"),
+        "{report}"
+    );
+    assert!(
+        report.contains("always made while holding \"gate 2\""),
+        "{report}"
+    );
     // Once: the cycle is no longer kept aside.
     assert_eq!(
         on_thread("ungated again", || drop((a.lock(), b.lock()))),
@@ -71,6 +83,7 @@ fn the_acquisition_that_ends_the_gating_is_reported() {
 
 #[test]
 fn a_new_edge_that_closes_a_cycle_through_a_gated_edge_is_reported() {
+    let _settings = common::Settings::take();
     let gate = Mutex::new(());
     let (a, b, c) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
     assert_eq!(
@@ -90,6 +103,7 @@ fn a_new_edge_that_closes_a_cycle_through_a_gated_edge_is_reported() {
 
 #[test]
 fn a_lock_held_for_reading_is_no_gate() {
+    let _settings = common::Settings::take();
     let gate = RwLock::new(());
     let (a, b) = (Mutex::new(()), Mutex::new(()));
     assert_eq!(
@@ -102,6 +116,7 @@ fn a_lock_held_for_reading_is_no_gate() {
 
 #[test]
 fn one_thread_taking_both_orders_under_a_gate_is_silent() {
+    let _settings = common::Settings::take();
     // All three locks are private to the thread: the cycle is judged after
     // its private graph is published.
     let quiet = on_thread("both", || {
@@ -122,6 +137,7 @@ fn one_thread_taking_both_orders_under_a_gate_is_silent() {
 
 #[test]
 fn a_shared_gate_instance_gates_a_class_cycle_and_per_object_gates_do_not() {
+    let _settings = common::Settings::take();
     static GATE: Mutex<()> = Mutex::new(());
     let pair = || (Mutex::new(()), Mutex::new(()));
     let (a, b) = pair();
@@ -151,6 +167,7 @@ fn a_shared_gate_instance_gates_a_class_cycle_and_per_object_gates_do_not() {
 
 #[test]
 fn a_dropped_gate_gates_nothing_new() {
+    let _settings = common::Settings::take();
     let (a, b) = (Mutex::new(()), Mutex::new(()));
     let gate = Mutex::new(());
     assert_eq!(
@@ -161,4 +178,42 @@ fn a_dropped_gate_gates_nothing_new() {
     let other = Mutex::new(());
     let report = on_thread("ba", || drop((other.lock(), b.lock(), a.lock())));
     assert!(report.is_some_and(|r| r.starts_with(CYCLE)));
+}
+
+#[test]
+fn a_handler_sees_the_gates_of_a_cycle_that_is_no_longer_gated() {
+    use std::sync::{Arc, Mutex as StdMutex};
+    let _settings = common::Settings::take();
+    let seen: Arc<StdMutex<Vec<lockgraph::Violation>>> = Arc::default();
+    let keep = Arc::clone(&seen);
+    lockgraph::set_handler(Some(Box::new(move |v| {
+        keep.lock().unwrap().push(v.clone())
+    })));
+    lockgraph::set_kind_policy(lockgraph::ViolationKind::Cycle, lockgraph::Policy::Warn);
+    let gate = Mutex::named("gate 8", ());
+    let (a, b) = (Mutex::named("a 8", ()), Mutex::named("b 8", ()));
+    on_thread("ab", || drop((gate.lock(), a.lock(), b.lock())));
+    on_thread("ba", || drop((gate.lock(), b.lock(), a.lock())));
+    on_thread("ab without", || drop((a.lock(), b.lock())));
+    lockgraph::set_handler(None);
+    let seen = seen.lock().unwrap();
+    let cycles: Vec<_> = seen
+        .iter()
+        .filter_map(|v| match v {
+            lockgraph::Violation::Cycle(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let [cycle] = cycles.as_slice() else {
+        panic!("one cycle: {seen:?}")
+    };
+    assert!(cycle.gated_until_now());
+    assert_eq!(cycle.path().len(), 1);
+    let gate_names: Vec<_> = cycle.path()[0].gate().iter().map(|l| l.name()).collect();
+    assert_eq!(gate_names, [Some("gate 8")]);
+    assert!(
+        lockgraph::Violation::Cycle((*cycle).clone())
+            .to_dot()
+            .contains("gated by")
+    );
 }

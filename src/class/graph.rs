@@ -16,7 +16,7 @@ use super::LockClass;
 use crate::graph::gate::{self, Gate};
 use crate::hash::FastMap;
 use crate::held::HeldLock;
-use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
+use crate::report::{CapturedBacktrace, Closing, LockRef, OrderEdge, ThreadLabel};
 
 #[derive(Default)]
 struct ClassGraph {
@@ -37,7 +37,7 @@ static GRAPH: RawMutex<Option<ClassGraph>> = RawMutex::new(None);
 /// A class edge that closed a cycle: the held lock it came from, and the
 /// existing class path from the acquired lock's class back to the held
 /// lock's, as the instance edges that first made each step.
-pub(crate) type Closed = (HeldLock, Vec<OrderEdge>);
+pub(crate) type Closed = Closing;
 
 /// Records the class edges `class(h) -> class(target)` of `thread` taking
 /// `target` at `site` while holding each `h` of `sources` (of another class
@@ -52,6 +52,7 @@ pub(crate) type Closed = (HeldLock, Vec<OrderEdge>);
 /// two locks of one class (each object's own outer lock).
 pub(crate) fn record(
     sources: &[HeldLock],
+    held_set: &[HeldLock],
     gates: &mut [Gate],
     target: &LockRef,
     site: &'static Location<'static>,
@@ -68,9 +69,11 @@ pub(crate) fn record(
         if from == to {
             continue;
         }
-        if let Some((_, known)) = graph.edges.get_mut(&(from, to)) {
+        let again = graph.edges.contains_key(&(from, to));
+        if let Some((first, known)) = graph.edges.get_mut(&(from, to)) {
             let narrowed = known.narrow(gate);
             *gate = *known;
+            first.gate.retain(|lock| known.contains(lock.id));
             if !narrowed {
                 continue;
             }
@@ -85,6 +88,7 @@ pub(crate) fn record(
                     thread.clone(),
                     Some((held.id, target.id)),
                 )),
+                gate: gate_locks(held_set, gate),
             };
             #[cfg(feature = "record")]
             if crate::record::on() {
@@ -94,7 +98,7 @@ pub(crate) fn record(
             graph.out[from as usize].push(to);
         }
         if let Some(path) = graph.ungated_path(to, from, gate) {
-            closed.push((*held, path));
+            closed.push(Closing::new(*held, path, again));
         }
     }
     drop(guard);
@@ -102,6 +106,12 @@ pub(crate) fn record(
     #[cfg(feature = "record")]
     crate::record::write(&recorded);
     closed
+}
+
+/// The locks of `gate`, as the held set `held` names them.
+fn gate_locks(held: &[HeldLock], gate: &Gate) -> Vec<LockRef> {
+    let in_gate = held.iter().filter(|h| gate.contains(h.id));
+    in_gate.map(|h| LockRef::new(h.id, h.origin)).collect()
 }
 
 /// Runs `start` (which turns recording on) under the graph's lock, and

@@ -409,6 +409,11 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         }
     }
 
+    /// The payload of `id`'s node, if it has one.
+    pub(crate) fn payload_of(&self, id: LockId) -> Option<&N> {
+        self.index.get(id).map(|node| self.payload(node))
+    }
+
     /// Whether `id` has a node (a lock whose node was removed never gets one
     /// back, but from a leaked guard's entry: see [`Key`]).
     pub(crate) fn has_node(&self, id: LockId) -> bool {

@@ -51,12 +51,42 @@ pub struct Cycle {
     pub(crate) holding: HeldRef,
     /// The existing path `acquiring -> ... -> holding`.
     pub(crate) path: Vec<OrderEdge>,
+    /// The order `holding -> acquiring` was made before, under a lock that
+    /// gated the cycle until now (this acquisition is made without it).
+    pub(crate) again: bool,
+}
+
+/// An edge that closes a cycle, found by a graph: the held lock it comes
+/// from, the existing path back to it, and whether the edge was made before
+/// (its cycle was gated until now).
+pub(crate) struct Closing {
+    pub(crate) holding: crate::held::HeldLock,
+    pub(crate) path: Vec<OrderEdge>,
+    pub(crate) again: bool,
+}
+
+impl Closing {
+    pub(crate) fn new(holding: crate::held::HeldLock, path: Vec<OrderEdge>, again: bool) -> Self {
+        Closing {
+            holding,
+            path,
+            again,
+        }
+    }
 }
 
 impl Cycle {
     /// The thread that made the refused acquisition (its name, or its `ThreadId`).
     pub fn thread(&self) -> &str {
         &self.thread
+    }
+
+    /// Whether the closing order `holding -> acquiring` was made before,
+    /// under a lock that gated every edge of the cycle (see
+    /// [`OrderEdge::gate`]), and is made now without it: the cycle was kept
+    /// aside as safe until this acquisition.
+    pub fn gated_until_now(&self) -> bool {
+        self.again
     }
 
     /// The lock the thread was taking.

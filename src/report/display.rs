@@ -67,6 +67,13 @@ impl Names {
         found.map_or("an unknown lock", |(_, label)| label)
     }
 
+    /// What the report calls `lock`, or its label if the report does not
+    /// name it otherwise.
+    fn or_label(&self, lock: &LockRef) -> String {
+        let found = self.0.iter().find(|(id, _)| *id == lock.id);
+        found.map_or_else(|| lock.to_string(), |(_, label)| label.clone())
+    }
+
     fn held(&self, held: &HeldRef) -> String {
         format!(
             "{} ({}() at {})",
@@ -138,8 +145,10 @@ impl Display for Cycle {
         }
         writeln!(
             f,
-            "  {holding} -> {taking}    would be added now by thread \"{}\" at {}",
-            self.thread, self.site
+            "  {holding} -> {taking}    {} by thread \"{}\" at {}",
+            closing_verb(self.again),
+            self.thread,
+            self.site
         )?;
         held_list(f, &names, "locks held by this thread", &self.held)?;
         if let [edge] = self.path.as_slice() {
@@ -154,6 +163,15 @@ impl Display for Cycle {
     }
 }
 
+/// How the closing edge of a cycle comes about: new, or made again without
+/// the lock that gated the cycle until then.
+fn closing_verb(again: bool) -> &'static str {
+    match again {
+        false => "would be added now",
+        true => "made again now, without the lock that gated every edge until now,",
+    }
+}
+
 fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Result {
     writeln!(
         f,
@@ -164,6 +182,14 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
         edge.from_site,
         edge.to_site
     )?;
+    if !edge.gate.is_empty() {
+        let gate: Vec<String> = edge.gate.iter().map(|lock| names.or_label(lock)).collect();
+        writeln!(
+            f,
+            "        always made while holding {} (a gate for this edge, not for every edge of the cycle)",
+            gate.join(", ")
+        )?;
+    }
     let Some(backtrace) = &edge.backtrace else {
         return Ok(());
     };
@@ -200,9 +226,10 @@ impl Display for ClassCycle {
         }
         writeln!(
             f,
-            "  class {} -> class {}    would be added now by thread \"{}\" at {}",
+            "  class {} -> class {}    {} by thread \"{}\" at {}",
             LockClass::of(cycle.holding.lock.origin),
             LockClass::of(cycle.acquiring.origin),
+            closing_verb(cycle.again),
             cycle.thread,
             cycle.site
         )?;

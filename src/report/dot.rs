@@ -68,7 +68,12 @@ impl Picture {
 }
 
 fn edge_label(edge: &OrderEdge) -> String {
-    format!("thread {:?} at {}", &*edge.thread, edge.to_site)
+    let mut label = format!("thread {:?} at {}", &*edge.thread, edge.to_site);
+    if !edge.gate.is_empty() {
+        let gate: Vec<String> = edge.gate.iter().map(LockRef::to_string).collect();
+        let _ = write!(label, ", gated by {}", gate.join(", "));
+    }
+    label
 }
 
 fn now_label(thread: &str, site: &std::panic::Location<'static>) -> String {

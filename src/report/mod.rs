@@ -111,6 +111,7 @@ mod parts;
 mod violation;
 mod waiting;
 
+pub(crate) use acquisition::Closing;
 pub use acquisition::{Cycle, OrderViolation, RecursiveRead, SelfDeadlock};
 pub use allow::{Allowed, ENV_ALLOW, allow_order, allowed};
 pub use class_cycle::ClassCycle;

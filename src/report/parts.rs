@@ -124,6 +124,8 @@ pub struct OrderEdge {
     pub(crate) from_site: &'static Location<'static>,
     pub(crate) to_site: &'static Location<'static>,
     pub(crate) backtrace: Option<CapturedBacktrace>,
+    /// The edge's gate when the report was made (see [`OrderEdge::gate`]).
+    pub(crate) gate: Vec<LockRef>,
 }
 
 impl OrderEdge {
@@ -145,6 +147,14 @@ impl OrderEdge {
     /// Where `to` was taken when the edge was first established.
     pub fn site(&self) -> &'static Location<'static> {
         self.to_site
+    }
+
+    /// The edge's gate: the locks held (exclusively) around it every time it
+    /// was made, as far as they are still alive. In a reported cycle, no one
+    /// lock is in the gate of every edge (such a cycle is not reported); a
+    /// gate here shows the lock that serialised part of the cycle only.
+    pub fn gate(&self) -> &[LockRef] {
+        &self.gate
     }
 
     /// A stack of the thread that first took locks at this edge's two call

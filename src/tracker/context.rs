@@ -25,7 +25,7 @@ use crate::held::{
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
-    ClassCycle, Cycle, HeldRef, LockRef, OrderEdge, OrderViolation, RecursiveRead, SelfDeadlock,
+    ClassCycle, Closing, Cycle, HeldRef, LockRef, OrderViolation, RecursiveRead, SelfDeadlock,
     ThreadLabel, Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
@@ -768,20 +768,21 @@ impl ThreadState {
     /// of a [`Cycle`] report, and of a [`ClassCycle`]'s.
     fn closed_cycles(
         &self,
-        closed: Vec<(HeldLock, Vec<OrderEdge>)>,
+        closed: Vec<Closing>,
         target: &LockRef,
         access: Access,
         site: &'static Location<'static>,
     ) -> impl Iterator<Item = Cycle> {
         let (held, thread, target) = (self.held_refs(), self.label(), target.clone());
-        closed.into_iter().map(move |(holding, path)| Cycle {
+        closed.into_iter().map(move |closing| Cycle {
             thread: thread.clone(),
             acquiring: target.clone(),
             access,
             site,
             held: held.clone(),
-            holding: HeldRef::from_held(&holding),
-            path,
+            holding: HeldRef::from_held(&closing.holding),
+            path: closing.path,
+            again: closing.again,
         })
     }
 
@@ -818,13 +819,14 @@ impl ThreadState {
         if new.is_empty() {
             return Vec::new();
         }
-        let held = || self.held.iter();
+        let held_set: Vec<HeldLock> = self.held.iter().collect();
         let mut gates: Vec<Gate> = new
             .iter()
-            .map(|h| Gate::around(held(), h.id, target.id))
+            .map(|h| Gate::around(held_set.iter().copied(), h.id, target.id))
             .collect();
-        let record =
-            |thread: &ThreadLabel| class::graph::record(&new, &mut gates, target, site, thread);
+        let record = |thread: &ThreadLabel| {
+            class::graph::record(&new, &held_set, &mut gates, target, site, thread)
+        };
         let closed = with_label(record);
         for (held, gate) in new.iter().zip(&gates) {
             // A gated class edge is known only under this held set: under

@@ -79,8 +79,7 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Global) -> R) -> R {
     f(&mut GLOBAL.lock())
 }
 
-/// A refused edge: the held lock it came from and the existing path back to it.
-pub(crate) type Refused = (HeldLock, Vec<OrderEdge>);
+pub(crate) use crate::report::Closing;
 
 impl Global {
     /// Inserts `h -> target` for every held `h` in `sources`, made under the
@@ -97,7 +96,7 @@ impl Global {
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
-    ) -> Vec<Refused> {
+    ) -> Vec<Closing> {
         let mut refused = Vec::new();
         for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
             let (id, from) = (held.id, LockRef::new(held.id, held.origin));
@@ -114,6 +113,7 @@ impl Global {
                 (target.id, || target.clone()),
                 || data(&mut self.backtraces, *gate),
             );
+            let known = matches!(inserted, Insert::Known);
             let check = match inserted {
                 Insert::Added => !self.gated.is_empty(),
                 Insert::Known => {
@@ -123,8 +123,8 @@ impl Global {
                     narrowed && !self.gated.is_empty()
                 }
                 Insert::Cycle(path) if gate.is_empty() && self.gated.is_empty() => {
-                    let path = path.into_iter().map(|e| self.backtraces.order_edge(e));
-                    refused.push((*held, path.collect()));
+                    let path = path.into_iter().map(|e| self.order_edge(e));
+                    refused.push(Closing::new(*held, path.collect(), false));
                     continue;
                 }
                 Insert::Cycle(_) => {
@@ -136,7 +136,7 @@ impl Global {
                         *gate = self.gated[at].2.gate;
                     }
                     match self.ungated_path_back(id, target.id, gate) {
-                        Some(path) => refused.push((*held, path)),
+                        Some(path) => refused.push(Closing::new(*held, path, kept.is_some())),
                         None if kept.is_none() => {
                             // Serialised by a lock held around every edge: kept.
                             let data = data(&mut self.backtraces, *gate);
@@ -150,7 +150,7 @@ impl Global {
             };
             held.source = true;
             if check && let Some(path) = self.ungated_path_back(id, target.id, gate) {
-                refused.push((*held, path));
+                refused.push(Closing::new(*held, path, known));
             }
         }
         refused
@@ -171,8 +171,25 @@ impl Global {
         let path = self
             .graph
             .ungated_path(target, held, gated, gate, |e| &e.gate)?;
-        let backtraces = &self.backtraces;
-        Some(path.into_iter().map(|e| backtraces.order_edge(e)).collect())
+        Some(path.into_iter().map(|e| self.order_edge(e)).collect())
+    }
+
+    /// A path edge as a report shows it: with its backtrace, and its gate's
+    /// locks that are still in the graph.
+    fn order_edge(&self, edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
+        let backtrace = self.backtraces.captured.get(edge.info.backtrace as usize);
+        let gate = edge.info.gate.ids().iter();
+        OrderEdge {
+            from: edge.from,
+            to: edge.to,
+            thread: edge.info.thread,
+            from_site: edge.info.from_site,
+            to_site: edge.info.to_site,
+            backtrace: backtrace.cloned(),
+            gate: gate
+                .filter_map(|&id| self.graph.payload_of(id).cloned())
+                .collect(),
+        }
     }
 
     /// Inserts an edge of a private graph being published (never a cycle:
@@ -261,17 +278,5 @@ impl Backtraces {
             captured.push(CapturedBacktrace::capture(thread.clone(), Some(edge)));
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
         })
-    }
-
-    fn order_edge(&self, edge: PathEdge<LockRef, EdgeData>) -> OrderEdge {
-        let backtrace = self.captured.get(edge.info.backtrace as usize);
-        OrderEdge {
-            from: edge.from,
-            to: edge.to,
-            thread: edge.info.thread,
-            from_site: edge.info.from_site,
-            to_site: edge.info.to_site,
-            backtrace: backtrace.cloned(),
-        }
     }
 }
