@@ -203,18 +203,24 @@ unsafe impl Send for Origin {}
 // SAFETY: as for `Send`.
 unsafe impl Sync for Origin {}
 
+/// `name` cut to at most [`NAME_MAX`] bytes, at a character boundary: what a
+/// lock keeps of its name.
+pub(crate) const fn cut_name(name: &'static str) -> &'static str {
+    let mut len = if name.len() < NAME_MAX {
+        name.len()
+    } else {
+        NAME_MAX
+    };
+    while !name.is_char_boundary(len) {
+        len -= 1;
+    }
+    name.split_at(len).0
+}
+
 impl Origin {
     /// The name `name`, cut to at most [`NAME_MAX`] bytes at a character boundary.
     pub(crate) const fn named(name: &'static str) -> Self {
-        let mut len = if name.len() < NAME_MAX {
-            name.len()
-        } else {
-            NAME_MAX
-        };
-        while !name.is_char_boundary(len) {
-            len -= 1;
-        }
-        let (kept, _) = name.split_at(len);
+        let kept = cut_name(name);
         Origin {
             ptr: NonNull::from_ref(kept).cast::<u8>(),
             low: (kept.len() as u8) << 1, // at most NAME_MAX, below SITE

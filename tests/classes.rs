@@ -168,3 +168,49 @@ fn a_class_cycle_draws_its_classes() {
     assert_eq!(dot.matches(" -> c").count(), 2, "two class edges: {dot}");
     assert_eq!(dot.matches("style=dashed").count(), 1, "{dot}");
 }
+
+/// A generic constructor that makes every slot's lock at one line: with
+/// `new`, all of them would be one class; the caller chooses instead.
+struct Slots<T> {
+    slots: Vec<Mutex<T>>,
+}
+
+impl<T> Slots<T> {
+    fn new(class: lockgraph::LockClass, values: Vec<T>) -> Self {
+        let slots = values
+            .into_iter()
+            .map(|v| Mutex::with_class(class, v))
+            .collect();
+        Slots { slots }
+    }
+}
+
+#[test]
+fn classes_chosen_by_the_caller_order_like_any_other() {
+    use lockgraph::LockClass;
+    static INBOX: LockClass = LockClass::named("slots.inbox");
+    let outbox = LockClass::named("slots.outbox");
+    on_own_thread(|| {
+        let (inbox, out) = (Slots::new(INBOX, vec![1]), Slots::new(outbox, vec![2]));
+        drop((inbox.slots[0].lock(), out.slots[0].lock()));
+    });
+    // Same-class nesting stays silent: inbox slots in both orders (other
+    // instances each time).
+    on_own_thread(|| {
+        let inbox = Slots::new(INBOX, vec![1, 2]);
+        drop((inbox.slots[0].lock(), inbox.slots[1].lock()));
+        let inbox = Slots::new(INBOX, vec![1, 2]);
+        drop((inbox.slots[1].lock(), inbox.slots[0].lock()))
+    });
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (inbox, out) = (Slots::new(INBOX, vec![1]), Slots::new(outbox, vec![2]));
+            drop((out.slots[0].lock(), inbox.slots[0].lock()));
+        })
+    });
+    let report = report.expect("outbox -> inbox closes a class cycle");
+    assert!(
+        report.contains("class slots.outbox -> class slots.inbox"),
+        "{report}"
+    );
+}

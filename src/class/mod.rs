@@ -20,7 +20,7 @@ pub(crate) mod graph;
 use std::fmt;
 use std::panic::Location;
 
-use crate::meta::Origin;
+use crate::meta::{LockMeta, Origin};
 
 /// The class of a lock: where it was created (the `#[track_caller]`
 /// location of `new`, also for `const` locks in `static`s), or the name given
@@ -61,6 +61,23 @@ use crate::meta::Origin;
 /// assert_eq!(a.class(), b.class());
 /// assert_eq!(a.class().to_string(), "cache");
 /// ```
+///
+/// Or choose it explicitly, as lockdep's class keys do: a constructor that
+/// makes locks for its callers takes a `LockClass` ([`LockClass::named`],
+/// [`LockClass::here`]) and makes them with `with_class`. The same way,
+/// locks of one type nested at known levels (a parent node's lock, then a
+/// child's: lockdep's subclasses) can be given a class per level, so that
+/// their order is checked instead of left to the instances:
+///
+/// ```
+/// use lockgraph::{LockClass, Mutex};
+///
+/// const PARENT: LockClass = LockClass::named("node.parent");
+/// const CHILD: LockClass = LockClass::named("node.child");
+/// let (dir, file) = (Mutex::with_class(PARENT, "dir"), Mutex::with_class(CHILD, "file"));
+/// drop((dir.lock(), file.lock())); // node.parent -> node.child
+/// assert_ne!(dir.class(), file.class());
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LockClass(Class);
 
@@ -83,6 +100,52 @@ impl LockClass {
         }
     }
 
+    /// The class of every lock named `name` (its first 126 bytes, as a lock
+    /// keeps them): for [`Mutex::with_class`](crate::Mutex::with_class) and
+    /// its like, and for comparing with [`class()`](crate::Mutex::class).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{LockClass, Mutex};
+    ///
+    /// static QUEUES: LockClass = LockClass::named("queues");
+    /// let m = Mutex::with_class(QUEUES, ());
+    /// assert_eq!(m.class(), QUEUES);
+    /// assert_eq!(Mutex::named("queues", ()).class(), QUEUES);
+    /// ```
+    pub const fn named(name: &'static str) -> LockClass {
+        LockClass(Class::Name(crate::trusted::cut_name(name)))
+    }
+
+    /// The class of the locks created where this is called: one class for
+    /// every lock made with it, wherever that is (as if they were all made
+    /// with `new` at this line).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::{LockClass, Mutex};
+    ///
+    /// let shard = LockClass::here();
+    /// let shards: Vec<Mutex<u32>> = (0..4).map(|_| Mutex::with_class(shard, 0)).collect();
+    /// assert!(shards.iter().all(|m| m.class() == shard));
+    /// assert_eq!(shard.site().map(|s| s.line()), Some(line!() - 3));
+    /// ```
+    #[track_caller]
+    pub const fn here() -> LockClass {
+        LockClass(Class::Site(Location::caller()))
+    }
+
+    /// What a lock of this class knows about itself: the class's name, or
+    /// the class's site as its creation site.
+    pub(crate) const fn meta(self) -> LockMeta {
+        match self.0 {
+            Class::Name(name) => LockMeta::named(name),
+            Class::Site(site) => LockMeta::created(site),
+        }
+    }
+
     /// The name shared by the class's locks, if they were made with `named`.
     ///
     /// # Examples
@@ -92,7 +155,7 @@ impl LockClass {
     /// assert_eq!(m.class().name(), Some("accounts"));
     /// assert_eq!(lockgraph::Mutex::new(()).class().name(), None);
     /// ```
-    pub fn name(&self) -> Option<&'static str> {
+    pub const fn name(&self) -> Option<&'static str> {
         match self.0 {
             Class::Name(name) => Some(name),
             Class::Site(_) => None,
@@ -107,7 +170,7 @@ impl LockClass {
     /// let m = lockgraph::Mutex::new(());
     /// assert_eq!(m.class().site().unwrap().line(), line!() - 1);
     /// ```
-    pub fn site(&self) -> Option<&'static Location<'static>> {
+    pub const fn site(&self) -> Option<&'static Location<'static>> {
         match self.0 {
             Class::Site(site) => Some(site),
             Class::Name(_) => None,

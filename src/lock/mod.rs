@@ -304,6 +304,23 @@ macro_rules! constructors {
                 }
             }
 
+            /// Creates an unlocked lock of the class `class`
+            /// ([`LockClass::named`](crate::LockClass::named) or
+            /// [`LockClass::here`](crate::LockClass::here)): for locks that one
+            /// generic constructor makes for unrelated uses, whose classes its
+            /// callers choose (lockdep's explicit class keys). Reports call it
+            /// by the class's name, or by the class's site.
+            ///
+            /// # Examples
+            ///
+            #[doc = concat!("```\nuse lockgraph::{LockClass, ", stringify!($Lock), "};\n\nstatic JOBS: LockClass = LockClass::named(\"pool.jobs\");\nfn slots<T>(class: LockClass, values: Vec<T>) -> Vec<", stringify!($Lock), "<T>> {\n    values.into_iter().map(|v| ", stringify!($Lock), "::with_class(class, v)).collect()\n}\nlet jobs = slots(JOBS, vec![1, 2]);\nlet results = slots(LockClass::named(\"pool.results\"), vec![3]);\nassert_eq!(jobs[1].class(), JOBS);\nassert_ne!(jobs[0].class(), results[0].class());\n```")]
+            pub const fn with_class(class: $crate::LockClass, value: T) -> Self {
+                $Lock {
+                    header: $crate::acquire::LockHeader::new(class.meta()),
+                    inner: <$Raw>::new(value),
+                }
+            }
+
             /// Consumes the lock and returns the value; its graph node and edges go with it.
             ///
             /// # Examples

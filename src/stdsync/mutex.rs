@@ -80,6 +80,26 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// Creates an unlocked mutex of the class `class`, as
+    /// [`crate::Mutex::with_class`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::LockClass;
+    ///
+    /// static SHARDS: LockClass = LockClass::named("shards");
+    /// let m = lockgraph::stdsync::Mutex::with_class(SHARDS, 1);
+    /// assert_eq!(m.class(), SHARDS);
+    /// ```
+    pub const fn with_class(class: crate::LockClass, value: T) -> Self {
+        Mutex {
+            header: LockHeader::new(class.meta()),
+            poison: Poison::new(),
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
     /// Consumes the mutex and returns the value; `Err` (with the value) if it
     /// is poisoned.
     ///

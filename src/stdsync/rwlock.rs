@@ -75,6 +75,26 @@ impl<T> RwLock<T> {
         }
     }
 
+    /// Creates an unlocked lock of the class `class`, as
+    /// [`crate::RwLock::with_class`] does.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::LockClass;
+    ///
+    /// static SHARDS: LockClass = LockClass::named("shards");
+    /// let m = lockgraph::stdsync::RwLock::with_class(SHARDS, 1);
+    /// assert_eq!(m.class(), SHARDS);
+    /// ```
+    pub const fn with_class(class: crate::LockClass, value: T) -> Self {
+        RwLock {
+            header: LockHeader::new(class.meta()),
+            poison: Poison::new(),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
     /// Consumes the lock and returns the value; `Err` (with the value) if poisoned.
     ///
     /// # Examples
