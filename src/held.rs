@@ -119,10 +119,14 @@ pub(crate) const EMPTY_CHAIN: u64 = 0;
 /// pattern of ids makes sets of locks less than 2^32 ids apart collide (a
 /// test checks ids equal modulo 2^16 to 2^55); otherwise keys collide only
 /// when pseudo-random bits match, about 2^-64 per pair of sets.
+///
+/// The access is hashed too (in the low bits, as the word holds it): a held
+/// set is checked per way of holding its locks, since an edge's gate and
+/// its kind ([`crate::graph::dep`]) depend on them.
 #[inline(always)]
-pub(crate) fn extend_chain(chain: u64, id: LockId) -> u64 {
+pub(crate) fn extend_chain(chain: u64, id: LockId, access: Access) -> u64 {
     const { assert!(crate::id::LIMIT <= 1 << (64 - CHAIN_ROTATION)) };
-    let id = id.as_u64() << ID_SHIFT;
+    let id = id.as_u64() << ID_SHIFT | u64::from(access as u8);
     (chain.rotate_left(CHAIN_ROTATION) ^ id).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -221,6 +225,12 @@ impl Slot {
     #[inline(always)]
     pub(crate) fn id(&self) -> LockId {
         LockId::from_u64(self.word.get() >> ID_SHIFT)
+    }
+
+    /// How the lock is held.
+    #[inline(always)]
+    pub(crate) fn access(&self) -> Access {
+        Access::from_bits((self.word.get() & ACCESS) as u8)
     }
 
     /// The held lock's origin.
@@ -427,7 +437,7 @@ impl HeldLocks {
     /// was recorded (always: the signature leaves room for a bounded set).
     #[inline(always)]
     pub(crate) fn push(&self, mut lock: HeldLock) -> bool {
-        lock.chain = extend_chain(self.chain(), lock.id);
+        lock.chain = extend_chain(self.chain(), lock.id, lock.access);
         let len = self.len();
         let Some(slot) = self.inline.get(len) else {
             return self.push_overflow(lock);
@@ -455,7 +465,7 @@ impl HeldLocks {
         // Shift the later entries down one place, recomputing their chain keys.
         for later in index + 1..self.len() {
             let mut entry = self.get(later);
-            chain = extend_chain(chain, entry.id);
+            chain = extend_chain(chain, entry.id, entry.access);
             entry.chain = chain;
             self.set(later - 1, entry);
         }
@@ -482,6 +492,18 @@ impl HeldLocks {
         self.position(id).map(|index| self.get(index))
     }
 
+    /// The ids of the held locks and how each is held, oldest first (one
+    /// word read per inline entry).
+    pub(crate) fn ids_and_access(&self) -> impl Iterator<Item = (LockId, Access)> + '_ {
+        (0..self.len()).map(|index| match self.inline.get(index) {
+            Some(slot) => (slot.id(), slot.access()),
+            None => {
+                let entry = self.overflow_entry(index);
+                (entry.id, entry.access)
+            }
+        })
+    }
+
     /// The ids held, oldest first (reads one word per inline entry).
     #[inline]
     pub(crate) fn ids(&self) -> impl DoubleEndedIterator<Item = LockId> + ExactSizeIterator + '_ {
@@ -495,13 +517,19 @@ impl HeldLocks {
     /// Returns the index of the changed entry.
     pub(crate) fn set_access(&self, id: LockId, access: Access) -> Option<usize> {
         let index = self.position(id)?;
-        self.set(
-            index,
-            HeldLock {
-                access,
-                ..self.get(index)
-            },
-        );
+        let mut chain = index
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |i| self.get(i).chain);
+        // The chain keys from here on hash the new access.
+        for at in index..self.len() {
+            let mut entry = self.get(at);
+            if at == index {
+                entry.access = access;
+            }
+            chain = extend_chain(chain, entry.id, entry.access);
+            entry.chain = chain;
+            self.set(at, entry);
+        }
         Some(index)
     }
 

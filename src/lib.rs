@@ -107,6 +107,17 @@
 //!   outer lock does not (two threads on two objects hold two different
 //!   gates). A lock held for reading is no gate. [`graph::snapshot`] shows
 //!   each edge's gate.
+//! - **Recursive reads.** Each edge also keeps the ways it was made
+//!   (lockdep's four kinds: the first lock held **E**xclusively or
+//!   **S**hared, the second taken as a lock or plain read, **N**, or as a
+//!   `read_recursive`, **R**). A recursive read waits only for a writer that
+//!   holds the lock, never for a reader, so a cycle in which a lock is wanted
+//!   as a recursive read while the next thread holds it shared cannot
+//!   deadlock there: only a *strong* cycle (no `-(*R)->` edge followed by an
+//!   `-(S*)->` one) is reported (lockdep's rule). A plain `read` queues behind
+//!   a waiting writer (parking_lot's and std's locks prefer writers), so a
+//!   cycle of plain reads is strong, and reported. Reports say how each edge
+//!   was made ([`OrderEdge::kinds`](report::OrderEdge::kinds)).
 //! - **Self-deadlocks.** Re-taking a non-reentrant lock this thread holds is
 //!   certain to hang: it is a [`Violation::SelfDeadlock`] and panics under
 //!   `Panic` and `Warn`. A plain `read` of an `RwLock` it already reads hangs
@@ -156,12 +167,14 @@
 //! holds to a lock the next one holds: together these edges form a cycle. The
 //! graph refuses the edge that closes any cycle, at the acquisition that tries
 //! to add it, before it blocks; so one of those threads is reported before the
-//! deadlock can form. (A cycle whose every edge was made under one gate lock
-//! is the exception, and rightly: the threads would each hold the gate, so
-//! all but one of them would be waiting for the gate, not in the cycle. An
-//! edge's gate only ever shrinks, and every acquisition that shrinks one, or
-//! adds an edge while edges are kept aside, looks again at the cycles
-//! through it.) Ids are never reused, so edges of dropped locks (which
+//! deadlock can form. (Two kinds of cycle are the exception, and rightly: one
+//! whose every edge was made under one gate lock, since the threads would
+//! each hold the gate, so all but one of them would be waiting for the gate,
+//! not in the cycle; and one that is not strong, since one of its waits is a
+//! recursive read of a lock held shared, which does not wait. An edge's gate
+//! only ever shrinks and its kinds only grow, and every acquisition that
+//! changes them, or adds an edge while edges are kept aside, looks again at
+//! the cycles through it.) Ids are never reused, so edges of dropped locks (which
 //! are removed from the graph) can never attach to new ones, and a per-thread
 //! cache of edges known to be in the graph never lies.
 //!

@@ -67,7 +67,7 @@ fn the_acquisition_that_ends_the_gating_is_reported() {
         "{report}"
     );
     assert!(
-        report.contains("made again now, without the lock that gated"),
+        report.contains("made again now, in a way that can deadlock"),
         "{report}"
     );
     assert!(
@@ -207,7 +207,7 @@ fn a_handler_sees_the_gates_of_a_cycle_that_is_no_longer_gated() {
     let [cycle] = cycles.as_slice() else {
         panic!("one cycle: {seen:?}")
     };
-    assert!(cycle.gated_until_now());
+    assert!(cycle.safe_until_now());
     assert_eq!(cycle.path().len(), 1);
     let gate_names: Vec<_> = cycle.path()[0].gate().iter().map(|l| l.name()).collect();
     assert_eq!(gate_names, [Some("gate 8")]);

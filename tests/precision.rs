@@ -38,7 +38,24 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 type Pattern = (&'static str, fn() -> bool);
 
-const SAFE: [Pattern; 15] = [
+const SAFE: [Pattern; 17] = [
+    ("two recursive reads in opposite orders", || {
+        let (a, b) = (RwLock::new(()), RwLock::new(()));
+        reported(|| {
+            run(|| drop((a.read_recursive(), b.read_recursive())));
+            run(|| drop((b.read_recursive(), a.read_recursive())));
+        })
+    }),
+    (
+        "a write then a recursive read, against a read then that write",
+        || {
+            let (a, b) = (RwLock::new(()), RwLock::new(()));
+            reported(|| {
+                run(|| drop((a.write(), b.read_recursive())));
+                run(|| drop((b.read(), a.write())));
+            })
+        },
+    ),
     ("two orders, both under one gate lock", || {
         let (gate, a, b) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
         reported(|| {
@@ -209,7 +226,17 @@ const SAFE: [Pattern; 15] = [
     }),
 ];
 
-const UNSAFE: [Pattern; 14] = [
+const UNSAFE: [Pattern; 15] = [
+    (
+        "a write then a recursive read, against a write then a recursive read",
+        || {
+            let (a, b) = (RwLock::new(()), RwLock::new(()));
+            reported(|| {
+                run(|| drop((a.write(), b.read_recursive())));
+                run(|| drop((b.write(), a.read_recursive())));
+            })
+        },
+    ),
     (
         "two orders under a gate lock held for reading (it serialises nothing)",
         || {

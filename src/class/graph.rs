@@ -13,10 +13,13 @@ use std::panic::Location;
 use parking_lot::Mutex as RawMutex;
 
 use super::LockClass;
-use crate::graph::gate::{self, Gate};
+use crate::graph::dep::{Kind, Kinds};
+use crate::graph::gate::Gate;
+use crate::graph::walk::{self, Closing, Step};
 use crate::hash::FastMap;
+use crate::held::Access;
 use crate::held::HeldLock;
-use crate::report::{CapturedBacktrace, Closing, LockRef, OrderEdge, ThreadLabel};
+use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 #[derive(Default)]
 struct ClassGraph {
@@ -37,7 +40,7 @@ static GRAPH: RawMutex<Option<ClassGraph>> = RawMutex::new(None);
 /// A class edge that closed a cycle: the held lock it came from, and the
 /// existing class path from the acquired lock's class back to the held
 /// lock's, as the instance edges that first made each step.
-pub(crate) type Closed = Closing;
+pub(crate) type Closed = crate::report::Closing;
 
 /// Records the class edges `class(h) -> class(target)` of `thread` taking
 /// `target` at `site` while holding each `h` of `sources` (of another class
@@ -54,6 +57,7 @@ pub(crate) fn record(
     sources: &[HeldLock],
     held_set: &[HeldLock],
     gates: &mut [Gate],
+    access: Access,
     target: &LockRef,
     site: &'static Location<'static>,
     thread: &ThreadLabel,
@@ -69,12 +73,13 @@ pub(crate) fn record(
         if from == to {
             continue;
         }
+        let kind = Kind::of(held.access, access);
         let again = graph.edges.contains_key(&(from, to));
         if let Some((first, known)) = graph.edges.get_mut(&(from, to)) {
-            let narrowed = known.narrow(gate);
+            let changed = known.narrow(gate) | first.kinds.insert(kind);
             *gate = *known;
             first.gate.retain(|lock| known.contains(lock.id));
-            if !narrowed {
+            if !changed {
                 continue;
             }
         } else {
@@ -89,6 +94,7 @@ pub(crate) fn record(
                     Some((held.id, target.id)),
                 )),
                 gate: gate_locks(held_set, gate),
+                kinds: Kinds::one(kind),
             };
             #[cfg(feature = "record")]
             if crate::record::on() {
@@ -97,8 +103,9 @@ pub(crate) fn record(
             graph.edges.insert((from, to), (first, *gate));
             graph.out[from as usize].push(to);
         }
-        if let Some(path) = graph.ungated_path(to, from, gate) {
-            closed.push(Closing::new(*held, path, again));
+        let kinds = graph.edges[&(from, to)].0.kinds;
+        if let Some(path) = graph.deadlock_path(to, from, *gate, kinds) {
+            closed.push(Closed::new(*held, path, again));
         }
     }
     drop(guard);
@@ -136,15 +143,30 @@ impl ClassGraph {
         index
     }
 
-    /// The shortest path `from -> ... -> to` that closes a class cycle no
-    /// lock of `gate` gates (see [`gate::ungated_walk`]), as the first
-    /// instance edges of its class edges, unless that cycle was reported
-    /// before; `None` if there is none.
-    fn ungated_path(&mut self, from: u32, to: u32, gate: &Gate) -> Option<Vec<OrderEdge>> {
-        let walk = gate::ungated_walk(from, to, gate, |node, out| {
-            for &next in &self.out[node as usize] {
-                out.push((next, self.edges[&(node, next)].1, ()));
-            }
+    /// The shortest path `from -> ... -> to` that, with the class edge
+    /// `to -> from` (its gate `gate`, made as `kinds`), closes a class cycle
+    /// that can deadlock (see [`walk::deadlock_walk`]), as the first instance
+    /// edges of its class edges, unless that cycle was reported before;
+    /// `None` if there is none.
+    fn deadlock_path(
+        &mut self,
+        from: u32,
+        to: u32,
+        gate: Gate,
+        kinds: Kinds,
+    ) -> Option<Vec<OrderEdge>> {
+        let walk = kinds.iter().find_map(|kind| {
+            walk::deadlock_walk(from, to, Closing { gate, kind }, |node, out| {
+                for &next in &self.out[node as usize] {
+                    let (first, gate) = &self.edges[&(node, next)];
+                    out.push(Step {
+                        to: next,
+                        gate: *gate,
+                        kinds: first.kinds,
+                        edge: (),
+                    });
+                }
+            })
         })?;
         let mut classes: Vec<u32> = walk.iter().map(|&(a, _, ())| a).chain([to]).collect();
         classes.sort_unstable();

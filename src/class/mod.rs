@@ -20,6 +20,7 @@ pub(crate) mod graph;
 use std::fmt;
 use std::panic::Location;
 
+use crate::graph::dep::Kind;
 use crate::meta::{LockMeta, Origin};
 
 /// The class of a lock: where it was created (the `#[track_caller]`
@@ -199,11 +200,12 @@ impl fmt::Debug for LockClass {
 /// (one site at two addresses) only cost a second trip to the graph.
 pub(crate) type ClassKey = (usize, u8);
 
-/// The cache key of a class edge `from -> to`, never 0.
-pub(crate) fn edge_key(from: Origin, to: Origin) -> u64 {
+/// The cache key of a class edge `from -> to` made as `kind`, never 0.
+pub(crate) fn edge_key(from: Origin, to: Origin, kind: Kind) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     let word = |(addr, bits): ClassKey| (addr as u64).wrapping_mul(K) ^ u64::from(bits);
-    (word(from.key()).rotate_left(17) ^ word(to.key())).wrapping_mul(K) | 1
+    let to = word(to.key()) ^ u64::from(kind.bits()) << 61;
+    (word(from.key()).rotate_left(17) ^ to).wrapping_mul(K) | 1
 }
 
 /// The cache key of a class edge (`edge_key`) made under the held set whose

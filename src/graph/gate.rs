@@ -11,9 +11,6 @@
 //! intersection of cut candidate sets is a subset of the true intersection,
 //! so a cut can only make a cycle look ungated (reported), never hide one.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::Hash;
-
 use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 
@@ -112,57 +109,6 @@ impl Gate {
     pub(crate) fn all_bits(&self) -> u8 {
         ((1u16 << self.len) - 1) as u8
     }
-}
-
-/// The shortest walk from `start` to `goal` whose edges' gates together lack
-/// every lock of `gate` (so that with an edge `goal -> start` gated by
-/// `gate`, the cycle is not gated by any one lock), as the edges it takes
-/// (`from`, `to`, the edge as `steps` named it); `None` if every walk keeps
-/// some lock of `gate` in every edge's gate, or there is none. `steps(node,
-/// out)` lists the edges out of `node` with their gates.
-///
-/// The search runs over (node, locks broken so far): it may pass a node in
-/// the middle twice (a walk through two cycles, each gated on its own),
-/// which can only make it report, never miss a cycle; it never passes
-/// `start` or `goal` twice.
-pub(crate) fn ungated_walk<Node: Copy + Eq + Hash, Edge: Clone>(
-    start: Node,
-    goal: Node,
-    gate: &Gate,
-    mut steps: impl FnMut(Node, &mut Vec<(Node, Gate, Edge)>),
-) -> Option<Vec<(Node, Node, Edge)>> {
-    let full = gate.all_bits();
-    let mut came: HashMap<(Node, u8), ((Node, u8), Edge)> = HashMap::new();
-    let mut queue = VecDeque::from([(start, 0u8)]);
-    let mut out = Vec::new();
-    let mut found = None;
-    while let Some((node, bits)) = queue.pop_front() {
-        if node == goal {
-            if bits == full {
-                found = Some((node, bits));
-                break;
-            }
-            continue;
-        }
-        out.clear();
-        steps(node, &mut out);
-        for (next, edge_gate, edge) in out.drain(..) {
-            let state = (next, bits | gate.broken_by(&edge_gate));
-            if next != start && !came.contains_key(&state) {
-                came.insert(state, ((node, bits), edge));
-                queue.push_back(state);
-            }
-        }
-    }
-    let mut at = found?;
-    let mut walk = Vec::new();
-    while at != (start, 0) {
-        let (before, edge) = came.remove(&at).expect("every reached state has a way in");
-        walk.push((before.0, at.0, edge));
-        at = before;
-    }
-    walk.reverse();
-    Some(walk)
 }
 
 #[cfg(test)]

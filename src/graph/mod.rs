@@ -11,9 +11,11 @@
 //! condvar or a channel) fit the same structure with ids of their own.
 //! [`snapshot`] is the one call into the tracker, which owns the graph.
 
+pub(crate) mod dep;
 pub(crate) mod gate;
 mod index;
 pub(crate) mod order;
 mod snapshot;
+pub(crate) mod walk;
 
 pub use snapshot::{EdgeInfo, LockInfo, Snapshot, snapshot};

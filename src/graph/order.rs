@@ -11,6 +11,7 @@
 //! or swaps the keys of the nodes it found. Keys start as the lock ids, so locks
 //! taken in the order they were created never need reordering.
 
+#[cfg(test)]
 use std::collections::{HashMap, VecDeque};
 use std::num::NonZeroU64;
 
@@ -18,8 +19,10 @@ use petgraph::Direction::{self, Incoming, Outgoing};
 use petgraph::stable_graph::{EdgeIndex, NodeIndex, StableDiGraph};
 use petgraph::visit::{EdgeRef, IntoEdgeReferences, IntoNodeReferences};
 
-use super::gate::{self, Gate};
+use super::dep::Kinds;
+use super::gate::Gate;
 use super::index::NodeIndexById;
+use super::walk::{self, Closing, Step};
 use crate::hash::FastMap;
 use crate::id::LockId;
 
@@ -33,14 +36,14 @@ pub(crate) struct PathEdge<N, E> {
 
 /// What inserting an edge did.
 #[derive(Debug)]
-pub(crate) enum Insert<N, E> {
+pub(crate) enum Insert {
     /// The edge was already in the graph.
     Known,
     /// The edge is new and was inserted.
     Added,
-    /// The edge would close a cycle: the existing path from the new edge's
-    /// target back to its source (shortest first), which the new edge would close.
-    Cycle(Vec<PathEdge<N, E>>),
+    /// The edge would close a cycle (the caller looks for the path back,
+    /// see [`LockGraph::deadlock_path`]); it was not inserted.
+    Cycle,
 }
 
 /// A directed acyclic graph of lock ids.
@@ -213,14 +216,14 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         from: (LockId, impl FnOnce() -> N),
         to: (LockId, impl FnOnce() -> N),
         info: impl FnOnce() -> E,
-    ) -> Insert<N, E> {
+    ) -> Insert {
         let a = self.node(from.0, from.1);
         let b = self.node(to.0, to.1);
         // `from == to` never reaches here: the tracker handles re-acquisition.
         if self.graph[a].key() > self.graph[b].key() {
             // No such edge yet: edges go from smaller keys to larger ones.
             if !self.reorder(a, b) {
-                return Insert::Cycle(self.shortest_path(b, a));
+                return Insert::Cycle;
             }
         } else if self.has_edge(a, b) {
             return Insert::Known;
@@ -361,16 +364,17 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     /// The shortest path from `from` to `to`, over the graph's edges and the
-    /// `extra` ones (edges kept outside the graph because they would close a
-    /// cycle), that closes a cycle not gated by any lock of `gate` with an
-    /// edge `to -> from` (see [`gate::ungated_walk`]); edges' gates by `gate_of`.
-    pub(crate) fn ungated_path(
+    /// `extra` ones (edges kept outside the graph because the cycles they
+    /// close cannot deadlock), that with the edge `to -> from` made as
+    /// `closing` closes a cycle that can (see [`walk::deadlock_walk`]); an
+    /// edge's gate and kinds by `made`.
+    pub(crate) fn deadlock_path(
         &self,
         from: LockId,
         to: LockId,
         extra: &[(LockId, LockId, E)],
-        gate: &Gate,
-        gate_of: impl Fn(&E) -> &Gate,
+        closing: Closing,
+        made: impl Fn(&E) -> (Gate, Kinds),
     ) -> Option<Vec<PathEdge<N, E>>> {
         #[derive(Clone)]
         enum Via {
@@ -383,11 +387,20 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
             .enumerate()
             .filter_map(|(k, (a, b, _))| Some((self.index.get(*a)?, self.index.get(*b)?, k)))
             .collect();
-        let walk = gate::ungated_walk(start, goal, gate, |node, out| {
+        let step = |to, info: &E, edge| {
+            let (gate, kinds) = made(info);
+            Step {
+                to,
+                gate,
+                kinds,
+                edge,
+            }
+        };
+        let walk = walk::deadlock_walk(start, goal, closing, |node, out| {
             let edges = self.graph.edges(node);
-            out.extend(edges.map(|e| (e.target(), *gate_of(e.weight()), Via::Graph(e.id()))));
+            out.extend(edges.map(|e| step(e.target(), e.weight(), Via::Graph(e.id()))));
             let extra_edges = extra_out.iter().filter(|(a, _, _)| *a == node);
-            out.extend(extra_edges.map(|&(_, b, k)| (b, *gate_of(&extra[k].2), Via::Extra(k))));
+            out.extend(extra_edges.map(|&(_, b, k)| step(b, &extra[k].2, Via::Extra(k))));
         })?;
         let path = walk.into_iter().map(|(a, b, via)| PathEdge {
             from: self.payload(a).clone(),
@@ -492,6 +505,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
     }
 
     /// Breadth-first search from `start` to `goal`; the caller knows a path exists.
+    #[cfg(test)]
     fn shortest_path(&self, start: NodeIndex, goal: NodeIndex) -> Vec<PathEdge<N, E>> {
         let graph = &self.graph;
         let mut came_from = HashMap::new();
@@ -541,11 +555,19 @@ mod tests {
         assert_eq!(size_of::<Option<Node>>(), size_of::<Node>());
     }
 
+    impl LockGraph<LockId, ()> {
+        /// The shortest path back from `to` to `from`, for a refused `from -> to`.
+        fn path_back(&self, from: LockId, to: LockId) -> Vec<PathEdge<LockId, ()>> {
+            let (a, b) = (self.index.get(from).unwrap(), self.index.get(to).unwrap());
+            self.shortest_path(b, a)
+        }
+    }
+
     fn ids(n: usize) -> Vec<LockId> {
         (0..n).map(|_| LazyId::new().get()).collect()
     }
 
-    fn insert(g: &mut LockGraph<LockId, ()>, a: LockId, b: LockId) -> Insert<LockId, ()> {
+    fn insert(g: &mut LockGraph<LockId, ()>, a: LockId, b: LockId) -> Insert {
         g.insert((a, || a), (b, || b), || ())
     }
 
@@ -558,9 +580,10 @@ mod tests {
         assert!(matches!(insert(&mut g, l[1], l[2]), Insert::Added));
         assert!(matches!(insert(&mut g, l[2], l[3]), Insert::Added));
         assert!(matches!(insert(&mut g, l[1], l[3]), Insert::Added));
-        let Insert::Cycle(path) = insert(&mut g, l[3], l[0]) else {
+        let Insert::Cycle = insert(&mut g, l[3], l[0]) else {
             panic!("cycle expected");
         };
+        let path = g.path_back(l[3], l[0]);
         let hops: Vec<(LockId, LockId)> = path.iter().map(|e| (e.from, e.to)).collect();
         assert_eq!(hops, [(l[0], l[1]), (l[1], l[3])]);
         assert!(!g.contains(l[3], l[0]));
@@ -594,9 +617,10 @@ mod tests {
         assert!(nodes.contains(&l[0]) && nodes.contains(&l[2]));
         let edges: Vec<(LockId, LockId)> = g.edges().map(|(a, b, _)| (*a, *b)).collect();
         assert_eq!(edges, [(l[2], l[0])]);
-        let Insert::Cycle(path) = insert(&mut g, l[0], l[2]) else {
+        let Insert::Cycle = insert(&mut g, l[0], l[2]) else {
             panic!("l[2] -> l[0] is there");
         };
+        let path = g.path_back(l[0], l[2]);
         assert_eq!((path[0].from, path[0].to), (l[2], l[0]));
     }
 
@@ -688,7 +712,8 @@ mod tests {
                     reordered += usize::from(backwards);
                     accepted.push((x, y));
                 }
-                Insert::Cycle(path) => {
+                Insert::Cycle => {
+                    let path = g.path_back(l[x], l[y]);
                     assert!(reaches(&accepted, y, x));
                     let at = |id: LockId| l.iter().position(|&k| k == id).unwrap();
                     let hops: Vec<(usize, usize)> =

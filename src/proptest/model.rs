@@ -6,7 +6,7 @@
 //! then each [`Op::Create`]); the runner gives real locks ids in that order, so
 //! the model's numbers order like [`LockId`](crate::LockId)s.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::op::{Hold, LockKind, Op, Program, Step};
 use super::run::LOCK_ALL_MAX;
@@ -85,11 +85,11 @@ pub struct Model {
     slots: Vec<Option<usize>>,
     created: usize,
     held: Vec<Vec<(usize, Hold)>>,
-    /// The edges of the graph, each with its gate.
-    edges: BTreeMap<(usize, usize), BTreeSet<usize>>,
-    /// Edges that closed a cycle gated by one lock, each with its gate: kept
-    /// out of the graph (whose edge set [`Model::edges`] shows).
-    kept: BTreeMap<(usize, usize), BTreeSet<usize>>,
+    /// The edges of the graph, each with how it was made.
+    edges: BTreeMap<(usize, usize), Made>,
+    /// Edges that closed a cycle that cannot deadlock (gated by one lock, or
+    /// not strong), each with how it was made: kept out of the graph.
+    kept: BTreeMap<(usize, usize), Made>,
     /// The edges of `edges` and `kept`, as a set (what [`Model::edges`] shows).
     edge_set: BTreeSet<(usize, usize)>,
     ascending: bool,
@@ -97,6 +97,31 @@ pub struct Model {
 
 /// The most locks a gate keeps (lockgraph's `Gate::MAX`): the outermost.
 const GATE_MAX: usize = 3;
+
+/// How an edge was made: its gate (the locks held exclusively around it
+/// every time) and its kinds (whether the source was held shared, whether
+/// the target was taken as a recursive read).
+#[derive(Clone, Debug)]
+struct Made {
+    gate: BTreeSet<usize>,
+    kinds: BTreeSet<(bool, bool)>,
+}
+
+impl Made {
+    /// Narrows the gate to `other`'s and adds its kinds; returns whether
+    /// that changed anything.
+    fn add(&mut self, other: &Made) -> bool {
+        let before = (self.gate.len(), self.kinds.len());
+        self.gate.retain(|g| other.gate.contains(g));
+        self.kinds.extend(other.kinds.iter().copied());
+        before != (self.gate.len(), self.kinds.len())
+    }
+}
+
+/// Whether a lock held as `hold` is held shared.
+fn shared(hold: Hold) -> bool {
+    matches!(hold, Hold::Read | Hold::ReadRecursive | Hold::Upgradable)
+}
 
 impl Model {
     /// The state before `program` runs: every slot holds a live lock.
@@ -327,7 +352,7 @@ impl Model {
             }
         } else {
             self.check_ascending(thread, lock, verdicts);
-            self.add_edges(thread, lock, verdicts);
+            self.add_edges(thread, lock, hold, verdicts);
         }
         self.held[thread].push((lock, hold));
         Ok(())
@@ -344,56 +369,58 @@ impl Model {
         }
     }
 
-    /// The edges from every held lock into `lock`, with the gate rule: an
-    /// edge narrows its gate (the locks held exclusively around it every
-    /// time); an edge that closes a cycle is reported unless one lock gates
-    /// every edge of every way round (then it is kept aside); while edges are
-    /// kept, a new or narrowed edge is reported if a cycle through it is not
-    /// gated.
-    fn add_edges(&mut self, thread: usize, lock: usize, verdicts: &mut Vec<Verdict>) {
-        let mut sources: Vec<usize> = Vec::new();
-        for &(held, _) in &self.held[thread] {
-            if !sources.contains(&held) {
-                sources.push(held);
+    /// The edges from every held lock into `lock` (taken as `hold`), with the
+    /// gate and strong rules: an edge narrows its gate (the locks held
+    /// exclusively around it every time) and adds its kind; an edge that
+    /// closes a cycle is reported if a way round can deadlock, else kept
+    /// aside; while edges are kept, an edge that is new, narrowed or made a
+    /// new way is reported if a cycle through it can deadlock.
+    fn add_edges(&mut self, thread: usize, lock: usize, hold: Hold, verdicts: &mut Vec<Verdict>) {
+        let mut sources: Vec<(usize, Hold)> = Vec::new();
+        for &(held, how) in &self.held[thread] {
+            if !sources.iter().any(|&(s, _)| s == held) {
+                sources.push((held, how));
             }
         }
-        for holding in sources {
-            let mut gate = self.gate_around(thread, holding, lock);
+        for (holding, how) in sources {
+            let gate = self.gate_around(thread, holding, lock);
+            let kind = (shared(how), hold == Hold::ReadRecursive);
             let edge = (holding, lock);
-            let check = if let Some(known) = self.edges.get_mut(&edge) {
-                let before = known.len();
-                known.retain(|g| gate.contains(g));
-                gate = known.clone();
-                known.len() != before && !self.kept.is_empty()
-            } else if self
-                .distance(lock, holding, &BTreeSet::new(), false)
-                .is_none()
-            {
-                self.edges.insert(edge, gate.clone());
+            let made = Made {
+                gate,
+                kinds: BTreeSet::from([kind]),
+            };
+            let (check, made) = if let Some(known) = self.edges.get_mut(&edge) {
+                let changed = known.add(&made);
+                (changed && !self.kept.is_empty(), known.clone())
+            } else if !self.reaches(lock, holding) {
+                self.edges.insert(edge, made.clone());
                 self.edge_set.insert(edge);
-                !self.kept.is_empty()
+                (!self.kept.is_empty(), made)
             } else {
-                if let Some(kept) = self.kept.get_mut(&edge) {
-                    kept.retain(|g| gate.contains(g));
-                    gate = kept.clone();
-                }
-                match self.distance(lock, holding, &gate, true) {
+                let was_kept = self.kept.contains_key(&edge);
+                let made = match self.kept.get_mut(&edge) {
+                    Some(kept) => {
+                        kept.add(&made);
+                        kept.clone()
+                    }
+                    None => made,
+                };
+                match self.distance(lock, holding, &made) {
                     Some(hops) => verdicts.push(Verdict::Cycle {
                         acquiring: lock,
                         holding,
                         hops,
                     }),
-                    None => {
-                        self.kept.entry(edge).or_insert(gate);
+                    None if !was_kept => {
+                        self.kept.insert(edge, made);
                         self.edge_set.insert(edge);
                     }
+                    None => {}
                 }
                 continue;
             };
-            if let Some(hops) = check
-                .then(|| self.distance(lock, holding, &gate, true))
-                .flatten()
-            {
+            if let Some(hops) = check.then(|| self.distance(lock, holding, &made)).flatten() {
                 verdicts.push(Verdict::Cycle {
                     acquiring: lock,
                     holding,
@@ -421,43 +448,79 @@ impl Model {
         gate.into_iter().collect()
     }
 
+    /// Whether the graph's edges (not the kept ones) lead from `from` to `to`.
+    fn reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = BTreeSet::from([from]);
+        let mut queue = VecDeque::from([from]);
+        while let Some(node) = queue.pop_front() {
+            if node == to {
+                return true;
+            }
+            for &(_, next) in self.edges.keys().filter(|&&(a, _)| a == node) {
+                if seen.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        false
+    }
+
     /// The number of edges on the shortest walk `from -> ... -> to`, over the
-    /// graph's edges and the kept ones, whose edges' gates together lack
-    /// every lock of `gate` (so that with an edge `to -> from` gated by
-    /// `gate`, the cycle is not gated by any one lock), if any. The walk
-    /// passes `from` and `to` once. Without `kept`, over the graph's edges only.
-    fn distance(
+    /// graph's edges and the kept ones, that with the edge `to -> from` (made
+    /// as `closing`) closes a cycle that can deadlock: no one lock of the
+    /// closing gate in every edge's gate, and no lock wanted as a recursive
+    /// read (an edge in ending in `R`) while held shared (the edge out
+    /// starting with `S`). The closing edge's kinds are tried in the order
+    /// `EN`, `ER`, `SN`, `SR`: the first that closes such a cycle counts.
+    /// The walk passes `from` and `to` once.
+    fn distance(&self, from: usize, to: usize, closing: &Made) -> Option<usize> {
+        closing
+            .kinds
+            .iter()
+            .find_map(|&kind| self.distance_as(from, to, &closing.gate, kind))
+    }
+
+    /// [`Self::distance`] for one kind of the closing edge.
+    fn distance_as(
         &self,
         from: usize,
         to: usize,
         gate: &BTreeSet<usize>,
-        kept: bool,
+        (closing_shared, closing_recursive): (bool, bool),
     ) -> Option<usize> {
-        let full: BTreeSet<usize> = gate.clone();
-        let start = (from, BTreeSet::new());
+        type State = (usize, Vec<usize>, bool);
+        let start: State = (from, Vec::new(), closing_recursive);
         let mut queue = VecDeque::from([(start.clone(), 0)]);
-        let mut seen: HashMap<(usize, Vec<usize>), ()> = HashMap::new();
-        seen.insert((from, Vec::new()), ());
-        while let Some(((node, broken), hops)) = queue.pop_front() {
+        let mut seen: BTreeSet<State> = BTreeSet::from([start]);
+        while let Some(((node, broken, recursive), hops)) = queue.pop_front() {
             if node == to {
-                if broken == full {
+                if broken.len() == gate.len() && !(recursive && closing_shared) {
                     return Some(hops);
                 }
                 continue;
             }
-            let kept = self.kept.iter().filter(|_| kept);
             let out = self
                 .edges
                 .iter()
-                .chain(kept)
+                .chain(&self.kept)
                 .filter(|((a, _), _)| *a == node);
-            for (&(_, next), edge_gate) in out {
-                let mut now = broken.clone();
-                now.extend(gate.iter().filter(|g| !edge_gate.contains(g)));
-                let key = (next, now.iter().copied().collect::<Vec<_>>());
-                if next != from && !seen.contains_key(&key) {
-                    seen.insert(key, ());
-                    queue.push_back(((next, now), hops + 1));
+            for (&(_, next), made) in out {
+                // Coming in by a recursive read, only an edge whose source
+                // was held exclusively stops it.
+                let usable: Vec<_> = made
+                    .kinds
+                    .iter()
+                    .filter(|(s, _)| !(recursive && *s))
+                    .collect();
+                if usable.is_empty() {
+                    continue;
+                }
+                let now_recursive = usable.iter().all(|(_, r)| *r);
+                let mut now: BTreeSet<usize> = broken.iter().copied().collect();
+                now.extend(gate.iter().filter(|g| !made.gate.contains(g)));
+                let state = (next, now.into_iter().collect(), now_recursive);
+                if next != from && seen.insert(state.clone()) {
+                    queue.push_back((state, hops + 1));
                 }
             }
         }

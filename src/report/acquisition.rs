@@ -51,8 +51,8 @@ pub struct Cycle {
     pub(crate) holding: HeldRef,
     /// The existing path `acquiring -> ... -> holding`.
     pub(crate) path: Vec<OrderEdge>,
-    /// The order `holding -> acquiring` was made before, under a lock that
-    /// gated the cycle until now (this acquisition is made without it).
+    /// The order `holding -> acquiring` was made before, when the cycle could
+    /// not deadlock (see [`Cycle::safe_until_now`]).
     pub(crate) again: bool,
 }
 
@@ -82,10 +82,11 @@ impl Cycle {
     }
 
     /// Whether the closing order `holding -> acquiring` was made before,
-    /// under a lock that gated every edge of the cycle (see
-    /// [`OrderEdge::gate`]), and is made now without it: the cycle was kept
-    /// aside as safe until this acquisition.
-    pub fn gated_until_now(&self) -> bool {
+    /// when the cycle could not deadlock (a gate lock held around every
+    /// edge, see [`OrderEdge::gate`], or a recursive read of a lock held
+    /// shared, see [`OrderEdge::kinds`]), and is made now in a way that can:
+    /// the cycle was kept aside as safe until this acquisition.
+    pub fn safe_until_now(&self) -> bool {
         self.again
     }
 

@@ -12,6 +12,7 @@ use super::{
     Notice, NoticeKind, OrderEdge, OrderViolation, RecursiveRead, SelfDeadlock, Violation,
 };
 use crate::class::LockClass;
+use crate::graph::dep::{Kind, Kinds};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::Flavour;
@@ -145,10 +146,11 @@ impl Display for Cycle {
         }
         writeln!(
             f,
-            "  {holding} -> {taking}    {} by thread \"{}\" at {}",
+            "  {holding} -> {taking}    {} by thread \"{}\" at {}{}",
             closing_verb(self.again),
             self.thread,
-            self.site
+            self.site,
+            closing_kind(self.holding.access, self.access)
         )?;
         held_list(f, &names, "locks held by this thread", &self.held)?;
         if let [edge] = self.path.as_slice() {
@@ -168,7 +170,21 @@ impl Display for Cycle {
 fn closing_verb(again: bool) -> &'static str {
     match again {
         false => "would be added now",
-        true => "made again now, without the lock that gated every edge until now,",
+        true => {
+            "made again now, in a way that can deadlock (until now a gate lock or a recursive read kept the cycle safe),"
+        }
+    }
+}
+
+/// What the letters of an edge's kind mean (lockdep's notation).
+const KIND_LEGEND: &str = "E/S: the first lock held exclusively/shared; \
+N/R: the second taken as a lock or plain read/as a recursive read";
+
+/// The kind of the closing edge, when it is not the plain `EN`.
+fn closing_kind(held: Access, taken: Access) -> String {
+    match Kind::of(held, taken) {
+        Kind::EXCLUSIVE => String::new(),
+        kind => format!(", as {}", kind.letters()),
     }
 }
 
@@ -182,6 +198,10 @@ fn write_edge(f: &mut Formatter<'_>, names: &Names, edge: &OrderEdge) -> fmt::Re
         edge.from_site,
         edge.to_site
     )?;
+    if edge.kinds != Kinds::one(Kind::EXCLUSIVE) {
+        let kinds: Vec<&str> = edge.kinds.iter().map(Kind::letters).collect();
+        writeln!(f, "        made as {} ({KIND_LEGEND})", kinds.join(", "))?;
+    }
     if !edge.gate.is_empty() {
         let gate: Vec<String> = edge.gate.iter().map(|lock| names.or_label(lock)).collect();
         writeln!(
@@ -233,6 +253,10 @@ impl Display for ClassCycle {
             cycle.thread,
             cycle.site
         )?;
+        if Kind::of(cycle.holding.access, cycle.access) != Kind::EXCLUSIVE {
+            let kind = closing_kind(cycle.holding.access, cycle.access);
+            writeln!(f, "        (made now{kind})")?;
+        }
         held_list(f, &names, "locks held by this thread", &cycle.held)?;
         if let [edge] = cycle.path.as_slice() {
             writeln!(f, "with both orders on the same objects:")?;

@@ -126,6 +126,8 @@ pub struct OrderEdge {
     pub(crate) backtrace: Option<CapturedBacktrace>,
     /// The edge's gate when the report was made (see [`OrderEdge::gate`]).
     pub(crate) gate: Vec<LockRef>,
+    /// The ways the edge was made (see [`OrderEdge::kinds`]).
+    pub(crate) kinds: crate::graph::dep::Kinds,
 }
 
 impl OrderEdge {
@@ -155,6 +157,35 @@ impl OrderEdge {
     /// gate here shows the lock that serialised part of the cycle only.
     pub fn gate(&self) -> &[LockRef] {
         &self.gate
+    }
+
+    /// The ways the edge was made, as lockdep writes them: `E` or `S` for
+    /// the lock that was held (exclusively, or shared: a read, a recursive
+    /// read or an upgradable read), then `N` or `R` for the lock taken (as a
+    /// lock, a write, an upgradable or a plain read; or as a recursive read,
+    /// which waits for no reader). A cycle in which one lock is taken as a
+    /// recursive read (`*R` into it) while held shared (`S*` out of it)
+    /// cannot deadlock there, and is not reported.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex as StdMutex};
+    /// use lockgraph::{Mutex, Policy, RwLock, Violation};
+    ///
+    /// let seen: Arc<StdMutex<Vec<Violation>>> = Default::default();
+    /// let keep = Arc::clone(&seen);
+    /// lockgraph::set_handler(Some(Box::new(move |v| keep.lock().unwrap().push(v.clone()))));
+    /// lockgraph::set_policy(Policy::Warn);
+    /// let (table, log) = (RwLock::new(()), Mutex::new(()));
+    /// drop((table.read(), log.lock())); // table -(SN)-> log
+    /// drop((log.lock(), table.write())); // log -(EN)-> table: closes it
+    /// let seen = seen.lock().unwrap();
+    /// let Some(Violation::Cycle(cycle)) = seen.first() else { panic!("no cycle") };
+    /// assert_eq!(cycle.path()[0].kinds(), ["SN"]);
+    /// ```
+    pub fn kinds(&self) -> Vec<&'static str> {
+        self.kinds.iter().map(|kind| kind.letters()).collect()
     }
 
     /// A stack of the thread that first took locks at this edge's two call

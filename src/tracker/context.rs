@@ -18,6 +18,7 @@ use super::poison;
 use super::private::{self, Store};
 use crate::class;
 use crate::config;
+use crate::graph::dep::Kind;
 use crate::graph::gate::Gate;
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
@@ -187,7 +188,7 @@ impl ThreadState {
         let Some((_, chain)) = self.held.last_key() else {
             return;
         };
-        let key = chain_key(chain, id);
+        let key = chain_key(chain, id, access);
         if !self.chains.contains(key) || config::ascending() {
             self.check_new_chain(meta, id, access, site, flavour, key);
         }
@@ -210,7 +211,7 @@ impl ThreadState {
             return self.check_reentry(meta, previous, access, site, flavour);
         }
         let graph = config::graph_checks();
-        let clean = match config::ascending() || graph && !self.knows_edges_into(id) {
+        let clean = match config::ascending() || graph && !self.knows_edges_into(id, access) {
             true => self.check_slow(meta, id, access, site, flavour),
             false => true,
         };
@@ -234,18 +235,21 @@ impl ThreadState {
         let known = !config::ascending()
             && config::graph_checks()
             && !self.holds(id)
-            && self.knows_edges_into(id);
+            && self.knows_edges_into(id, access);
         if !known {
             return None;
         }
-        self.chains.insert(chain_key(chain, id));
+        self.chains.insert(chain_key(chain, id, access));
         Some(self.record_held(new_entry(meta, id, access, site)))
     }
 
     /// Whether every edge from a held lock into `id` is known to be in the graph.
-    fn knows_edges_into(&self, id: LockId) -> bool {
-        let mut sources = self.held.ids();
-        sources.all(|held| self.edges.contains(edge_key(held, id)))
+    fn knows_edges_into(&self, id: LockId, access: Access) -> bool {
+        let mut sources = self.held.ids_and_access();
+        sources.all(|(held, how)| {
+            self.edges
+                .contains(edge_key(held, id, Kind::of(how, access)))
+        })
     }
 
     /// The steady state of a blocking acquisition, for when no [`crate::flags`] are
@@ -263,8 +267,8 @@ impl ThreadState {
         // The set's chain key with `id` added is also the cache key.
         let chain = match self.held.last_inline_chain() {
             None => return false,
-            Some(None) => extend_chain(EMPTY_CHAIN, id),
-            Some(Some(chain)) => match extend_chain(chain, id) {
+            Some(None) => extend_chain(EMPTY_CHAIN, id, access),
+            Some(Some(chain)) => match extend_chain(chain, id, access) {
                 next if self.chains.contains(next | 1) => next,
                 _ => return false,
             },
@@ -324,7 +328,7 @@ impl ThreadState {
             // of the lock since its id was assigned (see above).
             let cycles = self.record_edges(meta, &target, access, site, true);
             if cycles.is_empty() {
-                self.chains.insert(chain_key(chain, id));
+                self.chains.insert(chain_key(chain, id, access));
             }
             cycles.into_iter().for_each(super::report);
         }
@@ -343,7 +347,7 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> Option<bool> {
-        if !self.knows_class_edges_into(meta.origin()) {
+        if !self.knows_class_edges_into(meta.origin(), access) {
             return None;
         }
         self.record_fresh_private_held(meta, id, access, site)
@@ -352,14 +356,15 @@ impl ThreadState {
     /// Whether this thread knows the class edge from every held lock's class
     /// into the class of `to` (or it is the same class), so that no new class
     /// edge comes with edges into a lock of that class.
-    fn knows_class_edges_into(&self, to: Origin) -> bool {
+    fn knows_class_edges_into(&self, to: Origin, access: Access) -> bool {
         if self.held.len() > INLINE {
             return false; // rare: the slow path looks at every entry
         }
         let to_key = to.key();
         let known = |slot: &Slot| {
             let from = slot.origin();
-            from.key() == to_key || self.knows_class_edge(from, to, || self.chain())
+            let kind = Kind::of(slot.access(), access);
+            from.key() == to_key || self.knows_class_edge((from, to, kind), || self.chain())
         };
         !config::class_checks() || self.held.inline().iter().all(known)
     }
@@ -368,8 +373,12 @@ impl ThreadState {
     /// class graph with its gate narrowed by the held set `chain` (an
     /// ungated one under any held set).
     #[inline]
-    fn knows_class_edge(&self, from: Origin, to: Origin, chain: impl Fn() -> u64) -> bool {
-        let key = class::edge_key(from, to);
+    fn knows_class_edge(
+        &self,
+        (from, to, kind): (Origin, Origin, Kind),
+        chain: impl Fn() -> u64,
+    ) -> bool {
+        let key = class::edge_key(from, to, kind);
         self.edges.contains(key) || self.edges.contains(class::under(key, chain()))
     }
 
@@ -395,7 +404,7 @@ impl ThreadState {
             // makes it public, and the edges can stay private after all
             // (without publishing this thread's graph, and the rest of its
             // block of ids, with them).
-            let record = || self.record_fresh_private(meta, id, site);
+            let record = || self.record_fresh_private(meta, id, access, site);
             let recorded = record() || self.publish_other_owners() && record();
             if !recorded {
                 return None;
@@ -409,7 +418,8 @@ impl ThreadState {
                 let gated =
                     || !Gate::around(inline.iter().map(Slot::get), slot.id(), id).is_empty();
                 if inline.len() == 1 || !gated() {
-                    self.edges.insert(edge_key(slot.id(), id));
+                    self.edges
+                        .insert(edge_key(slot.id(), id, Kind::of(slot.access(), access)));
                 }
                 slot.mark_source();
             }
@@ -441,11 +451,13 @@ impl ThreadState {
         &self,
         meta: &LockMeta,
         id: LockId,
+        access: Access,
         site: &'static Location<'static>,
     ) -> bool {
         let record = |cold: &ColdState| {
             let store = cold.private.get()?;
-            Some(store.0.record_fresh(&self.held, id, meta.origin(), site))
+            let target = (id, meta.origin(), site, access);
+            Some(store.0.record_fresh(&self.held, target))
         };
         COLD.try_with(record).ok().flatten() == Some(true)
     }
@@ -712,7 +724,7 @@ impl ThreadState {
         let mut sources = COLD
             .try_with(|cold| cold.scratch.take())
             .unwrap_or_default();
-        self.collect_unknown_sources(target.id, fresh, &mut sources);
+        self.collect_unknown_sources(target.id, access, fresh, &mut sources);
         if sources.is_empty() {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
@@ -726,7 +738,7 @@ impl ThreadState {
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => store
                 .0
-                .record(&mut sources, &mut gates, target, site, fresh),
+                .record(&mut sources, &mut gates, access, target, site, fresh),
             None => Err(true),
         });
         if let Err(others) = private.unwrap_or(Err(true)) {
@@ -737,7 +749,7 @@ impl ThreadState {
             }
             with_label(|thread| {
                 global::with(|g| {
-                    cycles = g.record(&mut sources, &mut gates, target, site, thread);
+                    cycles = g.record(&mut sources, &mut gates, access, target, site, thread);
                     meta.lazy_id().mark_in_graph();
                 });
             });
@@ -752,7 +764,11 @@ impl ThreadState {
             .zip(&gates)
             .filter(|(s, g)| s.source && g.is_empty())
         {
-            self.edges.insert(edge_key(source.id, target.id));
+            self.edges.insert(edge_key(
+                source.id,
+                target.id,
+                Kind::of(source.access, access),
+            ));
         }
         let class_cycles = self.record_classes(&sources, target, access, site, !cycles.is_empty());
         let _ = COLD.try_with(|cold| cold.scratch.set(sources));
@@ -811,7 +827,7 @@ impl ThreadState {
             .filter(|h| {
                 h.origin.key() != to.key()
                     && !(in_set(h.id) && in_set(target.id))
-                    && !self.knows_class_edge(h.origin, to, || chain)
+                    && !self.knows_class_edge((h.origin, to, Kind::of(h.access, access)), || chain)
             })
             .copied()
             .collect();
@@ -825,13 +841,13 @@ impl ThreadState {
             .map(|h| Gate::around(held_set.iter().copied(), h.id, target.id))
             .collect();
         let record = |thread: &ThreadLabel| {
-            class::graph::record(&new, &held_set, &mut gates, target, site, thread)
+            class::graph::record(&new, &held_set, &mut gates, access, target, site, thread)
         };
         let closed = with_label(record);
         for (held, gate) in new.iter().zip(&gates) {
             // A gated class edge is known only under this held set: under
             // another, its gate may narrow.
-            let key = class::edge_key(held.origin, to);
+            let key = class::edge_key(held.origin, to, Kind::of(held.access, access));
             match gate.is_empty() {
                 true => self.edges.insert(key),
                 false => self.edges.insert(class::under(key, chain)),
@@ -849,11 +865,18 @@ impl ThreadState {
     /// The held locks (each once, not `target`) with an edge into `target` not
     /// known to be in the graph (none is, into a `fresh` lock), into `sources`
     /// (emptied first).
-    fn collect_unknown_sources(&self, target: LockId, fresh: bool, sources: &mut Vec<HeldLock>) {
+    fn collect_unknown_sources(
+        &self,
+        target: LockId,
+        access: Access,
+        fresh: bool,
+        sources: &mut Vec<HeldLock>,
+    ) {
         sources.clear();
         for held in self.held.iter() {
             let repeated = held.id == target || sources.iter().any(|s| s.id == held.id);
-            if !repeated && (fresh || !self.edges.contains(edge_key(held.id, target))) {
+            let key = || edge_key(held.id, target, Kind::of(held.access, access));
+            if !repeated && (fresh || !self.edges.contains(key())) {
                 sources.push(HeldLock {
                     source: false,
                     ..held

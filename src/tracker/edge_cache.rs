@@ -7,7 +7,8 @@
 
 use std::cell::Cell;
 
-use crate::held::extend_chain;
+use crate::graph::dep::Kind;
+use crate::held::{Access, extend_chain};
 use crate::id::LockId;
 
 const SLOTS: usize = 1024;
@@ -36,17 +37,19 @@ impl KeyCache {
     }
 }
 
-/// The key of edge `from -> to`, never 0: a hash as [`extend_chain`]'s of
+/// The key of edge `from -> to` made as `kind`, never 0: a hash as [`extend_chain`]'s of
 /// `from` then `to` (unshifted, so with its rotation at most 8, as ids are
 /// below 2^56). Two 56-bit ids do not fit in one key, so, as with chain keys,
 /// two pairs may share a key, with odds about 2^-64: no pattern of ids always
 /// collides (see [`extend_chain`]). (With 31-bit ids the key was the pair,
 /// exactly.)
 #[inline]
-pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
+pub(crate) fn edge_key(from: LockId, to: LockId, kind: Kind) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     const { assert!(crate::id::LIMIT <= 1 << (64 - 8)) };
-    (from.as_u64().wrapping_mul(K).rotate_left(8) ^ to.as_u64()).wrapping_mul(K) | 1
+    // The kind goes above the ids (below 2^56).
+    let to = to.as_u64() | u64::from(kind.bits()) << 60;
+    (from.as_u64().wrapping_mul(K).rotate_left(8) ^ to).wrapping_mul(K) | 1
 }
 
 /// The key of "every lock of the held set with chain key `chain` -> `to`":
@@ -54,8 +57,8 @@ pub(crate) fn edge_key(from: LockId, to: LockId) -> u64 {
 /// anyway, for its held-set entry), never 0. A 64-bit hash, as lockdep's
 /// chain keys: two different held sets share a key with probability about 2^-64.
 #[inline(always)]
-pub(crate) fn chain_key(chain: u64, to: LockId) -> u64 {
-    extend_chain(chain, to) | 1
+pub(crate) fn chain_key(chain: u64, to: LockId, access: Access) -> u64 {
+    extend_chain(chain, to, access) | 1
 }
 
 #[inline]
@@ -69,14 +72,18 @@ mod tests {
     use crate::held::{CHAIN_ROTATION, EMPTY_CHAIN};
     use crate::id::LazyId;
 
+    const EN: Kind = Kind::EXCLUSIVE;
+
     #[test]
     fn remembers_edges_by_direction() {
         let (a, b) = (LazyId::new().get(), LazyId::new().get());
         let cache = KeyCache::new();
-        assert!(!cache.contains(edge_key(a, b)));
-        cache.insert(edge_key(a, b));
-        assert!(cache.contains(edge_key(a, b)));
-        assert!(!cache.contains(edge_key(b, a)));
+        assert!(!cache.contains(edge_key(a, b, EN)));
+        cache.insert(edge_key(a, b, EN));
+        assert!(cache.contains(edge_key(a, b, EN)));
+        assert!(!cache.contains(edge_key(b, a, EN)));
+        let sr = Kind::of(Access::Read, Access::ReadRecursive);
+        assert!(!cache.contains(edge_key(a, b, sr)));
     }
 
     /// Ids from all over the id space: runs near 0, 2^32, 2^40 and its end,
@@ -105,8 +112,12 @@ mod tests {
         for &a in &ids {
             for &b in ids.iter().filter(|&&b| b != a) {
                 let (a, b) = (LockId::from_u64(a), LockId::from_u64(b));
-                assert!(edges.insert(edge_key(a, b)), "{a} -> {b}");
-                let chain = chain_key(extend_chain(EMPTY_CHAIN, a), b);
+                assert!(edges.insert(edge_key(a, b, EN)), "{a} -> {b}");
+                let chain = chain_key(
+                    extend_chain(EMPTY_CHAIN, a, Access::Exclusive),
+                    b,
+                    Access::Exclusive,
+                );
                 assert!(chains.insert(chain), "[{a}] then {b}");
             }
         }
@@ -119,7 +130,8 @@ mod tests {
                 let rotated = |id: u64| id.wrapping_mul(K).rotate_left(8);
                 let needed = rotated(a) ^ rotated(other);
                 assert!(needed >= 1 << 32, "edge keys of {a} and {other}");
-                let shifted = |id: u64| extend_chain(EMPTY_CHAIN, LockId::from_u64(id));
+                let shifted =
+                    |id: u64| extend_chain(EMPTY_CHAIN, LockId::from_u64(id), Access::Exclusive);
                 let needed = shifted(a).rotate_left(CHAIN_ROTATION)
                     ^ shifted(other).rotate_left(CHAIN_ROTATION);
                 assert!(
@@ -134,9 +146,11 @@ mod tests {
     fn chain_keys_depend_on_the_set_and_the_target() {
         let (a, b) = (LazyId::new().get(), LazyId::new().get());
         let cache = KeyCache::new();
-        cache.insert(chain_key(7, a));
-        assert!(cache.contains(chain_key(7, a)));
-        assert!(!cache.contains(chain_key(7, b)));
-        assert!(!cache.contains(chain_key(8, a)));
+        let key = |chain, id| chain_key(chain, id, Access::Exclusive);
+        cache.insert(key(7, a));
+        assert!(cache.contains(key(7, a)));
+        assert!(!cache.contains(key(7, b)));
+        assert!(!cache.contains(key(8, a)));
+        assert!(!cache.contains(chain_key(7, a, Access::Read)));
     }
 }

@@ -10,11 +10,13 @@ use std::sync::LazyLock;
 
 use parking_lot::Mutex as RawMutex;
 
+use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::Gate;
 use crate::graph::order::{Insert, LockGraph, PathEdge};
+use crate::graph::walk::Closing as Made;
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
-use crate::held::HeldLock;
+use crate::held::{Access, HeldLock};
 use crate::id::LockId;
 use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
@@ -29,6 +31,8 @@ pub(crate) struct EdgeData {
     pub(crate) backtrace: u32,
     /// The locks held around the edge every time it was made.
     pub(crate) gate: Gate,
+    /// The ways the edge was made.
+    pub(crate) kinds: Kinds,
 }
 
 pub(crate) type Graph = LockGraph<LockRef, EdgeData>;
@@ -50,11 +54,11 @@ pub(crate) fn site_pair(
 
 pub(crate) struct Global {
     pub(crate) graph: Graph,
-    /// Edges that close a cycle every one of whose ways round is gated (see
-    /// [`crate::graph::gate`]): kept out of the graph, which stays acyclic,
-    /// and looked at again whenever an edge that may end their gating
-    /// arrives or narrows.
-    gated: Vec<(LockId, LockId, EdgeData)>,
+    /// Edges that close a cycle no way round which can deadlock (gated, see
+    /// [`crate::graph::gate`], or not strong, see [`crate::graph::dep`]):
+    /// kept out of the graph, which stays acyclic, and looked at again by
+    /// every search for a cycle.
+    kept: Vec<(LockId, LockId, EdgeData)>,
     backtraces: Backtraces,
 }
 
@@ -69,7 +73,7 @@ struct Backtraces {
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
     RawMutex::new(Global {
         graph: LockGraph::new(),
-        gated: Vec::new(),
+        kept: Vec::new(),
         backtraces: Backtraces::default(),
     })
 });
@@ -83,16 +87,19 @@ pub(crate) use crate::report::Closing;
 
 impl Global {
     /// Inserts `h -> target` for every held `h` in `sources`, made under the
-    /// gate in `gates` (one per source), and marks `h` as a `source` when the
-    /// edge is kept (in the graph, or as a gated edge). An edge that closes
-    /// an ungated cycle, or narrows a gate so that a cycle through it is no
-    /// longer gated, is returned with the rest of that cycle (an edge that
-    /// would close a cycle is refused). Each of `gates` is left as the
-    /// edge's gate now.
+    /// gate in `gates` (one per source) with `target` taken as `access`, and
+    /// marks `h` as a `source` when the edge is kept (in the graph, or aside).
+    /// An edge that closes a cycle that can deadlock (see
+    /// [`crate::graph::walk`]), or that narrows its gate or is made a new way
+    /// so that a cycle through it now can, is returned with the rest of that
+    /// cycle (an edge that would close a cycle is refused, or kept aside if
+    /// the cycle cannot deadlock). Each of `gates` is left as the edge's gate
+    /// now.
     pub(crate) fn record(
         &mut self,
         sources: &mut [HeldLock],
         gates: &mut [Gate],
+        access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
@@ -100,13 +107,14 @@ impl Global {
         let mut refused = Vec::new();
         for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
             let (id, from) = (held.id, LockRef::new(held.id, held.origin));
-            let sites = (held.site, site);
+            let (sites, kind) = ((held.site, site), Kind::of(held.access, access));
             let data = |backtraces: &mut Backtraces, gate: Gate| EdgeData {
                 thread: thread.clone(),
                 from_site: sites.0,
                 to_site: sites.1,
                 backtrace: backtraces.index_for(sites, (id, target.id), thread),
                 gate,
+                kinds: Kinds::one(kind),
             };
             let inserted = self.graph.insert(
                 (id, || from.clone()),
@@ -114,33 +122,35 @@ impl Global {
                 || data(&mut self.backtraces, *gate),
             );
             let known = matches!(inserted, Insert::Known);
-            let check = match inserted {
-                Insert::Added => !self.gated.is_empty(),
+            let (check, kinds) = match inserted {
+                Insert::Added => (!self.kept.is_empty(), Kinds::one(kind)),
                 Insert::Known => {
                     let edge = self.graph.edge_mut(id, target.id).expect("a known edge");
-                    let narrowed = edge.gate.narrow(gate);
+                    let changed = edge.gate.narrow(gate) | edge.kinds.insert(kind);
                     *gate = edge.gate;
-                    narrowed && !self.gated.is_empty()
+                    (changed && !self.kept.is_empty(), edge.kinds)
                 }
-                Insert::Cycle(path) if gate.is_empty() && self.gated.is_empty() => {
-                    let path = path.into_iter().map(|e| self.order_edge(e));
-                    refused.push(Closing::new(*held, path.collect(), false));
-                    continue;
-                }
-                Insert::Cycle(_) => {
-                    // Made before under another held set: its gate narrows.
+                Insert::Cycle => {
+                    // Made before under another held set or another way: its
+                    // gate narrows, its kinds grow.
                     let pair = |(a, b, _): &(LockId, LockId, EdgeData)| (*a, *b) == (id, target.id);
-                    let kept = self.gated.iter().position(pair);
-                    if let Some(at) = kept {
-                        self.gated[at].2.gate.narrow(gate);
-                        *gate = self.gated[at].2.gate;
-                    }
-                    match self.ungated_path_back(id, target.id, gate) {
+                    let kept = self.kept.iter().position(pair);
+                    let kinds = match kept {
+                        Some(at) => {
+                            let edge = &mut self.kept[at].2;
+                            edge.gate.narrow(gate);
+                            edge.kinds.insert(kind);
+                            *gate = edge.gate;
+                            edge.kinds
+                        }
+                        None => Kinds::one(kind),
+                    };
+                    match self.deadlock_path_back(id, target.id, *gate, kinds) {
                         Some(path) => refused.push(Closing::new(*held, path, kept.is_some())),
                         None if kept.is_none() => {
-                            // Serialised by a lock held around every edge: kept.
+                            // A cycle that cannot deadlock: the edge is kept aside.
                             let data = data(&mut self.backtraces, *gate);
-                            self.gated.push((id, target.id, data));
+                            self.kept.push((id, target.id, data));
                             held.source = true;
                         }
                         None => held.source = true,
@@ -149,7 +159,7 @@ impl Global {
                 }
             };
             held.source = true;
-            if check && let Some(path) = self.ungated_path_back(id, target.id, gate) {
+            if check && let Some(path) = self.deadlock_path_back(id, target.id, *gate, kinds) {
                 refused.push(Closing::new(*held, path, known));
             }
         }
@@ -157,20 +167,24 @@ impl Global {
     }
 
     /// The way back from `target` to `held` that, with the edge
-    /// `held -> target` gated by `gate`, makes an ungated cycle, if there is
-    /// one, as report edges. (A gated edge on it stays kept: it was made, and
-    /// closes the cycle again, reported as a refused edge is, whenever it is
-    /// made again; which kept edges a report names never changes a verdict.)
-    fn ungated_path_back(
+    /// `held -> target` (its gate `gate`, made as `kinds`), makes a cycle
+    /// that can deadlock, if there is one, as report edges. (A kept edge on
+    /// it stays kept: it was made, and closes the cycle again, reported as a
+    /// refused edge is, whenever it is made again; which kept edges a report
+    /// names never changes a verdict.)
+    fn deadlock_path_back(
         &self,
         held: LockId,
         target: LockId,
-        gate: &Gate,
+        gate: Gate,
+        kinds: Kinds,
     ) -> Option<Vec<OrderEdge>> {
-        let gated = &self.gated;
-        let path = self
-            .graph
-            .ungated_path(target, held, gated, gate, |e| &e.gate)?;
+        let kept = &self.kept;
+        let path = kinds.iter().find_map(|kind| {
+            let closing = Made { gate, kind };
+            self.graph
+                .deadlock_path(target, held, kept, closing, |e| (e.gate, e.kinds))
+        })?;
         Some(path.into_iter().map(|e| self.order_edge(e)).collect())
     }
 
@@ -189,34 +203,35 @@ impl Global {
             gate: gate
                 .filter_map(|&id| self.graph.payload_of(id).cloned())
                 .collect(),
+            kinds: edge.info.kinds,
         }
     }
 
     /// Inserts an edge of a private graph being published (never a cycle:
-    /// its locks had no global edges), or narrows its gate if it is there.
+    /// its locks had no global edges), or, if it is there, narrows its gate
+    /// and adds its kinds (the private edge's, `made`).
     pub(crate) fn publish(
         &mut self,
-        from: LockRef,
-        to: LockRef,
+        (from, to): (LockRef, LockRef),
         data: impl FnOnce() -> EdgeData,
-        gate: Gate,
+        (gate, kinds): (Gate, Kinds),
     ) {
         let (a, b) = (from.id, to.id);
-        let inserted = self.graph.insert((a, || from), (b, || to), data);
-        match inserted {
+        match self.graph.insert((a, || from), (b, || to), data) {
             Insert::Added => {}
             Insert::Known => {
                 let edge = self.graph.edge_mut(a, b).expect("a known edge");
                 edge.gate.narrow(&gate);
+                edge.kinds.extend(kinds);
             }
-            Insert::Cycle(_) => debug_assert!(false, "a published private edge closed a cycle"),
+            Insert::Cycle => debug_assert!(false, "a published private edge closed a cycle"),
         }
     }
 
-    /// Removes a lock, its edges and its gated edges.
+    /// Removes a lock, its edges and its kept edges.
     pub(crate) fn remove(&mut self, id: LockId) {
         self.graph.remove(id);
-        self.gated.retain(|(a, b, _)| *a != id && *b != id);
+        self.kept.retain(|(a, b, _)| *a != id && *b != id);
     }
 }
 
@@ -239,11 +254,11 @@ impl Global {
             .graph
             .edges()
             .map(|(from, to, data)| info(from.id(), to.id(), data));
-        let gated = self
-            .gated
+        let kept = self
+            .kept
             .iter()
             .map(|(from, to, data)| info(*from, *to, data));
-        let edges = edges.chain(gated);
+        let edges = edges.chain(kept);
         Snapshot {
             locks: locks.collect(),
             edges: edges.collect(),

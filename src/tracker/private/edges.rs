@@ -4,8 +4,10 @@
 use std::panic::Location;
 
 use super::sites::RECENT_SETS;
+use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::Gate;
 use crate::hash::FastMap;
+use crate::held::Access;
 use crate::held::HeldLock;
 use crate::id::LockId;
 use crate::meta::Origin;
@@ -37,6 +39,10 @@ pub(super) struct Private {
 /// two, held while short-lived locks are made under them).
 pub(super) const PUBLIC_SOURCES: usize = 4;
 
+/// The lock an edge goes to: its id and origin, where it is being taken and
+/// how.
+pub(super) type Target = (LockId, Origin, &'static Location<'static>, Access);
+
 #[derive(Clone, Copy)]
 pub(super) struct PrivateEdge {
     pub(super) from: LockId,
@@ -48,6 +54,8 @@ pub(super) struct PrivateEdge {
     pub(super) backtrace: u32,
     /// The locks held around the edge every time it was made.
     pub(super) gate: Gate,
+    /// The ways the edge was made.
+    pub(super) kinds: Kinds,
 }
 
 impl PrivateEdge {
@@ -124,12 +132,12 @@ impl Private {
     }
 
     /// Adds the edge from the held `source` to the lock `to` (its id and
-    /// origin, and where it is being taken).
+    /// origin, where it is being taken and how), made under `gate`.
     #[inline]
     pub(super) fn push_edge(
         &mut self,
         source: &HeldLock,
-        (target, target_origin, site): (LockId, Origin, &'static Location<'static>),
+        (target, target_origin, site, access): Target,
         gate: Gate,
     ) {
         let backtrace = self.backtrace((source.site, site), (source.id, target));
@@ -142,6 +150,7 @@ impl Private {
             to_site: site,
             backtrace,
             gate,
+            kinds: Kinds::one(Kind::of(source.access, access)),
         });
     }
 

@@ -54,14 +54,15 @@ use std::sync::atomic::{
 };
 
 use super::global::{self, EdgeData};
+use crate::graph::dep::Kind;
 use crate::graph::gate::Gate;
-use crate::held::{HeldLock, HeldLocks, INLINE};
+use crate::held::{Access, HeldLock, HeldLocks, INLINE};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
 use crate::report::{LockRef, ThreadLabel};
 use crate::trusted::OwnerMutex;
 use dead::{DEAD, DeadQueue};
-use edges::{Private, PrivateEdge};
+use edges::{Private, PrivateEdge, Target};
 use watermark::{PUBLIC_BELOW, STORES, below_public, recompute_public_below, store_of};
 
 /// A private graph with more edges than this is published.
@@ -153,6 +154,7 @@ impl Store {
         &self,
         sources: &mut [HeldLock],
         gates: &mut [Gate],
+        access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
         fresh: bool,
@@ -190,9 +192,10 @@ impl Store {
             match made {
                 Some(edge) => {
                     edge.gate.narrow(gate);
+                    edge.kinds.insert(Kind::of(held.access, access));
                     *gate = edge.gate;
                 }
-                _ => graph.push_edge(held, (target.id, target.origin, site), *gate),
+                _ => graph.push_edge(held, (target.id, target.origin, site, access), *gate),
             }
             held.source = true;
         }
@@ -213,9 +216,7 @@ impl Store {
     pub(crate) fn record_fresh(
         &self,
         held: &HeldLocks,
-        target: LockId,
-        target_origin: Origin,
-        site: &'static Location<'static>,
+        (target, target_origin, site, access): Target,
     ) -> bool {
         if held.len() > INLINE {
             return false;
@@ -225,7 +226,7 @@ impl Store {
         if !self.owns(target) {
             return false;
         }
-        let to = (target, target_origin, site);
+        let to = (target, target_origin, site, access);
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
             let source = only.get();
@@ -329,8 +330,9 @@ impl Store {
                         to_site: edge.to_site,
                         backtrace: edge.backtrace,
                         gate: edge.gate,
+                        kinds: edge.kinds,
                     };
-                    g.publish(from, to, data, edge.gate);
+                    g.publish((from, to), data, (edge.gate, edge.kinds));
                 }
             });
         }
