@@ -254,6 +254,11 @@ mod held;
 mod id;
 mod lock;
 mod lock_all;
+pub mod lock_api;
+#[cfg(feature = "lock_api_05")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lock_api_05")))]
+#[path = "lock_api/v05.rs"]
+pub mod lock_api_05;
 mod meta;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]
