@@ -135,7 +135,7 @@ macro_rules! map_fns {
 /// and `token`, whose lock `$again` (an expression of the guard `s`) takes
 /// again. For the docs, `$new` makes a lock and `$take` a guard of `lock`.
 macro_rules! unlocked_fn {
-    ($Raw:ty, |$s:ident| $again:expr, $new:literal, $take:literal) => {
+    ($Guard:ident, $Raw:ty, |$s:ident| $again:expr, $new:literal, $take:literal) => {
         /// Unlocks the lock, runs `f`, and takes it again.
         ///
         /// # Lock order
@@ -147,7 +147,7 @@ macro_rules! unlocked_fn {
         #[doc = example!(
                     concat!("let lock = ", $new, "(0);"),
                     concat!("let mut guard = ", $take, ";"),
-                    "let free_inside = Self::unlocked(&mut guard, || !lock.is_locked());",
+                    concat!("let free_inside = ", stringify!($Guard), "::unlocked(&mut guard, || !lock.is_locked());"),
                     "assert!(free_inside && lock.is_locked());"
                 )]
         #[track_caller]
@@ -251,10 +251,10 @@ macro_rules! mapped_unlock_fair {
         /// # Examples
         ///
         #[doc = example!(
-                    concat!("let lock = ", $new, "((1, 2));"),
-                    concat!(stringify!($Guard), "::unlock_fair(", $mapped, ");"),
-                    "assert!(!lock.is_locked());"
-                )]
+                                    concat!("let lock = ", $new, "((1, 2));"),
+                                    concat!(stringify!($Guard), "::unlock_fair(", $mapped, ");"),
+                                    "assert!(!lock.is_locked());"
+                                )]
         pub fn unlock_fair(s: Self) {
             let $Guard { inner, token } = s;
             <$Raw>::unlock_fair(inner);
@@ -272,10 +272,10 @@ macro_rules! identity_fns {
         /// # Examples
         ///
         #[doc = example!(
-                    concat!("let (a, b) = (", $new, "(()), ", $new, "(()));"),
-                    "assert!(a.id() < b.id()); // ids follow first use",
-                    "assert_eq!(a.id(), a.id());"
-                )]
+                                    concat!("let (a, b) = (", $new, "(()), ", $new, "(()));"),
+                                    "assert!(a.id() < b.id()); // ids follow first use",
+                                    "assert_eq!(a.id(), a.id());"
+                                )]
         pub fn id(&self) -> crate::LockId {
             self.header.id()
         }
@@ -286,10 +286,10 @@ macro_rules! identity_fns {
         /// # Examples
         ///
         #[doc = example!(
-                    concat!("let a = ", $new, "(());"),
-                    concat!("let b = ", $new, "(());"),
-                    "assert_ne!(a.class(), b.class()); // made at two places"
-                )]
+                                    concat!("let a = ", $new, "(());"),
+                                    concat!("let b = ", $new, "(());"),
+                                    "assert_ne!(a.class(), b.class()); // made at two places"
+                                )]
         pub fn class(&self) -> crate::LockClass {
             crate::LockClass::of(self.header.origin())
         }

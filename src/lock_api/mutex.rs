@@ -233,6 +233,7 @@ impl<'a, R: RawMutex + 'a, T: ?Sized + 'a> MutexGuard<'a, R, T> {
         "Mutex::<RawMutex, _>::new", "lock.lock()");
 
     unlocked_fn!(
+        MutexGuard,
         api::MutexGuard<'a, R, T>,
         |s| raw::Lock(&s.lock.inner),
         "Mutex::<RawMutex, _>::new",

@@ -242,6 +242,7 @@ impl<'a, R: RawMutex + 'a, G: GetThreadId + 'a, T: ?Sized + 'a> ReentrantMutexGu
         "ReentrantMutex::<RawMutex, RawThreadId, _>::new", "lock.lock()");
 
     unlocked_fn!(
+        ReentrantMutexGuard,
         RawGuard<'a, R, G, T>,
         |s| raw::Reentrant(&s.lock.inner),
         "ReentrantMutex::<RawMutex, RawThreadId, _>::new",

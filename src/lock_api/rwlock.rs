@@ -298,6 +298,7 @@ impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> RwLockReadGuard<'a, R, T> {
         "RwLock::<RawRwLock, _>::new", "lock.read()");
 
     unlocked_fn!(
+        RwLockReadGuard,
         RawRead<'a, R, T>,
         |s| raw::Read(&s.lock.inner),
         "RwLock::<RawRwLock, _>::new",
@@ -346,6 +347,7 @@ impl<'a, R: RawRwLock + 'a, T: ?Sized + 'a> RwLockWriteGuard<'a, R, T> {
         "RwLock::<RawRwLock, _>::new", "lock.write()");
 
     unlocked_fn!(
+        RwLockWriteGuard,
         RawWrite<'a, R, T>,
         |s| raw::Write(&s.lock.inner),
         "RwLock::<RawRwLock, _>::new",

@@ -127,6 +127,7 @@ impl<'a, R: RawRwLockUpgrade + 'a, T: ?Sized + 'a> RwLockUpgradableReadGuard<'a,
     }
 
     unlocked_fn!(
+        RwLockUpgradableReadGuard,
         RawUpgradable<'a, R, T>,
         |s| raw::UpgradableRead(&s.lock.inner),
         "RwLock::<RawRwLock, _>::new",
