@@ -1,49 +1,21 @@
-//! `lockgraph::lock_api`: lock_api 0.4 raw locks (a spin lock written here,
+//! `lockgraph::lock_api`: lock_api 0.4 raw locks (the tests' spin lock,
 //! parking_lot's) get the crate root's checks, mix with its locks in one
 //! graph, and are members of `lock_all` sets.
 
 mod common;
+#[path = "common/raw_spin.rs"]
+mod raw_spin;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
-
 use std::time::{Duration, Instant};
 
 use common::{CYCLE, SELF_DEADLOCK, held_here, reports};
 use lockgraph::graph::snapshot;
 use lockgraph::lock_api::{
-    GuardSend, MappedMutexGuard, Mutex, MutexGuard, RawMutex, ReentrantMutex, RwLock,
-    RwLockUpgradableReadGuard,
+    MappedMutexGuard, Mutex, MutexGuard, ReentrantMutex, RwLock, RwLockUpgradableReadGuard,
 };
 use lockgraph::{OrderedSet, lock_all, try_lock_all};
-
-/// A raw spin lock: no timed acquisition, no fair unlock, guards `Send`.
-struct RawSpin(AtomicBool);
-
-// SAFETY: the flag is set with Acquire by the one thread that finds it clear
-// and cleared with Release by the holder: mutual exclusion.
-unsafe impl RawMutex for RawSpin {
-    #[allow(clippy::declare_interior_mutable_const)] // lock_api's INIT
-    const INIT: Self = RawSpin(AtomicBool::new(false));
-    type GuardMarker = GuardSend;
-
-    fn lock(&self) {
-        while !self.try_lock() {
-            std::hint::spin_loop();
-        }
-    }
-
-    fn try_lock(&self) -> bool {
-        let free = self
-            .0
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed);
-        free.is_ok()
-    }
-
-    unsafe fn unlock(&self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
+use raw_spin::RawSpin;
 
 type Spin<T> = Mutex<RawSpin, T>;
 type Parking<T> = Mutex<parking_lot::RawMutex, T>;
@@ -254,30 +226,6 @@ fn locks_debug_without_blocking_and_name_themselves() {
     *STATIC.lock() += 1;
     assert_eq!(*STATIC.lock(), 1);
 }
-
-/// Fails to compile if `T: Send`, through an ambiguous trait method.
-macro_rules! assert_not_send {
-    ($t:ty) => {
-        const _: fn() = || {
-            trait AmbiguousIfSend<A> {
-                fn check() {}
-            }
-            impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-            impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-            let _ = <$t as AmbiguousIfSend<_>>::check;
-        };
-    };
-}
-
-// The spin lock's own guards would be `Send` (`GuardSend`); lockgraph's are not.
-assert_not_send!(MutexGuard<'static, RawSpin, u8>);
-assert_not_send!(MappedMutexGuard<'static, RawSpin, u8>);
-assert_not_send!(
-    lockgraph::lock_api::ReentrantMutexGuard<'static, RawSpin, parking_lot::RawThreadId, u8>
-);
-assert_not_send!(lockgraph::lock_api::RwLockReadGuard<'static, parking_lot::RawRwLock, u8>);
-assert_not_send!(lockgraph::lock_api::RwLockWriteGuard<'static, parking_lot::RawRwLock, u8>);
-assert_not_send!(RwLockUpgradableReadGuard<'static, parking_lot::RawRwLock, u8>);
 
 #[test]
 fn locks_are_send_and_sync() {

@@ -2,39 +2,14 @@
 //! poll the raw lock, and an actual deadlock is still found. In a file of its
 //! own: it ignores cycles, a process-wide setting.
 
+#[path = "common/raw_spin.rs"]
+mod raw_spin;
+
 use std::sync::Barrier;
-use std::sync::atomic::{AtomicBool, Ordering};
 
-use lockgraph::lock_api::{GuardSend, Mutex, RawMutex};
+use lockgraph::lock_api::Mutex;
 use lockgraph::{Policy, Violation, ViolationKind};
-
-/// A raw spin lock: no timed acquisition.
-struct RawSpin(AtomicBool);
-
-// SAFETY: the flag is set with Acquire by the one thread that finds it clear
-// and cleared with Release by the holder: mutual exclusion.
-unsafe impl RawMutex for RawSpin {
-    #[allow(clippy::declare_interior_mutable_const)] // lock_api's INIT
-    const INIT: Self = RawSpin(AtomicBool::new(false));
-    type GuardMarker = GuardSend;
-
-    fn lock(&self) {
-        while !self.try_lock() {
-            std::hint::spin_loop();
-        }
-    }
-
-    fn try_lock(&self) -> bool {
-        let free = self
-            .0
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed);
-        free.is_ok()
-    }
-
-    unsafe fn unlock(&self) {
-        self.0.store(false, Ordering::Release);
-    }
-}
+use raw_spin::RawSpin;
 
 #[test]
 fn an_actual_deadlock_on_spin_locks_is_found_by_the_watchdog() {

@@ -131,6 +131,24 @@ macro_rules! map_fns {
     };
 }
 
+/// The body of `unlocked` and `unlocked_fair`: `$unlock` (the raw guard's)
+/// lets the lock go while `$f` runs and takes it back itself; the lock
+/// leaves the held set meanwhile, and its re-acquisition is checked at once
+/// and waited for (watched) before the raw guard's own.
+macro_rules! around_unlock {
+    ($guard:ident, |$s:ident| $again:expr, $unlock:expr, $f:ident) => {{
+        let again = {
+            let $s = &*$guard;
+            $again
+        };
+        let suspended = crate::acquire::suspend(&$guard.token, None);
+        let relock = crate::acquire::Relock::new(&again, &$guard.token, &suspended);
+        let result = ($unlock)(&mut $guard.inner, || relock.after($f));
+        suspended.resume();
+        result
+    }};
+}
+
 /// `unlocked` for a guard with fields `inner` (the raw guard of type `$Raw`)
 /// and `token`, whose lock `$again` (an expression of the guard `s`) takes
 /// again. For the docs, `$new` makes a lock and `$take` a guard of `lock`.
@@ -155,15 +173,7 @@ macro_rules! unlocked_fn {
         where
             F: FnOnce() -> U,
         {
-            let again = {
-                let $s = &*s;
-                $again
-            };
-            let suspended = crate::acquire::suspend(&s.token, None);
-            let relock = crate::acquire::Relock::new(&again, &s.token, &suspended);
-            let result = <$Raw>::unlocked(&mut s.inner, || relock.after(f));
-            suspended.resume();
-            result
+            around_unlock!(s, |$s| $again, <$Raw>::unlocked, f)
         }
     };
 }
@@ -207,15 +217,7 @@ macro_rules! fair_fns {
         where
             F: FnOnce() -> U,
         {
-            let again = {
-                let $s = &*s;
-                $again
-            };
-            let suspended = crate::acquire::suspend(&s.token, None);
-            let relock = crate::acquire::Relock::new(&again, &s.token, &suspended);
-            let result = <$Raw>::unlocked_fair(&mut s.inner, || relock.after(f));
-            suspended.resume();
-            result
+            around_unlock!(s, |$s| $again, <$Raw>::unlocked_fair, f)
         }
 
         /// Lets a waiting thread take the lock, then takes it back (a fair
@@ -444,5 +446,16 @@ macro_rules! acquisition {
                 *self
             }
         }
+    };
+}
+
+/// The lock types and guards, exported by each module built from these files.
+macro_rules! exports {
+    () => {
+        pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
+        pub use reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
+        pub use rwlock::{MappedRwLockReadGuard, MappedRwLockWriteGuard};
+        pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+        pub use upgradable::RwLockUpgradableReadGuard;
     };
 }

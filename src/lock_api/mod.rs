@@ -116,11 +116,7 @@ pub use api::{
     RawRwLockDowngrade, RawRwLockFair, RawRwLockRecursive, RawRwLockRecursiveTimed, RawRwLockTimed,
     RawRwLockUpgrade, RawRwLockUpgradeDowngrade, RawRwLockUpgradeFair, RawRwLockUpgradeTimed,
 };
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
-pub use reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-pub use rwlock::RwLockWriteGuard;
-pub use rwlock::{MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard};
-pub use upgradable::RwLockUpgradableReadGuard;
+exports!();
 
 /// A mapped read guard's `try_map_or_err`, which lock_api 0.4 calls
 /// `try_map_or_else` on this one guard.

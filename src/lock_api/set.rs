@@ -18,69 +18,46 @@ use crate::id::LockId;
 use crate::report::LockRef;
 use crate::{SetLock, SetReadLock};
 
-impl<R: RawMutex, T: ?Sized> SetLock for Mutex<R, T> {
-    type Guard<'a>
-        = MutexGuard<'a, R, T>
-    where
-        Self: 'a;
+/// `SetLock` for a mutex `$Lock<P.., T>`: its `lock` and `try_lock`, and a
+/// polling wait until a deadline.
+macro_rules! mutex_set_lock {
+    ($Lock:ident<$($P:ident: $B:path),*> => $Guard:ident) => {
+        impl<$($P: $B,)* T: ?Sized> SetLock for $Lock<$($P,)* T> {
+            type Guard<'a>
+                = $Guard<'a, $($P,)* T>
+            where
+                Self: 'a;
 
-    fn lock_ref(&self) -> LockRef {
-        Mutex::lock_ref(self)
-    }
+            fn lock_ref(&self) -> LockRef {
+                $Lock::lock_ref(self)
+            }
 
-    #[inline(always)]
-    fn lock_id(&self) -> LockId {
-        self.id()
-    }
+            #[inline(always)]
+            fn lock_id(&self) -> LockId {
+                self.id()
+            }
 
-    #[track_caller]
-    #[inline(always)]
-    fn lock_in_set(&self) -> Self::Guard<'_> {
-        self.lock()
-    }
+            #[track_caller]
+            #[inline(always)]
+            fn lock_in_set(&self) -> Self::Guard<'_> {
+                self.lock()
+            }
 
-    #[track_caller]
-    fn try_lock_in_set(&self) -> Option<Self::Guard<'_>> {
-        self.try_lock()
-    }
+            #[track_caller]
+            fn try_lock_in_set(&self) -> Option<Self::Guard<'_>> {
+                self.try_lock()
+            }
 
-    #[track_caller]
-    fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
-        self.try_lock_polling(deadline)
-    }
+            #[track_caller]
+            fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
+                self.try_lock_polling(deadline)
+            }
+        }
+    };
 }
 
-impl<R: RawMutex, G: GetThreadId, T: ?Sized> SetLock for ReentrantMutex<R, G, T> {
-    type Guard<'a>
-        = ReentrantMutexGuard<'a, R, G, T>
-    where
-        Self: 'a;
-
-    fn lock_ref(&self) -> LockRef {
-        ReentrantMutex::lock_ref(self)
-    }
-
-    #[inline(always)]
-    fn lock_id(&self) -> LockId {
-        self.id()
-    }
-
-    #[track_caller]
-    #[inline(always)]
-    fn lock_in_set(&self) -> Self::Guard<'_> {
-        self.lock()
-    }
-
-    #[track_caller]
-    fn try_lock_in_set(&self) -> Option<Self::Guard<'_>> {
-        self.try_lock()
-    }
-
-    #[track_caller]
-    fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
-        self.try_lock_polling(deadline)
-    }
-}
+mutex_set_lock!(Mutex<R: RawMutex> => MutexGuard);
+mutex_set_lock!(ReentrantMutex<R: RawMutex, G: GetThreadId> => ReentrantMutexGuard);
 
 impl<R: RawRwLock, T: ?Sized> SetLock for RwLock<R, T> {
     type Guard<'a>

@@ -85,11 +85,7 @@ pub use api::{
     RawRwLockDowngrade, RawRwLockFair, RawRwLockTimed, RawRwLockUpgrade, RawRwLockUpgradeDowngrade,
     RawRwLockUpgradeFair, RawRwLockUpgradeTimed,
 };
-pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
-pub use reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
-pub use rwlock::RwLockWriteGuard;
-pub use rwlock::{MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard};
-pub use upgradable::RwLockUpgradableReadGuard;
+exports!();
 
 type MappedRead<'a, R, T> = api::MappedRwLockReadGuard<'a, R, T>;
 
