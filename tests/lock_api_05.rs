@@ -206,3 +206,28 @@ fn lock_all_takes_lock_api_05_members() {
         });
     });
 }
+
+#[test]
+fn parking_lot_013_raw_locks_timed_and_upgradable() {
+    type Timed<T> = Mutex<parking_lot_013::RawMutex, T>;
+    type Upgradable<T> = RwLock<parking_lot_013::RawRwLock, T>;
+    let held = Timed::new(());
+    let timed = Timed::new(());
+    let rw = Upgradable::new(1);
+    let _held = held.lock();
+    let _timed = timed.try_lock_for(Duration::from_millis(5)).expect("free");
+    assert!(
+        !snapshot().has_edge(held.id(), timed.id()),
+        "timed: no edge"
+    );
+    assert!(
+        timed.try_lock_for(Duration::from_secs(5)).is_none(),
+        "held here: busy"
+    );
+    let up = rw.upgradable_read(); // held -> rw, timed -> rw
+    let mut writer = lockgraph::lock_api_05::RwLockUpgradableReadGuard::upgrade(up);
+    *writer = 2;
+    drop((writer, _timed, _held));
+    assert!(snapshot().has_edge(held.id(), rw.id()));
+    assert!(reports(CYCLE, || drop((rw.write(), held.lock()))));
+}

@@ -8,11 +8,16 @@
 //! `read_recursive` here, and no `const_new` (`from_raw` is the `const`
 //! constructor from a raw lock).
 //!
-//! The examples on this module's items are written as for
-//! [`lockgraph::lock_api`](crate::lock_api), whose items have the same
-//! names, and are run there, with parking_lot 0.12's raw locks; here they
-//! are not run (no lock_api 0.5 raw lock is at hand to lockgraph's doc
-//! tests). The crate's tests run this module with a lock_api 0.5 spin lock:
+//! lock_api 0.5 has no trait that says a raw lock's reads are recursive
+//! either (parking_lot 0.13 makes it a type of its own,
+//! `RawRwLockRecursive`): over such a raw lock, a second `read` on one thread
+//! is reported as over any other, as a potential deadlock
+//! ([`Violation::RecursiveRead`](crate::Violation::RecursiveRead)), although
+//! that raw lock does not block it. Set that kind's policy
+//! ([`set_kind_policy`](crate::set_kind_policy)) if a program relies on it.
+//!
+//! The examples on this module's items use parking_lot 0.13's raw locks
+//! (lock_api 0.5's). Any raw lock will do; a spin lock:
 //!
 //! ```
 //! use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,11 +60,22 @@
 
 use lock_api_05 as api;
 
-/// A doc example, as [`lockgraph::lock_api`](crate::lock_api) runs it
-/// (see the module docs).
+/// A doc example: `lines`, after hidden lines that import this module and
+/// name parking_lot 0.13's raw locks (lock_api 0.5's) `RawMutex`,
+/// `RawRwLock` and `RawThreadId`.
 macro_rules! example {
     ($($line:expr),* $(,)?) => {
-        concat!("```ignore\n", $($line, "\n",)* "```")
+        concat!(
+            "```\n",
+            "# #![allow(unused_imports)]\n",
+            "# use lockgraph::lock_api_05::*;\n",
+            "# use lockgraph::lock_api_05::{RawMutex as _, RawRwLock as _, GetThreadId as _};\n",
+            "# type RawMutex = parking_lot_013::RawMutex;\n",
+            "# type RawRwLock = parking_lot_013::RawRwLock;\n",
+            "# type RawThreadId = parking_lot_013::RawThreadId;\n",
+            $($line, "\n",)*
+            "```"
+        )
     };
 }
 
