@@ -234,3 +234,11 @@ fn locks_are_send_and_sync() {
     is_send_sync::<Rw<u8>>();
     is_send_sync::<Reentrant<u8>>();
 }
+
+#[test]
+fn set_members_name_themselves_through_set_lock() {
+    use lockgraph::SetLock;
+    let m = Spin::named("member", ());
+    assert_eq!(m.lock_ref().name(), Some("member"));
+    assert_eq!(m.lock_id(), m.id());
+}

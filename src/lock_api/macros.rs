@@ -297,7 +297,7 @@ macro_rules! identity_fns {
         }
 
         /// The lock as reports name it.
-        pub(super) fn lock_ref(&self) -> crate::report::LockRef {
+        pub(super) fn reported_as(&self) -> crate::report::LockRef {
             crate::report::LockRef::new(self.header.id(), self.header.origin())
         }
     };

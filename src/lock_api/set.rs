@@ -29,7 +29,7 @@ macro_rules! mutex_set_lock {
                 Self: 'a;
 
             fn lock_ref(&self) -> LockRef {
-                $Lock::lock_ref(self)
+                self.reported_as()
             }
 
             #[inline(always)]
@@ -66,7 +66,7 @@ impl<R: RawRwLock, T: ?Sized> SetLock for RwLock<R, T> {
         Self: 'a;
 
     fn lock_ref(&self) -> LockRef {
-        RwLock::lock_ref(self)
+        self.reported_as()
     }
 
     #[inline(always)]
