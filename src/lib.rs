@@ -48,6 +48,11 @@
 //! or `use std::sync;` with `use lockgraph::stdsync as sync;` ([`stdsync`]).
 //! The [`debug`] module has the same names, which are lockgraph's types when
 //! `debug_assertions` are on and the plain parking_lot / std types otherwise.
+//! Locks built on `lock_api` (spin locks, a crate's own raw lock) keep their
+//! raw lock: `lock_api::Mutex<R, T>` becomes
+//! [`lockgraph::lock_api::Mutex<R, T>`](lock_api::Mutex), and likewise
+//! `RwLock` and `ReentrantMutex` ([`lock_api`]; for lock_api 0.5, the feature
+//! `lock_api_05`).
 //!
 //! One-time initialisation is a lock too: while an initialiser runs, its cell
 //! counts as held, so a cycle through an initialiser is reported like any other.
@@ -59,6 +64,9 @@
 //!
 //! - [`stdsync`]: the names of `std::sync`, with lockgraph's locks and cells.
 //! - [`debug`]: lockgraph's types in debug builds, the plain ones in release.
+//! - [`lock_api`]: `Mutex`, `RwLock` and `ReentrantMutex` over any lock_api
+//!   0.4 raw lock; `lock_api_05` (feature `lock_api_05`): the same for
+//!   lock_api 0.5.
 //! - [`graph`]: a read-only [`snapshot`](graph::snapshot) of the lock-order
 //!   graph, with Graphviz output.
 //! - [`report`]: the report types a [`Violation`] carries
@@ -252,8 +260,9 @@
 
 // Where things are (dependencies point down this list):
 //
-// - `lock/`, `stdsync/`, `lock_all.rs`: the lock types. They take and release
-//   locks only through `acquire`.
+// - `lock/`, `stdsync/`, `lock_api/`, `lock_all.rs`: the lock types. They
+//   take and release locks only through `acquire`. `lock_api/` is built twice
+//   (lock_api 0.4 and, with `lock_api_05`, 0.5) from the same files.
 // - `acquire/`: the acquisition pipeline, in one place: fast path, first use,
 //   check, wait (spin, park, watched wait), as a table in its docs.
 // - `tracker/`: where an acquisition is checked and recorded: the execution
@@ -285,6 +294,12 @@ mod held;
 mod id;
 mod lock;
 mod lock_all;
+pub mod lock_api;
+#[cfg(feature = "lock_api_05")]
+#[cfg_attr(docsrs, doc(cfg(feature = "lock_api_05")))]
+#[path = "lock_api/v05.rs"]
+#[allow(clippy::duplicate_mod)] // on purpose: `lock_api`'s files again, over lock_api 0.5
+pub mod lock_api_05;
 mod meta;
 #[cfg(feature = "proptest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "proptest")))]

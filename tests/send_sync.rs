@@ -35,6 +35,17 @@ assert_not_send!(MappedRwLockWriteGuard<'static, u8>);
 assert_not_send!(stdsync::MutexGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockReadGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockWriteGuard<'static, u8>);
+// parking_lot's raw locks give `Send` guards here (`send_guard`); lock_api's
+// wrappers over them are not `Send`.
+assert_not_send!(lock_api::MutexGuard<'static, parking_lot::RawMutex, u8>);
+assert_not_send!(lock_api::MappedMutexGuard<'static, parking_lot::RawMutex, u8>);
+assert_not_send!(
+    lock_api::ReentrantMutexGuard<'static, parking_lot::RawMutex, parking_lot::RawThreadId, u8>
+);
+assert_not_send!(lock_api::RwLockReadGuard<'static, parking_lot::RawRwLock, u8>);
+assert_not_send!(lock_api::RwLockWriteGuard<'static, parking_lot::RawRwLock, u8>);
+assert_not_send!(lock_api::RwLockUpgradableReadGuard<'static, parking_lot::RawRwLock, u8>);
+assert_not_send!(lock_api::MappedRwLockReadGuard<'static, parking_lot::RawRwLock, u8>);
 
 #[test]
 fn locks_are_send_and_sync_and_guards_sync() {

@@ -28,6 +28,7 @@
 //! take that very lock, and under `Panic` the lock must be left free (and, for
 //! `stdsync`, unpoisoned).
 
+pub(crate) mod poll;
 pub(crate) mod raw;
 pub(crate) mod raw_std;
 mod wait;

@@ -17,7 +17,7 @@ use crate::id::LockId;
 use crate::meta::LockMeta;
 
 mod mapped;
-mod upgradable;
+pub(crate) mod upgradable;
 
 pub use mapped::{MappedRwLockReadGuard, MappedRwLockWriteGuard};
 pub use upgradable::RwLockUpgradableReadGuard;

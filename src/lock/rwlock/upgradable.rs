@@ -308,16 +308,16 @@ guard_impls!(RwLockUpgradableReadGuard);
 /// An in-place upgrade of an upgradable guard (`with_upgraded` and its `try`
 /// forms): the held set says "held for writing" until this is dropped, then
 /// "upgradable read" again, also when the caller's closure panics.
-struct Upgraded<'t, 'a>(&'t HeldToken<'a>);
+pub(crate) struct Upgraded<'t, 'a>(&'t HeldToken<'a>);
 
 impl<'t, 'a> Upgraded<'t, 'a> {
     /// Restores the upgradable mode when dropped (the caller records the write).
-    fn restore_at_end(token: &'t HeldToken<'a>) -> Self {
+    pub(crate) fn restore_at_end(token: &'t HeldToken<'a>) -> Self {
         Upgraded(token)
     }
 
     /// Runs `f` with the lock recorded as held for writing.
-    fn during<U>(token: &'t HeldToken<'a>, f: impl FnOnce() -> U) -> U {
+    pub(crate) fn during<U>(token: &'t HeldToken<'a>, f: impl FnOnce() -> U) -> U {
         acquire::change_access(token, Access::Exclusive);
         let _upgraded = Upgraded(token);
         f()
