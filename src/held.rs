@@ -227,10 +227,10 @@ impl Slot {
         LockId::from_u64(self.word.get() >> ID_SHIFT)
     }
 
-    /// How the lock is held.
+    /// How the lock is held, as `access as u8` (undecoded).
     #[inline(always)]
-    pub(crate) fn access(&self) -> Access {
-        Access::from_bits((self.word.get() & ACCESS) as u8)
+    pub(crate) fn access_bits(&self) -> u8 {
+        (self.word.get() & ACCESS) as u8
     }
 
     /// The held lock's origin.
@@ -492,14 +492,14 @@ impl HeldLocks {
         self.position(id).map(|index| self.get(index))
     }
 
-    /// The ids of the held locks and how each is held, oldest first (one
-    /// word read per inline entry).
-    pub(crate) fn ids_and_access(&self) -> impl Iterator<Item = (LockId, Access)> + '_ {
+    /// The ids of the held locks and how each is held (`access as u8`),
+    /// oldest first (one word read per inline entry).
+    pub(crate) fn ids_and_access(&self) -> impl Iterator<Item = (LockId, u8)> + '_ {
         (0..self.len()).map(|index| match self.inline.get(index) {
-            Some(slot) => (slot.id(), slot.access()),
+            Some(slot) => (slot.id(), slot.access_bits()),
             None => {
                 let entry = self.overflow_entry(index);
-                (entry.id, entry.access)
+                (entry.id, entry.access as u8)
             }
         })
     }

@@ -31,14 +31,22 @@ impl Kind {
     pub(crate) const EXCLUSIVE: Kind = Kind(0);
 
     /// The kind of an edge from a lock held as `held` to one taken as `taken`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(held: Access, taken: Access) -> Kind {
-        let shared = matches!(
-            held,
-            Access::Read | Access::ReadRecursive | Access::Upgradable
-        );
-        let recursive = taken == Access::ReadRecursive;
-        Kind(u8::from(shared) << 1 | u8::from(recursive))
+        Kind::of_bits(held as u8, taken)
+    }
+
+    /// [`Kind::of`] for a held access given as its bits (`access as u8`, as
+    /// a held-set word keeps them): no decoding on the first-use path of
+    /// every lock, a shift and a mask.
+    #[inline(always)]
+    pub(crate) fn of_bits(held: u8, taken: Access) -> Kind {
+        const SHARED: u8 = 1 << Access::Read as u8
+            | 1 << Access::ReadRecursive as u8
+            | 1 << Access::Upgradable as u8;
+        let shared = SHARED >> held & 1;
+        let recursive = u8::from(taken == Access::ReadRecursive);
+        Kind(shared << 1 | recursive)
     }
 
     /// The source was held shared.

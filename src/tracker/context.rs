@@ -248,7 +248,7 @@ impl ThreadState {
         let mut sources = self.held.ids_and_access();
         sources.all(|(held, how)| {
             self.edges
-                .contains(edge_key(held, id, Kind::of(how, access)))
+                .contains(edge_key(held, id, Kind::of_bits(how, access)))
         })
     }
 
@@ -363,7 +363,7 @@ impl ThreadState {
         let to_key = to.key();
         let known = |slot: &Slot| {
             let from = slot.origin();
-            let kind = Kind::of(slot.access(), access);
+            let kind = Kind::of_bits(slot.access_bits(), access);
             from.key() == to_key || self.knows_class_edge((from, to, kind), || self.chain())
         };
         !config::class_checks() || self.held.inline().iter().all(known)
@@ -418,8 +418,11 @@ impl ThreadState {
                 let gated =
                     || !Gate::around(inline.iter().map(Slot::get), slot.id(), id).is_empty();
                 if inline.len() == 1 || !gated() {
-                    self.edges
-                        .insert(edge_key(slot.id(), id, Kind::of(slot.access(), access)));
+                    self.edges.insert(edge_key(
+                        slot.id(),
+                        id,
+                        Kind::of_bits(slot.access_bits(), access),
+                    ));
                 }
                 slot.mark_source();
             }

@@ -132,13 +132,13 @@ impl Private {
     }
 
     /// Adds the edge from the held `source` to the lock `to` (its id and
-    /// origin, where it is being taken and how), made under `gate`.
-    #[inline]
+    /// origin, where it is being taken and how), made under `gate` as `kind`.
+    #[inline(always)]
     pub(super) fn push_edge(
         &mut self,
         source: &HeldLock,
-        (target, target_origin, site, access): Target,
-        gate: Gate,
+        (target, target_origin, site, _): Target,
+        (gate, kind): (Gate, Kind),
     ) {
         let backtrace = self.backtrace((source.site, site), (source.id, target));
         self.edges.push(PrivateEdge {
@@ -150,7 +150,7 @@ impl Private {
             to_site: site,
             backtrace,
             gate,
-            kinds: Kinds::one(Kind::of(source.access, access)),
+            kinds: Kinds::one(kind),
         });
     }
 

@@ -195,7 +195,10 @@ impl Store {
                     edge.kinds.insert(Kind::of(held.access, access));
                     *gate = edge.gate;
                 }
-                _ => graph.push_edge(held, (target.id, target.origin, site, access), *gate),
+                _ => {
+                    let made = (*gate, Kind::of(held.access, access));
+                    graph.push_edge(held, (target.id, target.origin, site, access), made);
+                }
             }
             held.source = true;
         }
@@ -233,7 +236,8 @@ impl Store {
             if !self.may_source(&mut graph, &source) {
                 return false;
             }
-            graph.push_edge(&source, to, Gate::NONE);
+            let kind = Kind::of_bits(only.access_bits(), access);
+            graph.push_edge(&source, to, (Gate::NONE, kind));
         } else {
             // One pass: the edges pushed so far are taken back if a source
             // is another thread's private lock.
@@ -248,7 +252,7 @@ impl Store {
                     continue; // taken twice (a recursive read): one edge
                 }
                 let gate = Gate::around(held.iter().map(|slot| slot.get()), source.id, target);
-                graph.push_edge(&source, to, gate);
+                graph.push_edge(&source, to, (gate, Kind::of(source.access, access)));
             }
         }
         self.publish_if_full(&mut graph);
