@@ -83,8 +83,9 @@ pub use ordered::OrderedSet;
 /// assert_eq!((*a, *b), (20, 30));
 /// ```
 ///
-/// Lock types added to lockgraph later (parking_lot 0.13's, the `lock_api`
-/// wrappers) implement it the same way, and so work in every set at once.
+/// Every lockgraph lock implements it, the [`lock_api`](crate::lock_api)
+/// wrappers too, so all of them mix in one set; a lock type added later
+/// does the same.
 ///
 /// # Lock order
 /// Whatever the type's own acquisitions record: `lock_in_set` is a blocking

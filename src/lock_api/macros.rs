@@ -345,6 +345,22 @@ macro_rules! constructors {
                 }
             }
 
+            /// Creates an unlocked lock of the class `class`, as
+            /// [`crate::Mutex::with_class`] does.
+            ///
+            /// # Examples
+            ///
+            #[doc = example!(
+                concat!("let lock = ", stringify!($Lock), "::<", $(stringify!($Raw), ", ",)* "_>::with_class(lockgraph::LockClass::named(\"pool\"), 1);"),
+                "assert_eq!(lock.class(), lockgraph::LockClass::named(\"pool\"));"
+            )]
+            pub const fn with_class(class: crate::LockClass, value: T) -> Self {
+                $Lock {
+                    header: LockHeader::new(class.meta()),
+                    inner: api::$Inner::new(value),
+                }
+            }
+
             /// Creates a lock from raw parts in the given state (lock_api's
             /// `from_raw`); reports name it by this call's `file:line:column`.
             ///
