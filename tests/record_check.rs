@@ -271,3 +271,57 @@ fn the_binary_exit_statuses() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("cannot write"), "{stderr}");
 }
+
+/// `edge` made as `kinds` (lockdep's letters).
+fn edge_as(from: &str, to: &str, thread: &str, kinds: &str) -> String {
+    let line = edge(from, to, thread);
+    format!("{},\"kinds\":[{kinds}]}}", &line[..line.len() - 1])
+}
+
+#[test]
+fn recursive_reads_across_processes_follow_the_strong_rule() {
+    let dir = dir("kinds");
+    // table -(SR)-> index in one process, index -(SR)-> table in another:
+    // each recursive read is of a lock the other holds shared, no wait.
+    record(
+        &dir,
+        "a.jsonl",
+        &[
+            header("reads_a", 1),
+            edge_as("table", "index", "t1", "\"SR\""),
+        ],
+    );
+    record(
+        &dir,
+        "b.jsonl",
+        &[
+            header("reads_b", 2),
+            edge_as("index", "table", "t2", "\"SR\""),
+        ],
+    );
+    let checked = check(&[&dir]);
+    assert_eq!((checked.exit_code(), checked.cycles().len()), (0, 0));
+    assert!(checked.problems().is_empty(), "{:?}", checked.problems());
+    // A third process takes index for writing, then table: now strong.
+    record(
+        &dir,
+        "c.jsonl",
+        &[header("writes", 3), edge("index", "table", "t3")],
+    );
+    let checked = check(&[&dir]);
+    assert_eq!((checked.exit_code(), checked.cycles().len()), (1, 1));
+    // An unknown kind is named and read as the strictest.
+    record(
+        &dir,
+        "d.jsonl",
+        &[header("odd", 4), edge_as("x", "y", "t4", "\"XY\"")],
+    );
+    let checked = check(&[&dir]);
+    let [problem] = checked.problems() else {
+        panic!("{:?}", checked.problems())
+    };
+    assert!(
+        problem.contains("d.jsonl:2: unknown edge kind \"XY\""),
+        "{problem}"
+    );
+}

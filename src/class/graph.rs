@@ -76,9 +76,15 @@ pub(crate) fn record(
         let kind = Kind::of(held.access, access);
         let again = graph.edges.contains_key(&(from, to));
         if let Some((first, known)) = graph.edges.get_mut(&(from, to)) {
-            let changed = known.narrow(gate) | first.kinds.insert(kind);
+            let new_kind = first.kinds.insert(kind);
+            let changed = known.narrow(gate) | new_kind;
             *gate = *known;
             first.gate.retain(|lock| known.contains(lock.id));
+            // A record learns the new kind too (the checker unites them).
+            #[cfg(feature = "record")]
+            if new_kind && crate::record::on() {
+                recorded.push(first.clone());
+            }
             if !changed {
                 continue;
             }

@@ -64,6 +64,14 @@ impl Kind {
         ["EN", "ER", "SN", "SR"][usize::from(self.0)]
     }
 
+    /// The kind lockdep writes as `letters`, if it is one.
+    pub(crate) fn from_letters(letters: &str) -> Option<Kind> {
+        ["EN", "ER", "SN", "SR"]
+            .iter()
+            .position(|&known| known == letters)
+            .map(|at| Kind(at as u8))
+    }
+
     /// A small number for cache keys.
     pub(crate) fn bits(self) -> u8 {
         self.0

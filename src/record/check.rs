@@ -18,6 +18,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use super::format::{ClassIn, ClassRepr, EdgeIn, FORMAT, HeaderIn, Probe, VERSION};
+use crate::graph::dep::{Kind, Kinds};
+use crate::graph::gate::Gate;
+use crate::graph::walk::{self, Closing, Step};
 
 /// The most class cycles one check reports (the first ones, in order).
 pub const MAX_CYCLES: usize = 200;
@@ -93,6 +96,8 @@ struct Maker {
     /// The line's bytes in the file.
     start: usize,
     end: usize,
+    /// The kinds the line says the edge was made as.
+    kinds: Kinds,
 }
 
 /// One file, read: its class edges as pairs of classes of the file.
@@ -100,8 +105,8 @@ struct Parsed {
     header: Option<HeaderIn>,
     bytes: Vec<u8>,
     classes: Vec<ClassRepr>,
-    /// `(from, to, line, start, end)`, classes as indices into `classes`.
-    edges: Vec<(u32, u32, u32, usize, usize)>,
+    /// `(from, to, line, start, end, kinds)`, classes as indices into `classes`.
+    edges: Vec<(u32, u32, u32, usize, usize, Kinds)>,
     problems: Vec<String>,
 }
 
@@ -314,7 +319,21 @@ fn parse_file(path: &Path) -> Parsed {
                 };
                 let (from, to) = (intern(edge.from), intern(edge.to));
                 let number = u32::try_from(number).unwrap_or(u32::MAX);
-                parsed.edges.push((from, to, number, line_start, line_end));
+                let mut kinds = Kinds::NONE;
+                for letters in &edge.kinds {
+                    match Kind::from_letters(letters) {
+                        Some(kind) => _ = kinds.insert(kind),
+                        None => parsed.problems.push(format!(
+                            "{name}:{number}: unknown edge kind {letters:?} (EN, ER, SN or SR); read as EN"
+                        )),
+                    }
+                }
+                if kinds == Kinds::NONE || edge.kinds.len() > kinds.iter().count() {
+                    kinds.insert(Kind::EXCLUSIVE); // absent, or not understood: the strictest
+                }
+                parsed
+                    .edges
+                    .push((from, to, number, line_start, line_end, kinds));
             }
             Err(e) => parsed.problems.push(bad(e, "class edge")),
         }
@@ -379,7 +398,7 @@ fn merge(
             })
             .collect();
         let file_index = u32::try_from(file).unwrap_or(u32::MAX);
-        for (from, to, line, start, end) in parsed.edges {
+        for (from, to, line, start, end, kinds) in parsed.edges {
             let (from, to) = (global[from as usize], global[to as usize]);
             if from == to {
                 continue; // same-class nesting is never a class cycle
@@ -390,6 +409,7 @@ fn merge(
                 line,
                 start,
                 end,
+                kinds,
             };
             makers.push((from, to, maker));
         }
@@ -430,9 +450,13 @@ fn merge(
                 .any(|(a, b)| matches(from, a) && matches(to, b))
         })
         .collect();
-    let mut out: Vec<Vec<u32>> = vec![Vec::new(); classes.len()];
-    for &((from, to), _) in edges.iter().filter(|(key, _)| !allowed.contains(key)) {
-        out[from as usize].push(to);
+    let mut out: Vec<Vec<(u32, Kinds)>> = vec![Vec::new(); classes.len()];
+    for ((from, to), range) in edges.iter().filter(|(key, _)| !allowed.contains(key)) {
+        let mut kinds = Kinds::NONE;
+        makers[range.clone()]
+            .iter()
+            .for_each(|(_, _, m)| _ = kinds.extend(m.kinds));
+        out[*from as usize].push((*to, kinds));
     }
     let makers = makers.into_iter().map(|(_, _, m)| m).collect();
     let (cycles, truncated) = cycles(&out);
@@ -515,48 +539,69 @@ fn components(out: &[Vec<u32>]) -> Vec<Vec<u32>> {
 }
 
 /// The cycles to report (each rotated to start at its least node), and
-/// whether there were more than [`MAX_CYCLES`].
-fn cycles(out: &[Vec<u32>]) -> (Vec<Vec<u32>>, bool) {
+/// whether there were more than [`MAX_CYCLES`]. A cycle counts only if it
+/// can deadlock by lockdep's strong rule (see [`crate::graph::dep`]): where
+/// an edge of a component was made as a recursive read, its way back is
+/// searched with the edges' kinds.
+fn cycles(out_kinds: &[Vec<(u32, Kinds)>]) -> (Vec<Vec<u32>>, bool) {
+    let out: Vec<Vec<u32>> = out_kinds
+        .iter()
+        .map(|edges| edges.iter().map(|&(to, _)| to).collect())
+        .collect();
     let mut component_of = vec![u32::MAX; out.len()];
     let mut cycles = Vec::new();
     let mut seen_cycles: HashSet<Vec<u32>> = HashSet::new();
     // Breadth-first search state, reset by stamping.
     let (mut stamp, mut seen, mut parent) = (0u32, vec![0u32; out.len()], vec![0u32; out.len()]);
-    for (c, component) in components(out).into_iter().enumerate() {
+    for (c, component) in components(&out).into_iter().enumerate() {
         let c = u32::try_from(c).unwrap_or(u32::MAX);
         component.iter().for_each(|&v| component_of[v as usize] = c);
+        let recursive = component.iter().any(|&u| {
+            let mut edges = out_kinds[u as usize].iter();
+            edges.any(|&(_, kinds)| kinds.iter().any(|k| k.taken_recursive()))
+        });
         let mut covered: HashSet<(u32, u32)> = HashSet::new();
         for &u in &component {
-            for &v in &out[u as usize] {
+            for &(v, kinds) in &out_kinds[u as usize] {
                 if component_of[v as usize] != c || covered.contains(&(u, v)) {
                     continue;
                 }
                 if cycles.len() == MAX_CYCLES {
                     return (cycles, true);
                 }
-                // The shortest path v -> ... -> u in the component.
-                stamp += 1;
-                let mut queue = std::collections::VecDeque::from([v]);
-                seen[v as usize] = stamp;
-                while let Some(x) = queue.pop_front() {
-                    if x == u {
-                        break;
-                    }
-                    for &y in &out[x as usize] {
-                        if component_of[y as usize] == c && seen[y as usize] != stamp {
-                            seen[y as usize] = stamp;
-                            parent[y as usize] = x;
-                            queue.push_back(y);
+                // The shortest way v -> ... -> u in the component that,
+                // with u -> v, can deadlock.
+                let path = match recursive {
+                    true => match strong_path(out_kinds, &component_of, c, (u, v), kinds) {
+                        Some(path) => path,
+                        None => continue,
+                    },
+                    false => {
+                        stamp += 1;
+                        let mut queue = std::collections::VecDeque::from([v]);
+                        seen[v as usize] = stamp;
+                        while let Some(x) = queue.pop_front() {
+                            if x == u {
+                                break;
+                            }
+                            for &y in &out[x as usize] {
+                                if component_of[y as usize] == c && seen[y as usize] != stamp {
+                                    seen[y as usize] = stamp;
+                                    parent[y as usize] = x;
+                                    queue.push_back(y);
+                                }
+                            }
                         }
+                        let mut path = vec![u];
+                        let mut at = u;
+                        while at != v {
+                            at = parent[at as usize];
+                            path.push(at);
+                        }
+                        path.reverse(); // v ... u
+                        path
                     }
-                }
-                let mut path = vec![u];
-                let mut at = u;
-                while at != v {
-                    at = parent[at as usize];
-                    path.push(at);
-                }
-                path.reverse(); // v ... u
+                };
                 let mut cycle = vec![u];
                 cycle.extend(&path[..path.len() - 1]);
                 for i in 0..cycle.len() {
@@ -571,6 +616,38 @@ fn cycles(out: &[Vec<u32>]) -> (Vec<Vec<u32>>, bool) {
         }
     }
     (cycles, false)
+}
+
+/// The shortest way `v -> ... -> u` inside component `c` that, with the edge
+/// `u -> v` (made as `kinds`), closes a strong cycle, as the classes from `v`
+/// to `u`.
+fn strong_path(
+    out: &[Vec<(u32, Kinds)>],
+    component_of: &[u32],
+    c: u32,
+    (u, v): (u32, u32),
+    kinds: Kinds,
+) -> Option<Vec<u32>> {
+    let walk = kinds.iter().find_map(|kind| {
+        let closing = Closing {
+            gate: Gate::NONE,
+            kind,
+        };
+        walk::deadlock_walk(v, u, closing, |node, steps| {
+            let inside = out[node as usize]
+                .iter()
+                .filter(|(to, _)| component_of[*to as usize] == c);
+            steps.extend(inside.map(|&(to, kinds)| Step {
+                to,
+                gate: Gate::NONE,
+                kinds,
+                edge: (),
+            }));
+        })
+    })?;
+    let mut path = vec![v];
+    path.extend(walk.iter().map(|&(_, to, ())| to));
+    Some(path)
 }
 
 /// A class as reports name it: its name, or its creation site.
@@ -811,11 +888,35 @@ mod tests {
         // 0 -> 1 -> 2 -> 0, 2 -> 3, 3 -> 4 -> 3, 5 alone.
         let out = vec![vec![1], vec![2], vec![0, 3], vec![4], vec![3], vec![]];
         assert_eq!(components(&out), vec![vec![0, 1, 2], vec![3, 4]]);
-        let (found, truncated) = cycles(&out);
+        let (found, truncated) = cycles(&with_kind(&out, "EN"));
         assert_eq!(found, vec![vec![0, 1, 2], vec![3, 4]]);
         assert!(!truncated);
         // Two cycles through 0: both shown, each once.
         let out = vec![vec![1, 2], vec![0], vec![0]];
-        assert_eq!(cycles(&out).0, vec![vec![0, 1], vec![0, 2]]);
+        assert_eq!(
+            cycles(&with_kind(&out, "EN")).0,
+            vec![vec![0, 1], vec![0, 2]]
+        );
+    }
+
+    /// Every edge of `out` made as `kind`.
+    fn with_kind(out: &[Vec<u32>], kind: &str) -> Vec<Vec<(u32, Kinds)>> {
+        let kinds = Kinds::one(Kind::from_letters(kind).unwrap());
+        out.iter()
+            .map(|e| e.iter().map(|&to| (to, kinds)).collect())
+            .collect()
+    }
+
+    #[test]
+    fn a_cycle_of_recursive_reads_of_locks_held_shared_is_no_cycle() {
+        let out = vec![vec![1], vec![0]];
+        assert!(cycles(&with_kind(&out, "SR")).0.is_empty());
+        assert_eq!(cycles(&with_kind(&out, "SN")).0, vec![vec![0, 1]]);
+        assert_eq!(cycles(&with_kind(&out, "ER")).0, vec![vec![0, 1]]);
+        // 0 -(SR)-> 1 -(EN)-> 0: strong.
+        let sr = Kinds::one(Kind::from_letters("SR").unwrap());
+        let en = Kinds::one(Kind::EXCLUSIVE);
+        let mixed = vec![vec![(1, sr)], vec![(0, en)]];
+        assert_eq!(cycles(&mixed).0, vec![vec![0, 1]]);
     }
 }

@@ -57,6 +57,10 @@ pub(crate) struct EdgeOut<'a> {
     pub(crate) backtrace: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) backtrace_of: Option<&'a str>,
+    /// The kinds it was made as (`EN`, `ER`, `SN`, `SR`), left out when it
+    /// is `EN` only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kinds: Option<Vec<&'static str>>,
 }
 
 /// What the checker reads of a first line before anything else: whether it
@@ -93,6 +97,10 @@ pub(crate) struct EdgeIn<'a> {
     pub(crate) backtrace: Vec<Cow<'a, str>>,
     #[serde(default, borrow)]
     pub(crate) backtrace_of: Option<Cow<'a, str>>,
+    /// Absent: `EN` (a record that says nothing else is read as the
+    /// strictest kind, so a cycle is never missed).
+    #[serde(default, borrow)]
+    pub(crate) kinds: Vec<Cow<'a, str>>,
 }
 
 /// A class, as read (see [`ClassRepr`]).
@@ -151,6 +159,7 @@ mod tests {
             to_site: "src/a.rs:4:9".into(),
             backtrace: &frames,
             backtrace_of: None,
+            kinds: None,
         };
         let line = serde_json::to_string(&edge).unwrap();
         assert_eq!(
@@ -158,8 +167,20 @@ mod tests {
             r#"{"from":{"name":"items"},"to":{"site":"src/a.rs:1:2"},"thread":"main","from_site":"src/a.rs:3:9","to_site":"src/a.rs:4:9","backtrace":["app::f (src/a.rs:4)"]}"#
         );
         let read: EdgeIn = serde_json::from_str(&line).unwrap();
-        assert_eq!((read.from.to_repr(), read.to.to_repr()), (from, to));
+        assert_eq!(
+            (read.from.to_repr(), read.to.to_repr()),
+            (from.clone(), to.clone())
+        );
         assert!(matches!(read.thread, Cow::Borrowed("main")));
+        assert!(read.kinds.is_empty()); // EN
+        let edge = EdgeOut {
+            kinds: Some(vec!["SR", "EN"]),
+            ..edge
+        };
+        let line = serde_json::to_string(&edge).unwrap();
+        assert!(line.ends_with(r#","kinds":["SR","EN"]}"#), "{line}");
+        let read: EdgeIn = serde_json::from_str(&line).unwrap();
+        assert_eq!(read.kinds, ["SR", "EN"]);
         assert_eq!(read.backtrace, frames);
         assert_eq!(read.backtrace_of, None);
     }

@@ -18,6 +18,7 @@ use parking_lot::Mutex as RawMutex;
 
 use super::format::{ClassRepr, EdgeOut, FORMAT, HeaderOut, VERSION};
 use crate::class::LockClass;
+use crate::graph::dep::{Kind, Kinds};
 use crate::report::OrderEdge;
 
 /// Whether class edges are recorded: the one load a new class edge pays
@@ -197,6 +198,8 @@ fn line(edge: &OrderEdge) -> Vec<u8> {
         to_site: edge.to_site.to_string(),
         backtrace: &frames,
         backtrace_of,
+        kinds: (edge.kinds != Kinds::one(Kind::EXCLUSIVE))
+            .then(|| edge.kinds.iter().map(Kind::letters).collect()),
     };
     // Serialising strings into a Vec cannot fail.
     let mut line = serde_json::to_vec(&out).unwrap_or_default();
