@@ -83,6 +83,21 @@ const SCENARIOS: &[Scenario] = &[
         "the same through a caller's #[inline] wrapper",
         s7_wrapper,
     ),
+    (
+        "two-pl",
+        "parking_lot: two mutexes taken one by one, both released",
+        two_pl,
+    ),
+    (
+        "two",
+        "lockgraph::Mutex: the same",
+        two,
+    ),
+    (
+        "lock-all",
+        "lockgraph::lock_all of the same two mutexes",
+        lock_all_two,
+    ),
 ];
 
 fn s1(n: u64) {
@@ -226,5 +241,34 @@ fn main() {
             eprintln!("unknown scenario {name:?}; run without arguments for the list");
             std::process::exit(2);
         }
+    }
+}
+
+fn two_pl(n: u64) {
+    let (a, b) = (parking_lot::Mutex::new(0u64), parking_lot::Mutex::new(0u64));
+    for _ in 0..n {
+        let (mut x, mut y) = (black_box(&a).lock(), black_box(&b).lock());
+        *x += 1;
+        *y += 1;
+    }
+}
+
+fn two(n: u64) {
+    let (a, b) = (lockgraph::Mutex::new(0u64), lockgraph::Mutex::new(0u64));
+    let _ = (a.id(), b.id());
+    for _ in 0..n {
+        let (mut x, mut y) = (black_box(&a).lock(), black_box(&b).lock());
+        *x += 1;
+        *y += 1;
+    }
+}
+
+fn lock_all_two(n: u64) {
+    let (a, b) = (lockgraph::Mutex::new(0u64), lockgraph::Mutex::new(0u64));
+    let _ = (a.id(), b.id());
+    for _ in 0..n {
+        let (mut x, mut y) = lockgraph::lock_all((black_box(&a), black_box(&b)));
+        *x += 1;
+        *y += 1;
     }
 }

@@ -62,27 +62,28 @@ const SET_INLINE: usize = 8;
 /// destructor, so that entering and leaving a set is a plain store.
 struct SetMembers {
     len: Cell<usize>,
-    ids: Cell<[LockId; SET_INLINE]>,
+    /// A cell per member, so that entering a set of two writes two ids.
+    ids: [Cell<LockId>; SET_INLINE],
 }
 
 impl SetMembers {
     const fn new() -> Self {
         SetMembers {
             len: Cell::new(0),
-            ids: Cell::new([LockId::from_u64(0); SET_INLINE]),
+            ids: [const { Cell::new(LockId::from_u64(0)) }; SET_INLINE],
         }
     }
 
     #[inline]
     fn put(&self, members: &[LockId]) {
-        let mut ids = [LockId::from_u64(0); SET_INLINE];
-        ids[..members.len()].copy_from_slice(members);
-        self.ids.set(ids);
+        for (cell, &id) in self.ids.iter().zip(members) {
+            cell.set(id);
+        }
         self.len.set(members.len());
     }
 
     fn contains(&self, id: LockId) -> bool {
-        self.ids.get()[..self.len.get()].contains(&id)
+        self.ids[..self.len.get()].iter().any(|cell| cell.get() == id)
     }
 }
 
