@@ -275,11 +275,17 @@ pub use config::{
 };
 pub use id::LockId;
 pub use lock::condvar::Condvar;
+pub use lock::const_fns::{const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock};
 pub use lock::lazy::Lazy;
 pub use lock::mutex::{
     FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
 };
+pub use lock::once::{Once, OnceState};
 pub use lock::once_cell::OnceCell;
+pub use lock::recursive_rwlock::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RecursiveRwLock,
+    RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard,
+};
 pub use lock::reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
 pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,

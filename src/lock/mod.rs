@@ -3,10 +3,13 @@
 
 pub(crate) mod cell_api;
 pub(crate) mod condvar;
+pub(crate) mod const_fns;
 pub(crate) mod init;
 pub(crate) mod lazy;
 pub(crate) mod mutex;
+pub(crate) mod once;
 pub(crate) mod once_cell;
+pub(crate) mod recursive_rwlock;
 pub(crate) mod reentrant;
 pub(crate) mod rwlock;
 
