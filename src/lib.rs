@@ -268,6 +268,14 @@ mod tracker;
 mod trusted;
 mod watchdog;
 
+// The parking_lot whose locks lockgraph's locks (crate root and `stdsync`)
+// wrap: 0.12, or 0.13 with the `parking_lot_013` feature. lockgraph's own
+// internal locks stay on 0.12 either way.
+#[cfg(not(feature = "parking_lot_013"))]
+use parking_lot as pl;
+#[cfg(feature = "parking_lot_013")]
+use parking_lot_013 as pl;
+
 pub use class::LockClass;
 pub use config::{
     ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy,
@@ -295,7 +303,7 @@ pub use lock_all::{
     ForRead, LockSet, OrderedSet, SetLock, SetMember, SetReadLock, lock_all, try_lock_all,
     try_lock_all_for, try_lock_all_until,
 };
-pub use parking_lot::WaitTimeoutResult;
+pub use pl::WaitTimeoutResult;
 #[cfg(feature = "record")]
 #[cfg_attr(docsrs, doc(cfg(feature = "record")))]
 pub use record::{ENV_RECORD, record_to};

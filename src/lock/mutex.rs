@@ -18,10 +18,10 @@ macro_rules! mutex_type {
         $(#[$doc])*
         pub struct $Mutex<T: ?Sized> {
             pub(crate) header: LockHeader,
-            pub(crate) inner: parking_lot::$Raw<T>,
+            pub(crate) inner: crate::pl::$Raw<T>,
         }
 
-        constructors!($Mutex, parking_lot::$Raw<T>);
+        constructors!($Mutex, crate::pl::$Raw<T>);
 
         impl<T: ?Sized> $Mutex<T> {
             /// Acquires the mutex, blocking the current thread until it is free.
@@ -127,7 +127,7 @@ macro_rules! mutex_type {
 
             fn guard<'a>(
                 &'a self,
-                inner: parking_lot::$RawGuard<'a, T>,
+                inner: crate::pl::$RawGuard<'a, T>,
                 site: &'static Location<'static>,
             ) -> $Guard<'a, T> {
                 let token = acquire::after_try(&self.header, Access::Exclusive, site);
@@ -204,7 +204,7 @@ macro_rules! mutex_type {
         pub struct $Guard<'a, T: ?Sized> {
             /// Before `inner`, so dropped first: see [`HeldToken`].
             pub(crate) token: HeldToken<'a>,
-            pub(crate) inner: parking_lot::$RawGuard<'a, T>,
+            pub(crate) inner: crate::pl::$RawGuard<'a, T>,
             lock: &'a $Mutex<T>,
         }
 
@@ -223,10 +223,10 @@ macro_rules! mutex_type {
             }
 
             map_fns!(exclusive $Guard { lock } => $Mapped,
-                parking_lot::$RawGuard<'a, T>, try_map_or_err,
+                crate::pl::$RawGuard<'a, T>, try_map_or_err,
                 "mutex", $Mutex, "lock.lock()");
 
-            relock_fns!($Guard, parking_lot::$RawGuard<'a, T>, $Mutex, lock);
+            relock_fns!($Guard, crate::pl::$RawGuard<'a, T>, $Mutex, lock);
 
             /// Leaks the guard: the mutex stays locked, and held by this thread, forever.
             ///
@@ -241,7 +241,7 @@ macro_rules! mutex_type {
             pub fn leak(s: Self) -> &'a mut T {
                 let $Guard { inner, token, .. } = s;
                 std::mem::forget(token);
-                parking_lot::$RawGuard::leak(inner)
+                crate::pl::$RawGuard::leak(inner)
             }
         }
 
@@ -253,12 +253,12 @@ macro_rules! mutex_type {
         pub struct $Mapped<'a, T: ?Sized> {
             /// Before `inner`, so dropped first: see [`HeldToken`].
             token: HeldToken<'a>,
-            inner: parking_lot::$RawMapped<'a, T>,
+            inner: crate::pl::$RawMapped<'a, T>,
         }
 
         impl<'a, T: ?Sized> $Mapped<'a, T> {
             map_fns!(exclusive $Mapped {} => $Mapped,
-                parking_lot::$RawMapped<'a, T>, try_map_or_err,
+                crate::pl::$RawMapped<'a, T>, try_map_or_err,
                 "mutex", $Mutex,
                 concat!("lockgraph::", stringify!($Guard), "::map(lock.lock(), |all| all)"));
 
@@ -280,7 +280,7 @@ macro_rules! mutex_type {
             #[doc = "```"]
             pub fn unlock_fair(s: Self) {
                 let $Mapped { inner, token } = s;
-                parking_lot::$RawMapped::unlock_fair(inner);
+                crate::pl::$RawMapped::unlock_fair(inner);
                 drop(token);
             }
         }

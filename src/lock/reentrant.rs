@@ -9,7 +9,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
 
-type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
+type RawGuard<'a, T> = crate::pl::ReentrantMutexGuard<'a, T>;
 
 /// A mutex that the thread holding it may lock again (parking_lot's
 /// `ReentrantMutex`), with lock-order checking. Gives shared access only.
@@ -30,10 +30,10 @@ type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
 /// ```
 pub struct ReentrantMutex<T: ?Sized> {
     pub(crate) header: LockHeader,
-    pub(crate) inner: parking_lot::ReentrantMutex<T>,
+    pub(crate) inner: crate::pl::ReentrantMutex<T>,
 }
 
-constructors!(ReentrantMutex, parking_lot::ReentrantMutex<T>);
+constructors!(ReentrantMutex, crate::pl::ReentrantMutex<T>);
 
 impl<T: ?Sized> ReentrantMutex<T> {
     /// Acquires the mutex, blocking unless this thread already holds it.
@@ -262,10 +262,10 @@ guard_impls!(ReentrantMutexGuard);
 pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
-    inner: parking_lot::MappedReentrantMutexGuard<'a, T>,
+    inner: crate::pl::MappedReentrantMutexGuard<'a, T>,
 }
 
-type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;
+type RawMapped<'a, T> = crate::pl::MappedReentrantMutexGuard<'a, T>;
 
 impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
     map_fns!(shared MappedReentrantMutexGuard {} => MappedReentrantMutexGuard,
