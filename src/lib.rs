@@ -282,6 +282,12 @@ pub use config::{
     set_deadlock_check, set_kind_policy, set_long_wait, set_mode, set_policy,
 };
 pub use id::LockId;
+#[cfg(feature = "arc_lock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arc_lock")))]
+pub use lock::arc::{
+    ArcMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard,
+    RawFairMutex, RawMutex, RawRwLock,
+};
 pub use lock::condvar::Condvar;
 pub use lock::const_fns::{const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock};
 pub use lock::lazy::Lazy;

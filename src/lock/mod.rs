@@ -1,6 +1,8 @@
 //! The lock types: thin layers over parking_lot's locks that call the tracker
 //! before blocking and keep a [`HeldToken`](crate::acquire::HeldToken) in every guard.
 
+#[cfg(feature = "arc_lock")]
+pub(crate) mod arc;
 pub(crate) mod cell_api;
 pub(crate) mod condvar;
 pub(crate) mod const_fns;
@@ -11,6 +13,8 @@ pub(crate) mod once;
 pub(crate) mod once_cell;
 pub(crate) mod recursive_rwlock;
 pub(crate) mod reentrant;
+#[cfg(feature = "serde")]
+mod serde;
 pub(crate) mod rwlock;
 
 /// `Deref` (and optionally `DerefMut`), `Debug` and `Display` for a guard that

@@ -48,7 +48,12 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
-                let site = Location::caller();
+                self.lock_at(Location::caller())
+            }
+
+            /// [`lock`](Self::lock), called at `site`.
+            #[inline(always)]
+            pub(crate) fn lock_at(&self, site: &'static Location<'static>) -> $Guard<'_, T> {
                 acquire::blocking(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
                     $Guard { inner, token, lock: self }
                 })
@@ -73,8 +78,14 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline]
             pub fn try_lock(&self) -> Option<$Guard<'_, T>> {
+                self.try_lock_at(Location::caller())
+            }
+
+            /// [`try_lock`](Self::try_lock), called at `site`.
+            #[inline]
+            pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> Option<$Guard<'_, T>> {
                 let inner = self.inner.try_lock()?;
-                Some(self.guard(inner, Location::caller()))
+                Some(self.guard(inner, site))
             }
 
             /// Attempts to acquire the mutex, giving up after `timeout`.
@@ -96,11 +107,20 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+                self.try_lock_for_at(timeout, Location::caller())
+            }
+
+            /// [`try_lock_for`](Self::try_lock_for), called at `site`.
+            pub(crate) fn try_lock_for_at(
+                &self,
+                timeout: Duration,
+                site: &'static Location<'static>,
+            ) -> Option<$Guard<'_, T>> {
                 if acquire::held_here(&self.header) {
                     return None; // busy at once: waiting on itself could only time out
                 }
                 let inner = self.inner.try_lock_for(timeout)?;
-                Some(self.guard(inner, Location::caller()))
+                Some(self.guard(inner, site))
             }
 
             /// Attempts to acquire the mutex, giving up at `deadline`.
@@ -205,7 +225,7 @@ macro_rules! mutex_type {
             /// Before `inner`, so dropped first: see [`HeldToken`].
             pub(crate) token: HeldToken<'a>,
             pub(crate) inner: crate::pl::$RawGuard<'a, T>,
-            lock: &'a $Mutex<T>,
+            pub(crate) lock: &'a $Mutex<T>,
         }
 
         impl<'a, T: ?Sized> $Guard<'a, T> {

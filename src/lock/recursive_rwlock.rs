@@ -334,12 +334,6 @@ impl<T: ?Sized> RecursiveRwLock<T> {
     pub fn class(&self) -> crate::LockClass {
         self.0.class()
     }
-
-    /// The [`RwLock`] this lock reads recursively (for its `read_recursive`
-    /// family, and for [`lock_all`](crate::lock_all) sets).
-    pub(crate) fn as_rwlock(&self) -> &RwLock<T> {
-        &self.0
-    }
 }
 
 super::constructor_impls!(RecursiveRwLock);
