@@ -32,6 +32,14 @@ assert_not_send!(RwLockWriteGuard<'static, u8>);
 assert_not_send!(RwLockUpgradableReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockWriteGuard<'static, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcMutexGuard<RawMutex, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockReadGuard<RawRwLock, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockWriteGuard<RawRwLock, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockUpgradableReadGuard<RawRwLock, u8>);
 assert_not_send!(stdsync::MutexGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockReadGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockWriteGuard<'static, u8>);

@@ -27,12 +27,26 @@ pub use crate::pl::{RawFairMutex, RawMutex};
 pub use parking_lot::RawRwLock;
 
 mod sealed {
-    use crate::trusted::arc::Kind;
+    use std::sync::Arc;
 
-    /// A raw mutex type that names a lockgraph mutex type.
+    use crate::trusted::arc::{ArcHeld, Kind};
+
+    /// A raw mutex type that names a lockgraph mutex type, and the
+    /// operations of its guards that an arc guard needs.
     pub trait MutexRaw {
+        /// The lockgraph mutex.
+        type Mutex<T: ?Sized>: ?Sized;
         /// The guard parts of that mutex.
-        type Parts<T: ?Sized>: Kind<Target = T>;
+        type Parts<T: ?Sized>: Kind<Target = T, Lock = Self::Mutex<T>>;
+        /// Unlocks fairly, giving back the `Arc`.
+        fn into_arc_fair<T: ?Sized>(held: ArcHeld<Self::Parts<T>>) -> Arc<Self::Mutex<T>>;
+        /// The guard's `unlocked`.
+        fn unlocked<T: ?Sized, U>(held: &mut ArcHeld<Self::Parts<T>>, f: impl FnOnce() -> U) -> U;
+        /// The guard's `unlocked_fair`.
+        fn unlocked_fair<T: ?Sized, U>(
+            held: &mut ArcHeld<Self::Parts<T>>,
+            f: impl FnOnce() -> U,
+        ) -> U;
     }
 
     /// A raw reader-writer lock type that names a lockgraph lock type.
@@ -47,12 +61,6 @@ mod sealed {
 }
 use sealed::{MutexRaw, RwLockRaw};
 
-impl MutexRaw for RawMutex {
-    type Parts<T: ?Sized> = MutexParts<T>;
-}
-impl MutexRaw for RawFairMutex {
-    type Parts<T: ?Sized> = FairMutexParts<T>;
-}
 impl RwLockRaw for RawRwLock {
     type Read<T: ?Sized> = ReadParts<T>;
     type Write<T: ?Sized> = WriteParts<T>;
@@ -175,7 +183,7 @@ arc_guard!(
 
 /// `lock_arc` and its `try` forms for a mutex type whose guards' parts are `$Parts`.
 macro_rules! mutex_arc_fns {
-    ($Mutex:ident, $Guard:ident, $Raw:ident) => {
+    ($Mutex:ident, $Guard:ident, $Parts:ident, $Raw:ident) => {
         impl<T: ?Sized> $Mutex<T> {
             /// [`lock`](Self::lock), with a guard that owns an `Arc` of the mutex.
             ///
@@ -256,123 +264,145 @@ macro_rules! mutex_arc_fns {
             }
         }
 
-        impl<T: ?Sized> ArcMutexGuard<$Raw, T> {
-            /// The `Arc` of the mutex this guard holds.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let guard = m.lock_arc();"]
-            #[doc = "assert!(std::sync::Arc::ptr_eq(lockgraph::ArcMutexGuard::mutex(&guard), &m));"]
-            #[doc = "```"]
-            pub fn mutex(s: &Self) -> &Arc<$Mutex<T>> {
-                s.held.lock()
+        impl MutexRaw for $Raw {
+            type Mutex<T: ?Sized> = $Mutex<T>;
+            type Parts<T: ?Sized> = $Parts<T>;
+
+            fn into_arc_fair<T: ?Sized>(held: ArcHeld<$Parts<T>>) -> Arc<$Mutex<T>> {
+                held.into_guard(|_, g: $Guard<'_, T>| $Guard::unlock_fair(g)).1
             }
 
-            /// Unlocks the mutex and returns its `Arc`.
-            ///
-            /// # Lock order
-            /// Records nothing; the mutex leaves this thread's held set.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let again = lockgraph::ArcMutexGuard::into_arc(m.lock_arc());"]
-            #[doc = "assert!(!again.is_locked());"]
-            #[doc = "```"]
-            pub fn into_arc(s: Self) -> Arc<$Mutex<T>> {
-                s.held.into_guard(|_, g| drop(g)).1
+            fn unlocked<T: ?Sized, U>(held: &mut ArcHeld<$Parts<T>>, f: impl FnOnce() -> U) -> U {
+                held.with_guard(|_, g: &mut $Guard<'_, T>| $Guard::unlocked(g, f))
             }
 
-            /// Unlocks the mutex with a fair unlock and returns its `Arc`.
-            ///
-            /// # Lock order
-            /// Records nothing; the mutex leaves this thread's held set.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let again = lockgraph::ArcMutexGuard::into_arc_fair(m.lock_arc());"]
-            #[doc = "assert!(!again.is_locked());"]
-            #[doc = "```"]
-            pub fn into_arc_fair(s: Self) -> Arc<$Mutex<T>> {
-                s.held.into_guard(|_, g: $Guard<'_, T>| $Guard::unlock_fair(g)).1
-            }
-
-            /// Unlocks with a fair unlock: a waiting thread gets the lock first.
-            ///
-            /// # Lock order
-            /// Records nothing; the mutex leaves this thread's held set.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "lockgraph::ArcMutexGuard::unlock_fair(m.lock_arc());"]
-            #[doc = "assert!(!m.is_locked());"]
-            #[doc = "```"]
-            pub fn unlock_fair(s: Self) {
-                Self::into_arc_fair(s);
-            }
-
-            /// Unlocks the mutex, runs `f`, and takes it again.
-            ///
-            /// # Lock order
-            #[doc = concat!("As [`", stringify!($Guard), "::unlocked`]: taking it again is a blocking")]
-            /// acquisition, checked before `f` runs.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let mut guard = m.lock_arc();"]
-            #[doc = "assert!(lockgraph::ArcMutexGuard::unlocked(&mut guard, || !m.is_locked()));"]
-            #[doc = "```"]
-            pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-                s.held.with_guard(|_, g: &mut $Guard<'_, T>| $Guard::unlocked(g, f))
-            }
-
-            /// Like [`unlocked`](Self::unlocked), with a fair unlock.
-            ///
-            /// # Lock order
-            /// As [`unlocked`](Self::unlocked).
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let mut guard = m.lock_arc();"]
-            #[doc = "assert_eq!(lockgraph::ArcMutexGuard::unlocked_fair(&mut guard, || 3), 3);"]
-            #[doc = "```"]
-            pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
-                s.held.with_guard(|_, g: &mut $Guard<'_, T>| $Guard::unlocked_fair(g, f))
-            }
-
-            /// Lets a waiting thread take the mutex, then takes it back.
-            ///
-            /// # Lock order
-            /// Taking it back is a blocking acquisition, checked first.
-            ///
-            /// # Examples
-            ///
-            #[doc = "```"]
-            #[doc = concat!("let m = std::sync::Arc::new(lockgraph::", stringify!($Mutex), "::new(()));")]
-            #[doc = "let mut guard = m.lock_arc();"]
-            #[doc = "lockgraph::ArcMutexGuard::bump(&mut guard);"]
-            #[doc = "assert!(m.is_locked());"]
-            #[doc = "```"]
-            pub fn bump(s: &mut Self) {
-                s.held.with_guard(|_, g: &mut $Guard<'_, T>| $Guard::bump(g))
+            fn unlocked_fair<T: ?Sized, U>(
+                held: &mut ArcHeld<$Parts<T>>,
+                f: impl FnOnce() -> U,
+            ) -> U {
+                held.with_guard(|_, g: &mut $Guard<'_, T>| $Guard::unlocked_fair(g, f))
             }
         }
     };
 }
 
-mutex_arc_fns!(Mutex, MutexGuard, RawMutex);
-mutex_arc_fns!(FairMutex, FairMutexGuard, RawFairMutex);
+mutex_arc_fns!(Mutex, MutexGuard, MutexParts, RawMutex);
+mutex_arc_fns!(FairMutex, FairMutexGuard, FairMutexParts, RawFairMutex);
+
+#[allow(private_bounds)]
+impl<R: MutexRaw, T: ?Sized> ArcMutexGuard<R, T> {
+    /// The `Arc` of the mutex this guard holds.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// let guard = m.lock_arc();
+    /// assert!(std::sync::Arc::ptr_eq(lockgraph::ArcMutexGuard::mutex(&guard), &m));
+    /// ```
+    pub fn mutex(s: &Self) -> &Arc<R::Mutex<T>> {
+        s.held.lock()
+    }
+
+    /// Unlocks the mutex and returns its `Arc`.
+    ///
+    /// # Lock order
+    /// Records nothing; the mutex leaves this thread's held set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::FairMutex::new(()));
+    /// let again = lockgraph::ArcMutexGuard::into_arc(m.lock_arc());
+    /// assert!(!again.is_locked());
+    /// ```
+    pub fn into_arc(s: Self) -> Arc<R::Mutex<T>> {
+        s.held.into_guard(|_, g| drop(g)).1
+    }
+
+    /// Unlocks the mutex with a fair unlock and returns its `Arc`.
+    ///
+    /// # Lock order
+    /// Records nothing; the mutex leaves this thread's held set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// let again = lockgraph::ArcMutexGuard::into_arc_fair(m.lock_arc());
+    /// assert!(!again.is_locked());
+    /// ```
+    pub fn into_arc_fair(s: Self) -> Arc<R::Mutex<T>> {
+        R::into_arc_fair(s.held)
+    }
+
+    /// Unlocks with a fair unlock: a waiting thread gets the lock first.
+    ///
+    /// # Lock order
+    /// Records nothing; the mutex leaves this thread's held set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// lockgraph::ArcMutexGuard::unlock_fair(m.lock_arc());
+    /// assert!(!m.is_locked());
+    /// ```
+    pub fn unlock_fair(s: Self) {
+        R::into_arc_fair(s.held);
+    }
+
+    /// Unlocks the mutex, runs `f`, and takes it again.
+    ///
+    /// # Lock order
+    /// As [`MutexGuard::unlocked`]: the mutex leaves this thread's held set
+    /// while `f` runs; taking it again is a blocking acquisition, checked
+    /// before `f` runs.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// let mut guard = m.lock_arc();
+    /// assert!(lockgraph::ArcMutexGuard::unlocked(&mut guard, || !m.is_locked()));
+    /// ```
+    pub fn unlocked<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
+        R::unlocked(&mut s.held, f)
+    }
+
+    /// Like [`unlocked`](Self::unlocked), with a fair unlock.
+    ///
+    /// # Lock order
+    /// As [`unlocked`](Self::unlocked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// let mut guard = m.lock_arc();
+    /// assert_eq!(lockgraph::ArcMutexGuard::unlocked_fair(&mut guard, || 3), 3);
+    /// ```
+    pub fn unlocked_fair<F: FnOnce() -> U, U>(s: &mut Self, f: F) -> U {
+        R::unlocked_fair(&mut s.held, f)
+    }
+
+    /// Lets a waiting thread take the mutex, then takes it back.
+    ///
+    /// # Lock order
+    /// Taking it back is a blocking acquisition, checked first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = std::sync::Arc::new(lockgraph::Mutex::new(()));
+    /// let mut guard = m.lock_arc();
+    /// lockgraph::ArcMutexGuard::bump(&mut guard);
+    /// assert!(m.is_locked());
+    /// ```
+    pub fn bump(s: &mut Self) {
+        R::unlocked_fair(&mut s.held, || ());
+    }
+}
 
 /// An `RwLock` arc acquisition: `$name` (blocking, through `$at`) or a `try`
 /// form (`$at` returns an `Option`; `$timed` is `for` or `until` for timed ones).
