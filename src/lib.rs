@@ -52,6 +52,24 @@
 //! One-time initialisation is a lock too: while an initialiser runs, its cell
 //! counts as held, so a cycle through an initialiser is reported like any other.
 //!
+//! # parking_lot 0.12 and 0.13, and optional features
+//!
+//! The crate root has the API of parking_lot 0.12 and of 0.13 together, so
+//! code written for either compiles after `parking_lot::` becomes
+//! `lockgraph::`: 0.12's `read_recursive`, `const_mutex` and friends, and
+//! 0.13's [`RecursiveRwLock`] and [`Once`] methods. One API rather than one per
+//! version, because cargo features are additive: two crates of one program
+//! may be written for different versions. The feature `parking_lot_013`
+//! (Rust 1.95) only chooses the raw locks: 0.13's for the mutexes and
+//! condition variables, which hand a contended lock over faster, and 0.13's
+//! types for [`debug`] in release builds. `RwLock` keeps 0.12's raw lock,
+//! since 0.13's cannot read recursively. Feature `arc_lock` adds `lock_arc`,
+//! `read_arc`, ... and the `Arc*Guard`s; feature `serde` adds `Serialize` and
+//! `Deserialize` for the locks, as parking_lot's features of those names do.
+//! Guards are `!Send` even when parking_lot's `send_guard` is on (another
+//! crate may turn it on): a guard released on another thread would corrupt
+//! both threads' held sets. `docs/migrating.md` lists every difference.
+//!
 //! # Modules
 //!
 //! The lock types, [`lock_all`] and the settings are at the crate root; the
@@ -208,7 +226,8 @@
 //!   there, at a character boundary.
 //! - Acquisitions made inside thread-local destructors after lockgraph's own
 //!   thread state is gone are not tracked.
-//! - Guards are not `Send`: the held set is per thread.
+//! - Guards are not `Send`, arc guards included, whatever parking_lot's
+//!   `send_guard` feature says: the held set is per thread.
 //! - The watchdog sees waits on lockgraph locks only. For the re-acquisition
 //!   at the end of a guard's `unlocked` (and `bump`), which parking_lot makes
 //!   itself, it waits until the lock is free first; a wait that begins in the

@@ -1,4 +1,4 @@
-//! The crate's only unsafe code: four small facts the compiler cannot check,
+//! The crate's only unsafe code: five small facts the compiler cannot check,
 //! each behind a safe interface.
 //!
 //! - [`with_local`]: a thread-local reached without a closure boundary, so that
