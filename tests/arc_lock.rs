@@ -59,7 +59,10 @@ fn an_arc_guard_keeps_its_lock_alive_and_can_be_stored() {
 fn retaking_a_mutex_held_by_an_arc_guard_is_a_self_deadlock() {
     let lock = Arc::new(Mutex::new(()));
     let _held = lock.lock_arc();
-    assert!(lock.try_lock_arc().is_none(), "busy for this thread: no report");
+    assert!(
+        lock.try_lock_arc().is_none(),
+        "busy for this thread: no report"
+    );
     assert!(reports(SELF_DEADLOCK, || drop(lock.lock_arc())));
 }
 

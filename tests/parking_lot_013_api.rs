@@ -98,7 +98,10 @@ fn a_cycle_through_a_once_initialiser_is_reported() {
     let report = common::panic_message(|| once.call_once_force(|_| drop(config.lock())));
     let report = report.expect("a cycle through the Once");
     assert!(report.starts_with(CYCLE), "{report}");
-    assert!(report.contains("init") && report.contains("config"), "{report}");
+    assert!(
+        report.contains("init") && report.contains("config"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -115,7 +118,9 @@ fn mapped_read_guards_have_both_names_of_try_map_or() {
     let lock = RwLock::new(vec![1, 2]);
     let all = RwLockReadGuard::map(lock.read(), |v| v);
     let first = lockgraph::MappedRwLockReadGuard::try_map_or_err(all, |v| v.first().ok_or(()));
-    let first = first.ok().expect("one item");
+    let Ok(first) = first else {
+        panic!("one item")
+    };
     assert_eq!(*first, 1);
     drop(first);
     let all = RwLockReadGuard::map(lock.read(), |v| v);

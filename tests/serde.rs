@@ -34,7 +34,10 @@ fn locks_round_trip_as_their_values() {
     assert!(!back.balance.is_locked() && !back.history.is_locked());
     assert_eq!(*back.balance.lock(), 70);
     assert_eq!(*back.history.read(), [100, -30]);
-    assert_eq!((*back.audit.lock(), back.log.lock().as_str()), (1, "opened"));
+    assert_eq!(
+        (*back.audit.lock(), back.log.lock().as_str()),
+        (1, "opened")
+    );
     assert_eq!(*back.cache.read(), Some(7));
     assert_ne!(back.balance.id(), account.balance.id(), "a new lock");
 }

@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 use super::mutex::{FairMutex, FairMutexGuard, Mutex, MutexGuard};
 use super::rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
 use crate::trusted::arc::{
-    ArcHeld, FairMutexParts, GuardOf, Kind, MutexParts, Parts, ReadParts, UpgradableParts, WriteParts,
+    ArcHeld, FairMutexParts, GuardOf, Kind, MutexParts, Parts, ReadParts, UpgradableParts,
+    WriteParts,
 };
 
 pub use crate::pl::{RawFairMutex, RawMutex};
@@ -680,7 +681,8 @@ impl<T: ?Sized> ArcRwLockWriteGuard<RawRwLock, T> {
     /// assert_eq!(*ArcRwLockWriteGuard::downgrade(writer), 2);
     /// ```
     pub fn downgrade(s: Self) -> ArcRwLockReadGuard<RawRwLock, T> {
-        let held = convert::<WriteParts<T>, ReadParts<T>>(s.held, |_, g| RwLockWriteGuard::downgrade(g));
+        let held =
+            convert::<WriteParts<T>, ReadParts<T>>(s.held, |_, g| RwLockWriteGuard::downgrade(g));
         ArcRwLockReadGuard { held }
     }
 
@@ -699,10 +701,9 @@ impl<T: ?Sized> ArcRwLockWriteGuard<RawRwLock, T> {
     /// assert!(lock.try_write().is_none());
     /// ```
     pub fn downgrade_to_upgradable(s: Self) -> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
-        let held = convert::<WriteParts<T>, UpgradableParts<T>>(
-            s.held,
-            |_, g| RwLockWriteGuard::downgrade_to_upgradable(g),
-        );
+        let held = convert::<WriteParts<T>, UpgradableParts<T>>(s.held, |_, g| {
+            RwLockWriteGuard::downgrade_to_upgradable(g)
+        });
         ArcRwLockUpgradableReadGuard { held }
     }
 }
@@ -725,10 +726,9 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// assert_eq!(*lock.read(), 2);
     /// ```
     pub fn upgrade(s: Self) -> ArcRwLockWriteGuard<RawRwLock, T> {
-        let held = convert::<UpgradableParts<T>, WriteParts<T>>(
-            s.held,
-            |_, g| RwLockUpgradableReadGuard::upgrade(g),
-        );
+        let held = convert::<UpgradableParts<T>, WriteParts<T>>(s.held, |_, g| {
+            RwLockUpgradableReadGuard::upgrade(g)
+        });
         ArcRwLockWriteGuard { held }
     }
 
@@ -820,10 +820,9 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// assert!(lock.try_upgradable_read().is_some());
     /// ```
     pub fn downgrade(s: Self) -> ArcRwLockReadGuard<RawRwLock, T> {
-        let held = convert::<UpgradableParts<T>, ReadParts<T>>(
-            s.held,
-            |_, g| RwLockUpgradableReadGuard::downgrade(g),
-        );
+        let held = convert::<UpgradableParts<T>, ReadParts<T>>(s.held, |_, g| {
+            RwLockUpgradableReadGuard::downgrade(g)
+        });
         ArcRwLockReadGuard { held }
     }
 

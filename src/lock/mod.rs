@@ -13,9 +13,9 @@ pub(crate) mod once;
 pub(crate) mod once_cell;
 pub(crate) mod recursive_rwlock;
 pub(crate) mod reentrant;
+pub(crate) mod rwlock;
 #[cfg(feature = "serde")]
 mod serde;
-pub(crate) mod rwlock;
 
 /// `Deref` (and optionally `DerefMut`), `Debug` and `Display` for a guard that
 /// keeps its raw guard in `inner`.

@@ -220,7 +220,7 @@ impl Once {
     #[track_caller]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         if !self.is_completed() {
-            self.inner.call_once(|| self.run(|| f()));
+            self.inner.call_once(|| self.run(f));
         }
     }
 

@@ -238,15 +238,20 @@ impl<P: Kind> ArcHeld<P> {
         f: impl for<'a> FnOnce(&'a P::Lock, GuardOf<'a, P>) -> Result<GuardOf<'a, Q>, GuardOf<'a, P>>,
     ) -> Result<ArcHeld<Q>, Self> {
         let token = self.token.take().expect("an arc guard holds its lock");
+        // Borrowed from a second `Arc` of the lock (the same allocation), so
+        // that `self` can move.
+        let lock = Arc::clone(&self.lock);
         // SAFETY: the invariant held until `take`; whichever guard `f` returns
         // is taken apart again at once, into an `ArcHeld` of its mode.
-        // Borrowed from a second `Arc` of the lock, so that `self` can move.
-        let lock = Arc::clone(&self.lock);
-        let converted = f(&lock, unsafe { P::remake(&lock, token) });
+        let guard = unsafe { P::remake(&lock, token) };
+        let converted = f(&lock, guard);
         match converted {
             Ok(guard) => {
                 let token = Some(forever(Q::leak(guard)));
-                Ok(ArcHeld { token, lock: Arc::clone(&lock) })
+                Ok(ArcHeld {
+                    token,
+                    lock: Arc::clone(&lock),
+                })
             }
             Err(guard) => {
                 self.token = Some(forever(P::leak(guard)));
