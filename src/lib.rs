@@ -304,8 +304,8 @@ pub use id::LockId;
 #[cfg(feature = "arc_lock")]
 #[cfg_attr(docsrs, doc(cfg(feature = "arc_lock")))]
 pub use lock::arc::{
-    ArcMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard,
-    RawFairMutex, RawMutex, RawRwLock,
+    ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+    ArcRwLockWriteGuard, RawFairMutex, RawMutex, RawRwLock, RawThreadId,
 };
 pub use lock::condvar::Condvar;
 pub use lock::const_fns::{const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock};

@@ -113,3 +113,18 @@ fn a_failed_try_upgrade_gives_the_upgradable_guard_back() {
     drop(writer);
     assert!(!lock.is_locked() && !held_here(lock.id()));
 }
+
+#[test]
+fn a_reentrant_arc_guard_nests_and_releases_once_per_guard() {
+    use lockgraph::{ArcReentrantMutexGuard, RawThreadId, ReentrantMutex};
+    let lock = Arc::new(ReentrantMutex::named("log", ()));
+    let outer: ArcReentrantMutexGuard<RawMutex, RawThreadId, ()> = lock.lock_arc();
+    let inner = lock.lock_arc(); // re-entry: no wait, no report
+    drop(outer);
+    assert!(
+        lock.is_locked() && held_here(lock.id()),
+        "inner still holds it"
+    );
+    let lock = ArcReentrantMutexGuard::into_arc(inner);
+    assert!(!lock.is_locked() && !held_here(lock.id()));
+}

@@ -118,9 +118,7 @@ fn mapped_read_guards_have_both_names_of_try_map_or() {
     let lock = RwLock::new(vec![1, 2]);
     let all = RwLockReadGuard::map(lock.read(), |v| v);
     let first = lockgraph::MappedRwLockReadGuard::try_map_or_err(all, |v| v.first().ok_or(()));
-    let Ok(first) = first else {
-        panic!("one item")
-    };
+    let Ok(first) = first else { panic!("one item") };
     assert_eq!(*first, 1);
     drop(first);
     let all = RwLockReadGuard::map(lock.read(), |v| v);

@@ -18,6 +18,33 @@ macro_rules! assert_not_send {
     };
 }
 
+/// Fails to compile if `T: Sync`, the same way.
+#[cfg(feature = "arc_lock")]
+macro_rules! assert_not_sync {
+    ($t:ty) => {
+        const _: fn() = || {
+            trait AmbiguousIfSync<A> {
+                fn check() {}
+            }
+            impl<T: ?Sized> AmbiguousIfSync<()> for T {}
+            impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
+            let _ = <$t as AmbiguousIfSync<_>>::check;
+        };
+    };
+}
+
+// A shared arc guard hands out `&T` to every thread that shares `&guard`: it
+// is `Sync` only for `Sync` data (the `Arc` alone would be `Sync` for `Send`
+// data).
+#[cfg(feature = "arc_lock")]
+assert_not_sync!(ArcMutexGuard<RawMutex, std::cell::Cell<u8>>);
+#[cfg(feature = "arc_lock")]
+assert_not_sync!(ArcRwLockReadGuard<RawRwLock, std::cell::Cell<u8>>);
+#[cfg(feature = "arc_lock")]
+assert_not_sync!(ArcReentrantMutexGuard<RawMutex, RawThreadId, std::cell::Cell<u8>>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcReentrantMutexGuard<RawMutex, RawThreadId, u8>);
+
 fn is_send_sync<T: Send + Sync>() {}
 fn is_sync<T: Sync>() {}
 
@@ -54,4 +81,9 @@ fn locks_are_send_and_sync_and_guards_sync() {
     is_send_sync::<Violation>();
     is_sync::<MutexGuard<'static, u8>>();
     is_sync::<RwLockReadGuard<'static, u8>>();
+    #[cfg(feature = "arc_lock")]
+    {
+        is_sync::<ArcMutexGuard<RawMutex, u8>>();
+        is_sync::<ArcRwLockWriteGuard<RawRwLock, u8>>();
+    }
 }

@@ -10,7 +10,7 @@
 //! releases exactly what the guard it was made from would.
 //!
 //! The invariant, stated once: while `ArcHeld::token` is `Some`, this thread
-//! holds the lock in `P`'s mode through a raw guard that [`Parts::leak`] leaked
+//! holds the lock in `P`'s mode through a raw guard that [`PartsAt::leak`] leaked
 //! and no one has made again since, and the token refers to the header inside
 //! `ArcHeld::lock`.
 
@@ -18,11 +18,13 @@
 // name them; nothing outside the crate can reach them or `HeldToken`.
 #![allow(private_interfaces)]
 
+use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
 use std::sync::Arc;
 
 use crate::acquire::HeldToken;
 use crate::lock::mutex::{FairMutex, FairMutexGuard, Mutex, MutexGuard};
+use crate::lock::reentrant::{ReentrantMutex, ReentrantMutexGuard};
 use crate::lock::rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
 
 /// A kind of lockgraph guard, as an arc guard keeps it: its lock and its data.
@@ -135,6 +137,9 @@ parts!(
         |lock| lock.inner.make_guard_unchecked(Default::default());
 );
 parts!(
+    /// [`ReentrantMutexGuard`]'s parts.
+    ReentrantParts: ReentrantMutex, ReentrantMutexGuard, false,
+        |lock| lock.inner.make_guard_unchecked();
     /// [`RwLockReadGuard`]'s parts.
     ReadParts: RwLock, RwLockReadGuard, false, |lock| lock.inner.make_read_guard_unchecked();
     /// [`RwLockWriteGuard`]'s parts.
@@ -151,6 +156,10 @@ pub struct ArcHeld<P: Kind> {
     /// operation that consumed it (then `self` is gone too, or being dropped).
     token: Option<HeldToken<'static>>,
     lock: Arc<P::Lock>,
+    /// `Sync` only if the data is: a shared arc guard hands out `&Target`
+    /// (the `Arc` alone is `Sync` for a `Send` value). `HeldToken` already
+    /// keeps it from being `Send`.
+    _data: PhantomData<Box<P::Target>>,
 }
 
 /// Extends a token's lifetime; see [`ArcHeld`] for why that is sound where it
@@ -175,7 +184,11 @@ impl<P: Kind> ArcHeld<P> {
             return Err(lock);
         };
         let token = Some(forever(P::leak(guard)));
-        Ok(ArcHeld { token, lock })
+        Ok(ArcHeld {
+            token,
+            lock,
+            _data: PhantomData,
+        })
     }
 
     /// The lock's `Arc`.
@@ -251,6 +264,7 @@ impl<P: Kind> ArcHeld<P> {
                 Ok(ArcHeld {
                     token,
                     lock: Arc::clone(&lock),
+                    _data: PhantomData,
                 })
             }
             Err(guard) => {
