@@ -4,32 +4,24 @@
 
 use lockgraph::*;
 
-/// Fails to compile if `T: Send`, through an ambiguous trait method.
-macro_rules! assert_not_send {
-    ($t:ty) => {
+/// Fails to compile if `T: $Trait`, through an ambiguous trait method.
+macro_rules! assert_not_impl {
+    ($t:ty, $Trait:ident) => {
         const _: fn() = || {
-            trait AmbiguousIfSend<A> {
+            trait AmbiguousIfImpl<A> {
                 fn check() {}
             }
-            impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-            impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-            let _ = <$t as AmbiguousIfSend<_>>::check;
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            impl<T: ?Sized + $Trait> AmbiguousIfImpl<u8> for T {}
+            let _ = <$t as AmbiguousIfImpl<_>>::check;
         };
     };
 }
 
-/// Fails to compile if `T: Sync`, the same way.
-#[cfg(feature = "arc_lock")]
-macro_rules! assert_not_sync {
+/// Fails to compile if `T: Send`.
+macro_rules! assert_not_send {
     ($t:ty) => {
-        const _: fn() = || {
-            trait AmbiguousIfSync<A> {
-                fn check() {}
-            }
-            impl<T: ?Sized> AmbiguousIfSync<()> for T {}
-            impl<T: ?Sized + Sync> AmbiguousIfSync<u8> for T {}
-            let _ = <$t as AmbiguousIfSync<_>>::check;
-        };
+        assert_not_impl!($t, Send);
     };
 }
 
@@ -37,11 +29,11 @@ macro_rules! assert_not_sync {
 // is `Sync` only for `Sync` data (the `Arc` alone would be `Sync` for `Send`
 // data).
 #[cfg(feature = "arc_lock")]
-assert_not_sync!(ArcMutexGuard<RawMutex, std::cell::Cell<u8>>);
+assert_not_impl!(ArcMutexGuard<RawMutex, std::cell::Cell<u8>>, Sync);
 #[cfg(feature = "arc_lock")]
-assert_not_sync!(ArcRwLockReadGuard<RawRwLock, std::cell::Cell<u8>>);
+assert_not_impl!(ArcRwLockReadGuard<RawRwLock, std::cell::Cell<u8>>, Sync);
 #[cfg(feature = "arc_lock")]
-assert_not_sync!(ArcReentrantMutexGuard<RawMutex, RawThreadId, std::cell::Cell<u8>>);
+assert_not_impl!(ArcReentrantMutexGuard<RawMutex, RawThreadId, std::cell::Cell<u8>>, Sync);
 #[cfg(feature = "arc_lock")]
 assert_not_send!(ArcReentrantMutexGuard<RawMutex, RawThreadId, u8>);
 

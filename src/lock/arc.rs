@@ -751,8 +751,20 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// assert!(ArcRwLockUpgradableReadGuard::try_upgrade(up).is_ok());
     /// ```
     pub fn try_upgrade(s: Self) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
+        Self::upgrade_or_back(s, |_, g| RwLockUpgradableReadGuard::try_upgrade(g))
+    }
+
+    /// An upgrade by `f` on the borrowing guards, or `s` back.
+    fn upgrade_or_back(
+        s: Self,
+        f: impl for<'a> FnOnce(
+            &'a RwLock<T>,
+            RwLockUpgradableReadGuard<'a, T>,
+        )
+            -> Result<RwLockWriteGuard<'a, T>, RwLockUpgradableReadGuard<'a, T>>,
+    ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
         s.held
-            .convert::<WriteParts<T>>(|_, g| RwLockUpgradableReadGuard::try_upgrade(g))
+            .convert::<WriteParts<T>>(f)
             .map(|held| ArcRwLockWriteGuard { held })
             .map_err(|held| ArcRwLockUpgradableReadGuard { held })
     }
@@ -775,10 +787,9 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
         s: Self,
         timeout: Duration,
     ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
-        s.held
-            .convert::<WriteParts<T>>(|_, g| RwLockUpgradableReadGuard::try_upgrade_for(g, timeout))
-            .map(|held| ArcRwLockWriteGuard { held })
-            .map_err(|held| ArcRwLockUpgradableReadGuard { held })
+        Self::upgrade_or_back(s, |_, g| {
+            RwLockUpgradableReadGuard::try_upgrade_for(g, timeout)
+        })
     }
 
     /// Upgrades to a write lock, giving up at `deadline`.
@@ -799,12 +810,7 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
         s: Self,
         deadline: Instant,
     ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
-        s.held
-            .convert::<WriteParts<T>>(|_, g| {
-                RwLockUpgradableReadGuard::try_upgrade_until(g, deadline)
-            })
-            .map(|held| ArcRwLockWriteGuard { held })
-            .map_err(|held| ArcRwLockUpgradableReadGuard { held })
+        Self::try_upgrade_for(s, deadline.saturating_duration_since(Instant::now()))
     }
 
     /// Turns the upgradable read into a plain read.

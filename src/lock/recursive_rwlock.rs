@@ -47,20 +47,9 @@ pub type MappedRecursiveRwLockWriteGuard<'a, T> = crate::MappedRwLockWriteGuard<
 /// ```
 pub struct RecursiveRwLock<T: ?Sized>(RwLock<T>);
 
-/// Methods that are [`RwLock`]'s under the same name.
-macro_rules! same_as_rwlock {
-    ($($(#[$doc:meta])* $name:ident($($arg:ident: $Arg:ty),*) -> $Ret:ty;)*) => {$(
-        $(#[$doc])*
-        #[track_caller]
-        #[inline]
-        pub fn $name(&self $(, $arg: $Arg)*) -> $Ret {
-            self.0.$name($($arg),*)
-        }
-    )*};
-}
-
-/// Reads, all of them [`RwLock`]'s recursive reads.
-macro_rules! recursive_reads {
+/// Methods that are [`RwLock`]'s `$inner`: its recursive reads, and the
+/// other methods under the same names.
+macro_rules! from_rwlock {
     ($($(#[$doc:meta])* $name:ident => $inner:ident($($arg:ident: $Arg:ty),*) -> $Ret:ty;)*) => {$(
         $(#[$doc])*
         #[track_caller]
@@ -110,7 +99,7 @@ impl<T> RecursiveRwLock<T> {
 }
 
 impl<T: ?Sized> RecursiveRwLock<T> {
-    recursive_reads! {
+    from_rwlock! {
         /// Locks for shared reading; never waits for a queued writer, so a
         /// thread that reads the lock may read it again.
         ///
@@ -167,7 +156,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         try_read_until => try_read_recursive_until(deadline: Instant) -> Option<RecursiveRwLockReadGuard<'_, T>>;
     }
 
-    same_as_rwlock! {
+    from_rwlock! {
         /// Locks for exclusive writing: [`RwLock::write`].
         ///
         /// # Lock order
@@ -180,7 +169,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// *lock.write() += 1;
         /// assert_eq!(*lock.read(), 2);
         /// ```
-        write() -> RecursiveRwLockWriteGuard<'_, T>;
+        write => write() -> RecursiveRwLockWriteGuard<'_, T>;
         /// [`RwLock::try_write`].
         ///
         /// # Lock order
@@ -193,7 +182,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let reader = lock.read();
         /// assert!(lock.try_write().is_none());
         /// ```
-        try_write() -> Option<RecursiveRwLockWriteGuard<'_, T>>;
+        try_write => try_write() -> Option<RecursiveRwLockWriteGuard<'_, T>>;
         /// [`RwLock::try_write_for`].
         ///
         /// # Lock order
@@ -205,7 +194,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let lock = lockgraph::RecursiveRwLock::new(1);
         /// assert!(lock.try_write_for(std::time::Duration::from_millis(1)).is_some());
         /// ```
-        try_write_for(timeout: Duration) -> Option<RecursiveRwLockWriteGuard<'_, T>>;
+        try_write_for => try_write_for(timeout: Duration) -> Option<RecursiveRwLockWriteGuard<'_, T>>;
         /// [`RwLock::try_write_until`].
         ///
         /// # Lock order
@@ -217,7 +206,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let lock = lockgraph::RecursiveRwLock::new(1);
         /// assert!(lock.try_write_until(std::time::Instant::now()).is_some());
         /// ```
-        try_write_until(deadline: Instant) -> Option<RecursiveRwLockWriteGuard<'_, T>>;
+        try_write_until => try_write_until(deadline: Instant) -> Option<RecursiveRwLockWriteGuard<'_, T>>;
         /// Locks for reading with the right to upgrade: [`RwLock::upgradable_read`].
         ///
         /// # Lock order
@@ -232,7 +221,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// *RecursiveRwLockUpgradableReadGuard::upgrade(up) = 2;
         /// assert_eq!(*lock.read(), 2);
         /// ```
-        upgradable_read() -> RecursiveRwLockUpgradableReadGuard<'_, T>;
+        upgradable_read => upgradable_read() -> RecursiveRwLockUpgradableReadGuard<'_, T>;
         /// [`RwLock::try_upgradable_read`].
         ///
         /// # Lock order
@@ -244,7 +233,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let lock = lockgraph::RecursiveRwLock::new(1);
         /// assert!(lock.try_upgradable_read().is_some());
         /// ```
-        try_upgradable_read() -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
+        try_upgradable_read => try_upgradable_read() -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
         /// [`RwLock::try_upgradable_read_for`].
         ///
         /// # Lock order
@@ -256,7 +245,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let lock = lockgraph::RecursiveRwLock::new(1);
         /// assert!(lock.try_upgradable_read_for(std::time::Duration::from_millis(1)).is_some());
         /// ```
-        try_upgradable_read_for(timeout: Duration) -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
+        try_upgradable_read_for => try_upgradable_read_for(timeout: Duration) -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
         /// [`RwLock::try_upgradable_read_until`].
         ///
         /// # Lock order
@@ -268,7 +257,7 @@ impl<T: ?Sized> RecursiveRwLock<T> {
         /// let lock = lockgraph::RecursiveRwLock::new(1);
         /// assert!(lock.try_upgradable_read_until(std::time::Instant::now()).is_some());
         /// ```
-        try_upgradable_read_until(deadline: Instant) -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
+        try_upgradable_read_until => try_upgradable_read_until(deadline: Instant) -> Option<RecursiveRwLockUpgradableReadGuard<'_, T>>;
     }
 
     /// A mutable reference to the value; no locking is needed.
