@@ -61,7 +61,7 @@
 //! version, because cargo features are additive: two crates of one program
 //! may be written for different versions. The feature `parking_lot_013`
 //! (Rust 1.95) only chooses the raw locks: 0.13's for the mutexes and
-//! condition variables, which hand a contended lock over faster, and 0.13's
+//! condition variables (parking_lot 0.13 reworked contended hand-offs), and 0.13's
 //! types for [`debug`] in release builds. `RwLock` keeps 0.12's raw lock,
 //! since 0.13's cannot read recursively. Feature `arc_lock` adds `lock_arc`,
 //! `read_arc`, ... and the `Arc*Guard`s; feature `serde` adds `Serialize` and

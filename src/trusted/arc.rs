@@ -298,3 +298,46 @@ impl<P: Kind> Drop for Restore<'_, P> {
         *self.slot = Some(forever(P::leak(guard)));
     }
 }
+
+// One lock, never nested, so no edge is made (and no backtrace taken): small
+// enough to run under Miri (`cargo +nightly miri test --features arc_lock --lib arc`),
+// which checks the lifetime extension and the guards made again.
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{
+        ArcMutexGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard, Mutex, RwLock,
+    };
+
+    #[test]
+    fn an_arc_mutex_guard_outlives_the_callers_arc_and_unlocks() {
+        let lock = Arc::new(Mutex::new(vec![1]));
+        let mut guard = lock.lock_arc();
+        drop(lock);
+        guard.push(2);
+        let seen = ArcMutexGuard::unlocked(&mut guard, || 3);
+        guard.push(seen);
+        let lock = ArcMutexGuard::into_arc(guard);
+        assert!(!lock.is_locked());
+        assert_eq!(*lock.lock(), [1, 2, 3]);
+        let _again = lock.try_lock_arc().expect("free");
+    }
+
+    #[test]
+    fn rwlock_arc_guards_convert_without_losing_the_lock() {
+        let lock = Arc::new(RwLock::new(String::from("a")));
+        let up = lock.upgradable_read_arc();
+        let mut writer = ArcRwLockUpgradableReadGuard::upgrade(up);
+        writer.push('b');
+        let up = ArcRwLockWriteGuard::downgrade_to_upgradable(writer);
+        let up = match ArcRwLockUpgradableReadGuard::try_upgrade(up) {
+            Ok(writer) => ArcRwLockWriteGuard::downgrade_to_upgradable(writer),
+            Err(_) => unreachable!("no other reader"),
+        };
+        let reader = ArcRwLockUpgradableReadGuard::downgrade(up);
+        assert_eq!(&*reader, "ab");
+        drop(reader);
+        assert!(!lock.is_locked());
+    }
+}
