@@ -306,9 +306,7 @@ impl<P: Kind> Drop for Restore<'_, P> {
 mod tests {
     use std::sync::Arc;
 
-    use crate::{
-        ArcMutexGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard, Mutex, RwLock,
-    };
+    use crate::{ArcMutexGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard, Mutex, RwLock};
 
     #[test]
     fn an_arc_mutex_guard_outlives_the_callers_arc_and_unlocks() {

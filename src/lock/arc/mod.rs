@@ -1,0 +1,181 @@
+//! Guards that own an `Arc` of their lock (feature `arc_lock`), as parking_lot's
+//! `arc_lock` feature has them: `lock_arc`, `read_arc`, ... and the
+//! `Arc*Guard`s, which hold no borrow and can be stored or returned freely.
+//!
+//! An arc guard records and releases exactly what the borrowing guard of the
+//! same call would (it is one, kept apart: see `trusted/arc.rs`), so the lock
+//! order checks, the reports and the held set are the same. Like every
+//! lockgraph guard, an arc guard is not `Send`.
+//!
+//! The first parameter of each guard is the raw lock type, as in parking_lot
+//! (`ArcMutexGuard<RawMutex, T>`, `ArcMutexGuard<RawFairMutex, T>`,
+//! `ArcRwLockReadGuard<RawRwLock, T>`), so that type annotations written for
+//! parking_lot compile unchanged.
+
+use std::ops::{Deref, DerefMut};
+
+use crate::trusted::arc::{ArcHeld, ReadParts, UpgradableParts, WriteParts};
+
+pub use crate::pl::{RawFairMutex, RawMutex, RawThreadId};
+pub use parking_lot::RawRwLock;
+
+mod sealed {
+    use std::sync::Arc;
+
+    use crate::trusted::arc::{ArcHeld, Kind};
+
+    /// A raw mutex type that names a lockgraph mutex type, and the
+    /// operations of its guards that an arc guard needs.
+    pub trait MutexRaw {
+        /// The lockgraph mutex.
+        type Mutex<T: ?Sized>: ?Sized;
+        /// The guard parts of that mutex.
+        type Parts<T: ?Sized>: Kind<Target = T, Lock = Self::Mutex<T>>;
+        /// Unlocks fairly, giving back the `Arc`.
+        fn into_arc_fair<T: ?Sized>(held: ArcHeld<Self::Parts<T>>) -> Arc<Self::Mutex<T>>;
+        /// The guard's `unlocked`.
+        fn unlocked<T: ?Sized, U>(held: &mut ArcHeld<Self::Parts<T>>, f: impl FnOnce() -> U) -> U;
+        /// The guard's `unlocked_fair`.
+        fn unlocked_fair<T: ?Sized, U>(
+            held: &mut ArcHeld<Self::Parts<T>>,
+            f: impl FnOnce() -> U,
+        ) -> U;
+    }
+
+    /// A raw reader-writer lock type that names a lockgraph lock type.
+    pub trait RwLockRaw {
+        /// The read guard parts.
+        type Read<T: ?Sized>: Kind<Target = T>;
+        /// The write guard parts.
+        type Write<T: ?Sized>: Kind<Target = T>;
+        /// The upgradable read guard parts.
+        type Upgradable<T: ?Sized>: Kind<Target = T>;
+    }
+}
+use sealed::{MutexRaw, RwLockRaw};
+
+impl RwLockRaw for RawRwLock {
+    type Read<T: ?Sized> = ReadParts<T>;
+    type Write<T: ?Sized> = WriteParts<T>;
+    type Upgradable<T: ?Sized> = UpgradableParts<T>;
+}
+
+/// Defines an arc guard type over `ArcHeld<$Parts>`, with `Deref` (and
+/// `DerefMut` for `mut`), `Debug` and `Display`.
+macro_rules! arc_guard {
+    ($(#[$doc:meta])* $Guard:ident<$Bound:ident::$Parts:ident> $($mut:ident)?) => {
+        $(#[$doc])*
+        ///
+        /// Not `Send`: the held set it belongs to is per thread.
+        #[must_use = "if unused the lock will immediately unlock"]
+        #[clippy::has_significant_drop]
+        #[allow(private_bounds)] // sealed: only the raw types named in the docs implement it
+        pub struct $Guard<R: $Bound, T: ?Sized> {
+            held: ArcHeld<R::$Parts<T>>,
+        }
+
+        #[allow(private_bounds)]
+        impl<R: $Bound, T: ?Sized> Deref for $Guard<R, T> {
+            type Target = T;
+            fn deref(&self) -> &T {
+                self.held.get()
+            }
+        }
+
+        $(
+            #[allow(private_bounds)]
+            impl<R: $Bound, T: ?Sized> DerefMut for $Guard<R, T> {
+                fn deref_mut(&mut self) -> &$mut T {
+                    self.held.get_mut()
+                }
+            }
+        )?
+
+        #[allow(private_bounds)]
+        impl<R: $Bound, T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Guard<R, T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Debug::fmt(&**self, f)
+            }
+        }
+
+        #[allow(private_bounds)]
+        impl<R: $Bound, T: ?Sized + std::fmt::Display> std::fmt::Display for $Guard<R, T> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&**self, f)
+            }
+        }
+    };
+}
+
+arc_guard!(
+    /// A guard of a [`Mutex`](crate::Mutex) (`ArcMutexGuard<RawMutex, T>`) or a [`FairMutex`](crate::FairMutex)
+    /// (`ArcMutexGuard<RawFairMutex, T>`) that owns an `Arc` of it, made by
+    /// `lock_arc`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lockgraph::{ArcMutexGuard, Mutex, RawMutex};
+    ///
+    /// struct Held {
+    ///     guard: ArcMutexGuard<RawMutex, Vec<u8>>, // no borrow to keep alive
+    /// }
+    /// let lock = Arc::new(Mutex::new(vec![1]));
+    /// let mut held = Held { guard: lock.lock_arc() };
+    /// held.guard.push(2);
+    /// drop(held);
+    /// assert_eq!(*lock.lock(), [1, 2]);
+    /// ```
+    ArcMutexGuard<MutexRaw::Parts> mut
+);
+arc_guard!(
+    /// A read guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it, made by
+    /// `read_arc` (or `read_arc_recursive`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(lockgraph::RwLock::new(5));
+    /// let guard: lockgraph::ArcRwLockReadGuard<lockgraph::RawRwLock, i32> = lock.read_arc();
+    /// assert_eq!(*guard, 5);
+    /// ```
+    ArcRwLockReadGuard<RwLockRaw::Read>
+);
+arc_guard!(
+    /// A write guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it, made by
+    /// `write_arc`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let lock = Arc::new(lockgraph::RwLock::new(5));
+    /// *lock.write_arc() += 1;
+    /// assert_eq!(*lock.read(), 6);
+    /// ```
+    ArcRwLockWriteGuard<RwLockRaw::Write> mut
+);
+arc_guard!(
+    /// An upgradable read guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it,
+    /// made by `upgradable_read_arc`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use lockgraph::{ArcRwLockUpgradableReadGuard, RwLock};
+    /// let lock = Arc::new(RwLock::new(5));
+    /// let up = lock.upgradable_read_arc();
+    /// *ArcRwLockUpgradableReadGuard::upgrade(up) = 6;
+    /// assert_eq!(*lock.read(), 6);
+    /// ```
+    ArcRwLockUpgradableReadGuard<RwLockRaw::Upgradable>
+);
+
+mod mutex;
+mod reentrant;
+mod rwlock;
+
+pub use reentrant::ArcReentrantMutexGuard;
