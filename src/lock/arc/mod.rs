@@ -17,8 +17,11 @@ use std::ops::{Deref, DerefMut};
 use crate::trusted::arc::{ArcHeld, ReadParts, UpgradableParts, WriteParts};
 
 pub use crate::pl::{RawFairMutex, RawMutex, RawThreadId};
+// `RwLock` wraps parking_lot 0.12's raw lock also under `parking_lot_013`.
 pub use parking_lot::RawRwLock;
 
+// Public traits in a private module: the arc guards' bounds, which map the raw
+// type parameter to lockgraph's lock, and which no other crate can implement.
 mod sealed {
     use std::sync::Arc;
 
@@ -69,12 +72,10 @@ macro_rules! arc_guard {
         /// Not `Send`: the held set it belongs to is per thread.
         #[must_use = "if unused the lock will immediately unlock"]
         #[clippy::has_significant_drop]
-        #[allow(private_bounds)] // sealed: only the raw types named in the docs implement it
         pub struct $Guard<R: $Bound, T: ?Sized> {
             held: ArcHeld<R::$Parts<T>>,
         }
 
-        #[allow(private_bounds)]
         impl<R: $Bound, T: ?Sized> Deref for $Guard<R, T> {
             type Target = T;
             fn deref(&self) -> &T {
@@ -83,7 +84,6 @@ macro_rules! arc_guard {
         }
 
         $(
-            #[allow(private_bounds)]
             impl<R: $Bound, T: ?Sized> DerefMut for $Guard<R, T> {
                 fn deref_mut(&mut self) -> &$mut T {
                     self.held.get_mut()
@@ -91,14 +91,12 @@ macro_rules! arc_guard {
             }
         )?
 
-        #[allow(private_bounds)]
         impl<R: $Bound, T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Guard<R, T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Debug::fmt(&**self, f)
             }
         }
 
-        #[allow(private_bounds)]
         impl<R: $Bound, T: ?Sized + std::fmt::Display> std::fmt::Display for $Guard<R, T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Display::fmt(&**self, f)

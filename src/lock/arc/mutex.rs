@@ -117,7 +117,6 @@ macro_rules! mutex_arc_fns {
 mutex_arc_fns!(Mutex, MutexGuard, MutexParts, RawMutex);
 mutex_arc_fns!(FairMutex, FairMutexGuard, FairMutexParts, RawFairMutex);
 
-#[allow(private_bounds)]
 impl<R: MutexRaw, T: ?Sized> ArcMutexGuard<R, T> {
     /// The `Arc` of the mutex this guard holds.
     ///
