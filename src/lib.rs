@@ -305,7 +305,7 @@ pub use id::LockId;
 #[cfg_attr(docsrs, doc(cfg(feature = "arc_lock")))]
 pub use lock::arc::{
     ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
-    ArcRwLockWriteGuard, RawFairMutex, RawMutex, RawRwLock, RawThreadId,
+    ArcRwLockWriteGuard, RawFairMutex, RawMutex, RawRwLock, RawRwLockRecursive, RawThreadId,
 };
 pub use lock::condvar::Condvar;
 pub use lock::const_fns::{const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock};

@@ -128,3 +128,18 @@ fn a_reentrant_arc_guard_nests_and_releases_once_per_guard() {
     let lock = ArcReentrantMutexGuard::into_arc(inner);
     assert!(!lock.is_locked() && !held_here(lock.id()));
 }
+
+#[test]
+fn recursive_rwlock_arc_guards_read_recursively() {
+    use lockgraph::{RawRwLockRecursive, RecursiveRwLock};
+    let lock = Arc::new(RecursiveRwLock::named("cache", 1));
+    let outer: ArcRwLockReadGuard<RawRwLockRecursive, i32> = lock.read_arc();
+    let inner = lock.read_arc(); // nested read of a recursive lock: no report
+    assert_eq!(*outer + *inner, 2);
+    assert!(lock.try_write_arc().is_none());
+    drop((outer, inner));
+    let up = lock.upgradable_read_arc();
+    *ArcRwLockUpgradableReadGuard::upgrade(up) = 5;
+    assert!(!lock.is_locked() && !held_here(lock.id()));
+    assert_eq!(*lock.read(), 5);
+}

@@ -45,6 +45,9 @@ pub type MappedRecursiveRwLockWriteGuard<'a, T> = crate::MappedRwLockWriteGuard<
 /// table.write().push(3);
 /// assert_eq!(table.into_inner(), [1, 2, 3]);
 /// ```
+// `repr(transparent)`: an `Arc` of one is an `Arc` of the `RwLock` inside
+// (`trusted::arc::recursive_as_rwlock`, for the arc guards).
+#[repr(transparent)]
 pub struct RecursiveRwLock<T: ?Sized>(RwLock<T>);
 
 /// Methods that are [`RwLock`]'s `$inner`: its recursive reads, and the

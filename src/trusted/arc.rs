@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use crate::acquire::HeldToken;
 use crate::lock::mutex::{FairMutex, FairMutexGuard, Mutex, MutexGuard};
+use crate::lock::recursive_rwlock::RecursiveRwLock;
 use crate::lock::reentrant::{ReentrantMutex, ReentrantMutexGuard};
 use crate::lock::rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
 
@@ -275,6 +276,18 @@ impl<P: Kind> ArcHeld<P> {
     }
 }
 
+/// The `RwLock` inside an `Arc` of a [`RecursiveRwLock`], as an `Arc` of its own
+/// (the same allocation and count): the arc guards of a `RecursiveRwLock` hold
+/// its `RwLock`, whose guards they are.
+pub fn recursive_as_rwlock<T: ?Sized>(lock: Arc<RecursiveRwLock<T>>) -> Arc<RwLock<T>> {
+    let inner = Arc::into_raw(lock) as *const RwLock<T>;
+    // SAFETY: `RecursiveRwLock<T>` is a `repr(transparent)` wrapper of
+    // `RwLock<T>`: the same size, alignment and pointer metadata, so the
+    // pointer `into_raw` gave is one `Arc::<RwLock<T>>::from_raw` accepts, and
+    // the `Arc`'s one count moves over with it.
+    unsafe { Arc::from_raw(inner) }
+}
+
 impl<P: Kind> Drop for ArcHeld<P> {
     fn drop(&mut self) {
         if let Some(token) = self.token.take() {
@@ -337,5 +350,20 @@ mod tests {
         assert_eq!(&*reader, "ab");
         drop(reader);
         assert!(!lock.is_locked());
+    }
+
+    #[test]
+    fn a_recursive_rwlock_arc_guard_shares_the_allocation_and_count() {
+        let lock = Arc::new(crate::RecursiveRwLock::new([1u8, 2]));
+        let (outer, inner) = (lock.read_arc(), lock.read_arc());
+        assert_eq!(Arc::strong_count(&lock), 3);
+        assert_eq!(outer[0] + inner[1], 3);
+        drop((outer, inner));
+        assert_eq!(Arc::strong_count(&lock), 1);
+        let as_slice: Arc<crate::RecursiveRwLock<[u8]>> = lock;
+        let mut writer = as_slice.write_arc(); // through an unsized `T`
+        writer[0] = 7;
+        drop(writer);
+        assert_eq!(as_slice.read()[0], 7);
     }
 }

@@ -9,9 +9,13 @@
 //!
 //! The first parameter of each guard is the raw lock type, as in parking_lot
 //! (`ArcMutexGuard<RawMutex, T>`, `ArcMutexGuard<RawFairMutex, T>`,
-//! `ArcRwLockReadGuard<RawRwLock, T>`), so that type annotations written for
-//! parking_lot compile unchanged.
+//! `ArcRwLockReadGuard<RawRwLock, T>`, `ArcRwLockReadGuard<RawRwLockRecursive,
+//! T>` for a [`RecursiveRwLock`](crate::RecursiveRwLock)), so that type
+//! annotations written for parking_lot compile unchanged. A
+//! `RecursiveRwLock`'s arc guards are its `RwLock`'s: their `rwlock()` and
+//! `into_arc` give an `Arc` of the `RwLock` inside, of the same allocation.
 
+use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 
 use crate::trusted::arc::{ArcHeld, ReadParts, UpgradableParts, WriteParts};
@@ -44,65 +48,65 @@ mod sealed {
             f: impl FnOnce() -> U,
         ) -> U;
     }
-
-    /// A raw reader-writer lock type that names a lockgraph lock type.
-    pub trait RwLockRaw {
-        /// The read guard parts.
-        type Read<T: ?Sized>: Kind<Target = T>;
-        /// The write guard parts.
-        type Write<T: ?Sized>: Kind<Target = T>;
-        /// The upgradable read guard parts.
-        type Upgradable<T: ?Sized>: Kind<Target = T>;
-    }
 }
-use sealed::{MutexRaw, RwLockRaw};
+use sealed::MutexRaw;
 
-impl RwLockRaw for RawRwLock {
-    type Read<T: ?Sized> = ReadParts<T>;
-    type Write<T: ?Sized> = WriteParts<T>;
-    type Upgradable<T: ?Sized> = UpgradableParts<T>;
-}
+/// The raw-type parameter of a [`RecursiveRwLock`](crate::RecursiveRwLock)'s arc guards
+/// (`ArcRwLockReadGuard<RawRwLockRecursive, T>`), as parking_lot 0.13 names it; only a name
+/// here, as lockgraph's `RecursiveRwLock` is an `RwLock` whose reads are recursive.
+#[derive(Debug)]
+pub enum RawRwLockRecursive {}
 
-/// Defines an arc guard type over `ArcHeld<$Parts>`, with `Deref` (and
-/// `DerefMut` for `mut`), `Debug` and `Display`.
+/// Defines an arc guard type over `$Held` (an `ArcHeld`), with `Deref` (and
+/// `DerefMut` for `mut`), `Debug`, `Display` and `from_held`. `R` is the raw
+/// type parameter; `$Bound`, if given, maps it to the lock type.
 macro_rules! arc_guard {
-    ($(#[$doc:meta])* $Guard:ident<$Bound:ident::$Parts:ident> $($mut:ident)?) => {
+    ($(#[$doc:meta])* $Guard:ident[$($bound:tt)*] => $Held:ty $(, $mut:ident)?) => {
         $(#[$doc])*
         ///
         /// Not `Send`: the held set it belongs to is per thread.
         #[must_use = "if unused the lock will immediately unlock"]
         #[clippy::has_significant_drop]
-        pub struct $Guard<R: $Bound, T: ?Sized> {
-            held: ArcHeld<R::$Parts<T>>,
+        pub struct $Guard<R $($bound)*, T: ?Sized> {
+            held: $Held,
+            _raw: PhantomData<fn() -> R>,
         }
 
-        impl<R: $Bound, T: ?Sized> Deref for $Guard<R, T> {
+        impl<R $($bound)*, T: ?Sized> $Guard<R, T> {
+            fn from_held(held: $Held) -> Self {
+                $Guard { held, _raw: PhantomData }
+            }
+        }
+
+        impl<R $($bound)*, T: ?Sized> Deref for $Guard<R, T> {
             type Target = T;
             fn deref(&self) -> &T {
                 self.held.get()
             }
         }
 
-        $(
-            impl<R: $Bound, T: ?Sized> DerefMut for $Guard<R, T> {
-                fn deref_mut(&mut self) -> &$mut T {
-                    self.held.get_mut()
-                }
-            }
-        )?
+        arc_guard!(@deref_mut $Guard [$($bound)*] $($mut)?);
 
-        impl<R: $Bound, T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Guard<R, T> {
+        impl<R $($bound)*, T: ?Sized + std::fmt::Debug> std::fmt::Debug for $Guard<R, T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Debug::fmt(&**self, f)
             }
         }
 
-        impl<R: $Bound, T: ?Sized + std::fmt::Display> std::fmt::Display for $Guard<R, T> {
+        impl<R $($bound)*, T: ?Sized + std::fmt::Display> std::fmt::Display for $Guard<R, T> {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 std::fmt::Display::fmt(&**self, f)
             }
         }
     };
+    (@deref_mut $Guard:ident [$($bound:tt)*] mut) => {
+        impl<R $($bound)*, T: ?Sized> DerefMut for $Guard<R, T> {
+            fn deref_mut(&mut self) -> &mut T {
+                self.held.get_mut()
+            }
+        }
+    };
+    (@deref_mut $Guard:ident [$($bound:tt)*]) => {};
 }
 
 arc_guard!(
@@ -125,7 +129,7 @@ arc_guard!(
     /// drop(held);
     /// assert_eq!(*lock.lock(), [1, 2]);
     /// ```
-    ArcMutexGuard<MutexRaw::Parts> mut
+    ArcMutexGuard[: MutexRaw] => ArcHeld<R::Parts<T>>, mut
 );
 arc_guard!(
     /// A read guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it, made by
@@ -139,7 +143,7 @@ arc_guard!(
     /// let guard: lockgraph::ArcRwLockReadGuard<lockgraph::RawRwLock, i32> = lock.read_arc();
     /// assert_eq!(*guard, 5);
     /// ```
-    ArcRwLockReadGuard<RwLockRaw::Read>
+    ArcRwLockReadGuard[] => ArcHeld<ReadParts<T>>
 );
 arc_guard!(
     /// A write guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it, made by
@@ -153,7 +157,7 @@ arc_guard!(
     /// *lock.write_arc() += 1;
     /// assert_eq!(*lock.read(), 6);
     /// ```
-    ArcRwLockWriteGuard<RwLockRaw::Write> mut
+    ArcRwLockWriteGuard[] => ArcHeld<WriteParts<T>>, mut
 );
 arc_guard!(
     /// An upgradable read guard of an [`RwLock`](crate::RwLock) that owns an `Arc` of it,
@@ -169,7 +173,7 @@ arc_guard!(
     /// *ArcRwLockUpgradableReadGuard::upgrade(up) = 6;
     /// assert_eq!(*lock.read(), 6);
     /// ```
-    ArcRwLockUpgradableReadGuard<RwLockRaw::Upgradable>
+    ArcRwLockUpgradableReadGuard[] => ArcHeld<UpgradableParts<T>>
 );
 
 mod mutex;

@@ -30,7 +30,7 @@ macro_rules! mutex_arc_fns {
             pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<$Raw, T> {
                 let site = Location::caller();
                 let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| Some(lock.lock_at(site)));
-                ArcMutexGuard { held: held.unwrap_or_else(|_| unreachable!("a blocking lock") ) }
+                ArcMutexGuard::from_held(held.unwrap_or_else(|_| unreachable!("a blocking lock")))
             }
 
             /// [`try_lock`](Self::try_lock), with a guard that owns an `Arc` of the mutex.
@@ -49,7 +49,7 @@ macro_rules! mutex_arc_fns {
             pub fn try_lock_arc(self: &Arc<Self>) -> Option<ArcMutexGuard<$Raw, T>> {
                 let site = Location::caller();
                 let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| lock.try_lock_at(site));
-                held.ok().map(|held| ArcMutexGuard { held })
+                held.ok().map(ArcMutexGuard::from_held)
             }
 
             /// [`try_lock_for`](Self::try_lock_for), with a guard that owns an
@@ -68,7 +68,7 @@ macro_rules! mutex_arc_fns {
             pub fn try_lock_arc_for(self: &Arc<Self>, timeout: Duration) -> Option<ArcMutexGuard<$Raw, T>> {
                 let site = Location::caller();
                 let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| lock.try_lock_for_at(timeout, site));
-                held.ok().map(|held| ArcMutexGuard { held })
+                held.ok().map(ArcMutexGuard::from_held)
             }
 
             /// [`try_lock_until`](Self::try_lock_until), with a guard that owns
@@ -88,7 +88,7 @@ macro_rules! mutex_arc_fns {
                 let timeout = deadline.saturating_duration_since(Instant::now());
                 let site = Location::caller();
                 let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| lock.try_lock_for_at(timeout, site));
-                held.ok().map(|held| ArcMutexGuard { held })
+                held.ok().map(ArcMutexGuard::from_held)
             }
         }
 

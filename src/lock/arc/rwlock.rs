@@ -5,58 +5,64 @@ use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard, RawRwLock};
+use super::{
+    ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard, ArcRwLockWriteGuard, RawRwLock,
+    RawRwLockRecursive,
+};
+use crate::lock::recursive_rwlock::RecursiveRwLock;
 use crate::lock::rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
-use crate::trusted::arc::{ArcHeld, GuardOf, Kind, Parts, ReadParts, UpgradableParts, WriteParts};
+use crate::trusted::arc::{
+    ArcHeld, GuardOf, Kind, Parts, ReadParts, UpgradableParts, WriteParts, recursive_as_rwlock,
+};
 
 /// An `RwLock` arc acquisition: `$name` (blocking, through `$at`) or a `try`
 /// form (`$at` returns an `Option`; `$timed` is `for` or `until` for timed ones).
 macro_rules! rwlock_arc_fn {
-    ($(#[$doc:meta])* blocking $name:ident => $Guard:ident, $at:ident) => {
+    ($R:ident, $to_rwlock:path; $(#[$doc:meta])* blocking $name:ident => $Guard:ident, $at:ident) => {
         $(#[$doc])*
         #[track_caller]
-        pub fn $name(self: &Arc<Self>) -> $Guard<RawRwLock, T> {
+        pub fn $name(self: &Arc<Self>) -> $Guard<$R, T> {
             let site = Location::caller();
-            let held = ArcHeld::new(Arc::clone(self), |lock: &RwLock<T>| Some(lock.$at(site)));
-            $Guard { held: held.unwrap_or_else(|_| unreachable!("a blocking lock")) }
+            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| Some(lock.$at(site)));
+            $Guard::from_held(held.unwrap_or_else(|_| unreachable!("a blocking lock")))
         }
     };
-    ($(#[$doc:meta])* try $name:ident => $Guard:ident, $at:ident) => {
+    ($R:ident, $to_rwlock:path; $(#[$doc:meta])* try $name:ident => $Guard:ident, $at:ident) => {
         $(#[$doc])*
         #[track_caller]
-        pub fn $name(self: &Arc<Self>) -> Option<$Guard<RawRwLock, T>> {
+        pub fn $name(self: &Arc<Self>) -> Option<$Guard<$R, T>> {
             let site = Location::caller();
-            let held = ArcHeld::new(Arc::clone(self), |lock: &RwLock<T>| lock.$at(site));
-            held.ok().map(|held| $Guard { held })
+            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| lock.$at(site));
+            held.ok().map($Guard::from_held)
         }
     };
-    ($(#[$doc:meta])* for $name:ident => $Guard:ident, $at:ident) => {
+    ($R:ident, $to_rwlock:path; $(#[$doc:meta])* for $name:ident => $Guard:ident, $at:ident) => {
         $(#[$doc])*
         #[track_caller]
-        pub fn $name(self: &Arc<Self>, timeout: Duration) -> Option<$Guard<RawRwLock, T>> {
+        pub fn $name(self: &Arc<Self>, timeout: Duration) -> Option<$Guard<$R, T>> {
             let site = Location::caller();
-            let held = ArcHeld::new(Arc::clone(self), |lock: &RwLock<T>| lock.$at(timeout, site));
-            held.ok().map(|held| $Guard { held })
+            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| lock.$at(timeout, site));
+            held.ok().map($Guard::from_held)
         }
     };
-    ($(#[$doc:meta])* until $name:ident => $Guard:ident, $at:ident) => {
+    ($R:ident, $to_rwlock:path; $(#[$doc:meta])* until $name:ident => $Guard:ident, $at:ident) => {
         $(#[$doc])*
         #[track_caller]
-        pub fn $name(self: &Arc<Self>, deadline: Instant) -> Option<$Guard<RawRwLock, T>> {
+        pub fn $name(self: &Arc<Self>, deadline: Instant) -> Option<$Guard<$R, T>> {
             let timeout = deadline.saturating_duration_since(Instant::now());
             let site = Location::caller();
-            let held = ArcHeld::new(Arc::clone(self), |lock: &RwLock<T>| lock.$at(timeout, site));
-            held.ok().map(|held| $Guard { held })
+            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| lock.$at(timeout, site));
+            held.ok().map($Guard::from_held)
         }
     };
 }
 
 /// The arc forms of one `RwLock` acquisition mode, each with its docs.
 macro_rules! rwlock_arc_mode {
-    ($Guard:ident, $borrowing:literal;
+    ($Lock:ident, $R:ident, $to_rwlock:path; $Guard:ident, $borrowing:literal;
      $blocking:ident => $at:ident, $try:ident => $try_at:ident,
      $for:ident, $until:ident => $for_at:ident) => {
-        rwlock_arc_fn!(
+        rwlock_arc_fn!($R, $to_rwlock;
             #[doc = concat!("[`", $borrowing, "`](Self::", $borrowing, "), with a guard that owns an `Arc` of the lock.")]
             ///
             /// # Lock order
@@ -66,12 +72,12 @@ macro_rules! rwlock_arc_mode {
             /// # Examples
             ///
             #[doc = "```"]
-            #[doc = "let lock = std::sync::Arc::new(lockgraph::RwLock::new(1));"]
+            #[doc = concat!("let lock = std::sync::Arc::new(lockgraph::", stringify!($Lock), "::new(1));")]
             #[doc = concat!("assert_eq!(*lock.", stringify!($blocking), "(), 1);")]
             #[doc = "```"]
             blocking $blocking => $Guard, $at
         );
-        rwlock_arc_fn!(
+        rwlock_arc_fn!($R, $to_rwlock;
             #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), ") without blocking.")]
             ///
             /// # Lock order
@@ -80,12 +86,12 @@ macro_rules! rwlock_arc_mode {
             /// # Examples
             ///
             #[doc = "```"]
-            #[doc = "let lock = std::sync::Arc::new(lockgraph::RwLock::new(1));"]
+            #[doc = concat!("let lock = std::sync::Arc::new(lockgraph::", stringify!($Lock), "::new(1));")]
             #[doc = concat!("assert_eq!(lock.", stringify!($try), "().map(|g| *g), Some(1));")]
             #[doc = "```"]
             try $try => $Guard, $try_at
         );
-        rwlock_arc_fn!(
+        rwlock_arc_fn!($R, $to_rwlock;
             #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), giving up after `timeout`.")]
             ///
             /// # Lock order
@@ -94,12 +100,12 @@ macro_rules! rwlock_arc_mode {
             /// # Examples
             ///
             #[doc = "```"]
-            #[doc = "let lock = std::sync::Arc::new(lockgraph::RwLock::new(1));"]
+            #[doc = concat!("let lock = std::sync::Arc::new(lockgraph::", stringify!($Lock), "::new(1));")]
             #[doc = concat!("assert!(lock.", stringify!($for), "(std::time::Duration::from_millis(1)).is_some());")]
             #[doc = "```"]
             for $for => $Guard, $for_at
         );
-        rwlock_arc_fn!(
+        rwlock_arc_fn!($R, $to_rwlock;
             #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), giving up at `deadline`.")]
             ///
             /// # Lock order
@@ -108,7 +114,7 @@ macro_rules! rwlock_arc_mode {
             /// # Examples
             ///
             #[doc = "```"]
-            #[doc = "let lock = std::sync::Arc::new(lockgraph::RwLock::new(1));"]
+            #[doc = concat!("let lock = std::sync::Arc::new(lockgraph::", stringify!($Lock), "::new(1));")]
             #[doc = concat!("assert!(lock.", stringify!($until), "(std::time::Instant::now()).is_some());")]
             #[doc = "```"]
             until $until => $Guard, $for_at
@@ -117,16 +123,31 @@ macro_rules! rwlock_arc_mode {
 }
 
 impl<T: ?Sized> RwLock<T> {
-    rwlock_arc_mode!(ArcRwLockReadGuard, "read";
+    rwlock_arc_mode!(RwLock, RawRwLock, std::convert::identity; ArcRwLockReadGuard, "read";
         read_arc => read_at, try_read_arc => try_read_at,
         try_read_arc_for, try_read_arc_until => try_read_for_at);
-    rwlock_arc_mode!(ArcRwLockReadGuard, "read_recursive";
+    rwlock_arc_mode!(RwLock, RawRwLock, std::convert::identity; ArcRwLockReadGuard, "read_recursive";
         read_arc_recursive => read_recursive_at, try_read_recursive_arc => try_read_recursive_at,
         try_read_arc_recursive_for, try_read_arc_recursive_until => try_read_recursive_for_at);
-    rwlock_arc_mode!(ArcRwLockWriteGuard, "write";
+    rwlock_arc_mode!(RwLock, RawRwLock, std::convert::identity; ArcRwLockWriteGuard, "write";
         write_arc => write_at, try_write_arc => try_write_at,
         try_write_arc_for, try_write_arc_until => try_write_for_at);
-    rwlock_arc_mode!(ArcRwLockUpgradableReadGuard, "upgradable_read";
+    rwlock_arc_mode!(RwLock, RawRwLock, std::convert::identity; ArcRwLockUpgradableReadGuard, "upgradable_read";
+        upgradable_read_arc => upgradable_read_at, try_upgradable_read_arc => try_upgradable_read_at,
+        try_upgradable_read_arc_for, try_upgradable_read_arc_until => try_upgradable_read_for_at);
+}
+
+impl<T: ?Sized> RecursiveRwLock<T> {
+    rwlock_arc_mode!(RecursiveRwLock, RawRwLockRecursive, recursive_as_rwlock;
+        ArcRwLockReadGuard, "read";
+        read_arc => read_recursive_at, try_read_arc => try_read_recursive_at,
+        try_read_arc_for, try_read_arc_until => try_read_recursive_for_at);
+    rwlock_arc_mode!(RecursiveRwLock, RawRwLockRecursive, recursive_as_rwlock;
+        ArcRwLockWriteGuard, "write";
+        write_arc => write_at, try_write_arc => try_write_at,
+        try_write_arc_for, try_write_arc_until => try_write_for_at);
+    rwlock_arc_mode!(RecursiveRwLock, RawRwLockRecursive, recursive_as_rwlock;
+        ArcRwLockUpgradableReadGuard, "upgradable_read";
         upgradable_read_arc => upgradable_read_at, try_upgradable_read_arc => try_upgradable_read_at,
         try_upgradable_read_arc_for, try_upgradable_read_arc_until => try_upgradable_read_for_at);
 }
@@ -135,7 +156,7 @@ impl<T: ?Sized> RwLock<T> {
 /// `unlocked` and `bump`, by the borrowing guard `$Borrowed`'s.
 macro_rules! rwlock_arc_guard_fns {
     ($Guard:ident, $Borrowed:ident, $take:literal) => {
-        impl<T: ?Sized> $Guard<RawRwLock, T> {
+        impl<R, T: ?Sized> $Guard<R, T> {
             /// The `Arc` of the lock this guard holds.
             ///
             /// # Examples
@@ -269,7 +290,7 @@ fn convert<P: Kind, Q: Kind + Parts<Lock = P::Lock>>(
     }
 }
 
-impl<T: ?Sized> ArcRwLockWriteGuard<RawRwLock, T> {
+impl<R, T: ?Sized> ArcRwLockWriteGuard<R, T> {
     /// Turns the write lock into a read lock without letting a writer in between.
     ///
     /// # Lock order
@@ -284,10 +305,10 @@ impl<T: ?Sized> ArcRwLockWriteGuard<RawRwLock, T> {
     /// *writer = 2;
     /// assert_eq!(*ArcRwLockWriteGuard::downgrade(writer), 2);
     /// ```
-    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<RawRwLock, T> {
+    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
         let held =
             convert::<WriteParts<T>, ReadParts<T>>(s.held, |_, g| RwLockWriteGuard::downgrade(g));
-        ArcRwLockReadGuard { held }
+        ArcRwLockReadGuard::from_held(held)
     }
 
     /// Turns the write lock into an upgradable read lock, without letting a
@@ -304,15 +325,15 @@ impl<T: ?Sized> ArcRwLockWriteGuard<RawRwLock, T> {
     /// let up = ArcRwLockWriteGuard::downgrade_to_upgradable(lock.write_arc());
     /// assert!(lock.try_write().is_none());
     /// ```
-    pub fn downgrade_to_upgradable(s: Self) -> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
+    pub fn downgrade_to_upgradable(s: Self) -> ArcRwLockUpgradableReadGuard<R, T> {
         let held = convert::<WriteParts<T>, UpgradableParts<T>>(s.held, |_, g| {
             RwLockWriteGuard::downgrade_to_upgradable(g)
         });
-        ArcRwLockUpgradableReadGuard { held }
+        ArcRwLockUpgradableReadGuard::from_held(held)
     }
 }
 
-impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
+impl<R, T: ?Sized> ArcRwLockUpgradableReadGuard<R, T> {
     /// Upgrades to a write lock, blocking until the other readers leave.
     ///
     /// # Lock order
@@ -329,11 +350,11 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// drop(writer);
     /// assert_eq!(*lock.read(), 2);
     /// ```
-    pub fn upgrade(s: Self) -> ArcRwLockWriteGuard<RawRwLock, T> {
+    pub fn upgrade(s: Self) -> ArcRwLockWriteGuard<R, T> {
         let held = convert::<UpgradableParts<T>, WriteParts<T>>(s.held, |_, g| {
             RwLockUpgradableReadGuard::upgrade(g)
         });
-        ArcRwLockWriteGuard { held }
+        ArcRwLockWriteGuard::from_held(held)
     }
 
     /// Upgrades to a write lock if no other reader holds the lock; otherwise
@@ -353,7 +374,7 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// drop(reader);
     /// assert!(ArcRwLockUpgradableReadGuard::try_upgrade(up).is_ok());
     /// ```
-    pub fn try_upgrade(s: Self) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
+    pub fn try_upgrade(s: Self) -> Result<ArcRwLockWriteGuard<R, T>, Self> {
         Self::upgrade_or_back(s, |_, g| RwLockUpgradableReadGuard::try_upgrade(g))
     }
 
@@ -365,11 +386,11 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
             RwLockUpgradableReadGuard<'a, T>,
         )
             -> Result<RwLockWriteGuard<'a, T>, RwLockUpgradableReadGuard<'a, T>>,
-    ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
+    ) -> Result<ArcRwLockWriteGuard<R, T>, Self> {
         s.held
             .convert::<WriteParts<T>>(f)
-            .map(|held| ArcRwLockWriteGuard { held })
-            .map_err(|held| ArcRwLockUpgradableReadGuard { held })
+            .map(|held| ArcRwLockWriteGuard::from_held(held))
+            .map_err(|held| ArcRwLockUpgradableReadGuard::from_held(held))
     }
 
     /// Upgrades to a write lock, giving up after `timeout`.
@@ -386,10 +407,7 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// let timeout = std::time::Duration::from_millis(1);
     /// assert!(ArcRwLockUpgradableReadGuard::try_upgrade_for(up, timeout).is_ok());
     /// ```
-    pub fn try_upgrade_for(
-        s: Self,
-        timeout: Duration,
-    ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
+    pub fn try_upgrade_for(s: Self, timeout: Duration) -> Result<ArcRwLockWriteGuard<R, T>, Self> {
         Self::upgrade_or_back(s, |_, g| {
             RwLockUpgradableReadGuard::try_upgrade_for(g, timeout)
         })
@@ -412,7 +430,7 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     pub fn try_upgrade_until(
         s: Self,
         deadline: Instant,
-    ) -> Result<ArcRwLockWriteGuard<RawRwLock, T>, Self> {
+    ) -> Result<ArcRwLockWriteGuard<R, T>, Self> {
         Self::try_upgrade_for(s, deadline.saturating_duration_since(Instant::now()))
     }
 
@@ -433,11 +451,11 @@ impl<T: ?Sized> ArcRwLockUpgradableReadGuard<RawRwLock, T> {
     /// });
     /// assert_eq!(*reader, 1);
     /// ```
-    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<RawRwLock, T> {
+    pub fn downgrade(s: Self) -> ArcRwLockReadGuard<R, T> {
         let held = convert::<UpgradableParts<T>, ReadParts<T>>(s.held, |_, g| {
             RwLockUpgradableReadGuard::downgrade(g)
         });
-        ArcRwLockReadGuard { held }
+        ArcRwLockReadGuard::from_held(held)
     }
 
     /// Runs `f` with the lock upgraded to writing, then goes back to the
