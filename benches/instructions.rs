@@ -88,11 +88,7 @@ const SCENARIOS: &[Scenario] = &[
         "parking_lot: two mutexes taken one by one, both released",
         two_pl,
     ),
-    (
-        "two",
-        "lockgraph::Mutex: the same",
-        two,
-    ),
+    ("two", "lockgraph::Mutex: the same", two),
     (
         "lock-all",
         "lockgraph::lock_all of the same two mutexes",

@@ -28,24 +28,58 @@
 //! `unused_imports` lint there. Functions that exist only in lockgraph
 //! ([`lock_all`](crate::lock_all), [`set_policy`](crate::set_policy), ...)
 //! stay at the crate root and are always lockgraph's.
+//!
+//! # Which parking_lot
+//!
+//! In release builds the names are parking_lot 0.12's types, or 0.13's with
+//! the `parking_lot_013` feature (use it when the project itself depends on
+//! parking_lot 0.13, so that both builds agree on the types). The names only
+//! 0.13 has (`RecursiveRwLock` and its guards) are here only with that
+//! feature, in debug builds too, so that what compiles in one build compiles
+//! in the other. lockgraph's own types offer the methods of both versions, so
+//! stick to the version you selected; a method only the other version has
+//! compiles in debug builds alone.
+
+/// The names every flavour has: lockgraph's, parking_lot 0.12's and 0.13's.
+macro_rules! lock_types {
+    ($from:ident) => {
+        pub use $from::{
+            Condvar, FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard,
+            MappedReentrantMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex,
+            MutexGuard, Once, OnceState, ReentrantMutex, ReentrantMutexGuard, RwLock,
+            RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard, WaitTimeoutResult,
+        };
+    };
+}
+
+/// The names parking_lot 0.13 added; here only with the `parking_lot_013`
+/// feature, so that code using them compiles in release builds too.
+#[cfg(feature = "parking_lot_013")]
+macro_rules! lock_types_013 {
+    ($from:ident) => {
+        pub use $from::{
+            MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RecursiveRwLock,
+            RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard,
+            RecursiveRwLockWriteGuard,
+        };
+    };
+}
 
 #[cfg(debug_assertions)]
-pub use crate::{
-    Condvar, FairMutex, FairMutexGuard, Lazy, MappedFairMutexGuard, MappedMutexGuard,
-    MappedReentrantMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex, MutexGuard,
-    OnceCell, ReentrantMutex, ReentrantMutexGuard, RwLock, RwLockReadGuard,
-    RwLockUpgradableReadGuard, RwLockWriteGuard, WaitTimeoutResult,
-};
+pub use crate::{Lazy, OnceCell};
+#[cfg(debug_assertions)]
+lock_types!(crate);
+#[cfg(all(debug_assertions, feature = "parking_lot_013"))]
+lock_types_013!(crate);
 
 #[cfg(not(debug_assertions))]
 pub use once_cell::sync::{Lazy, OnceCell};
-#[cfg(not(debug_assertions))]
-pub use parking_lot::{
-    Condvar, FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard,
-    MappedReentrantMutexGuard, MappedRwLockReadGuard, MappedRwLockWriteGuard, Mutex, MutexGuard,
-    ReentrantMutex, ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard,
-    RwLockWriteGuard, WaitTimeoutResult,
-};
+#[cfg(all(not(debug_assertions), not(feature = "parking_lot_013")))]
+lock_types!(parking_lot);
+#[cfg(all(not(debug_assertions), feature = "parking_lot_013"))]
+lock_types!(parking_lot_013);
+#[cfg(all(not(debug_assertions), feature = "parking_lot_013"))]
+lock_types_013!(parking_lot_013);
 
 /// [`crate::stdsync`] with `debug_assertions`, [`std::sync`] without.
 ///

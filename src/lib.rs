@@ -57,6 +57,24 @@
 //! One-time initialisation is a lock too: while an initialiser runs, its cell
 //! counts as held, so a cycle through an initialiser is reported like any other.
 //!
+//! # parking_lot 0.12 and 0.13, and optional features
+//!
+//! The crate root has the API of parking_lot 0.12 and of 0.13 together, so
+//! code written for either compiles after `parking_lot::` becomes
+//! `lockgraph::`: 0.12's `read_recursive`, `const_mutex` and friends, and
+//! 0.13's [`RecursiveRwLock`] and [`Once`] methods. One API rather than one per
+//! version, because cargo features are additive: two crates of one program
+//! may be written for different versions. The feature `parking_lot_013`
+//! (Rust 1.95) only chooses the raw locks: 0.13's for the mutexes and
+//! condition variables (parking_lot 0.13 reworked contended hand-offs), and 0.13's
+//! types for [`debug`] in release builds. `RwLock` keeps 0.12's raw lock,
+//! since 0.13's cannot read recursively. Feature `arc_lock` adds `lock_arc`,
+//! `read_arc`, ... and the `Arc*Guard`s; feature `serde` adds `Serialize` and
+//! `Deserialize` for the locks, as parking_lot's features of those names do.
+//! Guards are `!Send` even when parking_lot's `send_guard` is on (another
+//! crate may turn it on): a guard released on another thread would corrupt
+//! both threads' held sets. `docs/migrating.md` lists every difference.
+//!
 //! # Modules
 //!
 //! The lock types, [`lock_all`] and the settings are at the crate root; the
@@ -247,7 +265,8 @@
 //!   there, at a character boundary.
 //! - Acquisitions made inside thread-local destructors after lockgraph's own
 //!   thread state is gone are not tracked.
-//! - Guards are not `Send`: the held set is per thread.
+//! - Guards are not `Send`, arc guards included, whatever parking_lot's
+//!   `send_guard` feature says: the held set is per thread.
 //! - The watchdog sees waits on lockgraph locks only. For the re-acquisition
 //!   at the end of a guard's `unlocked` (and `bump`), which parking_lot makes
 //!   itself, it waits until the lock is free first; a wait that begins in the
@@ -314,18 +333,38 @@ mod tracker;
 mod trusted;
 mod watchdog;
 
+// The parking_lot whose locks lockgraph's locks (crate root and `stdsync`)
+// wrap: 0.12, or 0.13 with the `parking_lot_013` feature. lockgraph's own
+// internal locks stay on 0.12 either way.
+#[cfg(not(feature = "parking_lot_013"))]
+use parking_lot as pl;
+#[cfg(feature = "parking_lot_013")]
+use parking_lot_013 as pl;
+
 pub use class::LockClass;
 pub use config::{
     ENV_DEADLOCK_CHECK, ENV_LONG_WAIT, ENV_POLICY, Mode, Policy, clear_kind_policy, mode, policy,
     set_deadlock_check, set_kind_policy, set_long_wait, set_mode, set_policy,
 };
 pub use id::LockId;
+#[cfg(feature = "arc_lock")]
+#[cfg_attr(docsrs, doc(cfg(feature = "arc_lock")))]
+pub use lock::arc::{
+    ArcMutexGuard, ArcReentrantMutexGuard, ArcRwLockReadGuard, ArcRwLockUpgradableReadGuard,
+    ArcRwLockWriteGuard, RawFairMutex, RawMutex, RawRwLock, RawRwLockRecursive, RawThreadId,
+};
 pub use lock::condvar::Condvar;
+pub use lock::const_fns::{const_fair_mutex, const_mutex, const_reentrant_mutex, const_rwlock};
 pub use lock::lazy::Lazy;
 pub use lock::mutex::{
     FairMutex, FairMutexGuard, MappedFairMutexGuard, MappedMutexGuard, Mutex, MutexGuard,
 };
+pub use lock::once::{Once, OnceState};
 pub use lock::once_cell::OnceCell;
+pub use lock::recursive_rwlock::{
+    MappedRecursiveRwLockReadGuard, MappedRecursiveRwLockWriteGuard, RecursiveRwLock,
+    RecursiveRwLockReadGuard, RecursiveRwLockUpgradableReadGuard, RecursiveRwLockWriteGuard,
+};
 pub use lock::reentrant::{MappedReentrantMutexGuard, ReentrantMutex, ReentrantMutexGuard};
 pub use lock::rwlock::{
     MappedRwLockReadGuard, MappedRwLockWriteGuard, RwLock, RwLockReadGuard,
@@ -335,7 +374,7 @@ pub use lock_all::{
     ForRead, LockSet, OrderedSet, SetLock, SetMember, SetReadLock, lock_all, try_lock_all,
     try_lock_all_for, try_lock_all_until,
 };
-pub use parking_lot::WaitTimeoutResult;
+pub use pl::WaitTimeoutResult;
 #[cfg(feature = "record")]
 #[cfg_attr(docsrs, doc(cfg(feature = "record")))]
 pub use record::{ENV_RECORD, record_to};

@@ -1,4 +1,4 @@
-//! The crate's only unsafe code: four small facts the compiler cannot check,
+//! The crate's only unsafe code: five small facts the compiler cannot check,
 //! each behind a safe interface.
 //!
 //! - [`with_local`]: a thread-local reached without a closure boundary, so that
@@ -10,6 +10,8 @@
 //! - [`LockWord`] and [`Origin`]: a lock's name or creation site kept as a
 //!   pointer plus 7 bits of its id word, so that a lock's header is 16 bytes
 //!   with a 64-bit id.
+//! - [`arc::ArcHeld`] (feature `arc_lock`): a lock held through its `Arc`,
+//!   with the guard kept apart, for the `Arc*Guard`s.
 
 use std::panic::Location;
 use std::ptr::{self, NonNull};
@@ -17,6 +19,9 @@ use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, Ordering};
 
 use parking_lot::lock_api;
 use std::thread::LocalKey;
+
+#[cfg(feature = "arc_lock")]
+pub(crate) mod arc;
 
 /// Runs `f` on this thread's value of `key`, like [`LocalKey::try_with`]
 /// (`None` where that fails), but with `f` outside `try_with`'s closure, so

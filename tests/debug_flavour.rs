@@ -37,13 +37,35 @@ fn with_debug_assertions_an_inversion_is_reported() {
     let _a = a.lock();
 }
 
-#[cfg(not(debug_assertions))]
+#[cfg(all(debug_assertions, feature = "parking_lot_013"))]
+#[test]
+fn with_debug_assertions_the_0_13_names_are_lockgraphs() {
+    assert_same_type!(
+        debug::RecursiveRwLock<u8> => lockgraph::RecursiveRwLock<u8>,
+        debug::Once => lockgraph::Once,
+    );
+}
+
+#[cfg(all(not(debug_assertions), feature = "parking_lot_013"))]
+#[test]
+fn without_debug_assertions_the_names_are_parking_lot_0_13s() {
+    assert_same_type!(
+        debug::Mutex<u8> => parking_lot_013::Mutex<u8>,
+        debug::RwLock<u8> => parking_lot_013::RwLock<u8>,
+        debug::RecursiveRwLock<u8> => parking_lot_013::RecursiveRwLock<u8>,
+        debug::Once => parking_lot_013::Once,
+        debug::Condvar => parking_lot_013::Condvar,
+    );
+}
+
+#[cfg(all(not(debug_assertions), not(feature = "parking_lot_013")))]
 #[test]
 fn without_debug_assertions_the_names_are_the_plain_types() {
     assert_same_type!(
         debug::Mutex<u8> => parking_lot::Mutex<u8>,
         debug::RwLock<u8> => parking_lot::RwLock<u8>,
         debug::Condvar => parking_lot::Condvar,
+        debug::Once => parking_lot::Once,
         debug::OnceCell<u8> => once_cell::sync::OnceCell<u8>,
         debug::Lazy<u8> => once_cell::sync::Lazy<u8>,
         debug::stdsync::Mutex<u8> => std::sync::Mutex<u8>,
@@ -63,4 +85,15 @@ fn portable_code_uses_only_the_shared_api() {
     TABLE.write().unwrap().push(*READY.get_or_init(|| 5));
     let shared = debug::stdsync::Arc::new(debug::Lazy::<u32>::new(|| 2));
     assert_eq!(**shared + TABLE.read().unwrap()[0] + *HITS.lock(), 8);
+}
+
+/// `Once` and `OnceState` are in both flavours, with the API both parking_lot
+/// versions share.
+#[test]
+fn portable_code_can_use_once() {
+    static INIT: debug::Once = debug::Once::new();
+    assert_eq!(INIT.state(), debug::OnceState::New);
+    INIT.call_once(|| {});
+    INIT.call_once_force(|_| unreachable!("done"));
+    assert!(INIT.state().done());
 }

@@ -4,19 +4,38 @@
 
 use lockgraph::*;
 
-/// Fails to compile if `T: Send`, through an ambiguous trait method.
-macro_rules! assert_not_send {
-    ($t:ty) => {
+/// Fails to compile if `T: $Trait`, through an ambiguous trait method.
+macro_rules! assert_not_impl {
+    ($t:ty, $Trait:ident) => {
         const _: fn() = || {
-            trait AmbiguousIfSend<A> {
+            trait AmbiguousIfImpl<A> {
                 fn check() {}
             }
-            impl<T: ?Sized> AmbiguousIfSend<()> for T {}
-            impl<T: ?Sized + Send> AmbiguousIfSend<u8> for T {}
-            let _ = <$t as AmbiguousIfSend<_>>::check;
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            impl<T: ?Sized + $Trait> AmbiguousIfImpl<u8> for T {}
+            let _ = <$t as AmbiguousIfImpl<_>>::check;
         };
     };
 }
+
+/// Fails to compile if `T: Send`.
+macro_rules! assert_not_send {
+    ($t:ty) => {
+        assert_not_impl!($t, Send);
+    };
+}
+
+// A shared arc guard hands out `&T` to every thread that shares `&guard`: it
+// is `Sync` only for `Sync` data (the `Arc` alone would be `Sync` for `Send`
+// data).
+#[cfg(feature = "arc_lock")]
+assert_not_impl!(ArcMutexGuard<RawMutex, std::cell::Cell<u8>>, Sync);
+#[cfg(feature = "arc_lock")]
+assert_not_impl!(ArcRwLockReadGuard<RawRwLock, std::cell::Cell<u8>>, Sync);
+#[cfg(feature = "arc_lock")]
+assert_not_impl!(ArcReentrantMutexGuard<RawMutex, RawThreadId, std::cell::Cell<u8>>, Sync);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcReentrantMutexGuard<RawMutex, RawThreadId, u8>);
 
 fn is_send_sync<T: Send + Sync>() {}
 fn is_sync<T: Sync>() {}
@@ -32,6 +51,14 @@ assert_not_send!(RwLockWriteGuard<'static, u8>);
 assert_not_send!(RwLockUpgradableReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockReadGuard<'static, u8>);
 assert_not_send!(MappedRwLockWriteGuard<'static, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcMutexGuard<RawMutex, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockReadGuard<RawRwLock, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockWriteGuard<RawRwLock, u8>);
+#[cfg(feature = "arc_lock")]
+assert_not_send!(ArcRwLockUpgradableReadGuard<RawRwLock, u8>);
 assert_not_send!(stdsync::MutexGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockReadGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockWriteGuard<'static, u8>);
@@ -57,4 +84,9 @@ fn locks_are_send_and_sync_and_guards_sync() {
     is_send_sync::<Violation>();
     is_sync::<MutexGuard<'static, u8>>();
     is_sync::<RwLockReadGuard<'static, u8>>();
+    #[cfg(feature = "arc_lock")]
+    {
+        is_sync::<ArcMutexGuard<RawMutex, u8>>();
+        is_sync::<ArcRwLockWriteGuard<RawRwLock, u8>>();
+    }
 }

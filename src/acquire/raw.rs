@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::meta::Flavour;
+use crate::pl;
 
 /// A way to take a raw lock.
 pub(crate) trait RawAcquire: Sized {
@@ -46,13 +47,13 @@ trait Raw<'a> {
 
 macro_rules! by_reference {
     ($($Lock:ident => $Guard:ident),*) => {$(
-        impl<'a, T: ?Sized> Raw<'a> for &'a parking_lot::$Lock<T> {
-            type Lock = parking_lot::$Lock<T>;
+        impl<'a, T: ?Sized> Raw<'a> for &'a crate::pl::$Lock<T> {
+            type Lock = crate::pl::$Lock<T>;
             fn raw_lock(&self) -> &'a Self::Lock {
                 self
             }
         }
-        raw_acquire!(&'a parking_lot::$Lock<T>, parking_lot::$Guard<'a, T>, try_lock, try_lock_for, lock);
+        raw_acquire!(&'a crate::pl::$Lock<T>, crate::pl::$Guard<'a, T>, try_lock, try_lock_for, lock);
     )*};
 }
 
@@ -149,8 +150,8 @@ pub(crate) trait Retake<'a> {
 }
 
 macro_rules! retake {
-    ($($Guard:ident => |$g:ident| $again:expr, $Again:ty;)*) => {$(
-        impl<'a, T: ?Sized> Retake<'a> for parking_lot::$Guard<'a, T> {
+    ($krate:ident: $($Guard:ident => |$g:ident| $again:expr, $Again:ty;)*) => {$(
+        impl<'a, T: ?Sized> Retake<'a> for $krate::$Guard<'a, T> {
             type Again = $Again;
             fn again(&self) -> Self::Again {
                 let $g = self;
@@ -160,10 +161,14 @@ macro_rules! retake {
     )*};
 }
 
-retake!(
-    MutexGuard => |g| parking_lot::MutexGuard::mutex(g), &'a parking_lot::Mutex<T>;
-    FairMutexGuard => |g| parking_lot::FairMutexGuard::mutex(g), &'a parking_lot::FairMutex<T>;
-    ReentrantMutexGuard => |g| parking_lot::ReentrantMutexGuard::remutex(g), &'a parking_lot::ReentrantMutex<T>;
+retake!(pl:
+    MutexGuard => |g| crate::pl::MutexGuard::mutex(g), &'a crate::pl::Mutex<T>;
+    FairMutexGuard => |g| crate::pl::FairMutexGuard::mutex(g), &'a crate::pl::FairMutex<T>;
+    ReentrantMutexGuard => |g| crate::pl::ReentrantMutexGuard::remutex(g), &'a crate::pl::ReentrantMutex<T>;
+);
+
+// `RwLock`s wrap parking_lot 0.12's also with the `parking_lot_013` feature.
+retake!(parking_lot:
     RwLockReadGuard => |g| Read(parking_lot::RwLockReadGuard::rwlock(g)), Read<'a, T>;
     RwLockWriteGuard => |g| Write(parking_lot::RwLockWriteGuard::rwlock(g)), Write<'a, T>;
     RwLockUpgradableReadGuard => |g| UpgradableRead(RawUpgradable::rwlock(g)), UpgradableRead<'a, T>;

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use parking_lot::WaitTimeoutResult;
+use crate::pl::WaitTimeoutResult;
 
 use crate::acquire;
 use crate::lock::mutex::MutexGuard;
@@ -12,7 +12,7 @@ use crate::lock::mutex::MutexGuard;
 #[track_caller]
 fn released<'a, T: ?Sized, R>(
     guard: &mut MutexGuard<'a, T>,
-    wait: impl FnOnce(&mut parking_lot::MutexGuard<'a, T>) -> R,
+    wait: impl FnOnce(&mut crate::pl::MutexGuard<'a, T>) -> R,
 ) -> R {
     let suspended = acquire::suspend(&guard.token, None);
     let result = wait(&mut guard.inner);
@@ -46,7 +46,7 @@ fn released<'a, T: ?Sized, R>(
 /// ```
 #[derive(Debug, Default)]
 pub struct Condvar {
-    inner: parking_lot::Condvar,
+    inner: crate::pl::Condvar,
 }
 
 impl Condvar {
@@ -60,7 +60,7 @@ impl Condvar {
     #[doc = "```"]
     pub const fn new() -> Self {
         Condvar {
-            inner: parking_lot::Condvar::new(),
+            inner: crate::pl::Condvar::new(),
         }
     }
 

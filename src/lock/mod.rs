@@ -1,14 +1,21 @@
 //! The lock types: thin layers over parking_lot's locks that call the tracker
 //! before blocking and keep a [`HeldToken`](crate::acquire::HeldToken) in every guard.
 
+#[cfg(feature = "arc_lock")]
+pub(crate) mod arc;
 pub(crate) mod cell_api;
 pub(crate) mod condvar;
+pub(crate) mod const_fns;
 pub(crate) mod init;
 pub(crate) mod lazy;
 pub(crate) mod mutex;
+pub(crate) mod once;
 pub(crate) mod once_cell;
+pub(crate) mod recursive_rwlock;
 pub(crate) mod reentrant;
 pub(crate) mod rwlock;
+#[cfg(feature = "serde")]
+mod serde;
 
 /// `Deref` (and optionally `DerefMut`), `Debug` and `Display` for a guard that
 /// keeps its raw guard in `inner`.

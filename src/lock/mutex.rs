@@ -18,10 +18,10 @@ macro_rules! mutex_type {
         $(#[$doc])*
         pub struct $Mutex<T: ?Sized> {
             pub(crate) header: LockHeader,
-            pub(crate) inner: parking_lot::$Raw<T>,
+            pub(crate) inner: crate::pl::$Raw<T>,
         }
 
-        constructors!($Mutex, parking_lot::$Raw<T>);
+        constructors!($Mutex, crate::pl::$Raw<T>);
 
         impl<T: ?Sized> $Mutex<T> {
             /// Acquires the mutex, blocking the current thread until it is free.
@@ -48,7 +48,12 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
-                let site = Location::caller();
+                self.lock_at(Location::caller())
+            }
+
+            /// [`lock`](Self::lock), called at `site`.
+            #[inline(always)]
+            pub(crate) fn lock_at(&self, site: &'static Location<'static>) -> $Guard<'_, T> {
                 acquire::blocking(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
                     $Guard { inner, token, lock: self }
                 })
@@ -73,8 +78,14 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline]
             pub fn try_lock(&self) -> Option<$Guard<'_, T>> {
+                self.try_lock_at(Location::caller())
+            }
+
+            /// [`try_lock`](Self::try_lock), called at `site`.
+            #[inline]
+            pub(crate) fn try_lock_at(&self, site: &'static Location<'static>) -> Option<$Guard<'_, T>> {
                 let inner = self.inner.try_lock()?;
-                Some(self.guard(inner, Location::caller()))
+                Some(self.guard(inner, site))
             }
 
             /// Attempts to acquire the mutex, giving up after `timeout`.
@@ -96,11 +107,20 @@ macro_rules! mutex_type {
             #[doc = "```"]
             #[track_caller]
             pub fn try_lock_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+                self.try_lock_for_at(timeout, Location::caller())
+            }
+
+            /// [`try_lock_for`](Self::try_lock_for), called at `site`.
+            pub(crate) fn try_lock_for_at(
+                &self,
+                timeout: Duration,
+                site: &'static Location<'static>,
+            ) -> Option<$Guard<'_, T>> {
                 if acquire::held_here(&self.header) {
                     return None; // busy at once: waiting on itself could only time out
                 }
                 let inner = self.inner.try_lock_for(timeout)?;
-                Some(self.guard(inner, Location::caller()))
+                Some(self.guard(inner, site))
             }
 
             /// Attempts to acquire the mutex, giving up at `deadline`.
@@ -127,7 +147,7 @@ macro_rules! mutex_type {
 
             fn guard<'a>(
                 &'a self,
-                inner: parking_lot::$RawGuard<'a, T>,
+                inner: crate::pl::$RawGuard<'a, T>,
                 site: &'static Location<'static>,
             ) -> $Guard<'a, T> {
                 let token = acquire::after_try(&self.header, Access::Exclusive, site);
@@ -204,8 +224,8 @@ macro_rules! mutex_type {
         pub struct $Guard<'a, T: ?Sized> {
             /// Before `inner`, so dropped first: see [`HeldToken`].
             pub(crate) token: HeldToken<'a>,
-            pub(crate) inner: parking_lot::$RawGuard<'a, T>,
-            lock: &'a $Mutex<T>,
+            pub(crate) inner: crate::pl::$RawGuard<'a, T>,
+            pub(crate) lock: &'a $Mutex<T>,
         }
 
         impl<'a, T: ?Sized> $Guard<'a, T> {
@@ -223,10 +243,10 @@ macro_rules! mutex_type {
             }
 
             map_fns!(exclusive $Guard { lock } => $Mapped,
-                parking_lot::$RawGuard<'a, T>, try_map_or_err,
+                crate::pl::$RawGuard<'a, T>, try_map_or_err,
                 "mutex", $Mutex, "lock.lock()");
 
-            relock_fns!($Guard, parking_lot::$RawGuard<'a, T>, $Mutex, lock);
+            relock_fns!($Guard, crate::pl::$RawGuard<'a, T>, $Mutex, lock);
 
             /// Leaks the guard: the mutex stays locked, and held by this thread, forever.
             ///
@@ -241,7 +261,7 @@ macro_rules! mutex_type {
             pub fn leak(s: Self) -> &'a mut T {
                 let $Guard { inner, token, .. } = s;
                 std::mem::forget(token);
-                parking_lot::$RawGuard::leak(inner)
+                crate::pl::$RawGuard::leak(inner)
             }
         }
 
@@ -253,12 +273,12 @@ macro_rules! mutex_type {
         pub struct $Mapped<'a, T: ?Sized> {
             /// Before `inner`, so dropped first: see [`HeldToken`].
             token: HeldToken<'a>,
-            inner: parking_lot::$RawMapped<'a, T>,
+            inner: crate::pl::$RawMapped<'a, T>,
         }
 
         impl<'a, T: ?Sized> $Mapped<'a, T> {
             map_fns!(exclusive $Mapped {} => $Mapped,
-                parking_lot::$RawMapped<'a, T>, try_map_or_err,
+                crate::pl::$RawMapped<'a, T>, try_map_or_err,
                 "mutex", $Mutex,
                 concat!("lockgraph::", stringify!($Guard), "::map(lock.lock(), |all| all)"));
 
@@ -280,7 +300,7 @@ macro_rules! mutex_type {
             #[doc = "```"]
             pub fn unlock_fair(s: Self) {
                 let $Mapped { inner, token } = s;
-                parking_lot::$RawMapped::unlock_fair(inner);
+                crate::pl::$RawMapped::unlock_fair(inner);
                 drop(token);
             }
         }

@@ -9,7 +9,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::meta::LockMeta;
 
-type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
+type RawGuard<'a, T> = crate::pl::ReentrantMutexGuard<'a, T>;
 
 /// A mutex that the thread holding it may lock again (parking_lot's
 /// `ReentrantMutex`), with lock-order checking. Gives shared access only.
@@ -30,10 +30,10 @@ type RawGuard<'a, T> = parking_lot::ReentrantMutexGuard<'a, T>;
 /// ```
 pub struct ReentrantMutex<T: ?Sized> {
     pub(crate) header: LockHeader,
-    pub(crate) inner: parking_lot::ReentrantMutex<T>,
+    pub(crate) inner: crate::pl::ReentrantMutex<T>,
 }
 
-constructors!(ReentrantMutex, parking_lot::ReentrantMutex<T>);
+constructors!(ReentrantMutex, crate::pl::ReentrantMutex<T>);
 
 impl<T: ?Sized> ReentrantMutex<T> {
     /// Acquires the mutex, blocking unless this thread already holds it.
@@ -58,7 +58,12 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[track_caller]
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
-        let site = Location::caller();
+        self.lock_at(Location::caller())
+    }
+
+    /// [`lock`](Self::lock), called at `site`.
+    #[inline(always)]
+    pub(crate) fn lock_at(&self, site: &'static Location<'static>) -> ReentrantMutexGuard<'_, T> {
         acquire::blocking(
             &self.inner,
             &self.header,
@@ -86,8 +91,16 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[doc = "```"]
     #[track_caller]
     pub fn try_lock(&self) -> Option<ReentrantMutexGuard<'_, T>> {
+        self.try_lock_at(Location::caller())
+    }
+
+    /// [`try_lock`](Self::try_lock), called at `site`.
+    pub(crate) fn try_lock_at(
+        &self,
+        site: &'static Location<'static>,
+    ) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock()?;
-        Some(self.guard(inner, Location::caller()))
+        Some(self.guard(inner, site))
     }
 
     /// Attempts to acquire the mutex, giving up after `timeout` (succeeds at
@@ -110,8 +123,17 @@ impl<T: ?Sized> ReentrantMutex<T> {
     /// ```
     #[track_caller]
     pub fn try_lock_for(&self, timeout: Duration) -> Option<ReentrantMutexGuard<'_, T>> {
+        self.try_lock_for_at(timeout, Location::caller())
+    }
+
+    /// [`try_lock_for`](Self::try_lock_for), called at `site`.
+    pub(crate) fn try_lock_for_at(
+        &self,
+        timeout: Duration,
+        site: &'static Location<'static>,
+    ) -> Option<ReentrantMutexGuard<'_, T>> {
         let inner = self.inner.try_lock_for(timeout)?;
-        Some(self.guard(inner, Location::caller()))
+        Some(self.guard(inner, site))
     }
 
     /// Attempts to acquire the mutex, giving up at `deadline` (succeeds at
@@ -228,9 +250,9 @@ lock_impls!(ReentrantMutex);
 #[clippy::has_significant_drop]
 pub struct ReentrantMutexGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
-    token: HeldToken<'a>,
-    inner: RawGuard<'a, T>,
-    lock: &'a ReentrantMutex<T>,
+    pub(crate) token: HeldToken<'a>,
+    pub(crate) inner: RawGuard<'a, T>,
+    pub(crate) lock: &'a ReentrantMutex<T>,
 }
 
 impl<'a, T: ?Sized> ReentrantMutexGuard<'a, T> {
@@ -262,10 +284,10 @@ guard_impls!(ReentrantMutexGuard);
 pub struct MappedReentrantMutexGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
     token: HeldToken<'a>,
-    inner: parking_lot::MappedReentrantMutexGuard<'a, T>,
+    inner: crate::pl::MappedReentrantMutexGuard<'a, T>,
 }
 
-type RawMapped<'a, T> = parking_lot::MappedReentrantMutexGuard<'a, T>;
+type RawMapped<'a, T> = crate::pl::MappedReentrantMutexGuard<'a, T>;
 
 impl<'a, T: ?Sized> MappedReentrantMutexGuard<'a, T> {
     map_fns!(shared MappedReentrantMutexGuard {} => MappedReentrantMutexGuard,

@@ -55,7 +55,8 @@ macro_rules! acquire_fns {
     (
         $access:expr, $Raw:ident, $Guard:ident,
         $(#[$blocking_doc:meta])* $blocking:ident,
-        $try_now:ident, $try_for:ident, $try_until:ident
+        $try_now:ident, $try_for:ident, $try_until:ident;
+        at: $blocking_at:ident, $try_now_at:ident, $try_for_at:ident
     ) => {
         $(#[$blocking_doc])*
         ///
@@ -69,7 +70,12 @@ macro_rules! acquire_fns {
         #[track_caller]
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
-            let site = Location::caller();
+            self.$blocking_at(Location::caller())
+        }
+
+        #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), called at `site`.")]
+        #[inline(always)]
+        pub(crate) fn $blocking_at(&self, site: &'static Location<'static>) -> $Guard<'_, T> {
             acquire::blocking(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
                 $Guard { inner, token, lock: self }
             })
@@ -90,11 +96,16 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_now(&self) -> Option<$Guard<'_, T>> {
+            self.$try_now_at(Location::caller())
+        }
+
+        #[doc = concat!("[`", stringify!($try_now), "`](Self::", stringify!($try_now), "), called at `site`.")]
+        pub(crate) fn $try_now_at(&self, site: &'static Location<'static>) -> Option<$Guard<'_, T>> {
             if acquire::held_here(&self.header) {
                 return None;
             }
             let inner = self.inner.$try_now()?;
-            let token = acquire::after_try(&self.header, $access, Location::caller());
+            let token = acquire::after_try(&self.header, $access, site);
             Some($Guard { inner, token, lock: self })
         }
 
@@ -112,11 +123,20 @@ macro_rules! acquire_fns {
         #[doc = "```"]
         #[track_caller]
         pub fn $try_for(&self, timeout: Duration) -> Option<$Guard<'_, T>> {
+            self.$try_for_at(timeout, Location::caller())
+        }
+
+        #[doc = concat!("[`", stringify!($try_for), "`](Self::", stringify!($try_for), "), called at `site`.")]
+        pub(crate) fn $try_for_at(
+            &self,
+            timeout: Duration,
+            site: &'static Location<'static>,
+        ) -> Option<$Guard<'_, T>> {
             if acquire::held_here(&self.header) {
                 return None;
             }
             let inner = self.inner.$try_for(timeout)?;
-            let token = acquire::after_try(&self.header, $access, Location::caller());
+            let token = acquire::after_try(&self.header, $access, site);
             Some($Guard { inner, token, lock: self })
         }
 
@@ -157,7 +177,8 @@ impl<T: ?Sized> RwLock<T> {
         /// (a second `read` blocks behind a queued writer: use
         /// [`read_recursive`](Self::read_recursive)); under `Panic` and `Warn`,
         /// if this thread holds it for writing or upgradable reading.
-        read, try_read, try_read_for, try_read_until
+        read, try_read, try_read_for, try_read_until;
+        at: read_at, try_read_at, try_read_for_at
     );
 
     acquire_fns!(
@@ -171,7 +192,8 @@ impl<T: ?Sized> RwLock<T> {
         ///
         /// # Panics
         /// Under `Panic` and `Warn`, if this thread holds the lock for writing.
-        read_recursive, try_read_recursive, try_read_recursive_for, try_read_recursive_until
+        read_recursive, try_read_recursive, try_read_recursive_for, try_read_recursive_until;
+        at: read_recursive_at, try_read_recursive_at, try_read_recursive_for_at
     );
 
     acquire_fns!(
@@ -184,7 +206,8 @@ impl<T: ?Sized> RwLock<T> {
         /// # Panics
         /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
         /// already holds the lock in any mode.
-        write, try_write, try_write_for, try_write_until
+        write, try_write, try_write_for, try_write_until;
+        at: write_at, try_write_at, try_write_for_at
     );
 
     acquire_fns!(
@@ -198,7 +221,8 @@ impl<T: ?Sized> RwLock<T> {
         /// # Panics
         /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
         /// already holds the lock in any mode.
-        upgradable_read, try_upgradable_read, try_upgradable_read_for, try_upgradable_read_until
+        upgradable_read, try_upgradable_read, try_upgradable_read_for, try_upgradable_read_until;
+        at: upgradable_read_at, try_upgradable_read_at, try_upgradable_read_for_at
     );
 
     /// A mutable reference to the value; no locking is needed.
@@ -302,9 +326,9 @@ lock_impls!(RwLock);
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
-    token: HeldToken<'a>,
-    inner: RawRead<'a, T>,
-    lock: &'a RwLock<T>,
+    pub(crate) token: HeldToken<'a>,
+    pub(crate) inner: RawRead<'a, T>,
+    pub(crate) lock: &'a RwLock<T>,
 }
 
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
@@ -335,9 +359,9 @@ guard_impls!(RwLockReadGuard);
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
-    token: HeldToken<'a>,
-    inner: RawWrite<'a, T>,
-    lock: &'a RwLock<T>,
+    pub(crate) token: HeldToken<'a>,
+    pub(crate) inner: RawWrite<'a, T>,
+    pub(crate) lock: &'a RwLock<T>,
 }
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {

@@ -15,7 +15,7 @@ use crate::meta::Flavour;
 fn released<'a, T: ?Sized, R>(
     mut guard: MutexGuard<'a, T>,
     site: &'static Location<'static>,
-    wait: impl FnOnce(&mut parking_lot::MutexGuard<'a, T>) -> R,
+    wait: impl FnOnce(&mut crate::pl::MutexGuard<'a, T>) -> R,
 ) -> LockResult<(MutexGuard<'a, T>, R)> {
     let token = &guard.token.token;
     let check = catch_unwind(AssertUnwindSafe(|| {
@@ -87,7 +87,7 @@ impl WaitTimeoutResult {
 /// ```
 #[derive(Debug, Default)]
 pub struct Condvar {
-    inner: parking_lot::Condvar,
+    inner: crate::pl::Condvar,
 }
 
 impl Condvar {
@@ -101,7 +101,7 @@ impl Condvar {
     /// ```
     pub const fn new() -> Self {
         Condvar {
-            inner: parking_lot::Condvar::new(),
+            inner: crate::pl::Condvar::new(),
         }
     }
 

@@ -42,7 +42,7 @@ use crate::meta::LockMeta;
 pub struct Mutex<T: ?Sized> {
     pub(crate) header: LockHeader,
     pub(crate) poison: Poison,
-    pub(crate) inner: parking_lot::Mutex<T>,
+    pub(crate) inner: crate::pl::Mutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -59,7 +59,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(LockMeta::created(Location::caller())),
             poison: Poison::new(),
-            inner: parking_lot::Mutex::new(value),
+            inner: crate::pl::Mutex::new(value),
         }
     }
 
@@ -76,7 +76,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(LockMeta::named(name)),
             poison: Poison::new(),
-            inner: parking_lot::Mutex::new(value),
+            inner: crate::pl::Mutex::new(value),
         }
     }
 
@@ -96,7 +96,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(class.meta()),
             poison: Poison::new(),
-            inner: parking_lot::Mutex::new(value),
+            inner: crate::pl::Mutex::new(value),
         }
     }
 
@@ -232,7 +232,7 @@ std_lock_impls!(Mutex, try_lock);
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     /// Before `inner`, so dropped first: see [`HeldToken`](acquire::HeldToken).
     pub(crate) token: PoisonToken<'a>,
-    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+    pub(crate) inner: crate::pl::MutexGuard<'a, T>,
 }
 
 guard_impls!(MutexGuard, mut);

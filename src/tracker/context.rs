@@ -83,7 +83,9 @@ impl SetMembers {
     }
 
     fn contains(&self, id: LockId) -> bool {
-        self.ids[..self.len.get()].iter().any(|cell| cell.get() == id)
+        self.ids[..self.len.get()]
+            .iter()
+            .any(|cell| cell.get() == id)
     }
 }
 

@@ -15,9 +15,9 @@ use crate::lock::{guard_impls, relock_fns};
 #[clippy::has_significant_drop]
 pub struct RwLockUpgradableReadGuard<'a, T: ?Sized> {
     /// Before `inner`, so dropped first: see [`HeldToken`].
-    pub(super) token: HeldToken<'a>,
-    pub(super) inner: RawUpgradable<'a, T>,
-    pub(super) lock: &'a RwLock<T>,
+    pub(crate) token: HeldToken<'a>,
+    pub(crate) inner: RawUpgradable<'a, T>,
+    pub(crate) lock: &'a RwLock<T>,
 }
 
 impl<'a, T: ?Sized> RwLockUpgradableReadGuard<'a, T> {
