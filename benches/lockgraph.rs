@@ -1,8 +1,10 @@
 //! lockgraph against raw parking_lot, case by case, in the same run.
 //!
-//! Every group has a `parking_lot` and a `lockgraph` function running the same
-//! code on the two lock types, so the ratio of their times is the cost of
-//! detection. The rows are those of `docs/performance.md` (and
+//! Every group has `parking_lot` (0.12), `parking_lot 0.13` and `lockgraph`
+//! functions running the same code on the three lock types, so the ratio of
+//! lockgraph's time to parking_lot's is the cost of detection. lockgraph
+//! wraps 0.12's raw locks, or 0.13's with `--features parking_lot_013`: run
+//! both ways to compare it with the parking_lot it wraps. The rows are those of `docs/performance.md` (and
 //! `../shared/lockbench`):
 //!
 //! | group | what one iteration is |
@@ -294,13 +296,24 @@ macro_rules! scenarios {
 }
 
 scenarios!(raw, parking_lot::Mutex<u64>, parking_lot::RwLock<u64>);
+scenarios!(
+    raw013,
+    parking_lot_013::Mutex<u64>,
+    parking_lot_013::RwLock<u64>
+);
 scenarios!(ours, lockgraph::Mutex<u64>, lockgraph::RwLock<u64>);
 
-/// One group comparing the two implementations of a case.
-fn pair(c: &mut Criterion, name: &str, raw: fn(u64) -> Duration, ours: fn(u64) -> Duration) {
+/// A case's timed loop: `iters` iterations, the time they took.
+type Case = fn(u64) -> Duration;
+
+/// One group comparing the implementations of a case: parking_lot 0.12 and
+/// 0.13, and lockgraph (on 0.12's raw locks, or 0.13's with the feature
+/// `parking_lot_013`).
+fn pair(c: &mut Criterion, name: &str, (raw, raw013): (Case, Case), ours: Case) {
     let mut group = c.benchmark_group(name);
     configure(&mut group);
     group.bench_function("parking_lot", |b| b.iter_custom(raw));
+    group.bench_function("parking_lot 0.13", |b| b.iter_custom(raw013));
     group.bench_function("lockgraph", |b| b.iter_custom(ours));
     group.finish();
 }
@@ -313,55 +326,80 @@ fn configure(group: &mut BenchmarkGroup<'_, WallTime>) {
 }
 
 fn steady_state(c: &mut Criterion) {
-    pair(c, "S1 lock+unlock, nothing held", raw::s1, ours::s1);
+    pair(
+        c,
+        "S1 lock+unlock, nothing held",
+        (raw::s1, raw013::s1),
+        ours::s1,
+    );
     pair(
         c,
         "S1 through a caller's #[inline] wrapper",
-        raw::s1_wrapped,
+        (raw::s1_wrapped, raw013::s1_wrapped),
         ours::s1_wrapped,
     );
     pair(
         c,
         "S2 nested, order known",
-        |n| raw::nested(1, n),
+        (|n| raw::nested(1, n), |n| raw013::nested(1, n)),
         |n| ours::nested(1, n),
     );
     pair(
         c,
         "S3 8 held + 1",
-        |n| raw::nested(8, n),
+        (|n| raw::nested(8, n), |n| raw013::nested(8, n)),
         |n| ours::nested(8, n),
     );
     pair(
         c,
         "S3 deep 32 held + 1",
-        |n| raw::nested(32, n),
+        (|n| raw::nested(32, n), |n| raw013::nested(32, n)),
         |n| ours::nested(32, n),
     );
-    pair(c, "S7 RwLock read", raw::s7, ours::s7);
+    pair(c, "S7 RwLock read", (raw::s7, raw013::s7), ours::s7);
     pair(
         c,
         "S7 read through a caller's #[inline] wrapper",
-        raw::s7_wrapped,
+        (raw::s7_wrapped, raw013::s7_wrapped),
         ours::s7_wrapped,
     );
 }
 
 fn threads(c: &mut Criterion) {
-    pair(c, "S4 4 threads private locks", raw::s4, ours::s4);
-    pair(c, "S5 4 threads private nested", raw::s5, ours::s5);
-    pair(c, "S8 2 threads one mutex", raw::s8, ours::s8);
+    pair(
+        c,
+        "S4 4 threads private locks",
+        (raw::s4, raw013::s4),
+        ours::s4,
+    );
+    pair(
+        c,
+        "S5 4 threads private nested",
+        (raw::s5, raw013::s5),
+        ours::s5,
+    );
+    pair(c, "S8 2 threads one mutex", (raw::s8, raw013::s8), ours::s8);
 }
 
 fn churn(c: &mut Criterion) {
-    pair(c, "S6 create, new edge, drop", raw::s6, ours::s6);
+    pair(
+        c,
+        "S6 create, new edge, drop",
+        (raw::s6, raw013::s6),
+        ours::s6,
+    );
     pair(
         c,
         "S6 shared: the same under another thread's lock",
-        raw::s6_shared,
+        (raw::s6_shared, raw013::s6_shared),
         ours::s6_shared,
     );
-    pair(c, "S9 sliding window per mutex", raw::s9, ours::s9);
+    pair(
+        c,
+        "S9 sliding window per mutex",
+        (raw::s9, raw013::s9),
+        ours::s9,
+    );
 }
 
 fn big_graph(c: &mut Criterion) {
@@ -370,6 +408,10 @@ fn big_graph(c: &mut Criterion) {
     let mut raw_graph = raw::s10_graph();
     group.bench_function("parking_lot", |b| {
         b.iter_custom(|n| raw::s10(&mut raw_graph, n))
+    });
+    let mut raw013_graph = raw013::s10_graph();
+    group.bench_function("parking_lot 0.13", |b| {
+        b.iter_custom(|n| raw013::s10(&mut raw013_graph, n))
     });
     let mut our_graph = ours::s10_graph();
     group.bench_function("lockgraph", |b| {

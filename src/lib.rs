@@ -252,6 +252,12 @@
 //! - A report means the order *can* deadlock, not that it did: the threads may
 //!   never run at the same time in practice (for example, one lock order is used
 //!   only during start-up). Reports are about orders, not timings.
+//! - A gate is a lock *instance*: a class cycle whose orders ran under each
+//!   object's own outer lock (a different gate per object) is reported,
+//!   since two threads on two objects would not be serialised; if your objects
+//!   never share their inner locks, allow the order ([`allow_order`]).
+//!   A gate keeps the three outermost exclusively held locks: a gate deeper
+//!   in a held set of more is not seen (the cycle is reported).
 //! - Only lockgraph locks are seen: an inversion that goes through a plain
 //!   `std` or parking_lot lock, a channel, or a join is not.
 //! - Lock ids follow first use, not creation (so `new` can be `const`), and
