@@ -94,6 +94,11 @@ const SCENARIOS: &[Scenario] = &[
         "lockgraph::lock_all of the same two mutexes",
         lock_all_two,
     ),
+    (
+        "s9",
+        "a sliding window: each new mutex taken under the previous 4, the oldest dropped",
+        s9,
+    ),
 ];
 
 fn s1(n: u64) {
@@ -266,5 +271,18 @@ fn lock_all_two(n: u64) {
         let (mut x, mut y) = lockgraph::lock_all((black_box(&a), black_box(&b)));
         *x += 1;
         *y += 1;
+    }
+}
+
+fn s9(n: u64) {
+    use std::collections::VecDeque;
+    let mut window: VecDeque<lockgraph::Mutex<u64>> = VecDeque::new();
+    for i in 0..n {
+        window.push_back(lockgraph::Mutex::new(i));
+        let guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
+        drop(guards);
+        if window.len() > 4 {
+            window.pop_front();
+        }
     }
 }

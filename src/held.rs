@@ -227,6 +227,12 @@ impl Slot {
         LockId::from_u64(self.word.get() >> ID_SHIFT)
     }
 
+    /// The held lock's id and how it is held (`access as u8`), from one word.
+    #[inline(always)]
+    pub(crate) fn id_and_access(&self) -> (LockId, u8) {
+        (self.id(), self.access_bits())
+    }
+
     /// How the lock is held, as `access as u8` (undecoded).
     #[inline(always)]
     pub(crate) fn access_bits(&self) -> u8 {

@@ -256,8 +256,11 @@
 //!   object's own outer lock (a different gate per object) is reported,
 //!   since two threads on two objects would not be serialised; if your objects
 //!   never share their inner locks, allow the order ([`allow_order`]).
-//!   A gate keeps the three outermost exclusively held locks: a gate deeper
-//!   in a held set of more is not seen (the cycle is reported).
+//!   A gate is the outermost lock held exclusively around an edge: a common
+//!   lock taken inside another exclusively held one is not seen as a gate
+//!   (the cycle is reported). Every new held set a gated edge is made under
+//!   goes through the slow path once, so code that makes the same orders
+//!   under ever new outer locks (a sliding window of locks) pays for it.
 //! - Only lockgraph locks are seen: an inversion that goes through a plain
 //!   `std` or parking_lot lock, a channel, or a join is not.
 //! - Lock ids follow first use, not creation (so `new` can be `const`), and

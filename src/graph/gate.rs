@@ -10,8 +10,11 @@
 //! A gate keeps at most [`Gate::MAX`] locks, the outermost candidates: the
 //! intersection of cut candidate sets is a subset of the true intersection,
 //! so a cut can only make a cycle look ungated (reported), never hide one.
+//! One: the usual gate is the outermost lock (a global or registry lock
+//! taken first), and each further candidate is one more way for an edge's
+//! gate to narrow, each through the slow path (see `docs/design.md`).
 
-use crate::held::{Access, HeldLock};
+use crate::held::Access;
 use crate::id::LockId;
 
 /// The locks that were held around an edge every time it was made.
@@ -23,7 +26,7 @@ pub(crate) struct Gate {
 
 impl Gate {
     /// The most locks a gate keeps.
-    pub(crate) const MAX: usize = 3;
+    pub(crate) const MAX: usize = 1;
 
     /// No gate.
     pub(crate) const NONE: Gate = Gate {
@@ -31,25 +34,27 @@ impl Gate {
         ids: [LockId::VACANT; Gate::MAX],
     };
 
-    /// The gate candidates of an edge `source -> target` made while `held` is
-    /// held: the other locks held exclusively (a lock two threads can both
-    /// hold, shared, serialises nothing), outermost first.
+    /// The gate candidates of an edge `source -> target` made while `held`
+    /// (ids, each with its access as `access as u8`) is held: the other locks
+    /// held exclusively (a lock two threads can both hold, shared, serialises
+    /// nothing), outermost first.
+    #[inline]
     pub(crate) fn around(
-        held: impl IntoIterator<Item = HeldLock>,
+        held: impl IntoIterator<Item = (LockId, u8)>,
         source: LockId,
         target: LockId,
     ) -> Gate {
+        const SERIALISING: u8 = 1 << Access::Exclusive as u8
+            | 1 << Access::Upgradable as u8
+            | 1 << Access::Reentrant as u8;
         let mut gate = Gate::NONE;
-        for h in held {
+        for (id, access) in held {
             if usize::from(gate.len) == Gate::MAX {
                 break;
             }
-            let serialises = matches!(
-                h.access,
-                Access::Exclusive | Access::Upgradable | Access::Reentrant
-            );
-            if serialises && h.id != source && h.id != target && !gate.contains(h.id) {
-                gate.ids[usize::from(gate.len)] = h.id;
+            let serialises = SERIALISING >> access & 1 != 0;
+            if serialises && id != source && id != target && !gate.contains(id) {
+                gate.ids[usize::from(gate.len)] = id;
                 gate.len += 1;
             }
         }
@@ -121,20 +126,33 @@ mod tests {
 
     #[test]
     fn narrowing_keeps_the_common_locks_and_says_whether_it_changed() {
-        let mut gate = Gate::of(&[id(1), id(2), id(3)]);
-        assert!(!gate.narrow(&Gate::of(&[id(3), id(2), id(1)])));
-        assert!(gate.narrow(&Gate::of(&[id(2), id(9)])));
-        assert_eq!(gate.ids(), [id(2)]);
-        assert!(gate.narrow(&Gate::NONE));
+        let mut gate = Gate::of(&[id(1)]);
+        assert!(!gate.narrow(&Gate::of(&[id(1)])));
+        assert_eq!(gate.ids(), [id(1)]);
+        assert!(gate.narrow(&Gate::of(&[id(2)])));
         assert!(gate.is_empty());
+        assert!(!gate.narrow(&Gate::NONE));
     }
 
     #[test]
     fn broken_bits_name_the_locks_an_edge_lacks() {
-        let gate = Gate::of(&[id(1), id(2), id(3)]);
-        assert_eq!(gate.all_bits(), 0b111);
-        assert_eq!(gate.broken_by(&Gate::of(&[id(2)])), 0b101);
+        let gate = Gate::of(&[id(1)]);
+        assert_eq!(gate.all_bits(), 0b1);
+        assert_eq!(gate.broken_by(&Gate::of(&[id(2)])), 0b1);
         assert_eq!(gate.broken_by(&gate), 0);
         assert_eq!(Gate::NONE.all_bits(), 0);
+    }
+
+    #[test]
+    fn candidates_are_the_outermost_exclusively_held_locks() {
+        let held = [
+            (id(1), Access::Read as u8),
+            (id(2), Access::Exclusive as u8),
+            (id(3), Access::Upgradable as u8),
+            (id(4), Access::Exclusive as u8),
+        ];
+        let gate = Gate::around(held, id(4), id(9));
+        assert_eq!(gate.ids(), &[id(2), id(3)][..Gate::MAX]);
+        assert!(Gate::around(held[..1].iter().copied(), id(4), id(9)).is_empty());
     }
 }

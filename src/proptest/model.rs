@@ -96,7 +96,7 @@ pub struct Model {
 }
 
 /// The most locks a gate keeps (lockgraph's `Gate::MAX`): the outermost.
-const GATE_MAX: usize = 3;
+const GATE_MAX: usize = 1;
 
 /// How an edge was made: its gate (the locks held exclusively around it
 /// every time) and its kinds (whether the source was held shared, whether

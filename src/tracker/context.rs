@@ -95,6 +95,8 @@ struct ColdState {
     private: OnceCell<PrivateStore>,
     /// Reused by the slow path, so that recording edges does not allocate.
     scratch: Cell<Vec<HeldLock>>,
+    /// The gates of the edges being recorded, reused the same way.
+    gates: Cell<Vec<Gate>>,
     /// The members of the `lock_all` set being taken, if one is (see
     /// [`taking_set`]).
     set: Cell<Vec<LockId>>,
@@ -125,6 +127,7 @@ thread_local! {
         ColdState {
             private: OnceCell::new(),
             scratch: Cell::new(Vec::new()),
+            gates: Cell::new(Vec::new()),
             set: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
@@ -418,8 +421,9 @@ impl ThreadState {
             let inline = self.held.inline();
             for slot in inline {
                 // A gated edge stays out of the cache (see `record_edges`).
-                let gated =
-                    || !Gate::around(inline.iter().map(Slot::get), slot.id(), id).is_empty();
+                let gated = || {
+                    !Gate::around(inline.iter().map(Slot::id_and_access), slot.id(), id).is_empty()
+                };
                 if inline.len() == 1 || !gated() {
                     self.edges.insert(edge_key(
                         slot.id(),
@@ -735,11 +739,10 @@ impl ThreadState {
             let _ = COLD.try_with(|cold| cold.scratch.set(sources));
             return Vec::new();
         }
-        let held = || self.held.iter();
-        let mut gates: Vec<Gate> = sources
-            .iter()
-            .map(|s| Gate::around(held(), s.id, target.id))
-            .collect();
+        let mut gates = COLD.try_with(|cold| cold.gates.take()).unwrap_or_default();
+        gates.clear();
+        let around = |s: &HeldLock| Gate::around(self.held.ids_and_access(), s.id, target.id);
+        gates.extend(sources.iter().map(around));
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => store
@@ -777,7 +780,10 @@ impl ThreadState {
             ));
         }
         let class_cycles = self.record_classes(&sources, target, access, site, !cycles.is_empty());
-        let _ = COLD.try_with(|cold| cold.scratch.set(sources));
+        let _ = COLD.try_with(|cold| {
+            cold.scratch.set(sources);
+            cold.gates.set(gates);
+        });
         if cycles.is_empty() {
             return class_cycles;
         }
@@ -844,7 +850,13 @@ impl ThreadState {
         let held_set: Vec<HeldLock> = self.held.iter().collect();
         let mut gates: Vec<Gate> = new
             .iter()
-            .map(|h| Gate::around(held_set.iter().copied(), h.id, target.id))
+            .map(|h| {
+                Gate::around(
+                    held_set.iter().map(|h| (h.id, h.access as u8)),
+                    h.id,
+                    target.id,
+                )
+            })
             .collect();
         let record = |thread: &ThreadLabel| {
             class::graph::record(&new, &held_set, &mut gates, access, target, site, thread)

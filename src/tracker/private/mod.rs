@@ -56,7 +56,7 @@ use std::sync::atomic::{
 use super::global::{self, EdgeData};
 use crate::graph::dep::Kind;
 use crate::graph::gate::Gate;
-use crate::held::{Access, HeldLock, HeldLocks, INLINE};
+use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
 use crate::report::{LockRef, ThreadLabel};
@@ -170,10 +170,23 @@ impl Store {
         }
         let mut graph = self.graph.lock();
         let (mine_private, public, others) = self.classify(sources, target);
-        // A fresh lock has no edge out of it: no path back to a source.
+        // Each source's edge, if this graph has it already (made before
+        // under another held set or another way: a gated edge is not in the
+        // thread's edge cache), the most recent first (found twice, not
+        // kept: no allocation).
+        let made = |graph: &Private, held: &HeldLock| match fresh {
+            true => None,
+            false => (0..graph.edges.len()).rev().find(|&at| {
+                let edge = &graph.edges[at];
+                (edge.from, edge.to) == (held.id, target.id)
+            }),
+        };
+        // A fresh lock has no edge out of it, and an edge already here closes
+        // no cycle (the graph has none): only a new edge into a lock used
+        // before may.
         let closes = |graph: &Private| {
-            let mut back = sources.iter().map(|held| graph.path(target.id, held.id));
-            !fresh && back.any(|path| path.is_some())
+            let mut new = sources.iter().filter(|held| made(graph, held).is_none());
+            !fresh && new.any(|held| graph.path(target.id, held.id).is_some())
         };
         if public || others || closes(&graph) {
             if mine_private {
@@ -182,22 +195,18 @@ impl Store {
             return Err(others);
         }
         for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
-            // Made before under another held set (a gated edge is not in
-            // the thread's edge cache): its gate narrows.
-            let pair = |e: &&mut PrivateEdge| (e.from, e.to) == (held.id, target.id);
-            let made = match fresh {
-                true => None,
-                false => graph.edges.iter_mut().find(pair),
-            };
-            match made {
-                Some(edge) => {
+            let kind = Kind::of(held.access, access);
+            match made(&graph, held) {
+                Some(at) => {
+                    // Its gate narrows, its kinds grow.
+                    let edge = &mut graph.edges[at];
                     edge.gate.narrow(gate);
-                    edge.kinds.insert(Kind::of(held.access, access));
+                    edge.kinds.insert(kind);
                     *gate = edge.gate;
                 }
-                _ => {
-                    let made = (*gate, Kind::of(held.access, access));
-                    graph.push_edge(held, (target.id, target.origin, site, access), made);
+                None => {
+                    let to = (target.id, target.origin, site, access);
+                    graph.push_edge(held, to, (*gate, kind));
                 }
             }
             held.source = true;
@@ -251,7 +260,7 @@ impl Store {
                 if held[..index].iter().any(|slot| slot.id() == source.id) {
                     continue; // taken twice (a recursive read): one edge
                 }
-                let gate = Gate::around(held.iter().map(|slot| slot.get()), source.id, target);
+                let gate = Gate::around(held.iter().map(Slot::id_and_access), source.id, target);
                 graph.push_edge(&source, to, (gate, Kind::of(source.access, access)));
             }
         }
