@@ -64,6 +64,10 @@ fn main() {
 
     let hits = SpinMutex::named("hits", 0u64);
     let misses = SpinMutex::named("misses", 0u64);
+    // Ids follow first use: fixed here, so that `lock_all` takes `hits`
+    // first whichever thread starts first, and the inversion below is the
+    // one order against it.
+    let _ = (hits.id(), misses.id());
     std::thread::scope(|s| {
         for t in 0..threads {
             let (hits, misses) = (&hits, &misses);
@@ -83,7 +87,9 @@ fn main() {
             });
         }
     });
-    let total = *hits.lock() + *misses.lock();
+    // One at a time: nested here, they would make an order of their own.
+    let counted_hits = *hits.lock();
+    let total = counted_hits + *misses.lock();
     assert_eq!(total, threads * increments);
     assert_eq!(
         reports.load(Ordering::Relaxed),
