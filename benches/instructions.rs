@@ -96,8 +96,14 @@ const SCENARIOS: &[Scenario] = &[
     ),
     (
         "s9",
-        "a sliding window: each new mutex taken under the previous 4, the oldest dropped",
+        "lockbench's S9: each new mutex taken under the previous 4, released last in first out",
         s9,
+    ),
+    ("s9-pl", "parking_lot: lockbench's S9", s9_pl),
+    (
+        "s9-fifo",
+        "the same window, the guards released first in first out (a dropped Vec of guards)",
+        s9_fifo,
     ),
 ];
 
@@ -275,6 +281,40 @@ fn lock_all_two(n: u64) {
 }
 
 fn s9(n: u64) {
+    use std::collections::VecDeque;
+    let mut window: VecDeque<lockgraph::Mutex<u64>> = VecDeque::new();
+    for i in 0..n {
+        let new = lockgraph::Mutex::new(i);
+        {
+            let mut guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
+            *black_box(&new).lock() += 1;
+            while guards.pop().is_some() {}
+        }
+        window.push_back(new);
+        if window.len() > 4 {
+            window.pop_front();
+        }
+    }
+}
+
+fn s9_pl(n: u64) {
+    use std::collections::VecDeque;
+    let mut window: VecDeque<parking_lot::Mutex<u64>> = VecDeque::new();
+    for i in 0..n {
+        let new = parking_lot::Mutex::new(i);
+        {
+            let mut guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
+            *black_box(&new).lock() += 1;
+            while guards.pop().is_some() {}
+        }
+        window.push_back(new);
+        if window.len() > 4 {
+            window.pop_front();
+        }
+    }
+}
+
+fn s9_fifo(n: u64) {
     use std::collections::VecDeque;
     let mut window: VecDeque<lockgraph::Mutex<u64>> = VecDeque::new();
     for i in 0..n {

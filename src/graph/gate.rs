@@ -17,6 +17,16 @@
 use crate::held::Access;
 use crate::id::LockId;
 
+/// Whether a lock held as `access` (`access as u8`) serialises the threads
+/// that take it: held exclusively (a lock two threads can both hold,
+/// shared, serialises nothing).
+#[inline(always)]
+fn serialises(access: u8) -> bool {
+    const SERIALISING: u8 =
+        1 << Access::Exclusive as u8 | 1 << Access::Upgradable as u8 | 1 << Access::Reentrant as u8;
+    SERIALISING >> access & 1 != 0
+}
+
 /// The locks that were held around an edge every time it was made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Gate {
@@ -44,18 +54,14 @@ impl Gate {
         source: LockId,
         target: LockId,
     ) -> Gate {
-        const SERIALISING: u8 = 1 << Access::Exclusive as u8
-            | 1 << Access::Upgradable as u8
-            | 1 << Access::Reentrant as u8;
         let mut gate = Gate::NONE;
         for (id, access) in held {
-            if usize::from(gate.len) == Gate::MAX {
-                break;
-            }
-            let serialises = SERIALISING >> access & 1 != 0;
-            if serialises && id != source && id != target && !gate.contains(id) {
+            if serialises(access) && id != source && id != target && !gate.contains(id) {
                 gate.ids[usize::from(gate.len)] = id;
                 gate.len += 1;
+                if usize::from(gate.len) == Gate::MAX {
+                    break;
+                }
             }
         }
         gate
@@ -81,20 +87,28 @@ impl Gate {
         self.len == 0
     }
 
+    /// Whether `id` is one of the gate's locks (the places past `len` are
+    /// [`LockId::VACANT`], never a lock's id).
+    #[inline]
     pub(crate) fn contains(&self, id: LockId) -> bool {
-        self.ids().contains(&id)
+        self.ids.contains(&id)
     }
 
-    /// Keeps only the locks `other` has too; returns whether that changed
-    /// anything.
+    /// Keeps only the locks `other` has too, in place; returns whether that
+    /// changed anything.
+    #[inline]
     pub(crate) fn narrow(&mut self, other: &Gate) -> bool {
         let before = self.len;
-        let mut kept = Gate::NONE;
-        for &id in self.ids().iter().filter(|&&id| other.contains(id)) {
-            kept.ids[usize::from(kept.len)] = id;
-            kept.len += 1;
+        let mut kept = 0;
+        for at in 0..usize::from(self.len) {
+            let id = self.ids[at];
+            if other.contains(id) {
+                self.ids[kept] = id;
+                kept += 1;
+            }
         }
-        *self = kept;
+        self.ids[kept..].fill(LockId::VACANT);
+        self.len = kept as u8;
         self.len != before
     }
 

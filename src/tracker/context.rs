@@ -241,12 +241,35 @@ impl ThreadState {
         let known = !config::ascending()
             && config::graph_checks()
             && !self.holds(id)
-            && self.knows_edges_into(id, access);
+            && (self.knows_edges_into(id, access) || self.narrow_private(meta, id, access));
         if !known {
             return None;
         }
         self.chains.insert(chain_key(chain, id, access));
         Some(self.record_held(new_entry(meta, id, access, site)))
+    }
+
+    /// For a held set whose every edge into `id` is in this thread's private
+    /// graph already, made under other held sets (and whose class edges this
+    /// thread knows): narrows their gates in place (see [`Store::narrow`]),
+    /// which can close no cycle, and caches the ungated ones. Returns whether
+    /// it did; if not, nothing changed and the slow path decides.
+    fn narrow_private(&self, meta: &LockMeta, id: LockId, access: Access) -> bool {
+        if !self.knows_class_edges_into(meta.origin(), access) {
+            return false;
+        }
+        let narrow = |cold: &ColdState| cold.private.get()?.0.narrow(&self.held, id, access);
+        let Some(ungated) = COLD.try_with(narrow).ok().flatten() else {
+            return false;
+        };
+        for (index, slot) in self.held.inline().iter().enumerate() {
+            slot.mark_source();
+            if ungated >> index & 1 != 0 {
+                let kind = Kind::of_bits(slot.access_bits(), access);
+                self.edges.insert(edge_key(slot.id(), id, kind));
+            }
+        }
+        true
     }
 
     /// Whether every edge from a held lock into `id` is known to be in the graph.

@@ -92,6 +92,16 @@ impl Private {
         self.public_sources[0] = id;
     }
 
+    /// Where the edge `from -> to` is, the most recent first: a loop re-makes
+    /// the edges it made last.
+    #[inline]
+    pub(super) fn find(&self, from: LockId, to: LockId) -> Option<usize> {
+        let mut edges = self.edges.iter().enumerate().rev();
+        edges
+            .find(|(_, edge)| (edge.from, edge.to) == (from, to))
+            .map(|(at, _)| at)
+    }
+
     /// The shortest path of private edges from `from` to `to` (breadth first).
     pub(super) fn path(&self, from: LockId, to: LockId) -> Option<Vec<PrivateEdge>> {
         if !self.edges.iter().any(|e| e.from == from) {

@@ -176,10 +176,7 @@ impl Store {
         // kept: no allocation).
         let made = |graph: &Private, held: &HeldLock| match fresh {
             true => None,
-            false => (0..graph.edges.len()).rev().find(|&at| {
-                let edge = &graph.edges[at];
-                (edge.from, edge.to) == (held.id, target.id)
-            }),
+            false => graph.find(held.id, target.id),
         };
         // A fresh lock has no edge out of it, and an edge already here closes
         // no cycle (the graph has none): only a new edge into a lock used
@@ -213,6 +210,54 @@ impl Store {
         }
         self.publish_if_full(&mut graph);
         Ok(())
+    }
+
+    /// [`Self::record`] for a held set every edge of which into the private
+    /// lock `target` (taken as `access`) is in this graph already, made under
+    /// other held sets: each edge's gate narrows to the locks `held` holds
+    /// around it too, and its kinds grow. Nothing to check: a private graph
+    /// has no cycle (an edge that would close one is published instead), and
+    /// narrowing a gate or adding a kind makes none. Returns one bit per
+    /// inline entry of `held` whose edge is ungated now, or `None`, changing
+    /// nothing, if some edge is not here (new, or published) or `target` is
+    /// not private (then [`Self::record`] decides).
+    pub(crate) fn narrow(&self, held: &HeldLocks, target: LockId, access: Access) -> Option<u64> {
+        const { assert!(INLINE <= u64::BITS as usize) };
+        if held.len() > INLINE {
+            return None;
+        }
+        let held = held.inline(); // all of it
+        let mut graph = self.graph.lock();
+        if !self.owns(target) {
+            return None;
+        }
+        // One pass, the most recent first (a loop re-makes the edges it made
+        // last), until every held lock's edge is found (a lock taken twice,
+        // by recursive reads, has one edge). If one is missing, the edges
+        // narrowed already stay so: the slow path narrows them the same way.
+        let first = |index: usize| !held[..index].iter().any(|e| e.id() == held[index].id());
+        let wanted = (0..held.len()).filter(|&index| first(index)).count();
+        let (mut found, mut ungated) = (0, 0);
+        for edge in graph.edges.iter_mut().rev() {
+            if edge.to != target {
+                continue;
+            }
+            let Some(index) = held.iter().position(|slot| slot.id() == edge.from) else {
+                continue;
+            };
+            let around = Gate::around(held.iter().map(Slot::id_and_access), edge.from, target);
+            edge.gate.narrow(&around);
+            edge.kinds
+                .insert(Kind::of_bits(held[index].access_bits(), access));
+            if edge.gate.is_empty() {
+                ungated |= 1 << index;
+            }
+            found += 1;
+            if found == wanted {
+                return Some(ungated);
+            }
+        }
+        None
     }
 
     /// [`Self::record`] for the first use of the lock `target` (its id was
