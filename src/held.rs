@@ -46,6 +46,12 @@ impl Access {
         }
     }
 
+    /// Whether a lock held this way serialises the threads that hold it
+    /// (see [`crate::graph::gate::serialises`]).
+    pub(crate) fn serialises(self) -> bool {
+        crate::graph::gate::serialises(self as u8)
+    }
+
     /// The verb a report uses for an acquisition of this kind.
     pub(crate) fn verb(self) -> &'static str {
         match self {

@@ -217,3 +217,33 @@ fn a_handler_sees_the_gates_of_a_cycle_that_is_no_longer_gated() {
             .contains("gated by")
     );
 }
+
+#[test]
+fn a_gate_stays_while_every_make_holds_it_outermost_or_not() {
+    let _settings = common::Settings::take();
+    let gate = Mutex::named("inner gate", ());
+    let outer = Mutex::named("outer lock", ());
+    let (a, b) = (Mutex::named("a 5", ()), Mutex::named("b 5", ()));
+    // a -> b, gated by the gate; then again under another, outer lock too:
+    // the gate is still held around it, so it stays the edge's gate.
+    assert_eq!(
+        on_thread("ab", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    assert_eq!(
+        on_thread("ab inside", || {
+            drop((outer.lock(), gate.lock(), a.lock(), b.lock()))
+        }),
+        None
+    );
+    let snap = graph::snapshot();
+    let edge = snap.edges.iter().find(|e| (e.from, e.to) == (a.id(), b.id()));
+    assert_eq!(edge.expect("a -> b is in the graph").gate, [gate.id()]);
+    assert_eq!(
+        on_thread("ba", || drop((gate.lock(), b.lock(), a.lock()))),
+        None
+    );
+    // Made without it, the cycle is reported.
+    let report = on_thread("ungated", || drop((outer.lock(), b.lock(), a.lock())));
+    assert!(report.expect("b -> a without the gate").starts_with(CYCLE));
+}

@@ -38,7 +38,7 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 type Pattern = (&'static str, fn() -> bool);
 
-const SAFE: [Pattern; 17] = [
+const SAFE: [Pattern; 18] = [
     ("two recursive reads in opposite orders", || {
         let (a, b) = (RwLock::new(()), RwLock::new(()));
         reported(|| {
@@ -63,6 +63,18 @@ const SAFE: [Pattern; 17] = [
             run(|| drop((gate.lock(), b.lock(), a.lock())));
         })
     }),
+    (
+        "two orders under one gate lock, one of them inside an outer lock too",
+        || {
+            let (outer, gate) = (Mutex::new(()), Mutex::new(()));
+            let (a, b) = (Mutex::new(()), Mutex::new(()));
+            reported(|| {
+                run(|| drop((gate.lock(), a.lock(), b.lock())));
+                run(|| drop((outer.lock(), gate.lock(), a.lock(), b.lock())));
+                run(|| drop((gate.lock(), b.lock(), a.lock())));
+            })
+        },
+    ),
     (
         "a cycle of three locks, every edge under one gate lock",
         || {

@@ -77,7 +77,8 @@ pub(crate) fn record(
         let again = graph.edges.contains_key(&(from, to));
         if let Some((first, known)) = graph.edges.get_mut(&(from, to)) {
             let new_kind = first.kinds.insert(kind);
-            let changed = known.narrow(gate) | new_kind;
+            let exclusive = |id| held_set.iter().any(|h| h.id == id && h.access.serialises());
+            let changed = known.narrow_to(exclusive) | new_kind;
             *gate = *known;
             first.gate.retain(|lock| known.contains(lock.id));
             // A record learns the new kind too (the checker unites them).

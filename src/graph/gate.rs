@@ -21,7 +21,7 @@ use crate::id::LockId;
 /// that take it: held exclusively (a lock two threads can both hold,
 /// shared, serialises nothing).
 #[inline(always)]
-fn serialises(access: u8) -> bool {
+pub(crate) fn serialises(access: u8) -> bool {
     const SERIALISING: u8 =
         1 << Access::Exclusive as u8 | 1 << Access::Upgradable as u8 | 1 << Access::Reentrant as u8;
     SERIALISING >> access & 1 != 0
@@ -98,11 +98,20 @@ impl Gate {
     /// changed anything.
     #[inline]
     pub(crate) fn narrow(&mut self, other: &Gate) -> bool {
+        self.narrow_to(|id| other.contains(id))
+    }
+
+    /// Keeps only the locks that are `held_exclusively` around the edge made
+    /// again now (the gate never has the edge's ends), in place: the
+    /// intersection with every lock the new held set serialises, not only its
+    /// outermost ones. Returns whether that changed anything.
+    #[inline]
+    pub(crate) fn narrow_to(&mut self, held_exclusively: impl Fn(LockId) -> bool) -> bool {
         let before = self.len;
         let mut kept = 0;
         for at in 0..usize::from(self.len) {
             let id = self.ids[at];
-            if other.contains(id) {
+            if held_exclusively(id) {
                 self.ids[kept] = id;
                 kept += 1;
             }
@@ -127,6 +136,51 @@ impl Gate {
     /// closes an ungated cycle.
     pub(crate) fn all_bits(&self) -> u8 {
         ((1u16 << self.len) - 1) as u8
+    }
+}
+
+/// The gate candidates of a held set taking a lock it does not hold, for
+/// every held lock as the source at once: the first [`Gate::MAX`] + 1
+/// distinct locks held exclusively, outermost first (one of them may be the
+/// source itself).
+pub(crate) struct Outermost {
+    len: usize,
+    ids: [LockId; Gate::MAX + 1],
+}
+
+impl Outermost {
+    /// The candidates of `held` (ids, each with its access as `access as u8`).
+    #[inline]
+    pub(crate) fn of(held: impl IntoIterator<Item = (LockId, u8)>) -> Outermost {
+        let mut outermost = Outermost {
+            len: 0,
+            ids: [LockId::VACANT; Gate::MAX + 1],
+        };
+        for (id, access) in held {
+            if serialises(access) && !outermost.ids.contains(&id) {
+                outermost.ids[outermost.len] = id;
+                outermost.len += 1;
+                if outermost.len == outermost.ids.len() {
+                    break;
+                }
+            }
+        }
+        outermost
+    }
+
+    /// The gate of a new edge from `source` (a held lock): as
+    /// [`Gate::around`] the held set, `source` and a target not held.
+    #[inline]
+    pub(crate) fn gate_of(&self, source: LockId) -> Gate {
+        let mut gate = Gate::NONE;
+        for &id in self.ids[..self.len].iter().filter(|&&id| id != source) {
+            if usize::from(gate.len) == Gate::MAX {
+                break;
+            }
+            gate.ids[usize::from(gate.len)] = id;
+            gate.len += 1;
+        }
+        gate
     }
 }
 

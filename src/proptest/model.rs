@@ -95,7 +95,9 @@ pub struct Model {
     ascending: bool,
 }
 
-/// The most locks a gate keeps (lockgraph's `Gate::MAX`): the outermost.
+/// The most locks a new edge's gate keeps (lockgraph's `Gate::MAX`): the
+/// outermost candidates. A known edge's gate narrows to every lock held
+/// exclusively when it is made again.
 const GATE_MAX: usize = 1;
 
 /// How an edge was made: its gate (the locks held exclusively around it
@@ -383,15 +385,21 @@ impl Model {
             }
         }
         for (holding, how) in sources {
-            let gate = self.gate_around(thread, holding, lock);
-            let kind = (shared(how), hold == Hold::ReadRecursive);
+            let candidates = self.gate_candidates(thread, holding, lock);
+            let kinds = BTreeSet::from([(shared(how), hold == Hold::ReadRecursive)]);
             let edge = (holding, lock);
+            // A new edge keeps the outermost candidates; a known one narrows
+            // to all of them.
             let made = Made {
-                gate,
-                kinds: BTreeSet::from([kind]),
+                gate: candidates.iter().take(GATE_MAX).copied().collect(),
+                kinds: kinds.clone(),
+            };
+            let again = Made {
+                gate: candidates.into_iter().collect(),
+                kinds,
             };
             let (check, made) = if let Some(known) = self.edges.get_mut(&edge) {
-                let changed = known.add(&made);
+                let changed = known.add(&again);
                 (changed && !self.kept.is_empty(), known.clone())
             } else if !self.reaches(lock, holding) {
                 self.edges.insert(edge, made.clone());
@@ -401,7 +409,7 @@ impl Model {
                 let was_kept = self.kept.contains_key(&edge);
                 let made = match self.kept.get_mut(&edge) {
                     Some(kept) => {
-                        kept.add(&made);
+                        kept.add(&again);
                         kept.clone()
                     }
                     None => made,
@@ -431,21 +439,16 @@ impl Model {
     }
 
     /// The gate candidates of `holding -> lock` taken by `thread`: the other
-    /// locks it holds exclusively, outermost first, at most [`GATE_MAX`].
-    fn gate_around(&self, thread: usize, holding: usize, lock: usize) -> BTreeSet<usize> {
+    /// locks it holds exclusively, outermost first.
+    fn gate_candidates(&self, thread: usize, holding: usize, lock: usize) -> Vec<usize> {
         let mut gate = Vec::new();
         for &(held, hold) in &self.held[thread] {
             let serialises = matches!(hold, Hold::Exclusive | Hold::Upgradable | Hold::Reentrant);
-            if gate.len() < GATE_MAX
-                && serialises
-                && held != holding
-                && held != lock
-                && !gate.contains(&held)
-            {
+            if serialises && held != holding && held != lock && !gate.contains(&held) {
                 gate.push(held);
             }
         }
-        gate.into_iter().collect()
+        gate
     }
 
     /// Whether the graph's edges (not the kept ones) lead from `from` to `to`.

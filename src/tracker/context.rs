@@ -19,7 +19,7 @@ use super::private::{self, Store};
 use crate::class;
 use crate::config;
 use crate::graph::dep::Kind;
-use crate::graph::gate::Gate;
+use crate::graph::gate::{Gate, serialises};
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
@@ -97,6 +97,9 @@ struct ColdState {
     scratch: Cell<Vec<HeldLock>>,
     /// The gates of the edges being recorded, reused the same way.
     gates: Cell<Vec<Gate>>,
+    /// The locks held exclusively while they are recorded (what a known
+    /// edge's gate narrows to), reused the same way.
+    exclusive: Cell<Vec<LockId>>,
     /// The members of the `lock_all` set being taken, if one is (see
     /// [`taking_set`]).
     set: Cell<Vec<LockId>>,
@@ -128,6 +131,7 @@ thread_local! {
             private: OnceCell::new(),
             scratch: Cell::new(Vec::new()),
             gates: Cell::new(Vec::new()),
+            exclusive: Cell::new(Vec::new()),
             set: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
@@ -434,25 +438,19 @@ impl ThreadState {
             // (without publishing this thread's graph, and the rest of its
             // block of ids, with them).
             let record = || self.record_fresh_private(meta, id, access, site);
-            let recorded = record() || self.publish_other_owners() && record();
-            if !recorded {
-                return None;
-            }
+            let ungated = match record() {
+                Some(ungated) => ungated,
+                None => self.publish_other_owners().then(record).flatten()?,
+            };
             // `record_fresh` records nothing for a held set past the inline
             // entries, so these are all of it.
             debug_assert!(self.held.len() <= INLINE);
             let inline = self.held.inline();
-            for slot in inline {
+            for (index, slot) in inline.iter().enumerate() {
                 // A gated edge stays out of the cache (see `record_edges`).
-                let gated = || {
-                    !Gate::around(inline.iter().map(Slot::id_and_access), slot.id(), id).is_empty()
-                };
-                if inline.len() == 1 || !gated() {
-                    self.edges.insert(edge_key(
-                        slot.id(),
-                        id,
-                        Kind::of_bits(slot.access_bits(), access),
-                    ));
+                if inline.len() == 1 || ungated >> index & 1 != 0 {
+                    let kind = Kind::of_bits(slot.access_bits(), access);
+                    self.edges.insert(edge_key(slot.id(), id, kind));
                 }
                 slot.mark_source();
             }
@@ -479,20 +477,21 @@ impl ThreadState {
     }
 
     /// The edges into a fresh lock when every lock involved is private to
-    /// this thread (see [`Store::record_fresh`]); returns whether it recorded them.
+    /// this thread (see [`Store::record_fresh`]); returns, if it recorded
+    /// them, one bit per held entry whose edge is ungated.
     fn record_fresh_private(
         &self,
         meta: &LockMeta,
         id: LockId,
         access: Access,
         site: &'static Location<'static>,
-    ) -> bool {
+    ) -> Option<u64> {
         let record = |cold: &ColdState| {
             let store = cold.private.get()?;
             let target = (id, meta.origin(), site, access);
-            Some(store.0.record_fresh(&self.held, target))
+            store.0.record_fresh(&self.held, target)
         };
-        COLD.try_with(record).ok().flatten() == Some(true)
+        COLD.try_with(record).ok().flatten()
     }
 
     /// Adds an entry to the held set (and to the watchdog's mirror); returns
@@ -766,11 +765,21 @@ impl ThreadState {
         gates.clear();
         let around = |s: &HeldLock| Gate::around(self.held.ids_and_access(), s.id, target.id);
         gates.extend(sources.iter().map(around));
+        let mut exclusive = COLD
+            .try_with(|cold| cold.exclusive.take())
+            .unwrap_or_default();
+        exclusive.clear();
+        let serialising = self
+            .held
+            .ids_and_access()
+            .filter(|&(_, how)| serialises(how));
+        exclusive.extend(serialising.map(|(id, _)| id));
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
-            Some(store) => store
-                .0
-                .record(&mut sources, &mut gates, access, target, site, fresh),
+            Some(store) => {
+                let made = (&mut sources[..], &mut gates[..], &exclusive[..]);
+                store.0.record(made, access, target, site, fresh)
+            }
             None => Err(true),
         });
         if let Err(others) = private.unwrap_or(Err(true)) {
@@ -781,7 +790,8 @@ impl ThreadState {
             }
             with_label(|thread| {
                 global::with(|g| {
-                    cycles = g.record(&mut sources, &mut gates, access, target, site, thread);
+                    let made = (&mut sources[..], &mut gates[..], &exclusive[..]);
+                    cycles = g.record(made, access, target, site, thread);
                     meta.lazy_id().mark_in_graph();
                 });
             });
@@ -806,6 +816,7 @@ impl ThreadState {
         let _ = COLD.try_with(|cold| {
             cold.scratch.set(sources);
             cold.gates.set(gates);
+            cold.exclusive.set(exclusive);
         });
         if cycles.is_empty() {
             return class_cycles;

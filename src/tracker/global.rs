@@ -85,9 +85,15 @@ pub(crate) fn with<R>(f: impl FnOnce(&mut Global) -> R) -> R {
 
 pub(crate) use crate::report::Closing;
 
+/// The held locks an acquisition makes edges from, the gate of each edge if
+/// it is new (see [`Gate::around`]; each is left as its edge's gate), and
+/// the locks held exclusively, which a known edge's gate narrows to.
+pub(crate) type Sources<'a> = (&'a mut [HeldLock], &'a mut [Gate], &'a [LockId]);
+
 impl Global {
     /// Inserts `h -> target` for every held `h` in `sources`, made under the
-    /// gate in `gates` (one per source) with `target` taken as `access`, and
+    /// gate in `gates` (one per source, for a new edge; a known one narrows to
+    /// the locks held `exclusive`ly now) with `target` taken as `access`, and
     /// marks `h` as a `source` when the edge is kept (in the graph, or aside).
     /// An edge that closes a cycle that can deadlock (see
     /// [`crate::graph::walk`]), or that narrows its gate or is made a new way
@@ -97,13 +103,13 @@ impl Global {
     /// now.
     pub(crate) fn record(
         &mut self,
-        sources: &mut [HeldLock],
-        gates: &mut [Gate],
+        (sources, gates, exclusive): Sources<'_>,
         access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
     ) -> Vec<Closing> {
+        let held_exclusively = |id: LockId| exclusive.contains(&id);
         let mut refused = Vec::new();
         for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
             let (id, from) = (held.id, LockRef::new(held.id, held.origin));
@@ -126,7 +132,7 @@ impl Global {
                 Insert::Added => (!self.kept.is_empty(), Kinds::one(kind)),
                 Insert::Known => {
                     let edge = self.graph.edge_mut(id, target.id).expect("a known edge");
-                    let changed = edge.gate.narrow(gate) | edge.kinds.insert(kind);
+                    let changed = edge.gate.narrow_to(held_exclusively) | edge.kinds.insert(kind);
                     *gate = edge.gate;
                     (changed && !self.kept.is_empty(), edge.kinds)
                 }
@@ -138,7 +144,7 @@ impl Global {
                     let kinds = match kept {
                         Some(at) => {
                             let edge = &mut self.kept[at].2;
-                            edge.gate.narrow(gate);
+                            edge.gate.narrow_to(held_exclusively);
                             edge.kinds.insert(kind);
                             *gate = edge.gate;
                             edge.kinds

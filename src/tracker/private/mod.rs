@@ -53,9 +53,9 @@ use std::sync::atomic::{
     Ordering::{Acquire, Relaxed, Release},
 };
 
-use super::global::{self, EdgeData};
+use super::global::{self, EdgeData, Sources};
 use crate::graph::dep::Kind;
-use crate::graph::gate::Gate;
+use crate::graph::gate::{Gate, Outermost, serialises};
 use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -140,7 +140,8 @@ impl Store {
     }
 
     /// Records `source -> target` for every source, made under the gate in
-    /// `gates` (one per source; each is left as the edge's gate now), if all
+    /// `gates` (one per source, for a new edge; a known one narrows to the
+    /// locks held `exclusive`ly now; each is left as the edge's gate), if all
     /// of them and `target` are private to this thread (unchecked if `target`
     /// is `fresh`: its first use, with no edge out of it); marks each
     /// recorded source as `source`.
@@ -152,8 +153,7 @@ impl Store {
     /// below [`PUBLIC_BELOW`]).
     pub(crate) fn record(
         &self,
-        sources: &mut [HeldLock],
-        gates: &mut [Gate],
+        (sources, gates, exclusive): Sources<'_>,
         access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
@@ -197,7 +197,7 @@ impl Store {
                 Some(at) => {
                     // Its gate narrows, its kinds grow.
                     let edge = &mut graph.edges[at];
-                    edge.gate.narrow(gate);
+                    edge.gate.narrow_to(|id| exclusive.contains(&id));
                     edge.kinds.insert(kind);
                     *gate = edge.gate;
                 }
@@ -245,8 +245,10 @@ impl Store {
             let Some(index) = held.iter().position(|slot| slot.id() == edge.from) else {
                 continue;
             };
-            let around = Gate::around(held.iter().map(Slot::id_and_access), edge.from, target);
-            edge.gate.narrow(&around);
+            edge.gate.narrow_to(|id| {
+                let mut exclusive = held.iter().filter(|slot| serialises(slot.access_bits()));
+                exclusive.any(|slot| slot.id() == id)
+            });
             edge.kinds
                 .insert(Kind::of_bits(held[index].access_bits(), access));
             if edge.gate.is_empty() {
@@ -274,43 +276,49 @@ impl Store {
         &self,
         held: &HeldLocks,
         (target, target_origin, site, access): Target,
-    ) -> bool {
+    ) -> Option<u64> {
         if held.len() > INLINE {
-            return false;
+            return None;
         }
         let held = held.inline(); // all of it
         let mut graph = self.graph.lock();
         if !self.owns(target) {
-            return false;
+            return None;
         }
         let to = (target, target_origin, site, access);
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
             let source = only.get();
             if !self.may_source(&mut graph, &source) {
-                return false;
+                return None;
             }
             let kind = Kind::of_bits(only.access_bits(), access);
             graph.push_edge(&source, to, (Gate::NONE, kind));
-        } else {
-            // One pass: the edges pushed so far are taken back if a source
-            // is another thread's private lock.
-            let recorded_before = graph.edges.len();
-            for (index, slot) in held.iter().enumerate() {
-                let source = slot.get();
-                if !self.may_source(&mut graph, &source) {
-                    graph.edges.truncate(recorded_before);
-                    return false;
-                }
-                if held[..index].iter().any(|slot| slot.id() == source.id) {
-                    continue; // taken twice (a recursive read): one edge
-                }
-                let gate = Gate::around(held.iter().map(Slot::id_and_access), source.id, target);
-                graph.push_edge(&source, to, (gate, Kind::of(source.access, access)));
+            self.publish_if_full(&mut graph);
+            return Some(1);
+        }
+        // One pass: the edges pushed so far are taken back if a source is
+        // another thread's private lock.
+        let recorded_before = graph.edges.len();
+        let outermost = Outermost::of(held.iter().map(Slot::id_and_access));
+        let mut ungated = 0;
+        for (index, slot) in held.iter().enumerate() {
+            let source = slot.get();
+            if !self.may_source(&mut graph, &source) {
+                graph.edges.truncate(recorded_before);
+                return None;
             }
+            if held[..index].iter().any(|slot| slot.id() == source.id) {
+                continue; // taken twice (a recursive read): one edge
+            }
+            let gate = outermost.gate_of(source.id);
+            if gate.is_empty() {
+                ungated |= 1 << index;
+            }
+            graph.push_edge(&source, to, (gate, Kind::of(source.access, access)));
         }
         self.publish_if_full(&mut graph);
-        true
+        Some(ungated)
     }
 
     /// Whether an edge from the held `source` into a fresh lock private to
