@@ -7,12 +7,14 @@
 //! issue 814). An edge's gate is the intersection of the gate candidates of
 //! every held set it was made under; it only ever shrinks.
 //!
-//! A gate keeps at most [`Gate::MAX`] locks, the outermost candidates: the
-//! intersection of cut candidate sets is a subset of the true intersection,
-//! so a cut can only make a cycle look ungated (reported), never hide one.
-//! One: the usual gate is the outermost lock (a global or registry lock
-//! taken first), and each further candidate is one more way for an edge's
-//! gate to narrow, each through the slow path (see `docs/design.md`).
+//! A new edge keeps at most [`Gate::MAX`] locks, the outermost candidates;
+//! made again, its gate narrows to every lock held exclusively then
+//! ([`Gate::narrow_to`]): the exact intersection from the first cut set on,
+//! a subset of the true one, so a cut can only make a cycle look ungated
+//! (reported), never hide one. One: the usual gate is the outermost lock (a
+//! global or registry lock taken first), and each further candidate is one
+//! more narrowing per edge in a sliding window of locks (see
+//! `docs/design.md`).
 
 use crate::held::Access;
 use crate::id::LockId;
