@@ -237,7 +237,10 @@ fn a_gate_stays_while_every_make_holds_it_outermost_or_not() {
         None
     );
     let snap = graph::snapshot();
-    let edge = snap.edges.iter().find(|e| (e.from, e.to) == (a.id(), b.id()));
+    let edge = snap
+        .edges
+        .iter()
+        .find(|e| (e.from, e.to) == (a.id(), b.id()));
     assert_eq!(edge.expect("a -> b is in the graph").gate, [gate.id()]);
     assert_eq!(
         on_thread("ba", || drop((gate.lock(), b.lock(), a.lock()))),

@@ -15,7 +15,7 @@ use parking_lot::Mutex as RawMutex;
 use super::LockClass;
 use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::Gate;
-use crate::graph::walk::{self, Closing, Step};
+use crate::graph::walk::{self, ClosingEdge, Step};
 use crate::hash::FastMap;
 use crate::held::Access;
 use crate::held::HeldLock;
@@ -163,7 +163,7 @@ impl ClassGraph {
         kinds: Kinds,
     ) -> Option<Vec<OrderEdge>> {
         let walk = kinds.iter().find_map(|kind| {
-            walk::deadlock_walk(from, to, Closing { gate, kind }, |node, out| {
+            walk::deadlock_walk(from, to, ClosingEdge { gate, kind }, |node, out| {
                 for &next in &self.out[node as usize] {
                     let (first, gate) = &self.edges[&(node, next)];
                     out.push(Step {

@@ -22,7 +22,7 @@ use petgraph::visit::{EdgeRef, IntoEdgeReferences, IntoNodeReferences};
 use super::dep::Kinds;
 use super::gate::Gate;
 use super::index::NodeIndexById;
-use super::walk::{self, Closing, Step};
+use super::walk::{self, ClosingEdge, Step};
 use crate::hash::FastMap;
 use crate::id::LockId;
 
@@ -373,7 +373,7 @@ impl<N: Clone + 'static, E: Clone + 'static> LockGraph<N, E> {
         from: LockId,
         to: LockId,
         extra: &[(LockId, LockId, E)],
-        closing: Closing,
+        closing: ClosingEdge,
         made: impl Fn(&E) -> (Gate, Kinds),
     ) -> Option<Vec<PathEdge<N, E>>> {
         #[derive(Clone)]

@@ -20,7 +20,7 @@ pub(crate) struct Step<Node, Edge> {
 
 /// The closing edge `goal -> start`: its gate and how it was made.
 #[derive(Clone, Copy)]
-pub(crate) struct Closing {
+pub(crate) struct ClosingEdge {
     pub(crate) gate: Gate,
     pub(crate) kind: Kind,
 }
@@ -38,7 +38,7 @@ pub(crate) struct Closing {
 pub(crate) fn deadlock_walk<Node: Copy + Eq + Hash, Edge: Clone>(
     start: Node,
     goal: Node,
-    closing: Closing,
+    closing: ClosingEdge,
     mut steps: impl FnMut(Node, &mut Vec<Step<Node, Edge>>),
 ) -> Option<Vec<(Node, Node, Edge)>> {
     type State<N> = (N, u8, bool);
@@ -97,7 +97,7 @@ mod tests {
         let kind = |(held, taken)| Kind::of(held, taken);
         // X = 0, Y = 1, Z = 2; the edges X -> Y and Y -> Z are there.
         let edges = [(0, 1, kind(kinds[0])), (1, 2, kind(kinds[1]))];
-        let closing = Closing {
+        let closing = ClosingEdge {
             gate: Gate::NONE,
             kind: kind(kinds[2]),
         };

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use super::format::{ClassIn, ClassRepr, EdgeIn, FORMAT, HeaderIn, Probe, VERSION};
 use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::Gate;
-use crate::graph::walk::{self, Closing, Step};
+use crate::graph::walk::{self, ClosingEdge, Step};
 
 /// The most class cycles one check reports (the first ones, in order).
 pub const MAX_CYCLES: usize = 200;
@@ -629,7 +629,7 @@ fn strong_path(
     kinds: Kinds,
 ) -> Option<Vec<u32>> {
     let walk = kinds.iter().find_map(|kind| {
-        let closing = Closing {
+        let closing = ClosingEdge {
             gate: Gate::NONE,
             kind,
         };

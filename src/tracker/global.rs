@@ -13,7 +13,7 @@ use parking_lot::Mutex as RawMutex;
 use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::Gate;
 use crate::graph::order::{Insert, LockGraph, PathEdge};
-use crate::graph::walk::Closing as Made;
+use crate::graph::walk::ClosingEdge;
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
 use crate::held::{Access, HeldLock};
@@ -187,7 +187,7 @@ impl Global {
     ) -> Option<Vec<OrderEdge>> {
         let kept = &self.kept;
         let path = kinds.iter().find_map(|kind| {
-            let closing = Made { gate, kind };
+            let closing = ClosingEdge { gate, kind };
             self.graph
                 .deadlock_path(target, held, kept, closing, |e| (e.gate, e.kinds))
         })?;
