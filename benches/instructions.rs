@@ -280,38 +280,33 @@ fn lock_all_two(n: u64) {
     }
 }
 
+/// lockbench's S9 for one mutex type: each new mutex is taken under the
+/// previous 4 (in creation order), the guards released last in first out,
+/// then the oldest mutex dropped.
+macro_rules! sliding_window {
+    ($mutex:ty, $n:expr) => {{
+        let mut window: std::collections::VecDeque<$mutex> = Default::default();
+        for i in 0..$n {
+            let new = <$mutex>::new(i);
+            {
+                let mut guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
+                *black_box(&new).lock() += 1;
+                while guards.pop().is_some() {}
+            }
+            window.push_back(new);
+            if window.len() > 4 {
+                window.pop_front();
+            }
+        }
+    }};
+}
+
 fn s9(n: u64) {
-    use std::collections::VecDeque;
-    let mut window: VecDeque<lockgraph::Mutex<u64>> = VecDeque::new();
-    for i in 0..n {
-        let new = lockgraph::Mutex::new(i);
-        {
-            let mut guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
-            *black_box(&new).lock() += 1;
-            while guards.pop().is_some() {}
-        }
-        window.push_back(new);
-        if window.len() > 4 {
-            window.pop_front();
-        }
-    }
+    sliding_window!(lockgraph::Mutex<u64>, n)
 }
 
 fn s9_pl(n: u64) {
-    use std::collections::VecDeque;
-    let mut window: VecDeque<parking_lot::Mutex<u64>> = VecDeque::new();
-    for i in 0..n {
-        let new = parking_lot::Mutex::new(i);
-        {
-            let mut guards: Vec<_> = window.iter().map(|m| black_box(m).lock()).collect();
-            *black_box(&new).lock() += 1;
-            while guards.pop().is_some() {}
-        }
-        window.push_back(new);
-        if window.len() > 4 {
-            window.pop_front();
-        }
-    }
+    sliding_window!(parking_lot::Mutex<u64>, n)
 }
 
 fn s9_fifo(n: u64) {

@@ -299,6 +299,9 @@ pub(crate) struct OwnerLock(AtomicBool);
 /// A mutex over [`OwnerLock`].
 pub(crate) type OwnerMutex<T> = lock_api::Mutex<OwnerLock, T>;
 
+/// The guard of an [`OwnerMutex`].
+pub(crate) type OwnerGuard<'a, T> = lock_api::MutexGuard<'a, OwnerLock, T>;
+
 // SAFETY: `lock` and `try_lock` return (true) only after this call changed the
 // flag from false to true, with Acquire ordering, so at most one holder exists
 // at a time and it sees everything the previous holder wrote; `unlock`, which

@@ -60,7 +60,7 @@ use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
 use crate::report::{LockRef, ThreadLabel};
-use crate::trusted::OwnerMutex;
+use crate::trusted::{OwnerGuard, OwnerMutex};
 use dead::{DEAD, DeadQueue};
 use edges::{Private, PrivateEdge, Target};
 use watermark::{PUBLIC_BELOW, STORES, below_public, recompute_public_below, store_of};
@@ -222,15 +222,7 @@ impl Store {
     /// nothing, if some edge is not here (new, or published) or `target` is
     /// not private (then [`Self::record`] decides).
     pub(crate) fn narrow(&self, held: &HeldLocks, target: LockId, access: Access) -> Option<u64> {
-        const { assert!(INLINE <= u64::BITS as usize) };
-        if held.len() > INLINE {
-            return None;
-        }
-        let held = held.inline(); // all of it
-        let mut graph = self.graph.lock();
-        if !self.owns(target) {
-            return None;
-        }
+        let (held, mut graph) = self.lock_for(held, target)?;
         // One pass, the most recent first (a loop re-makes the edges it made
         // last), until every held lock's edge is found (a lock taken twice,
         // by recursive reads, has one edge). If one is missing, the edges
@@ -277,14 +269,7 @@ impl Store {
         held: &HeldLocks,
         (target, target_origin, site, access): Target,
     ) -> Option<u64> {
-        if held.len() > INLINE {
-            return None;
-        }
-        let held = held.inline(); // all of it
-        let mut graph = self.graph.lock();
-        if !self.owns(target) {
-            return None;
-        }
+        let (held, mut graph) = self.lock_for(held, target)?;
         let to = (target, target_origin, site, access);
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
@@ -319,6 +304,23 @@ impl Store {
         }
         self.publish_if_full(&mut graph);
         Some(ungated)
+    }
+
+    /// The entries of `held` (all of them, or `None` if some are past the
+    /// inline ones) and this graph, locked, if `target` is private to this
+    /// thread: what [`Self::narrow`] and [`Self::record_fresh`] work on.
+    #[inline(always)]
+    fn lock_for<'h>(
+        &self,
+        held: &'h HeldLocks,
+        target: LockId,
+    ) -> Option<(&'h [Slot], OwnerGuard<'_, Private>)> {
+        const { assert!(INLINE <= u64::BITS as usize) };
+        if held.len() > INLINE {
+            return None;
+        }
+        let graph = self.graph.lock();
+        self.owns(target).then_some((held.inline(), graph))
     }
 
     /// Whether an edge from the held `source` into a fresh lock private to
