@@ -16,6 +16,7 @@
 //!
 //! let inversion = Program {
 //!     kinds: vec![LockKind::Mutex; 2],
+//!     classes: vec![],
 //!     threads: vec![vec![Op::Lock(0), Op::Lock(1)], vec![Op::Lock(1), Op::Lock(0)]],
 //!     turns: vec![],
 //! };
@@ -26,6 +27,7 @@
 
 mod bytes;
 mod check;
+mod classes;
 mod model;
 mod op;
 mod run;
@@ -33,6 +35,7 @@ mod strategy;
 mod table;
 
 pub use check::{check, check_graph};
+pub use classes::ClassEdge;
 pub use model::{Model, Outcome, Verdict, plan};
 pub use op::{LockKind, Op, Program, Step};
 pub use run::{LOCK_ALL_MAX, LiveLocks, Observed, run, run_checked};

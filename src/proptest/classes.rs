@@ -1,0 +1,192 @@
+//! The reference model of lock classes: the class graph, its gates and kinds,
+//! and the class cycles lockgraph reports, written for clarity, not speed.
+//!
+//! Every instance edge `h -> l` between locks of two classes is also the class
+//! edge `class(h) -> class(l)`, made under the same gate (lock *instances*)
+//! and as the same kind. A class edge that is new, or whose gate narrows or
+//! kinds grow, and that closes a class cycle that can deadlock (no one gate
+//! lock instance on every edge, strong by the recursive-read rule), reports
+//! it, once per set of classes. Class edges are never removed.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::model::{Made, Verdict};
+
+/// A class edge as a [`Verdict::ClassCycle`] shows it: the instance edge that
+/// first made it, and how it was made since.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ClassEdge {
+    /// The held lock of the instance edge that first made it, by number.
+    pub from: usize,
+    /// The lock taken then, by number.
+    pub to: usize,
+    /// The thread that made it first.
+    pub thread: usize,
+    /// Every way it was made, as lockdep writes them (`EN`, `ER`, `SN`,
+    /// `SR`), in that order.
+    pub kinds: Vec<&'static str>,
+    /// The locks held exclusively around every instance edge that made it
+    /// (its gate), by number, ascending.
+    pub gate: Vec<usize>,
+}
+
+/// A class edge: the instance edge that first made it, and how it was made.
+#[derive(Clone, Debug)]
+struct Known {
+    first: (usize, usize, usize),
+    made: Made,
+}
+
+/// An instance edge being recorded as a class edge.
+pub(super) struct Making {
+    /// The classes: `class(holding) -> class(acquiring)`.
+    pub(super) classes: (usize, usize),
+    /// The held lock.
+    pub(super) holding: usize,
+    /// The lock being taken.
+    pub(super) acquiring: usize,
+    pub(super) thread: usize,
+    /// Its gate and kind.
+    pub(super) made: Made,
+}
+
+/// A state of the walk: the class, the gate locks broken so far, and whether
+/// it came into the class by a recursive read.
+type State = (usize, BTreeSet<usize>, bool);
+
+/// The class graph of one run.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ClassGraph {
+    edges: BTreeMap<(usize, usize), Known>,
+    /// The classes each class has an edge to, in the order the edges were
+    /// made: the order in which lockgraph's walk tries them, which decides
+    /// the path a report shows when two are equally short.
+    out: BTreeMap<usize, Vec<usize>>,
+    /// The class cycles reported, by their classes, ascending.
+    reported: BTreeSet<Vec<usize>>,
+}
+
+impl ClassGraph {
+    /// The class edges `from -> to`.
+    pub(super) fn edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.edges.keys().copied()
+    }
+
+    /// Records `edge`; returns the class cycle it closes, if it is new or
+    /// made a new way, closes a cycle that can deadlock, and that cycle's
+    /// classes were not reported before.
+    pub(super) fn record(&mut self, edge: Making) -> Option<Verdict> {
+        let (from, to) = edge.classes;
+        let again = self.edges.contains_key(&edge.classes);
+        let made = match self.edges.get_mut(&edge.classes) {
+            Some(known) => match known.made.add(&edge.made) {
+                true => known.made.clone(),
+                false => return None,
+            },
+            None => {
+                let first = (edge.holding, edge.acquiring, edge.thread);
+                let known = Known {
+                    first,
+                    made: edge.made.clone(),
+                };
+                self.edges.insert(edge.classes, known);
+                self.out.entry(from).or_default().push(to);
+                edge.made
+            }
+        };
+        let path = (made.kinds.iter()).find_map(|&kind| self.walk(to, from, &made.gate, kind))?;
+        let mut classes: Vec<usize> = path.iter().map(|&(a, _)| a).chain([from]).collect();
+        classes.sort_unstable();
+        classes.dedup();
+        if !self.reported.insert(classes) {
+            return None;
+        }
+        Some(Verdict::ClassCycle {
+            acquiring: edge.acquiring,
+            holding: edge.holding,
+            path: path.iter().map(|pair| self.shown(pair)).collect(),
+            again,
+        })
+    }
+
+    fn shown(&self, pair: &(usize, usize)) -> ClassEdge {
+        let known = &self.edges[pair];
+        let (from, to, thread) = known.first;
+        let letters = |&(shared, recursive): &(bool, bool)| match (shared, recursive) {
+            (false, false) => "EN",
+            (false, true) => "ER",
+            (true, false) => "SN",
+            (true, true) => "SR",
+        };
+        ClassEdge {
+            from,
+            to,
+            thread,
+            kinds: known.made.kinds.iter().map(letters).collect(),
+            gate: known.made.gate.iter().copied().collect(),
+        }
+    }
+
+    /// The shortest class path `start -> ... -> goal` that, with the edge
+    /// `goal -> start` made as `(closing_shared, closing_recursive)` under
+    /// `gate`, closes a cycle that can deadlock (as
+    /// [`Model`](super::Model)'s instance walk), found breadth first over
+    /// the edges in the order they were made.
+    fn walk(
+        &self,
+        start: usize,
+        goal: usize,
+        gate: &BTreeSet<usize>,
+        (closing_shared, closing_recursive): (bool, bool),
+    ) -> Option<Vec<(usize, usize)>> {
+        let first: State = (start, BTreeSet::new(), closing_recursive);
+        let mut came: BTreeMap<State, (State, (usize, usize))> = BTreeMap::new();
+        let mut queue = VecDeque::from([first.clone()]);
+        while let Some(state) = queue.pop_front() {
+            let (node, broken, recursive) = &state;
+            if *node == goal {
+                if broken.len() == gate.len() && !(*recursive && closing_shared) {
+                    return Some(way_back(&came, state, &first));
+                }
+                continue;
+            }
+            for &next in self.out.get(node).into_iter().flatten() {
+                let made = &self.edges[&(*node, next)].made;
+                // Coming in by a recursive read, only an edge whose source
+                // was held exclusively stops it.
+                let usable: Vec<_> = made
+                    .kinds
+                    .iter()
+                    .filter(|(s, _)| !(*recursive && *s))
+                    .collect();
+                if usable.is_empty() {
+                    continue;
+                }
+                let mut now = broken.clone();
+                now.extend(gate.iter().filter(|g| !made.gate.contains(g)));
+                let reached = (next, now, usable.iter().all(|(_, r)| *r));
+                if next != start && !came.contains_key(&reached) {
+                    came.insert(reached.clone(), (state.clone(), (*node, next)));
+                    queue.push_back(reached);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The edges that led from `first` to `state`, in order.
+fn way_back(
+    came: &BTreeMap<State, (State, (usize, usize))>,
+    mut state: State,
+    first: &State,
+) -> Vec<(usize, usize)> {
+    let mut path = Vec::new();
+    while &state != first {
+        let (before, edge) = came[&state].clone();
+        path.push(edge);
+        state = before;
+    }
+    path.reverse();
+    path
+}
