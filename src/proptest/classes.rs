@@ -14,6 +14,27 @@ use super::model::{Made, Verdict};
 
 /// A class edge as a [`Verdict::ClassCycle`] shows it: the instance edge that
 /// first made it, and how it was made since.
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::proptest::{plan, ClassEdge, LockKind, Op, Program, Verdict};
+///
+/// // t0 reads lock 0 (class 0), then takes lock 1 (class 1); t1 takes
+/// // locks 3 (class 1) and 2 (class 0).
+/// let program = Program {
+///     kinds: vec![LockKind::RwLock, LockKind::Mutex, LockKind::RwLock, LockKind::Mutex],
+///     classes: vec![0, 1, 0, 1],
+///     threads: vec![vec![Op::Read(0), Op::Lock(1)], vec![Op::Lock(3), Op::Write(2)]],
+///     turns: vec![],
+/// };
+/// let verdicts: Vec<Verdict> = plan(&program).into_iter().flat_map(|(_, v)| v).collect();
+/// let first = ClassEdge { from: 0, to: 1, thread: 0, kinds: vec!["SN"], gate: vec![] };
+/// assert_eq!(
+///     verdicts,
+///     [Verdict::ClassCycle { acquiring: 2, holding: 3, path: vec![first], again: false }]
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct ClassEdge {
     /// The held lock of the instance edge that first made it, by number.

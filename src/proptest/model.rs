@@ -178,6 +178,25 @@ impl Model {
     }
 
     /// The class edges `from -> to` (classes by number) made so far.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::proptest::{LockKind, Model, Op, Program, Step};
+    ///
+    /// let program = Program {
+    ///     kinds: vec![LockKind::Mutex; 3],
+    ///     classes: vec![0, 1, 1],
+    ///     threads: vec![vec![]],
+    ///     turns: vec![],
+    /// };
+    /// let mut model = Model::new(&program);
+    /// for slot in [0, 1, 2] {
+    ///     model.step(&Step { thread: 0, op: Op::Lock(slot) });
+    /// }
+    /// // 1 -> 2 is within class 1: no class edge.
+    /// assert_eq!(model.class_edges().collect::<Vec<_>>(), [(0, 1)]);
+    /// ```
     pub fn class_edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.classes.edges()
     }
@@ -190,6 +209,26 @@ impl Model {
     /// still hold the instance edge (it records class edges only with
     /// instance edges it does not know; a known bug, see
     /// `tests/classes.rs`), and the model cannot follow a cache that evicts.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockgraph::proptest::{LockKind, Model, Op, Program, Step};
+    ///
+    /// let program = Program {
+    ///     kinds: vec![LockKind::Mutex; 2],
+    ///     classes: vec![0, 1],
+    ///     threads: vec![vec![]],
+    ///     turns: vec![],
+    /// };
+    /// let mut model = Model::new(&program);
+    /// let mut run = |op| model.step(&Step { thread: 0, op });
+    /// run(Op::LockAll(vec![0, 1]));
+    /// run(Op::UnlockAll);
+    /// run(Op::Lock(0));
+    /// run(Op::Lock(1)); // 0 -> 1 again, outside a set
+    /// assert!(!model.knows_classes());
+    /// ```
     pub fn knows_classes(&self) -> bool {
         self.knows_classes
     }

@@ -25,8 +25,8 @@ use crate::{
 /// edge, so every run can share it, and its reports read the same from run
 /// to run. A program of several has them made anew for the run
 /// (`c1 (run 7)`): class edges outlive the run that made them, and another
-/// run's must not meet them. The names are leaked: a few bytes per class per
-/// run of a program with several.
+/// run's must not meet them. Their names are leaked (class names are
+/// `&'static str`), as their class edges stay in the class graph.
 pub(super) fn run_classes(program: &Program) -> Vec<LockClass> {
     static SHARED: StdMutex<BTreeMap<usize, &'static str>> = StdMutex::new(BTreeMap::new());
     static RUNS: AtomicU64 = AtomicU64::new(0);
