@@ -240,3 +240,29 @@ fn an_order_taken_in_a_set_and_then_one_by_one_is_a_class_edge() {
     let report = report.expect("B -> A closes the class cycle A -> B -> A");
     assert!(report.contains("lock class inversion"), "{report}");
 }
+
+/// A class edge made under a reentrant gate held twice names the gate once.
+#[test]
+fn a_gate_held_twice_is_named_once() {
+    use lockgraph::{LockClass, ReentrantMutex};
+    const A: LockClass = LockClass::named("gate-twice.a");
+    const B: LockClass = LockClass::named("gate-twice.b");
+    on_own_thread(|| {
+        let gate = ReentrantMutex::named("gate-twice.gate", ());
+        let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
+        let _outer = gate.lock();
+        let _inner = gate.lock();
+        drop((a.lock(), b.lock())); // A -> B, gated by the gate
+    });
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
+            drop((b.lock(), a.lock())); // B -> A, with no gate
+        })
+    });
+    let report = report.expect("B -> A closes the class cycle A -> B -> A");
+    assert!(
+        report.contains("always made while holding \"gate-twice.gate\" (a gate"),
+        "{report}"
+    );
+}
