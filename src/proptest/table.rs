@@ -25,10 +25,9 @@ use crate::{
 /// edge, so every run can share it, and its reports read the same from run
 /// to run. A program of several has them made anew for the run
 /// (`c1 (run 7)`): class edges outlive the run that made them, and another
-/// run's must not meet them. Their names are leaked (class names are
-/// `&'static str`), as their class edges stay in the class graph.
+/// run's must not meet them.
 pub(super) fn run_classes(program: &Program) -> Vec<LockClass> {
-    static SHARED: StdMutex<BTreeMap<usize, &'static str>> = StdMutex::new(BTreeMap::new());
+    static SHARED: StdMutex<BTreeMap<usize, LockClass>> = StdMutex::new(BTreeMap::new());
     static RUNS: AtomicU64 = AtomicU64::new(0);
     let classes: Vec<usize> = (0..program.kinds.len())
         .map(|s| program.class_of(s))
@@ -36,22 +35,27 @@ pub(super) fn run_classes(program: &Program) -> Vec<LockClass> {
     let several = classes.iter().any(|&c| c != classes[0]);
     let run = several.then(|| RUNS.fetch_add(1, Relaxed));
     let mut made: BTreeMap<usize, LockClass> = BTreeMap::new();
-    let mut class = |number: usize| {
-        *made.entry(number).or_insert_with(|| {
-            let leak = |name: String| -> &'static str { Box::leak(name.into_boxed_str()) };
-            let name = match run {
-                Some(run) => leak(format!("c{number} (run {run})")),
-                None => {
-                    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
-                    *shared
-                        .entry(number)
-                        .or_insert_with(|| leak(format!("c{number}")))
-                }
-            };
-            LockClass::named(name)
-        })
+    let mut class = |number: usize| match run {
+        Some(run) => *made
+            .entry(number)
+            .or_insert_with(|| class_named(format!("c{number} (run {run})"))),
+        None => *SHARED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(number)
+            .or_insert_with(|| class_named(format!("c{number}"))),
     };
     classes.into_iter().map(&mut class).collect()
+}
+
+/// A class named `name`, for good: a class's name is a `&'static str`, so it
+/// is leaked, and kept in a list so that a leak checker (libFuzzer's, after
+/// each input) sees it still reachable, as it is for the class graph.
+fn class_named(name: String) -> LockClass {
+    static NAMES: StdMutex<Vec<&'static str>> = StdMutex::new(Vec::new());
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    NAMES.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+    LockClass::named(name)
 }
 
 /// A lock of any kind, holding `()`.
