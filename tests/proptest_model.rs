@@ -54,6 +54,25 @@ proptest! {
     }
 }
 
+/// `programs` with their threads run one after the other, in a random order.
+fn one_thread_after_another(
+    programs: impl Strategy<Value = (Program, u8)>,
+) -> impl Strategy<Value = (Program, u8)> {
+    programs
+        .prop_flat_map(|(program, mode)| {
+            let order: Vec<usize> = (0..program.threads.len()).collect();
+            (Just((program, mode)), Just(order).prop_shuffle())
+        })
+        .prop_map(|((mut program, mode), order)| {
+            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
+            program.turns = order
+                .iter()
+                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
+                .collect();
+            (program, mode)
+        })
+}
+
 /// A cycle of `k` locks (slots 1..=k), one thread per edge, each taking
 /// the gate (slot 0) first: in `mode` 0 every thread takes it exclusively
 /// (`lock`, or `write`/`upgradable_read` of an `RwLock` gate), in mode 1 one
@@ -117,34 +136,7 @@ fn gated_cycles() -> impl Strategy<Value = (Program, u8)> {
                 mode,
             )
         });
-    programs
-        .prop_flat_map(|(program, mode)| {
-            let order: Vec<usize> = (0..program.threads.len()).collect();
-            (Just((program, mode)), Just(order).prop_shuffle())
-        })
-        .prop_map(|((mut program, mode), order)| {
-            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
-            program.turns = order
-                .iter()
-                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
-                .collect();
-            (program, mode)
-        })
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
-
-    #[test]
-    fn a_cycle_under_one_gate_is_silent_and_without_it_reported((program, mode) in gated_cycles()) {
-        let _serial = serial();
-        let seen = check(&program).map_err(TestCaseError::fail)?;
-        let cycles = seen.iter().filter(|o| matches!(o.verdict, Verdict::Cycle { .. })).count();
-        match mode {
-            0 => prop_assert_eq!(cycles, 0, "reported under one gate: {:?}", seen),
-            _ => prop_assert!(cycles > 0, "not reported without a gate: {:?}", program),
-        }
-    }
+    one_thread_after_another(programs)
 }
 
 /// A cycle of `k` classes over separate instances: thread `i` takes a lock of
@@ -207,23 +199,22 @@ fn gated_class_cycles() -> impl Strategy<Value = (Program, u8)> {
         };
         (program, mode)
     });
-    programs
-        .prop_flat_map(|(program, mode)| {
-            let order: Vec<usize> = (0..program.threads.len()).collect();
-            (Just((program, mode)), Just(order).prop_shuffle())
-        })
-        .prop_map(|((mut program, mode), order)| {
-            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
-            program.turns = order
-                .iter()
-                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
-                .collect();
-            (program, mode)
-        })
+    one_thread_after_another(programs)
 }
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn a_cycle_under_one_gate_is_silent_and_without_it_reported((program, mode) in gated_cycles()) {
+        let _serial = serial();
+        let seen = check(&program).map_err(TestCaseError::fail)?;
+        let cycles = seen.iter().filter(|o| matches!(o.verdict, Verdict::Cycle { .. })).count();
+        match mode {
+            0 => prop_assert_eq!(cycles, 0, "reported under one gate: {:?}", seen),
+            _ => prop_assert!(cycles > 0, "not reported without a gate: {:?}", program),
+        }
+    }
 
     #[test]
     fn a_class_cycle_under_one_gate_is_silent_and_without_it_reported((program, mode) in gated_class_cycles()) {

@@ -8,9 +8,10 @@
 //! lock instance on every edge, strong by the recursive-read rule), reports
 //! it, once per set of classes. Class edges are never removed.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Made, Verdict};
+use super::walk::deadlock_walk;
 
 /// A class edge as a [`Verdict::ClassCycle`] shows it: the instance edge that
 /// first made it, and how it was made since.
@@ -71,10 +72,6 @@ pub(super) struct Making {
     pub(super) made: Made,
 }
 
-/// A state of the walk: the class, the gate locks broken so far, and whether
-/// it came into the class by a recursive read.
-type State = (usize, BTreeSet<usize>, bool);
-
 /// The class graph of one run.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ClassGraph {
@@ -115,7 +112,15 @@ impl ClassGraph {
                 edge.made
             }
         };
-        let path = (made.kinds.iter()).find_map(|&kind| self.walk(to, from, &made.gate, kind))?;
+        let out = |class: usize| {
+            let next = self.out.get(&class).into_iter().flatten();
+            next.map(|&to| (to, &self.edges[&(class, to)].made))
+                .collect()
+        };
+        // Over the edges in the order they were made, as lockgraph's walk
+        // tries them: that decides the path a report shows, of walks equally
+        // short.
+        let path = deadlock_walk(to, from, &made, out)?;
         let mut classes: Vec<usize> = path.iter().map(|&(a, _)| a).chain([from]).collect();
         classes.sort_unstable();
         classes.dedup();
@@ -147,67 +152,4 @@ impl ClassGraph {
             gate: known.made.gate.iter().copied().collect(),
         }
     }
-
-    /// The shortest class path `start -> ... -> goal` that, with the edge
-    /// `goal -> start` made as `(closing_shared, closing_recursive)` under
-    /// `gate`, closes a cycle that can deadlock (as
-    /// [`Model`](super::Model)'s instance walk), found breadth first over
-    /// the edges in the order they were made.
-    fn walk(
-        &self,
-        start: usize,
-        goal: usize,
-        gate: &BTreeSet<usize>,
-        (closing_shared, closing_recursive): (bool, bool),
-    ) -> Option<Vec<(usize, usize)>> {
-        let first: State = (start, BTreeSet::new(), closing_recursive);
-        let mut came: BTreeMap<State, (State, (usize, usize))> = BTreeMap::new();
-        let mut queue = VecDeque::from([first.clone()]);
-        while let Some(state) = queue.pop_front() {
-            let (node, broken, recursive) = &state;
-            if *node == goal {
-                if broken.len() == gate.len() && !(*recursive && closing_shared) {
-                    return Some(way_back(&came, state, &first));
-                }
-                continue;
-            }
-            for &next in self.out.get(node).into_iter().flatten() {
-                let made = &self.edges[&(*node, next)].made;
-                // Coming in by a recursive read, only an edge whose source
-                // was held exclusively stops it.
-                let usable: Vec<_> = made
-                    .kinds
-                    .iter()
-                    .filter(|(s, _)| !(*recursive && *s))
-                    .collect();
-                if usable.is_empty() {
-                    continue;
-                }
-                let mut now = broken.clone();
-                now.extend(gate.iter().filter(|g| !made.gate.contains(g)));
-                let reached = (next, now, usable.iter().all(|(_, r)| *r));
-                if next != start && !came.contains_key(&reached) {
-                    came.insert(reached.clone(), (state.clone(), (*node, next)));
-                    queue.push_back(reached);
-                }
-            }
-        }
-        None
-    }
-}
-
-/// The edges that led from `first` to `state`, in order.
-fn way_back(
-    came: &BTreeMap<State, (State, (usize, usize))>,
-    mut state: State,
-    first: &State,
-) -> Vec<(usize, usize)> {
-    let mut path = Vec::new();
-    while &state != first {
-        let (before, edge) = came[&state].clone();
-        path.push(edge);
-        state = before;
-    }
-    path.reverse();
-    path
 }

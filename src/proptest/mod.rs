@@ -65,6 +65,7 @@ mod op;
 mod run;
 mod strategy;
 mod table;
+mod walk;
 
 pub use check::{check, check_graph};
 pub use classes::ClassEdge;

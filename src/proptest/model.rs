@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use super::classes::{ClassEdge, ClassGraph, Making};
 use super::op::{Hold, LockKind, Op, Program, Step};
 use super::run::LOCK_ALL_MAX;
+use super::walk::deadlock_walk;
 
 /// What lockgraph must report for one step: the kind and the locks, by number.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -622,64 +623,15 @@ impl Model {
 
     /// The number of edges on the shortest walk `from -> ... -> to`, over the
     /// graph's edges and the kept ones, that with the edge `to -> from` (made
-    /// as `closing`) closes a cycle that can deadlock: no one lock of the
-    /// closing gate in every edge's gate, and no lock wanted as a recursive
-    /// read (an edge in ending in `R`) while held shared (the edge out
-    /// starting with `S`). The closing edge's kinds are tried in the order
-    /// `EN`, `ER`, `SN`, `SR`: the first that closes such a cycle counts.
-    /// The walk passes `from` and `to` once.
+    /// as `closing`) closes a cycle that can deadlock (see
+    /// [`deadlock_walk`]).
     fn distance(&self, from: usize, to: usize, closing: &Made) -> Option<usize> {
-        closing
-            .kinds
-            .iter()
-            .find_map(|&kind| self.distance_as(from, to, &closing.gate, kind))
-    }
-
-    /// [`Self::distance`] for one kind of the closing edge.
-    fn distance_as(
-        &self,
-        from: usize,
-        to: usize,
-        gate: &BTreeSet<usize>,
-        (closing_shared, closing_recursive): (bool, bool),
-    ) -> Option<usize> {
-        type State = (usize, Vec<usize>, bool);
-        let start: State = (from, Vec::new(), closing_recursive);
-        let mut queue = VecDeque::from([(start.clone(), 0)]);
-        let mut seen: BTreeSet<State> = BTreeSet::from([start]);
-        while let Some(((node, broken, recursive), hops)) = queue.pop_front() {
-            if node == to {
-                if broken.len() == gate.len() && !(recursive && closing_shared) {
-                    return Some(hops);
-                }
-                continue;
-            }
-            let out = self
-                .edges
-                .iter()
-                .chain(&self.kept)
-                .filter(|((a, _), _)| *a == node);
-            for (&(_, next), made) in out {
-                // Coming in by a recursive read, only an edge whose source
-                // was held exclusively stops it.
-                let usable: Vec<_> = made
-                    .kinds
-                    .iter()
-                    .filter(|(s, _)| !(recursive && *s))
-                    .collect();
-                if usable.is_empty() {
-                    continue;
-                }
-                let now_recursive = usable.iter().all(|(_, r)| *r);
-                let mut now: BTreeSet<usize> = broken.iter().copied().collect();
-                now.extend(gate.iter().filter(|g| !made.gate.contains(g)));
-                let state = (next, now.into_iter().collect(), now_recursive);
-                if next != from && seen.insert(state.clone()) {
-                    queue.push_back((state, hops + 1));
-                }
-            }
-        }
-        None
+        let out = |node: usize| {
+            let edges = self.edges.iter().chain(&self.kept);
+            let out = edges.filter(|((a, _), _)| *a == node);
+            out.map(|(&(_, next), made)| (next, made)).collect()
+        };
+        deadlock_walk(from, to, closing, out).map(|walk| walk.len())
     }
 
     fn previous_hold(&self, thread: usize, lock: usize) -> Option<Hold> {
