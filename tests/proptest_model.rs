@@ -7,8 +7,8 @@
 use std::sync::{Mutex, MutexGuard};
 
 use lockgraph::proptest::{
-    LockKind, Op, Program, Verdict, acquisition_programs, check, check_graph, consistent_programs,
-    cyclic_programs, programs,
+    LockKind, Op, Program, Step, Verdict, acquisition_programs, check, check_graph,
+    consistent_programs, cyclic_programs, plan, programs, run,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -52,6 +52,25 @@ proptest! {
         let closing = Verdict::Cycle { acquiring: planted.cycle[0], holding: planted.cycle[k - 1], hops: k - 1 };
         prop_assert_eq!(verdicts, vec![closing]);
     }
+}
+
+/// `programs` with their threads run one after the other, in a random order.
+fn one_thread_after_another(
+    programs: impl Strategy<Value = (Program, u8)>,
+) -> impl Strategy<Value = (Program, u8)> {
+    programs
+        .prop_flat_map(|(program, mode)| {
+            let order: Vec<usize> = (0..program.threads.len()).collect();
+            (Just((program, mode)), Just(order).prop_shuffle())
+        })
+        .prop_map(|((mut program, mode), order)| {
+            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
+            program.turns = order
+                .iter()
+                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
+                .collect();
+            (program, mode)
+        })
 }
 
 /// A cycle of `k` locks (slots 1..=k), one thread per edge, each taking
@@ -110,25 +129,77 @@ fn gated_cycles() -> impl Strategy<Value = (Program, u8)> {
             (
                 Program {
                     kinds,
+                    classes: vec![],
                     threads,
                     turns: Vec::new(),
                 },
                 mode,
             )
         });
-    programs
-        .prop_flat_map(|(program, mode)| {
-            let order: Vec<usize> = (0..program.threads.len()).collect();
-            (Just((program, mode)), Just(order).prop_shuffle())
-        })
-        .prop_map(|((mut program, mode), order)| {
-            let lengths: Vec<usize> = program.threads.iter().map(Vec::len).collect();
-            program.turns = order
-                .iter()
-                .flat_map(|&t| std::iter::repeat_n(t, lengths[t]))
-                .collect();
-            (program, mode)
-        })
+    one_thread_after_another(programs)
+}
+
+/// A cycle of `k` classes over separate instances: thread `i` takes a lock of
+/// class `i`, then one of class `i + 1` (wrapping around), each thread its own
+/// two locks, of any kinds, taken as locks, writes, plain or upgradable
+/// reads (so every cycle is strong). In `mode` 0 every thread first takes
+/// one shared gate lock exclusively, in mode 1 one thread does not take it,
+/// in mode 2 every thread reads it, in mode 3 every thread takes a gate of
+/// its own, all gates of one class (per-object outer locks, which gate
+/// nothing across objects). The threads run one after the other, in a
+/// random order.
+fn gated_class_cycles() -> impl Strategy<Value = (Program, u8)> {
+    let take = prop_oneof![
+        Just(Op::Lock as fn(usize) -> Op),
+        Just(Op::Read as fn(usize) -> Op),
+        Just(Op::UpgradableRead as fn(usize) -> Op)
+    ];
+    let kind = prop_oneof![
+        Just(LockKind::Mutex),
+        Just(LockKind::RwLock),
+        Just(LockKind::ReentrantMutex),
+        Just(LockKind::StdMutex),
+        Just(LockKind::StdRwLock),
+    ];
+    let shape = (2usize..=3, 0u8..4, any::<bool>());
+    let with_locks = shape.prop_flat_map(move |shape| {
+        let (k, ..) = shape;
+        let pairs = vec((kind.clone(), take.clone(), kind.clone(), take.clone()), k);
+        (Just(shape), 0..k, pairs)
+    });
+    let programs = with_locks.prop_map(|((k, mode, upgradable), skipper, pairs)| {
+        // Slots 2i and 2i + 1 are thread i's pair; then the gate(s).
+        let mut kinds = Vec::new();
+        let mut classes = Vec::new();
+        let mut threads = Vec::new();
+        for (i, &(first_kind, first, second_kind, second)) in pairs.iter().enumerate() {
+            kinds.extend([first_kind, second_kind]);
+            classes.extend([i, (i + 1) % k]);
+            let gate = match mode {
+                1 if i == skipper => None,
+                2 => Some(Op::Read(2 * k)),
+                3 => Some(Op::Lock(2 * k + i)),
+                _ if upgradable => Some(Op::UpgradableRead(2 * k)),
+                _ => Some(Op::Lock(2 * k)),
+            };
+            threads.push(
+                gate.into_iter()
+                    .chain([first(2 * i), second(2 * i + 1)])
+                    .collect(),
+            );
+        }
+        let gates = if mode == 3 { k } else { 1 };
+        kinds.extend(vec![LockKind::RwLock; gates]);
+        classes.extend(vec![k; gates]);
+        let program = Program {
+            kinds,
+            classes,
+            threads,
+            turns: Vec::new(),
+        };
+        (program, mode)
+    });
+    one_thread_after_another(programs)
 }
 
 proptest! {
@@ -144,6 +215,21 @@ proptest! {
             _ => prop_assert!(cycles > 0, "not reported without a gate: {:?}", program),
         }
     }
+
+    #[test]
+    fn a_class_cycle_under_one_gate_is_silent_and_without_it_reported((program, mode) in gated_class_cycles()) {
+        let _serial = serial();
+        let seen = check(&program).map_err(TestCaseError::fail)?;
+        let verdicts: Vec<&Verdict> = seen.iter().map(|o| &o.verdict).collect();
+        let k = program.threads.len();
+        match mode {
+            0 => prop_assert!(verdicts.is_empty(), "reported under one gate: {:?}", seen),
+            _ => prop_assert!(
+                matches!(&verdicts[..], [Verdict::ClassCycle { path, .. }] if path.len() == k - 1),
+                "not reported once without a gate: {:?}\n{:?}", program, seen
+            ),
+        }
+    }
 }
 
 /// The rule of `lock_all` (README, "Ordered acquisition"): taking a set
@@ -157,6 +243,7 @@ fn lock_all_sees_a_higher_lock_held_outside_the_set() {
     let _serial = serial();
     let program = Program {
         kinds: vec![LockKind::ReentrantMutex; 3],
+        classes: vec![],
         threads: vec![vec![Op::Lock(1), Op::Lock(2), Op::LockAll(vec![0, 2])]],
         turns: vec![],
     };
@@ -180,6 +267,7 @@ fn mixed_sets_with_readers_follow_the_model() {
     // t0 reads lock 2, then takes a set whose lowest (0) is below it.
     let program = Program {
         kinds: vec![SM, SR, R, M],
+        classes: vec![],
         threads: vec![vec![
             Op::Read(2),
             Op::LockSet(vec![(3, false), (1, true), (0, false)]),
@@ -200,6 +288,7 @@ fn mixed_sets_with_readers_follow_the_model() {
     // silent; the same std lock read twice in a set is a self-deadlock.
     let program = Program {
         kinds: vec![SM, SR, R, M],
+        classes: vec![],
         threads: vec![
             vec![
                 Op::TryLockAll(vec![(1, true), (0, false)]),
@@ -219,6 +308,46 @@ fn mixed_sets_with_readers_follow_the_model() {
     let verdicts: Vec<&Verdict> = seen.iter().map(|o| &o.verdict).collect();
     assert_eq!(verdicts, [&Verdict::SelfDeadlock { lock: 1 }], "{seen:?}");
     check_graph(&program).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// An acquisition that closes an instance cycle (reported as a `Cycle`)
+/// and, through another held lock, a class cycle of other classes, which the
+/// instance cycle is not: both are reported.
+#[test]
+#[ignore = "lockgraph bug: an acquisition that closes an instance cycle drops every \
+            class cycle it closes, and they count as reported, so this one never is"]
+fn an_instance_cycle_does_not_hide_another_class_cycle() {
+    let _serial = serial();
+    // Slots: t and t2 of class 0, h1 of class 1, h2 and k2 of class 2.
+    let program = Program {
+        kinds: vec![LockKind::Mutex; 5],
+        classes: vec![0, 1, 2, 0, 2],
+        threads: vec![vec![
+            Op::Lock(0), // t -> h1
+            Op::Lock(1),
+            Op::UnlockAll,
+            Op::Lock(3), // class 0 -> class 2, other instances
+            Op::Lock(4),
+            Op::UnlockAll,
+            Op::Lock(2),
+            Op::Lock(1),
+            Op::Lock(0), // h1 -> t: a cycle; h2 -> t: class 2 -> class 0
+        ]],
+        turns: vec![],
+    };
+    let steps: Vec<Step> = plan(&program).into_iter().map(|(step, _)| step).collect();
+    let seen = run(&program, &steps).unwrap_or_else(|e| panic!("{e}"));
+    let last: Vec<&Verdict> = seen[8].iter().map(|o| &o.verdict).collect();
+    assert!(
+        matches!(
+            &last[..],
+            [
+                Verdict::Cycle { .. },
+                Verdict::ClassCycle { holding: 2, .. }
+            ]
+        ),
+        "{last:?}"
+    );
 }
 
 fn has_cycle(program: &Program) -> Result<bool, TestCaseError> {
@@ -273,6 +402,7 @@ fn two_runs(program: &Program) -> [(Vec<String>, Vec<String>); 2] {
 fn eventful(last: Vec<Op>) -> Program {
     Program {
         kinds: vec![LockKind::Mutex, LockKind::RwLock, LockKind::Mutex],
+        classes: vec![],
         threads: vec![
             vec![Op::Lock(0), Op::Read(1)],
             vec![Op::Write(1), Op::Lock(2)],

@@ -39,6 +39,7 @@ fn check_returns_after_the_program_threads_have_ended() {
     let own = |k: usize| vec![Op::Lock(k), Op::Lock(4), Op::UnlockAll, Op::Lock(k)];
     let program = Program {
         kinds: vec![LockKind::Mutex; 5],
+        classes: vec![],
         threads: (0..4).map(own).collect(),
         turns: (0..4).flat_map(|k| [k; 4]).collect(),
     };

@@ -19,6 +19,7 @@ use crate::graph::walk::{self, ClosingEdge, Step};
 use crate::hash::FastMap;
 use crate::held::Access;
 use crate::held::HeldLock;
+use crate::id::LockId;
 use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
 #[derive(Default)]
@@ -122,9 +123,11 @@ pub(crate) fn record(
     closed
 }
 
-/// The locks of `gate`, as the held set `held` names them.
+/// The locks of `gate`, as the held set `held` names them: each once, though
+/// a reentrant lock is in the held set once per acquisition.
 fn gate_locks(held: &[HeldLock], gate: &Gate) -> Vec<LockRef> {
-    let in_gate = held.iter().filter(|h| gate.contains(h.id));
+    let named = |&id: &LockId| held.iter().find(|h| h.id == id);
+    let in_gate = gate.ids().iter().filter_map(named);
     in_gate.map(|h| LockRef::new(h.id, h.origin)).collect()
 }
 

@@ -2,7 +2,8 @@
 //! small inputs are small programs, so a fuzzer's minimised input reads as a
 //! short program.
 //!
-//! The layout: one byte for the number of locks, one per lock for its kind,
+//! The layout: one byte for the number of locks, one per lock for its kind
+//! and class,
 //! one for the number of threads; then, until the bytes run out, one step per
 //! group: the thread, the operation, and its lock(s). Steps run in input
 //! order. Missing bytes read as zero, and a choice with one option reads no
@@ -20,6 +21,8 @@ const LOCKS: usize = 6;
 const THREADS: usize = 4;
 /// The most steps a decoded program has.
 const STEPS: usize = 96;
+/// The most classes a decoded program has.
+const CLASSES: usize = 3;
 
 /// Reads small choices from a byte string.
 struct Choices<'a> {
@@ -33,8 +36,12 @@ impl Choices<'_> {
         usize::from(self.bytes.int_in_range(0..=last).unwrap_or(0))
     }
 
-    fn kind(&mut self) -> LockKind {
-        LockKind::ALL[self.below(LockKind::ALL.len())]
+    /// A lock's kind and class, from one byte: a byte below 5 (as inputs
+    /// written before classes existed have) is a kind of class 0.
+    fn kind_and_class(&mut self) -> (LockKind, usize) {
+        let kinds = LockKind::ALL.len();
+        let choice = self.below(kinds * CLASSES);
+        (LockKind::ALL[choice % kinds], choice / kinds)
     }
 
     /// The `(slot, read)` members of a set.
@@ -98,10 +105,11 @@ impl Program {
             bytes: Unstructured::new(bytes),
         };
         let locks = 1 + input.below(LOCKS);
-        let kinds: Vec<LockKind> = (0..locks).map(|_| input.kind()).collect();
+        let (kinds, classes) = (0..locks).map(|_| input.kind_and_class()).unzip();
         let threads = 1 + input.below(THREADS);
         let mut program = Program {
             kinds,
+            classes,
             threads: vec![Vec::new(); threads],
             turns: Vec::new(),
         };

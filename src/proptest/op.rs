@@ -47,6 +47,7 @@ impl LockKind {
 ///
 /// let program = Program {
 ///     kinds: vec![LockKind::RwLock, LockKind::ReentrantMutex, LockKind::Mutex],
+///     classes: vec![],
 ///     threads: vec![vec![
 ///         Op::Read(0),
 ///         Op::ReadRecursive(0),
@@ -105,6 +106,11 @@ pub enum Op {
 pub struct Program {
     /// The kind of each lock slot; every slot starts with a live lock.
     pub kinds: Vec<LockKind>,
+    /// The [class](crate::LockClass) of each lock slot, by number: every
+    /// lock made in the slot is of it (a slot past the end is of class 0).
+    /// The runner makes the classes anew for each run, so that a run's class
+    /// edges never meet another run's.
+    pub classes: Vec<usize>,
     /// Each thread's operations, in program order.
     pub threads: Vec<Vec<Op>>,
     /// Whose turn it is, one entry per step; entries naming a thread that has
@@ -123,6 +129,11 @@ pub struct Step {
 }
 
 impl Program {
+    /// The class of the locks of `slot`.
+    pub(crate) fn class_of(&self, slot: usize) -> usize {
+        self.classes.get(slot).copied().unwrap_or(0)
+    }
+
     /// The program as one sequence of steps, in the order the turns give, with
     /// an [`Op::UnlockAll`] after each thread's last operation.
     ///
@@ -133,6 +144,7 @@ impl Program {
     ///
     /// let program = Program {
     ///     kinds: vec![LockKind::Mutex],
+    ///     classes: vec![],
     ///     threads: vec![vec![Op::Lock(0)], vec![Op::Lock(0)]],
     ///     turns: vec![1],
     /// };

@@ -68,6 +68,7 @@ pub struct LiveLocks<'a> {
 ///
 /// let program = Program {
 ///     kinds: vec![LockKind::Mutex; 2],
+///     classes: vec![],
 ///     threads: vec![vec![Op::Lock(0), Op::Lock(1)], vec![Op::Lock(1), Op::Lock(0)]],
 ///     turns: vec![],
 /// };
@@ -94,6 +95,7 @@ pub fn run(program: &Program, steps: &[Step]) -> Result<Vec<Vec<Observed>>, Stri
 ///
 /// let program = Program {
 ///     kinds: vec![LockKind::Mutex],
+///     classes: vec![],
 ///     threads: vec![vec![Op::Drop(0), Op::Create(0)]],
 ///     turns: vec![],
 /// };
@@ -108,7 +110,7 @@ pub fn run_checked(
     mut check: impl FnMut(&LiveLocks<'_>) -> Result<(), String>,
 ) -> Result<Vec<Vec<Observed>>, String> {
     let capture = Capture::install();
-    let mut table = LockTable::new(&program.kinds);
+    let mut table = LockTable::new(program);
     let mut seen = Vec::with_capacity(steps.len());
     let mut rest = steps;
     while let Some(first) = rest.first() {
@@ -135,11 +137,8 @@ pub fn run_checked(
     Ok(seen)
 }
 
-/// The Warn policy and a collecting handler, for the length of a run.
-///
-/// Class cycles are not checked during a run: lock `l3` of one program is
-/// of the class of lock `l3` of every other program the process runs, so
-/// class edges would pile up across programs the model sees one at a time.
+/// The Warn policy (for class cycles too, whatever their own policy was)
+/// and a collecting handler, for the length of a run.
 struct Capture {
     violations: Arc<StdMutex<Vec<Violation>>>,
     handler: Option<Handler>,
@@ -159,7 +158,7 @@ impl Capture {
         })));
         let policy = set_policy(Policy::Warn);
         let class_policy = config::kind_setting(ViolationKind::ClassCycle);
-        set_kind_policy(ViolationKind::ClassCycle, Policy::Ignore);
+        set_kind_policy(ViolationKind::ClassCycle, Policy::Warn);
         let mode = set_mode(Mode::Graph);
         Capture {
             violations,

@@ -10,8 +10,17 @@ use super::run::LOCK_ALL_MAX;
 /// The most lock slots a program may have (locks are named `l0` to `l15`).
 const MAX_LOCKS: usize = 16;
 
+/// The most classes a generated program has.
+const MAX_CLASSES: usize = 3;
+
 /// An acquisition of one slot.
 type Acquisition = fn(usize) -> Op;
+
+/// The class of each of `locks` slots, of up to [`MAX_CLASSES`], shrinking
+/// towards one class (which makes no class edges).
+fn classes(locks: usize) -> impl Strategy<Value = Vec<usize>> {
+    vec(0..MAX_CLASSES, locks)
+}
 
 /// Any lock kind.
 fn kind() -> impl Strategy<Value = LockKind> {
@@ -67,8 +76,8 @@ fn check_shape(locks: usize, threads: usize) {
     assert!(threads >= 1, "at least one thread");
 }
 
-/// Programs of `locks` locks (each a `Mutex`, `RwLock` or `ReentrantMutex`),
-/// one to `threads` threads of up to `ops` operations each (the whole
+/// Programs of `locks` locks (each a `Mutex`, `RwLock` or `ReentrantMutex`,
+/// of up to three classes), one to `threads` threads of up to `ops` operations each (the whole
 /// vocabulary: acquisitions, `try_lock`, releases in any order, `lock_all`,
 /// `OrderedSet`s and `try_lock_all` of mixed kinds with readers, creating and
 /// dropping locks, switching `Mode::Ascending`), and an arbitrary
@@ -91,8 +100,10 @@ pub fn programs(locks: usize, threads: usize, ops: usize) -> impl Strategy<Value
     check_shape(locks, threads);
     let bodies = vec(vec(op(locks), 0..=ops), 1..=threads);
     let turns = vec(0..threads, 0..=threads * ops);
-    (vec(kind(), locks), bodies, turns).prop_map(|(kinds, threads, turns)| Program {
+    let locks = (vec(kind(), locks), classes(locks));
+    (locks, bodies, turns).prop_map(|((kinds, classes), threads, turns)| Program {
         kinds,
+        classes,
         threads,
         turns,
     })
@@ -127,8 +138,9 @@ pub fn acquisition_programs(
     check_shape(locks, threads);
     let acquisition = (blocking(), 0..locks).prop_map(|(acquire, s)| acquire(s));
     let bodies = vec(vec(acquisition, 0..=ops), 1..=threads);
-    (vec(kind(), locks), bodies).prop_map(|(kinds, threads)| Program {
+    (vec(kind(), locks), classes(locks), bodies).prop_map(|(kinds, classes, threads)| Program {
         kinds,
+        classes,
         threads,
         turns: Vec::new(),
     })
@@ -174,8 +186,9 @@ fn sections(allowed: &[usize], count: usize) -> BoxedStrategy<Vec<Op>> {
     vec(one, 0..=count).prop_map(|parts| parts.concat()).boxed()
 }
 
-/// Programs that only ever take locks in one global order (ascending slots),
-/// with an arbitrary interleaving: lockgraph must report nothing.
+/// Programs that only ever take locks in one global order (ascending slots,
+/// of classes that never descend), with an arbitrary interleaving: lockgraph
+/// must report nothing.
 ///
 /// # Panics
 /// Unless `1 <= locks <= 16` and `threads >= 1`.
@@ -196,12 +209,18 @@ pub fn consistent_programs(
     sections_per_thread: usize,
 ) -> impl Strategy<Value = Program> {
     check_shape(locks, threads);
-    vec(kind(), locks).prop_flat_map(move |kinds| {
+    let ascending = classes(locks).prop_map(|mut classes| {
+        classes.sort_unstable();
+        classes
+    });
+    (vec(kind(), locks), ascending).prop_flat_map(move |(kinds, classes)| {
         let all: Vec<usize> = (0..locks).collect();
         let bodies = vec(sections(&all, sections_per_thread), 1..=threads);
         let turns = vec(0..threads, 0..=threads * sections_per_thread * 4);
-        (Just(kinds), bodies, turns).prop_map(|(kinds, threads, turns)| Program {
+        let locks = Just((kinds, classes));
+        (locks, bodies, turns).prop_map(|((kinds, classes), threads, turns)| Program {
             kinds,
+            classes,
             threads,
             turns,
         })
@@ -225,6 +244,10 @@ pub struct Planted {
 /// consistent locking on the locks outside the cycle. Threads run one after
 /// another. The cycle can deadlock: a recursive read it would take of a lock
 /// the next thread holds shared (which waits for no one) is a plain read.
+///
+/// The locks of the cycle are of one class, or each of a class of its own
+/// (then their class cycle closes with the planted cycle, and is reported as
+/// the `Cycle` only); the others are of one more class.
 ///
 /// # Panics
 /// Unless `2 <= locks <= 16` and `threads >= 2`.
@@ -252,21 +275,35 @@ pub fn cyclic_programs(
     let longest = locks.min(threads);
     let cycle = (2..=longest)
         .prop_flat_map(move |k| subsequence((0..locks).collect::<Vec<_>>(), k).prop_shuffle());
-    (vec(kind(), locks), cycle).prop_flat_map(move |(kinds, cycle)| {
+    (vec(kind(), locks), cycle, any::<bool>()).prop_flat_map(move |(kinds, cycle, own)| {
         let outside: Vec<usize> = (0..locks).filter(|s| !cycle.contains(s)).collect();
         let noise_around = (sections(&outside, noise), sections(&outside, noise));
         let pairs = vec((blocking(), blocking()), cycle.len());
         let cycle_threads = (pairs, vec(noise_around, cycle.len()));
         let extra = vec(sections(&outside, noise), 0..=1);
-        (Just(kinds), Just(cycle), cycle_threads, extra).prop_map(plant)
+        let classes = (0..locks).map(|slot| match cycle.iter().position(|&s| s == slot) {
+            Some(at) if own => 1 + at,
+            Some(_) => 1,
+            None => 0,
+        });
+        let locks = Just((kinds, classes.collect()));
+        (locks, Just(cycle), cycle_threads, extra).prop_map(plant)
     })
 }
 
 /// Each cycle thread's two acquisitions, and its noise before and after them.
 type CycleThreads = (Vec<(Acquisition, Acquisition)>, Vec<(Vec<Op>, Vec<Op>)>);
 
+/// The kind and class of every slot.
+type Locks = (Vec<LockKind>, Vec<usize>);
+
 fn plant(
-    (kinds, cycle, (pairs, noise), extra): (Vec<LockKind>, Vec<usize>, CycleThreads, Vec<Vec<Op>>),
+    ((kinds, classes), cycle, (pairs, noise), extra): (
+        Locks,
+        Vec<usize>,
+        CycleThreads,
+        Vec<Vec<Op>>,
+    ),
 ) -> Planted {
     let k = cycle.len();
     let mut threads: Vec<Vec<Op>> = (0..k)
@@ -294,6 +331,7 @@ fn plant(
     Planted {
         program: Program {
             kinds,
+            classes,
             threads,
             turns: Vec::new(),
         },

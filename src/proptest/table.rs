@@ -4,23 +4,59 @@
 //! Sets of mixed kinds go through [`SetLock`], implemented here for a member
 //! of any kind (`Member`): the way a new lock type joins `lock_all`.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex as StdMutex;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Instant;
 
+use super::classes::ClassEdge;
 use super::model::Verdict;
-use super::op::{Hold, LockKind, Op};
+use super::op::{Hold, LockKind, Op, Program};
 use super::run::LiveLocks;
-use crate::report::LockRef;
+use crate::report::{ClassCycle, LockRef, OrderEdge};
 use crate::stdsync;
 use crate::{
-    LockId, Mode, Mutex, OrderedSet, ReentrantMutex, RwLock, SetLock, SetReadLock, Violation,
-    ViolationKind, lock_all, set_mode, try_lock_all,
+    LockClass, LockId, Mode, Mutex, OrderedSet, ReentrantMutex, RwLock, SetLock, SetReadLock,
+    Violation, ViolationKind, lock_all, set_mode, try_lock_all,
 };
 
-/// Lock names by slot, so that reports read the same from run to run.
-const NAMES: [&str; 16] = [
-    "l0", "l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "l9", "l10", "l11", "l12", "l13", "l14",
-    "l15",
-];
+/// The class of each slot's locks for one run of `program`. A program of one
+/// class has it by its number alone (`c0`): its locks never make a class
+/// edge, so every run can share it, and its reports read the same from run
+/// to run. A program of several has them made anew for the run
+/// (`c1 (run 7)`): class edges outlive the run that made them, and another
+/// run's must not meet them.
+pub(super) fn run_classes(program: &Program) -> Vec<LockClass> {
+    static SHARED: StdMutex<BTreeMap<usize, LockClass>> = StdMutex::new(BTreeMap::new());
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let classes: Vec<usize> = (0..program.kinds.len())
+        .map(|s| program.class_of(s))
+        .collect();
+    let several = classes.iter().any(|&c| c != classes[0]);
+    let run = several.then(|| RUNS.fetch_add(1, Relaxed));
+    let mut made: BTreeMap<usize, LockClass> = BTreeMap::new();
+    let mut class = |number: usize| match run {
+        Some(run) => *made
+            .entry(number)
+            .or_insert_with(|| class_named(format!("c{number} (run {run})"))),
+        None => *SHARED
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(number)
+            .or_insert_with(|| class_named(format!("c{number}"))),
+    };
+    classes.into_iter().map(&mut class).collect()
+}
+
+/// A class named `name`, for good: a class's name is a `&'static str`, so it
+/// is leaked, and kept in a list so that a leak checker (libFuzzer's, after
+/// each input) sees it still reachable, as it is for the class graph.
+fn class_named(name: String) -> LockClass {
+    static NAMES: StdMutex<Vec<&'static str>> = StdMutex::new(Vec::new());
+    let name: &'static str = Box::leak(name.into_boxed_str());
+    NAMES.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+    LockClass::named(name)
+}
 
 /// A lock of any kind, holding `()`.
 enum AnyLock {
@@ -38,14 +74,14 @@ impl<T> Held for T {}
 pub(super) type Guard<'a> = Box<dyn Held + 'a>;
 
 impl AnyLock {
-    fn new(kind: LockKind, slot: usize) -> AnyLock {
-        let name = NAMES.get(slot).copied().unwrap_or("l?");
+    /// A lock of `kind` and `class` (reports call it by the class's name).
+    fn new(kind: LockKind, class: LockClass) -> AnyLock {
         match kind {
-            LockKind::Mutex => AnyLock::Mutex(Mutex::named(name, ())),
-            LockKind::RwLock => AnyLock::RwLock(RwLock::named(name, ())),
-            LockKind::ReentrantMutex => AnyLock::Reentrant(ReentrantMutex::named(name, ())),
-            LockKind::StdMutex => AnyLock::StdMutex(stdsync::Mutex::named(name, ())),
-            LockKind::StdRwLock => AnyLock::StdRwLock(stdsync::RwLock::named(name, ())),
+            LockKind::Mutex => AnyLock::Mutex(Mutex::with_class(class, ())),
+            LockKind::RwLock => AnyLock::RwLock(RwLock::with_class(class, ())),
+            LockKind::ReentrantMutex => AnyLock::Reentrant(ReentrantMutex::with_class(class, ())),
+            LockKind::StdMutex => AnyLock::StdMutex(stdsync::Mutex::with_class(class, ())),
+            LockKind::StdRwLock => AnyLock::StdRwLock(stdsync::RwLock::with_class(class, ())),
         }
     }
 
@@ -229,15 +265,19 @@ pub(super) struct LockTable {
     ids: Vec<LockId>,
     slots: Vec<Option<usize>>,
     kinds: Vec<LockKind>,
+    classes: Vec<LockClass>,
 }
 
 impl LockTable {
-    pub(super) fn new(kinds: &[LockKind]) -> LockTable {
+    /// The initial locks of `program`, of the classes made for this run.
+    pub(super) fn new(program: &Program) -> LockTable {
+        let kinds = &program.kinds;
         let mut table = LockTable {
             locks: Vec::new(),
             ids: Vec::new(),
             slots: vec![None; kinds.len()],
             kinds: kinds.to_vec(),
+            classes: run_classes(program),
         };
         (0..kinds.len()).for_each(|slot| table.create(slot));
         table
@@ -245,7 +285,7 @@ impl LockTable {
 
     /// A fresh lock in `slot`; its id is assigned now, so ids follow lock numbers.
     fn create(&mut self, slot: usize) {
-        let lock = AnyLock::new(self.kinds[slot], slot);
+        let lock = AnyLock::new(self.kinds[slot], self.classes[slot]);
         self.ids.push(lock.id());
         self.slots[slot] = Some(self.locks.len());
         self.locks.push(Some(lock));
@@ -305,8 +345,37 @@ impl LockTable {
             }),
             ViolationKind::SelfDeadlock => Ok(Verdict::SelfDeadlock { lock: first }),
             ViolationKind::RecursiveRead => Ok(Verdict::RecursiveRead { lock: first }),
+            ViolationKind::ClassCycle => match violation {
+                Violation::ClassCycle(cycle) => self.class_cycle(cycle),
+                _ => Err(format!("not a class cycle: {violation}")),
+            },
             kind => Err(format!("unexpected {kind:?}: {violation}")),
         }
+    }
+
+    fn class_cycle(&self, cycle: &ClassCycle) -> Result<Verdict, String> {
+        let path = cycle.path().iter().map(|edge| self.class_edge(edge));
+        Ok(Verdict::ClassCycle {
+            acquiring: self.number(cycle.acquiring().id)?,
+            holding: self.number(cycle.holding().lock.id)?,
+            path: path.collect::<Result<_, _>>()?,
+            again: cycle.0.again,
+        })
+    }
+
+    /// A class edge of a report as the model states it.
+    fn class_edge(&self, edge: &OrderEdge) -> Result<ClassEdge, String> {
+        let thread = edge.thread().strip_prefix('t').and_then(|t| t.parse().ok());
+        let gate = edge.gate().iter().map(|lock| self.number(lock.id));
+        let mut gate: Vec<usize> = gate.collect::<Result<_, _>>()?;
+        gate.sort_unstable();
+        Ok(ClassEdge {
+            from: self.number(edge.from().id)?,
+            to: self.number(edge.to().id)?,
+            thread: thread.ok_or_else(|| format!("a thread not of the run: {}", edge.thread()))?,
+            kinds: edge.kinds(),
+            gate,
+        })
     }
 }
 
