@@ -78,8 +78,11 @@ pub(crate) fn record(
         let again = graph.edges.contains_key(&(from, to));
         if let Some((first, known)) = graph.edges.get_mut(&(from, to)) {
             let new_kind = first.kinds.insert(kind);
+            // Instances of other edges of the class edge may be this one's
+            // ends, which gate nothing here.
+            let around = |id| id != held.id && id != target.id;
             let exclusive = |id| held_set.iter().any(|h| h.id == id && h.access.serialises());
-            let changed = known.narrow_to(exclusive) | new_kind;
+            let changed = known.narrow_to(|id| around(id) && exclusive(id)) | new_kind;
             *gate = *known;
             first.gate.retain(|lock| known.contains(lock.id));
             // A record learns the new kind too (the checker unites them).

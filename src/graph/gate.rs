@@ -104,9 +104,10 @@ impl Gate {
     }
 
     /// Keeps only the locks that are `held_exclusively` around the edge made
-    /// again now (the gate never has the edge's ends), in place: the
-    /// intersection with every lock the new held set serialises, not only its
-    /// outermost ones. Returns whether that changed anything.
+    /// again now (other than its ends: a lock edge's gate never has them, a
+    /// class edge's may), in place: the intersection with every lock the new
+    /// held set serialises, not only its outermost ones. Returns whether
+    /// that changed anything.
     #[inline]
     pub(crate) fn narrow_to(&mut self, held_exclusively: impl Fn(LockId) -> bool) -> bool {
         let before = self.len;

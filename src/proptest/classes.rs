@@ -68,8 +68,11 @@ pub(super) struct Making {
     /// The lock being taken.
     pub(super) acquiring: usize,
     pub(super) thread: usize,
-    /// Its gate and kind.
+    /// Its gate and kind, as a new edge keeps them.
     pub(super) made: Made,
+    /// Every lock held exclusively around it (but its ends) and its kind:
+    /// what a known edge's gate narrows to.
+    pub(super) again: Made,
 }
 
 /// The class graph of one run.
@@ -97,7 +100,7 @@ impl ClassGraph {
         let (from, to) = edge.classes;
         let again = self.edges.contains_key(&edge.classes);
         let made = match self.edges.get_mut(&edge.classes) {
-            Some(known) => match known.made.add(&edge.made) {
+            Some(known) => match known.made.add(&edge.again) {
                 true => known.made.clone(),
                 false => return None,
             },

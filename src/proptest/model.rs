@@ -488,14 +488,15 @@ impl Model {
     }
 
     /// The instance edges of [`Self::add_edges`]; returns each source with how
-    /// its edge was made.
+    /// its edge was made (as a new edge keeps it, and with every lock held
+    /// exclusively around it, as a known one narrows to).
     fn add_instance_edges(
         &mut self,
         thread: usize,
         lock: usize,
         hold: Hold,
         verdicts: &mut Vec<Verdict>,
-    ) -> Vec<(usize, Made)> {
+    ) -> Vec<(usize, Made, Made)> {
         let mut all_made = Vec::new();
         let mut sources: Vec<(usize, Hold)> = Vec::new();
         for &(held, how) in &self.held[thread] {
@@ -517,7 +518,7 @@ impl Model {
                 gate: candidates.into_iter().collect(),
                 kinds,
             };
-            all_made.push((holding, made.clone()));
+            all_made.push((holding, made.clone(), again.clone()));
             let (check, made) = if let Some(known) = self.edges.get_mut(&edge) {
                 let changed = known.add(&again);
                 (changed && !self.kept.is_empty(), known.clone())
@@ -567,10 +568,10 @@ impl Model {
         &mut self,
         thread: usize,
         lock: usize,
-        made: Vec<(usize, Made)>,
+        made: Vec<(usize, Made, Made)>,
     ) -> Vec<Verdict> {
         let mut cycles = Vec::new();
-        for (holding, made) in made {
+        for (holding, made, again) in made {
             let classes = (self.classes_of[holding], self.classes_of[lock]);
             if classes.0 == classes.1 {
                 continue;
@@ -588,6 +589,7 @@ impl Model {
                 acquiring: lock,
                 thread,
                 made,
+                again,
             };
             cycles.extend(self.classes.record(making));
         }
