@@ -314,8 +314,6 @@ fn mixed_sets_with_readers_follow_the_model() {
 /// and, through another held lock, a class cycle of other classes, which the
 /// instance cycle is not: both are reported.
 #[test]
-#[ignore = "lockgraph bug: an acquisition that closes an instance cycle drops every \
-            class cycle it closes, and they count as reported, so this one never is"]
 fn an_instance_cycle_does_not_hide_another_class_cycle() {
     let _serial = serial();
     // Slots: t and t2 of class 0, h1 of class 1, h2 and k2 of class 2.

@@ -479,12 +479,20 @@ impl Model {
         let before = verdicts.len();
         let made = self.add_instance_edges(thread, lock, hold, verdicts);
         let class_cycles = self.add_class_edges(thread, lock, made);
-        // An instance cycle is reported as a `Cycle`, and no class cycle
-        // with it: lockgraph drops every class cycle the acquisition closes,
-        // though they count as reported (see `tests/classes.rs`).
-        if verdicts.len() == before {
-            verdicts.extend(class_cycles);
-        }
+        // An edge that closes an instance cycle is reported as a `Cycle`,
+        // not also for its class cycle (which counts as reported); another
+        // edge's class cycle is reported.
+        let closers: Vec<usize> = verdicts[before..]
+            .iter()
+            .filter_map(|v| match v {
+                Verdict::Cycle { holding, .. } => Some(*holding),
+                _ => None,
+            })
+            .collect();
+        verdicts.extend(class_cycles.into_iter().filter(|v| match v {
+            Verdict::ClassCycle { holding, .. } => !closers.contains(holding),
+            _ => true,
+        }));
     }
 
     /// The instance edges of [`Self::add_edges`]; returns each source with how

@@ -350,7 +350,7 @@ impl ThreadState {
         // Before anything is recorded: a class cycle's report may panic.
         let held: Vec<HeldLock> = self.held.iter().collect();
         let target = LockRef::new(id, meta.origin());
-        let class_cycles = self.record_classes(&held, &target, access, site, false);
+        let class_cycles = self.record_classes(&held, &target, access, site, &[]);
         class_cycles.into_iter().for_each(super::report);
         if let Some(recorded) = self.record_fresh_private_held(meta, id, access, site) {
             return recorded;
@@ -812,7 +812,8 @@ impl ThreadState {
                 Kind::of(source.access, access),
             ));
         }
-        let class_cycles = self.record_classes(&sources, target, access, site, !cycles.is_empty());
+        let closers: Vec<LockId> = cycles.iter().map(|c| c.holding.id).collect();
+        let class_cycles = self.record_classes(&sources, target, access, site, &closers);
         let _ = COLD.try_with(|cold| {
             cold.scratch.set(sources);
             cold.gates.set(gates);
@@ -822,7 +823,7 @@ impl ThreadState {
             return class_cycles;
         }
         let cycles = self.closed_cycles(cycles, target, access, site);
-        cycles.map(Violation::Cycle).collect()
+        cycles.map(Violation::Cycle).chain(class_cycles).collect()
     }
 
     /// The cycles this thread's acquisition of `target` (as `access` at
@@ -851,15 +852,15 @@ impl ThreadState {
     /// Records the class edges of the instance edges `sources -> target`
     /// (taken as `access` at `site`) that this thread does not know to be in
     /// the class graph; returns the class cycles they close, as reports
-    /// (none if the instance edges closed a cycle, `instance_cycle`: that is
-    /// reported as a [`Cycle`], not twice).
+    /// (but those of the edges from `closers`, which closed a lock cycle:
+    /// that is reported as a [`Cycle`], not twice).
     fn record_classes(
         &self,
         sources: &[HeldLock],
         target: &LockRef,
         access: Access,
         site: &'static Location<'static>,
-        instance_cycle: bool,
+        closers: &[LockId],
     ) -> Vec<Violation> {
         if !config::class_checks() {
             return Vec::new();
@@ -905,7 +906,13 @@ impl ThreadState {
                 false => self.edges.insert(class::under(key, chain)),
             }
         }
-        if instance_cycle || closed.is_empty() {
+        // The class cycle of an edge that closed a lock cycle is that cycle
+        // (reported as a `Cycle`, not twice); the other edges' are not.
+        let closed: Vec<_> = closed
+            .into_iter()
+            .filter(|class_cycle| !closers.contains(&class_cycle.holding.id))
+            .collect();
+        if closed.is_empty() {
             return Vec::new();
         }
         let cycles = self.closed_cycles(closed, target, access, site);
