@@ -38,6 +38,37 @@ struct ClassGraph {
 
 static GRAPH: RawMutex<Option<ClassGraph>> = RawMutex::new(None);
 
+/// Forgets every edge of the `classes` (and the cycles reported through
+/// them): for the proptest runner, which names each run's classes afresh, so
+/// that a long run of programs (a fuzzer's) does not keep every one's edges.
+/// The classes must never be used again.
+#[cfg(feature = "proptest")]
+pub(crate) fn forget(classes: &[LockClass]) {
+    let mut guard = GRAPH.lock();
+    let Some(graph) = guard.as_mut() else {
+        return;
+    };
+    let gone: Vec<u32> = classes
+        .iter()
+        .filter_map(|class| graph.index.remove(class))
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    graph
+        .edges
+        .retain(|(from, to), _| !gone.contains(from) && !gone.contains(to));
+    for (node, out) in graph.out.iter_mut().enumerate() {
+        match gone.contains(&(node as u32)) {
+            true => *out = Vec::new(),
+            false => out.retain(|to| !gone.contains(to)),
+        }
+    }
+    graph
+        .reported
+        .retain(|cycle| !cycle.iter().any(|class| gone.contains(class)));
+}
+
 /// A class edge that closed a cycle: the held lock it came from, and the
 /// existing class path from the acquired lock's class back to the held
 /// lock's, as the instance edges that first made each step.
@@ -189,5 +220,40 @@ impl ClassGraph {
         }
         let edges = walk.iter().map(|&(a, b, ())| self.edges[&(a, b)].0.clone());
         Some(edges.collect())
+    }
+}
+
+#[cfg(all(test, feature = "proptest"))]
+mod tests {
+    use super::*;
+
+    /// The class graph's edges between `x` and `y`, either way.
+    fn edges_between(x: LockClass, y: LockClass) -> usize {
+        let graph = GRAPH.lock();
+        let Some(graph) = graph.as_ref() else {
+            return 0;
+        };
+        let (Some(&x), Some(&y)) = (graph.index.get(&x), graph.index.get(&y)) else {
+            return 0;
+        };
+        let between = |&&(a, b): &&(u32, u32)| (a, b) == (x, y) || (a, b) == (y, x);
+        graph.edges.keys().filter(between).count()
+    }
+
+    #[test]
+    fn forgotten_classes_leave_no_edges() {
+        let (x, y) = (LockClass::named("forget.x"), LockClass::named("forget.y"));
+        let (a, b) = (
+            crate::Mutex::with_class(x, ()),
+            crate::Mutex::with_class(y, ()),
+        );
+        let taken = std::thread::spawn(move || drop((a.lock(), b.lock())));
+        taken.join().expect("x -> y taken");
+        assert_eq!(edges_between(x, y), 1);
+        forget(&[x, y]);
+        assert_eq!(edges_between(x, y), 0);
+        let graph = GRAPH.lock();
+        let graph = graph.as_ref().expect("a class graph");
+        assert!(!graph.index.contains_key(&x) && !graph.index.contains_key(&y));
     }
 }

@@ -268,6 +268,15 @@ pub(super) struct LockTable {
     classes: Vec<LockClass>,
 }
 
+impl Drop for LockTable {
+    /// The run is over: its classes' edges go (they are named for this run,
+    /// and never used again).
+    fn drop(&mut self) {
+        self.locks.clear();
+        crate::class::graph::forget(&self.classes);
+    }
+}
+
 impl LockTable {
     /// The initial locks of `program`, of the classes made for this run.
     pub(super) fn new(program: &Program) -> LockTable {
