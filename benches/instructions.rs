@@ -30,6 +30,30 @@ fn read_through_wrapper<T>(m: &lockgraph::RwLock<T>) -> lockgraph::RwLockReadGua
 }
 
 #[inline]
+fn std_read_through_wrapper<T>(
+    m: &lockgraph::stdsync::RwLock<T>,
+) -> lockgraph::stdsync::RwLockReadGuard<'_, T> {
+    m.read().unwrap()
+}
+
+#[inline]
+fn pl_read_through_wrapper<T>(m: &parking_lot::RwLock<T>) -> parking_lot::RwLockReadGuard<'_, T> {
+    m.read()
+}
+
+#[inline]
+fn std_baseline_lock_through_wrapper<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+
+#[inline]
+fn std_baseline_read_through_wrapper<T>(
+    m: &std::sync::RwLock<T>,
+) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap()
+}
+
+#[inline]
 fn pl_lock_through_wrapper<T>(m: &parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'_, T> {
     m.lock()
 }
@@ -54,6 +78,12 @@ const SCENARIOS: &[Scenario] = &[
         s2_wrapper,
     ),
     ("s2-pl", "parking_lot: the same", s2_pl),
+    (
+        "s3-wrapper",
+        "lock+unlock under 8 held locks, through a wrapper",
+        s3_wrapper,
+    ),
+    ("s3-pl", "parking_lot: the same", s3_pl),
     ("s1-std", "stdsync::Mutex lock+unlock, nothing held", s1_std),
     (
         "s1-std-wrapper",
@@ -66,9 +96,24 @@ const SCENARIOS: &[Scenario] = &[
         s2_std_wrapper,
     ),
     (
+        "s3-std-wrapper",
+        "stdsync: lock+unlock under 8 held locks, through a wrapper",
+        s3_std_wrapper,
+    ),
+    (
         "s1-std-baseline",
         "std::sync::Mutex lock+unlock (the baseline)",
         s1_std_baseline,
+    ),
+    (
+        "s2-std-baseline",
+        "std::sync: lock+unlock under one held lock, through a wrapper",
+        s2_std_baseline,
+    ),
+    (
+        "s3-std-baseline",
+        "std::sync: lock+unlock under 8 held locks, through a wrapper",
+        s3_std_baseline,
     ),
     ("s6", "create a lock, take it under a held one, drop it", s6),
     ("s6-std", "stdsync: the same", s6_std),
@@ -82,6 +127,17 @@ const SCENARIOS: &[Scenario] = &[
         "s7-wrapper",
         "the same through a caller's #[inline] wrapper",
         s7_wrapper,
+    ),
+    ("s7-pl", "parking_lot::RwLock read through a wrapper", s7_pl),
+    (
+        "s7-std-wrapper",
+        "stdsync::RwLock read+unlock through a wrapper",
+        s7_std_wrapper,
+    ),
+    (
+        "s7-std-baseline",
+        "std::sync::RwLock read through a wrapper",
+        s7_std_baseline,
     ),
     (
         "two-pl",
@@ -135,6 +191,56 @@ fn s2_pl(n: u64) {
     let _a = a.lock();
     for _ in 0..n {
         *pl_lock_through_wrapper(black_box(&b)) += 1;
+    }
+}
+
+/// Eight locks of one kind taken in creation order, held while `bump` runs.
+macro_rules! under_eight {
+    ($new:expr, $lock:expr, $n:ident, $bump:expr) => {{
+        let held: Vec<_> = (0..8u64).map($new).collect();
+        let last = $new(8);
+        let _guards: Vec<_> = held.iter().map($lock).collect();
+        for _ in 0..$n {
+            $bump(&last);
+        }
+    }};
+}
+
+fn s3_wrapper(n: u64) {
+    under_eight!(lockgraph::Mutex::new, lockgraph::Mutex::lock, n, |m| {
+        *lock_through_wrapper(black_box(m)) += 1
+    });
+}
+
+fn s3_pl(n: u64) {
+    under_eight!(parking_lot::Mutex::new, parking_lot::Mutex::lock, n, |m| {
+        *pl_lock_through_wrapper(black_box(m)) += 1
+    });
+}
+
+fn s3_std_wrapper(n: u64) {
+    under_eight!(
+        lockgraph::stdsync::Mutex::new,
+        std_lock_through_wrapper,
+        n,
+        |m| *std_lock_through_wrapper(black_box(m)) += 1
+    );
+}
+
+fn s3_std_baseline(n: u64) {
+    under_eight!(
+        std::sync::Mutex::new,
+        std_baseline_lock_through_wrapper,
+        n,
+        |m| *std_baseline_lock_through_wrapper(black_box(m)) += 1
+    );
+}
+
+fn s2_std_baseline(n: u64) {
+    let (a, b) = (std::sync::Mutex::new(0u64), std::sync::Mutex::new(0u64));
+    let _a = a.lock().unwrap();
+    for _ in 0..n {
+        *std_baseline_lock_through_wrapper(black_box(&b)) += 1;
     }
 }
 
@@ -215,6 +321,27 @@ fn s7_wrapper(n: u64) {
     let m = lockgraph::RwLock::new(0u64);
     for _ in 0..n {
         black_box(*read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_pl(n: u64) {
+    let m = parking_lot::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*pl_read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_std_wrapper(n: u64) {
+    let m = lockgraph::stdsync::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*std_read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_std_baseline(n: u64) {
+    let m = std::sync::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*std_baseline_read_through_wrapper(black_box(&m)));
     }
 }
 

@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::Instant;
 
-use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
+use super::poisoning::{Poison, PoisonToken, panicking, poisoning_fns, std_lock_impls};
 use crate::acquire::raw_std::Std;
 use crate::acquire::{self, LockHeader};
 use crate::held::Access;
@@ -148,14 +148,16 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let lock = Std(&self.inner);
+        // Read once, before any path of the acquisition: the guard's drop
+        // then tests one value whichever path took the lock.
+        let panicking = panicking();
         acquire::blocking(
-            lock,
+            Std(&self.inner),
             &self.header,
             Access::Exclusive,
             site,
             |inner, token| {
-                let token = PoisonToken::new(token, &self.poison);
+                let token = PoisonToken::taken(token, &self.poison, panicking);
                 self.poison.result(MutexGuard { token, inner })
             },
         )

@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::Instant;
 
-use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
+use super::poisoning::{Poison, PoisonToken, panicking, poisoning_fns, std_lock_impls};
 use crate::acquire::raw::{Read, Write};
 use crate::acquire::raw_std::Std;
 use crate::acquire::{self, HeldToken, LockHeader};
@@ -197,14 +197,15 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let write = Std(Write(&self.inner));
+        // As `Mutex::lock`: read once, before any path.
+        let panicking = panicking();
         acquire::blocking(
-            write,
+            Std(Write(&self.inner)),
             &self.header,
             Access::Exclusive,
             site,
             |inner, token| {
-                let token = PoisonToken::new(token, &self.poison);
+                let token = PoisonToken::taken(token, &self.poison, panicking);
                 self.poison.result(RwLockWriteGuard { token, inner })
             },
         )
