@@ -58,6 +58,52 @@ fn pl_lock_through_wrapper<T>(m: &parking_lot::Mutex<T>) -> parking_lot::MutexGu
     m.lock()
 }
 
+/// A lock taken through a trait method, from generic code, as lockbench's
+/// harness and a program's generic helpers do: the compiler cannot inline the
+/// method before it knows the type, so only the final inlining decides
+/// whether the acquisition is inlined (the wrappers above may be inlined
+/// earlier, when their caller is not generic).
+trait Take {
+    type Guard<'a>: std::ops::Deref<Target = u64>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+macro_rules! take {
+    ($($Lock:ty => $Guard:ty, |$m:ident| $take:expr;)*) => {$(
+        impl Take for $Lock {
+            type Guard<'a> = $Guard;
+            #[inline]
+            fn take(&self) -> Self::Guard<'_> {
+                let $m = self;
+                $take
+            }
+        }
+    )*};
+}
+
+take!(
+    lockgraph::Mutex<u64> => lockgraph::MutexGuard<'a, u64>, |m| m.lock();
+    lockgraph::RwLock<u64> => lockgraph::RwLockReadGuard<'a, u64>, |m| m.read();
+    lockgraph::stdsync::Mutex<u64> => lockgraph::stdsync::MutexGuard<'a, u64>, |m| m.lock().unwrap();
+    lockgraph::stdsync::RwLock<u64> => lockgraph::stdsync::RwLockReadGuard<'a, u64>, |m| m.read().unwrap();
+);
+
+/// Takes and releases `lock` `n` times through [`Take`], from generic code.
+fn generic<L: Take>(lock: L, n: u64) {
+    for _ in 0..n {
+        black_box(*black_box(&lock).take());
+    }
+}
+
+/// [`generic`] with `held` held: a second caller of each [`Take::take`], as
+/// a program has many (one caller would make the compiler inline it anyway).
+fn generic_held<L: Take>(held: L, lock: L, n: u64) {
+    let _held = held.take();
+    generic(lock, n);
+}
+
 type Scenario = (&'static str, &'static str, fn(u64));
 
 const SCENARIOS: &[Scenario] = &[
@@ -121,6 +167,50 @@ const SCENARIOS: &[Scenario] = &[
         "s6-public",
         "s6 under a lock another thread used first (public)",
         s6_public,
+    ),
+    (
+        "s1-generic",
+        "lockgraph::Mutex through a trait, from generic code",
+        |n| generic(lockgraph::Mutex::new(0), n),
+    ),
+    (
+        "s1-std-generic",
+        "stdsync::Mutex through a trait, from generic code",
+        |n| generic(lockgraph::stdsync::Mutex::new(0), n),
+    ),
+    ("s2-generic", "s1-generic under one held lock", |n| {
+        generic_held(lockgraph::Mutex::new(0), lockgraph::Mutex::new(0), n)
+    }),
+    (
+        "s2-std-generic",
+        "s1-std-generic under one held lock",
+        |n| {
+            let new = lockgraph::stdsync::Mutex::new;
+            generic_held(new(0), new(0), n)
+        },
+    ),
+    (
+        "s7-generic",
+        "lockgraph::RwLock read through a trait, from generic code",
+        |n| generic(lockgraph::RwLock::new(0), n),
+    ),
+    (
+        "s7-std-generic",
+        "stdsync::RwLock read through a trait, from generic code",
+        |n| generic(lockgraph::stdsync::RwLock::new(0), n),
+    ),
+    (
+        "s7-held-generic",
+        "s7-generic under another read lock",
+        |n| generic_held(lockgraph::RwLock::new(0), lockgraph::RwLock::new(0), n),
+    ),
+    (
+        "s7-std-held-generic",
+        "s7-std-generic under another read lock",
+        |n| {
+            let new = lockgraph::stdsync::RwLock::new;
+            generic_held(new(0), new(0), n)
+        },
     ),
     ("s7", "RwLock read+unlock, nothing held", s7),
     (

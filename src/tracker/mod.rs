@@ -241,9 +241,9 @@ pub(crate) fn record_if_known(
 /// work as [`before_blocking`], but reports are held back (see
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
 ///
-/// Inlined into its one caller, itself out of line (`acquire`'s
-/// `check_taken`), so that a lock's first use pays one call, not two; the
-/// price is a copy of this body in every `check_taken` (one per raw lock
+/// Inlined into its one caller, itself inlined into an out-of-line one
+/// (`acquire`'s `check`), so that a lock's first use pays one call, not two;
+/// the price is a copy of this body in every `check` (one per raw lock
 /// type and data type).
 #[inline(always)]
 pub(crate) fn after_taking<'a>(
