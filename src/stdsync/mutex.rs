@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::Instant;
 
-use super::poisoning::{Poison, PoisonToken, panicking, poisoning_fns, std_lock_impls};
+use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
 use crate::acquire::raw_std::Std;
 use crate::acquire::{self, LockHeader};
 use crate::held::Access;
@@ -150,7 +150,7 @@ impl<T: ?Sized> Mutex<T> {
         let site = Location::caller();
         // Read once, before any path of the acquisition: the guard's drop
         // then tests one value whichever path took the lock.
-        let panicking = panicking();
+        let panicking = std::thread::panicking();
         acquire::blocking(
             Std(&self.inner),
             &self.header,

@@ -5,7 +5,7 @@ use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::Instant;
 
-use super::poisoning::{Poison, PoisonToken, panicking, poisoning_fns, std_lock_impls};
+use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
 use crate::acquire::raw::{Read, Write};
 use crate::acquire::raw_std::Std;
 use crate::acquire::{self, HeldToken, LockHeader};
@@ -198,7 +198,7 @@ impl<T: ?Sized> RwLock<T> {
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
         // As `Mutex::lock`: read once, before any path.
-        let panicking = panicking();
+        let panicking = std::thread::panicking();
         acquire::blocking(
             Std(Write(&self.inner)),
             &self.header,
