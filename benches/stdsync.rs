@@ -117,13 +117,13 @@ fn new_edge(c: &mut Criterion) {
 /// compiler as most are: what a program sees (the wrappers above are forced
 /// inline). One per flavour, for a mutex and a reader-writer lock.
 macro_rules! wrappers {
-    ($($lock:ident, $read:ident: $krate:ident::$($path:ident)::* $(, $unwrap:ident)?;)*) => {$(
+    ($($lock:ident, $read:ident: $($path:ident)::+ $(, $unwrap:ident)?;)*) => {$(
         #[inline]
-        fn $lock<T>(m: &$krate::$($path::)*Mutex<T>) -> $krate::$($path::)*MutexGuard<'_, T> {
+        fn $lock<T>(m: &$($path::)+Mutex<T>) -> $($path::)+MutexGuard<'_, T> {
             m.lock()$(.$unwrap())?
         }
         #[inline]
-        fn $read<T>(r: &$krate::$($path::)*RwLock<T>) -> $krate::$($path::)*RwLockReadGuard<'_, T> {
+        fn $read<T>(r: &$($path::)+RwLock<T>) -> $($path::)+RwLockReadGuard<'_, T> {
             r.read()$(.$unwrap())?
         }
     )*};
