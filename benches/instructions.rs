@@ -30,8 +30,78 @@ fn read_through_wrapper<T>(m: &lockgraph::RwLock<T>) -> lockgraph::RwLockReadGua
 }
 
 #[inline]
+fn std_read_through_wrapper<T>(
+    m: &lockgraph::stdsync::RwLock<T>,
+) -> lockgraph::stdsync::RwLockReadGuard<'_, T> {
+    m.read().unwrap()
+}
+
+#[inline]
+fn pl_read_through_wrapper<T>(m: &parking_lot::RwLock<T>) -> parking_lot::RwLockReadGuard<'_, T> {
+    m.read()
+}
+
+#[inline]
+fn std_baseline_lock_through_wrapper<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap()
+}
+
+#[inline]
+fn std_baseline_read_through_wrapper<T>(
+    m: &std::sync::RwLock<T>,
+) -> std::sync::RwLockReadGuard<'_, T> {
+    m.read().unwrap()
+}
+
+#[inline]
 fn pl_lock_through_wrapper<T>(m: &parking_lot::Mutex<T>) -> parking_lot::MutexGuard<'_, T> {
     m.lock()
+}
+
+/// A lock taken through a trait method, from generic code, as lockbench's
+/// harness and a program's generic helpers do: the compiler cannot inline the
+/// method before it knows the type, so only the final inlining decides
+/// whether the acquisition is inlined (the wrappers above may be inlined
+/// earlier, when their caller is not generic).
+trait Take {
+    type Guard<'a>: std::ops::Deref<Target = u64>
+    where
+        Self: 'a;
+    fn take(&self) -> Self::Guard<'_>;
+}
+
+macro_rules! take {
+    ($($Lock:ty => $Guard:ty, |$m:ident| $take:expr;)*) => {$(
+        impl Take for $Lock {
+            type Guard<'a> = $Guard;
+            #[inline]
+            fn take(&self) -> Self::Guard<'_> {
+                let $m = self;
+                $take
+            }
+        }
+    )*};
+}
+
+take!(
+    lockgraph::Mutex<u64> => lockgraph::MutexGuard<'a, u64>, |m| m.lock();
+    lockgraph::RwLock<u64> => lockgraph::RwLockReadGuard<'a, u64>, |m| m.read();
+    lockgraph::stdsync::Mutex<u64> => lockgraph::stdsync::MutexGuard<'a, u64>, |m| m.lock().unwrap();
+    lockgraph::stdsync::RwLock<u64> => lockgraph::stdsync::RwLockReadGuard<'a, u64>, |m| m.read().unwrap();
+);
+
+/// Takes and releases `lock` `n` times through [`Take`], from generic code.
+fn generic<L: Take>(lock: L, n: u64) {
+    for _ in 0..n {
+        black_box(*black_box(&lock).take());
+    }
+}
+
+/// [`generic`] with `held` held: a second caller of each [`Take::take`], as
+/// a program has many (one caller would make the compiler inline it anyway).
+fn generic_held<L: Take>(held: L, lock: L, n: u64) {
+    let _held = held.take();
+    generic(lock, n);
 }
 
 type Scenario = (&'static str, &'static str, fn(u64));
@@ -54,6 +124,12 @@ const SCENARIOS: &[Scenario] = &[
         s2_wrapper,
     ),
     ("s2-pl", "parking_lot: the same", s2_pl),
+    (
+        "s3-wrapper",
+        "lock+unlock under 8 held locks, through a wrapper",
+        s3_wrapper,
+    ),
+    ("s3-pl", "parking_lot: the same", s3_pl),
     ("s1-std", "stdsync::Mutex lock+unlock, nothing held", s1_std),
     (
         "s1-std-wrapper",
@@ -66,9 +142,24 @@ const SCENARIOS: &[Scenario] = &[
         s2_std_wrapper,
     ),
     (
+        "s3-std-wrapper",
+        "stdsync: lock+unlock under 8 held locks, through a wrapper",
+        s3_std_wrapper,
+    ),
+    (
         "s1-std-baseline",
         "std::sync::Mutex lock+unlock (the baseline)",
         s1_std_baseline,
+    ),
+    (
+        "s2-std-baseline",
+        "std::sync: lock+unlock under one held lock, through a wrapper",
+        s2_std_baseline,
+    ),
+    (
+        "s3-std-baseline",
+        "std::sync: lock+unlock under 8 held locks, through a wrapper",
+        s3_std_baseline,
     ),
     ("s6", "create a lock, take it under a held one, drop it", s6),
     ("s6-std", "stdsync: the same", s6_std),
@@ -77,11 +168,66 @@ const SCENARIOS: &[Scenario] = &[
         "s6 under a lock another thread used first (public)",
         s6_public,
     ),
+    (
+        "s1-generic",
+        "lockgraph::Mutex through a trait, from generic code",
+        |n| generic(lockgraph::Mutex::new(0), n),
+    ),
+    (
+        "s1-std-generic",
+        "stdsync::Mutex through a trait, from generic code",
+        |n| generic(lockgraph::stdsync::Mutex::new(0), n),
+    ),
+    ("s2-generic", "s1-generic under one held lock", |n| {
+        generic_held(lockgraph::Mutex::new(0), lockgraph::Mutex::new(0), n)
+    }),
+    (
+        "s2-std-generic",
+        "s1-std-generic under one held lock",
+        |n| {
+            let new = lockgraph::stdsync::Mutex::new;
+            generic_held(new(0), new(0), n)
+        },
+    ),
+    (
+        "s7-generic",
+        "lockgraph::RwLock read through a trait, from generic code",
+        |n| generic(lockgraph::RwLock::new(0), n),
+    ),
+    (
+        "s7-std-generic",
+        "stdsync::RwLock read through a trait, from generic code",
+        |n| generic(lockgraph::stdsync::RwLock::new(0), n),
+    ),
+    (
+        "s7-held-generic",
+        "s7-generic under another read lock",
+        |n| generic_held(lockgraph::RwLock::new(0), lockgraph::RwLock::new(0), n),
+    ),
+    (
+        "s7-std-held-generic",
+        "s7-std-generic under another read lock",
+        |n| {
+            let new = lockgraph::stdsync::RwLock::new;
+            generic_held(new(0), new(0), n)
+        },
+    ),
     ("s7", "RwLock read+unlock, nothing held", s7),
     (
         "s7-wrapper",
         "the same through a caller's #[inline] wrapper",
         s7_wrapper,
+    ),
+    ("s7-pl", "parking_lot::RwLock read through a wrapper", s7_pl),
+    (
+        "s7-std-wrapper",
+        "stdsync::RwLock read+unlock through a wrapper",
+        s7_std_wrapper,
+    ),
+    (
+        "s7-std-baseline",
+        "std::sync::RwLock read through a wrapper",
+        s7_std_baseline,
     ),
     (
         "two-pl",
@@ -141,6 +287,56 @@ fn s2_pl(n: u64) {
     let _a = a.lock();
     for _ in 0..n {
         *pl_lock_through_wrapper(black_box(&b)) += 1;
+    }
+}
+
+/// Eight locks of one kind taken in creation order, held while `bump` runs.
+macro_rules! under_eight {
+    ($new:expr, $lock:expr, $n:ident, $bump:expr) => {{
+        let held: Vec<_> = (0..8u64).map($new).collect();
+        let last = $new(8);
+        let _guards: Vec<_> = held.iter().map($lock).collect();
+        for _ in 0..$n {
+            $bump(&last);
+        }
+    }};
+}
+
+fn s3_wrapper(n: u64) {
+    under_eight!(lockgraph::Mutex::new, lockgraph::Mutex::lock, n, |m| {
+        *lock_through_wrapper(black_box(m)) += 1
+    });
+}
+
+fn s3_pl(n: u64) {
+    under_eight!(parking_lot::Mutex::new, parking_lot::Mutex::lock, n, |m| {
+        *pl_lock_through_wrapper(black_box(m)) += 1
+    });
+}
+
+fn s3_std_wrapper(n: u64) {
+    under_eight!(
+        lockgraph::stdsync::Mutex::new,
+        std_lock_through_wrapper,
+        n,
+        |m| *std_lock_through_wrapper(black_box(m)) += 1
+    );
+}
+
+fn s3_std_baseline(n: u64) {
+    under_eight!(
+        std::sync::Mutex::new,
+        std_baseline_lock_through_wrapper,
+        n,
+        |m| *std_baseline_lock_through_wrapper(black_box(m)) += 1
+    );
+}
+
+fn s2_std_baseline(n: u64) {
+    let (a, b) = (std::sync::Mutex::new(0u64), std::sync::Mutex::new(0u64));
+    let _a = a.lock().unwrap();
+    for _ in 0..n {
+        *std_baseline_lock_through_wrapper(black_box(&b)) += 1;
     }
 }
 
@@ -221,6 +417,27 @@ fn s7_wrapper(n: u64) {
     let m = lockgraph::RwLock::new(0u64);
     for _ in 0..n {
         black_box(*read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_pl(n: u64) {
+    let m = parking_lot::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*pl_read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_std_wrapper(n: u64) {
+    let m = lockgraph::stdsync::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*std_read_through_wrapper(black_box(&m)));
+    }
+}
+
+fn s7_std_baseline(n: u64) {
+    let m = std::sync::RwLock::new(0u64);
+    for _ in 0..n {
+        black_box(*std_baseline_read_through_wrapper(black_box(&m)));
     }
 }
 

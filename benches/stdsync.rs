@@ -3,7 +3,8 @@
 //! mutex taken once under another (a new edge) and dropped, and with the
 //! runtime off switch (`set_policy(Policy::Ignore)`). The crate-root `Mutex` against
 //! parking_lot is measured alongside, for the ratio the stdsync types must
-//! match; and an initialised `OnceLock` against std's.
+//! match; every flavour's `lock` and `read` through a caller's own `#[inline]`
+//! wrapper (what a program sees); and an initialised `OnceLock` against std's.
 
 use std::hint::black_box;
 
@@ -112,51 +113,84 @@ fn new_edge(c: &mut Criterion) {
     group.finish();
 }
 
-/// A caller's own small wrapper around `lock()`, left to the compiler as most
-/// are: what a program sees (the wrappers above are forced inline).
-#[inline]
-fn wrapped_lock<T>(m: &lockgraph::stdsync::Mutex<T>) -> lockgraph::stdsync::MutexGuard<'_, T> {
-    m.lock().unwrap()
-}
-#[inline]
-fn wrapped_std_lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap()
-}
-#[inline]
-fn wrapped_read<T>(
-    r: &lockgraph::stdsync::RwLock<T>,
-) -> lockgraph::stdsync::RwLockReadGuard<'_, T> {
-    r.read().unwrap()
-}
-#[inline]
-fn wrapped_std_read<T>(r: &std::sync::RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
-    r.read().unwrap()
+/// A caller's own small wrapper around `lock()` or `read()`, left to the
+/// compiler as most are: what a program sees (the wrappers above are forced
+/// inline). One per flavour, for a mutex and a reader-writer lock.
+macro_rules! wrappers {
+    ($($lock:ident, $read:ident: $($path:ident)::+ $(, $unwrap:ident)?;)*) => {$(
+        #[inline]
+        fn $lock<T>(m: &$($path::)+Mutex<T>) -> $($path::)+MutexGuard<'_, T> {
+            m.lock()$(.$unwrap())?
+        }
+        #[inline]
+        fn $read<T>(r: &$($path::)+RwLock<T>) -> $($path::)+RwLockReadGuard<'_, T> {
+            r.read()$(.$unwrap())?
+        }
+    )*};
 }
 
+wrappers!(
+    wrapped_std_lock, wrapped_std_read: std::sync, unwrap;
+    wrapped_lock, wrapped_read: lockgraph::stdsync, unwrap;
+    wrapped_pl_lock, wrapped_pl_read: parking_lot;
+    wrapped_root_lock, wrapped_root_read: lockgraph;
+);
+
+/// Lock+unlock and read+unlock through the wrappers, nothing held and under
+/// one held lock (an order seen before), for every flavour side by side.
 fn through_wrappers(c: &mut Criterion) {
-    let mut group = c.benchmark_group("lock+unlock through a caller's #[inline] wrapper");
-    let (std, ours) = (
-        std::sync::Mutex::new(0u64),
-        lockgraph::stdsync::Mutex::new(0u64),
-    );
-    group.bench_function("std::sync::Mutex", |b| {
-        b.iter(|| *wrapped_std_lock(black_box(&std)) += 1)
-    });
-    group.bench_function("stdsync::Mutex", |b| {
-        b.iter(|| *wrapped_lock(black_box(&ours)) += 1)
-    });
-    group.finish();
+    for held in [0, 1] {
+        let name = format!("lock+unlock through a caller's #[inline] wrapper, {held} held");
+        let mut group = c.benchmark_group(name);
+        macro_rules! row {
+            ($name:literal, $new:path, $take:ident) => {
+                let locks: Vec<_> = (0..=held as u64).map($new).collect();
+                let (outer, last) = locks.split_at(held);
+                let _held: Vec<_> = outer.iter().map(|m| $take(m)).collect();
+                group.bench_function($name, |b| b.iter(|| *$take(black_box(&last[0])) += 1));
+            };
+        }
+        row!("std::sync::Mutex", std::sync::Mutex::new, wrapped_std_lock);
+        row!(
+            "stdsync::Mutex",
+            lockgraph::stdsync::Mutex::new,
+            wrapped_lock
+        );
+        row!(
+            "parking_lot::Mutex",
+            parking_lot::Mutex::new,
+            wrapped_pl_lock
+        );
+        row!("lockgraph::Mutex", lockgraph::Mutex::new, wrapped_root_lock);
+        group.finish();
+    }
     let mut group = c.benchmark_group("RwLock read+unlock through a caller's #[inline] wrapper");
-    let (std, ours) = (
+    macro_rules! row {
+        ($name:literal, $lock:expr, $read:ident) => {
+            let lock = $lock;
+            group.bench_function($name, |b| b.iter(|| *$read(black_box(&lock))));
+        };
+    }
+    row!(
+        "std::sync::RwLock",
         std::sync::RwLock::new(1u64),
-        lockgraph::stdsync::RwLock::new(1u64),
+        wrapped_std_read
     );
-    group.bench_function("std::sync::RwLock", |b| {
-        b.iter(|| *wrapped_std_read(black_box(&std)))
-    });
-    group.bench_function("stdsync::RwLock", |b| {
-        b.iter(|| *wrapped_read(black_box(&ours)))
-    });
+    row!(
+        "stdsync::RwLock",
+        lockgraph::stdsync::RwLock::new(1u64),
+        wrapped_read
+    );
+    row!(
+        "parking_lot::RwLock",
+        parking_lot::RwLock::new(1u64),
+        wrapped_pl_read
+    );
+    row!(
+        "lockgraph::RwLock",
+        lockgraph::RwLock::new(1u64),
+        wrapped_root_read
+    );
     group.finish();
 }
 

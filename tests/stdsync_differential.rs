@@ -27,6 +27,7 @@ macro_rules! same_as_std {
 same_as_std!(
     normal_use,
     panic_while_holding_poisons,
+    guards_taken_during_unwinding,
     clear_poison,
     try_lock_on_held_locks,
     condvar_timeouts,

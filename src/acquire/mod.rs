@@ -70,22 +70,43 @@ pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
     make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
 ) -> W {
     let flags = flags::get();
-    if (flags == 0 || flags::is_off(flags))
-        && let Ok(guard) = raw.try_now()
-    {
-        if flags != 0 {
-            // The runtime off switch: the raw lock alone.
-            return make(guard, HeldToken::UNTRACKED);
-        }
-        if tracker::record_if_known(meta, access, site) {
+    let taken = match flags == 0 || flags::is_off(flags) {
+        true => raw.try_now().ok(),
+        false => None,
+    };
+    let taken = match taken {
+        // The runtime off switch: the raw lock alone.
+        Some(guard) if flags != 0 => return make(guard, HeldToken::UNTRACKED),
+        Some(guard) if tracker::record_if_known(meta, access, site) => {
             return make(guard, HeldToken::recorded(meta));
         }
-        let (guard, token) = check_taken(guard, raw, meta, access, site);
-        return make(guard, token);
-    }
+        taken => taken,
+    };
     // (Untracked under the off switch too: `before_blocking` checks it first.)
-    let (guard, token) = check_then_wait(raw, meta, access, site);
+    let (guard, token) = check(taken, raw, meta, access, site);
     make(guard, token)
+}
+
+/// Every blocking acquisition but the steady state: step 2 if the raw lock
+/// was free and is `taken`, else steps 3 and 4.
+///
+/// Out of line, and one call for both: what [`blocking`] inlines into every
+/// caller must stay small enough that a caller's own small `#[inline]`
+/// wrapper around `lock()` is inlined too (else every acquisition through
+/// such a wrapper pays for a call and a guard returned through memory), and
+/// each call in it counts.
+#[inline(never)]
+fn check<'a, R: RawAcquire>(
+    taken: Option<R::Guard>,
+    raw: R,
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+) -> (R::Guard, HeldToken<'a>) {
+    match taken {
+        Some(guard) => check_taken(guard, raw, meta, access, site),
+        None => check_then_wait(raw, meta, access, site),
+    }
 }
 
 /// Step 2: the lock was free and is taken, and the fast path did not record
@@ -94,12 +115,7 @@ pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
 /// (step 4); if the check cannot run here (this thread's thread-locals are
 /// being torn down, so no report can be held back), the lock is let go and
 /// checked first (step 3).
-///
-/// Out of line, as [`check_then_wait`]: what [`blocking`] inlines into every
-/// caller must stay small enough that a caller's own small `#[inline]`
-/// wrapper around `lock()` is inlined too (else every acquisition through
-/// such a wrapper pays for a call and a guard returned through memory).
-#[inline(never)]
+#[inline(always)]
 fn check_taken<'a, R: RawAcquire>(
     guard: R::Guard,
     raw: R,

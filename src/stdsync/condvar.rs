@@ -17,7 +17,7 @@ fn released<'a, T: ?Sized, R>(
     site: &'static Location<'static>,
     wait: impl FnOnce(&mut crate::pl::MutexGuard<'a, T>) -> R,
 ) -> LockResult<(MutexGuard<'a, T>, R)> {
-    let token = &guard.token.token;
+    let token = guard.token.held();
     let check = catch_unwind(AssertUnwindSafe(|| {
         acquire::suspend_at(token, None, site, Flavour::Std)
     }));

@@ -148,14 +148,16 @@ impl<T: ?Sized> Mutex<T> {
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let lock = Std(&self.inner);
+        // Read once, before any path of the acquisition: the guard's drop
+        // then tests one value whichever path took the lock.
+        let panicking = std::thread::panicking();
         acquire::blocking(
-            lock,
+            Std(&self.inner),
             &self.header,
             Access::Exclusive,
             site,
             |inner, token| {
-                let token = PoisonToken::new(token, &self.poison);
+                let token = PoisonToken::taken(token, &self.poison, panicking);
                 self.poison.result(MutexGuard { token, inner })
             },
         )

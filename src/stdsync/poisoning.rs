@@ -11,11 +11,13 @@
 //! does not poison (the rule, and why it only ever spares a report's
 //! unwinding, are in `tracker::poison`).
 
+use std::mem::ManuallyDrop;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{LockResult, PoisonError, TryLockError, TryLockResult};
 
 use crate::acquire::{self, HeldToken};
+use crate::meta::LockMeta;
 
 /// A `stdsync` lock's poison flag.
 ///
@@ -61,7 +63,8 @@ impl Poison {
 /// A guard keeps it before its raw guard, so the flag is set before the raw
 /// lock is released.
 pub(crate) struct PoisonToken<'a> {
-    pub(crate) token: HeldToken<'a>,
+    /// Dropped by hand: [`PoisonToken`]'s drop releases it.
+    token: ManuallyDrop<HeldToken<'a>>,
     poison: &'a Poison,
     /// The thread was panicking when the lock was taken: std does not poison
     /// on such a guard's release.
@@ -71,11 +74,23 @@ pub(crate) struct PoisonToken<'a> {
 impl<'a> PoisonToken<'a> {
     #[inline(always)]
     pub(crate) fn new(token: HeldToken<'a>, poison: &'a Poison) -> Self {
+        Self::taken(token, poison, panicking())
+    }
+
+    /// [`new`](Self::new), with whether the thread was panicking when the
+    /// lock was taken read by the caller.
+    #[inline(always)]
+    pub(crate) fn taken(token: HeldToken<'a>, poison: &'a Poison, panicking: bool) -> Self {
         PoisonToken {
-            token,
+            token: ManuallyDrop::new(token),
             poison,
-            panicking: panicking(),
+            panicking,
         }
+    }
+
+    /// The held token inside.
+    pub(crate) fn held(&self) -> &HeldToken<'a> {
+        &self.token
     }
 
     /// The lock's poison flag.
@@ -88,19 +103,39 @@ impl<'a> PoisonToken<'a> {
     /// poisons.
     pub(crate) fn into_token(mut self) -> HeldToken<'a> {
         if !self.panicking && panicking() {
-            poison_unless_report(&self);
+            poison_unless_report(self.poison, self.token.meta());
         }
         self.panicking = true;
-        std::mem::replace(&mut self.token, HeldToken::UNTRACKED)
+        std::mem::replace(&mut *self.token, HeldToken::UNTRACKED)
     }
 }
 
 impl Drop for PoisonToken<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        if !self.panicking && panicking() {
-            poison_unless_report(self);
+        // The poison check reads the lock's entry in the held set (a
+        // report's mark), so it comes first; and an entry that the plainest
+        // release forgets has no mark.
+        let unwinding = !self.panicking && panicking();
+        if unwinding || !self.token.release_plain() {
+            release_slow(self.poison, self.token.meta(), unwinding);
         }
+    }
+}
+
+/// [`PoisonToken`]'s drop for every case but a plain release outside a
+/// panic: poisons the lock if `unwinding` (the guard is released by a panic
+/// that began after it was taken) unless the panic is a report's, then
+/// forgets the lock. It cannot unwind, and the compiler knows it (the `"C"`
+/// ABI), so a guard's inlined drop needs no landing pad for it.
+#[cold]
+#[inline(never)]
+extern "C" fn release_slow(poison: &Poison, meta: Option<&LockMeta>, unwinding: bool) {
+    if unwinding {
+        poison_unless_report(poison, meta);
+    }
+    if let Some(meta) = meta {
+        drop(HeldToken::recorded(meta));
     }
 }
 
@@ -109,21 +144,19 @@ impl Drop for PoisonToken<'_> {
 /// sees, and a guard's drop that calls it first would need a landing pad that
 /// still releases the lock, and be too big to inline.
 #[inline(always)]
-extern "C" fn panicking() -> bool {
+pub(crate) extern "C" fn panicking() -> bool {
     std::thread::panicking()
 }
 
-/// [`PoisonToken`]'s drop in a panic. It cannot unwind, and the compiler
-/// knows it (the `"C"` ABI), so a guard's inlined drop needs no landing pad
-/// for it; should a bug make it panic, the lock is poisoned as std would.
+/// Poisons the lock of an exclusive hold ended by a panic, unless the panic
+/// is a report's. It cannot unwind (the `"C"` ABI); should a bug make it
+/// panic, the lock is poisoned as std would.
 #[cold]
 #[inline(never)]
-extern "C" fn poison_unless_report(token: &PoisonToken<'_>) {
-    let report = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        acquire::unwound_by_report(&token.token)
-    }));
+extern "C" fn poison_unless_report(poison: &Poison, meta: Option<&LockMeta>) {
+    let report = std::panic::catch_unwind(AssertUnwindSafe(|| acquire::unwound_by_report(meta)));
     if !matches!(report, Ok(true)) {
-        token.poison.0.store(true, Relaxed);
+        poison.0.store(true, Relaxed);
     }
 }
 

@@ -197,14 +197,15 @@ impl<T: ?Sized> RwLock<T> {
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let write = Std(Write(&self.inner));
+        // As `Mutex::lock`: read once, before any path.
+        let panicking = std::thread::panicking();
         acquire::blocking(
-            write,
+            Std(Write(&self.inner)),
             &self.header,
             Access::Exclusive,
             site,
             |inner, token| {
-                let token = PoisonToken::new(token, &self.poison);
+                let token = PoisonToken::taken(token, &self.poison, panicking);
                 self.poison.result(RwLockWriteGuard { token, inner })
             },
         )

@@ -92,21 +92,41 @@ impl<'a> HeldToken<'a> {
     }
 }
 
+impl HeldToken<'_> {
+    /// The inline part of the release: forgets the lock if that is the
+    /// plainest release ([`context::ThreadState::release_fast`]). Returns
+    /// whether the release is done (also when there is nothing to forget);
+    /// if it is, the token must then be forgotten, not dropped.
+    #[inline(always)]
+    pub(crate) fn release_plain(&self) -> bool {
+        match self.meta {
+            Some(meta) => release_plain(meta),
+            None => true,
+        }
+    }
+}
+
 impl Drop for HeldToken<'_> {
     #[inline(always)]
     fn drop(&mut self) {
-        if let Some(meta) = self.meta {
-            let id = meta.lazy_id().assigned_to_held();
-            let done = flags::get() == 0
-                && context::with(
-                    #[inline(always)]
-                    |state| state.release_fast(id),
-                ) == Some(true);
-            if !done {
-                release(meta);
-            }
+        if let Some(meta) = self.meta
+            && !release_plain(meta)
+        {
+            release(meta);
         }
     }
+}
+
+/// The plainest release of `meta` ([`context::ThreadState::release_fast`]),
+/// if it applies; returns whether it did.
+#[inline(always)]
+fn release_plain(meta: &LockMeta) -> bool {
+    let id = meta.lazy_id().assigned_to_held();
+    flags::get() == 0
+        && context::with(
+            #[inline(always)]
+            |state| state.release_fast(id),
+        ) == Some(true)
 }
 
 /// [`HeldToken`]'s drop for every case its inline fast path
@@ -221,9 +241,9 @@ pub(crate) fn record_if_known(
 /// work as [`before_blocking`], but reports are held back (see
 /// [`Taken::Found`]) so that none is delivered with the lock taken.
 ///
-/// Inlined into its one caller, itself out of line (`acquire`'s
-/// `check_taken`), so that a lock's first use pays one call, not two; the
-/// price is a copy of this body in every `check_taken` (one per raw lock
+/// Inlined into its one caller, itself inlined into an out-of-line one
+/// (`acquire`'s `check`), so that a lock's first use pays one call, not two;
+/// the price is a copy of this body in every `check` (one per raw lock
 /// type and data type).
 #[inline(always)]
 pub(crate) fn after_taking<'a>(

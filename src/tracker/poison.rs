@@ -29,14 +29,15 @@
 //! another panic then unwound through that guard before any marked release
 //! was seen outside a panic.
 
-use super::{HeldToken, context};
+use super::context;
 use crate::held::PoisonMarks;
+use crate::meta::LockMeta;
 
 /// Whether `token`'s guard, released now by a panic, is released by a
 /// lockgraph report's unwinding (its entry is still in the held set).
 #[cold]
-pub(crate) fn unwound_by_report(token: &HeldToken<'_>) -> bool {
-    let Some(id) = token.meta().and_then(|meta| meta.lazy_id().assigned()) else {
+pub(crate) fn unwound_by_report(meta: Option<&LockMeta>) -> bool {
+    let Some(id) = meta.and_then(|meta| meta.lazy_id().assigned()) else {
         return false;
     };
     context::with(|state| state.marks(id).is_some_and(|marks| marks.reported)).unwrap_or(false)

@@ -90,6 +90,33 @@ pub fn panic_while_holding_poisons() -> Vec<(bool, bool, i32)> {
     ]
 }
 
+/// A guard taken while its thread is already panicking (in a destructor that
+/// the unwinding runs) does not poison when that panic releases it; one taken
+/// before the panic does. Also for a write guard, and for a lock taken the
+/// same way but released by a panic of its own inside the destructor.
+pub fn guards_taken_during_unwinding() -> Vec<bool> {
+    struct TakesOnDrop<'a>(&'a Mutex<i32>, &'a RwLock<i32>);
+    impl Drop for TakesOnDrop<'_> {
+        fn drop(&mut self) {
+            // Taken and released while the thread panics: no poison.
+            *self.0.lock().unwrap() += 1;
+            *self.1.write().unwrap() += 1;
+        }
+    }
+    let (during, during_rw, before) = (Mutex::new(0), RwLock::new(0), Mutex::new(0));
+    let _ = catch_unwind(|| {
+        let _before = before.lock().unwrap();
+        let _takes = TakesOnDrop(&during, &during_rw);
+        panic!("unwinds through both");
+    });
+    vec![
+        during.is_poisoned(),
+        during_rw.is_poisoned(),
+        before.is_poisoned(),
+        *during.lock().unwrap() == 1,
+    ]
+}
+
 /// `get_mut` and `into_inner` report poisoning too; `clear_poison` clears it.
 pub fn clear_poison() -> Vec<bool> {
     let mutex = Mutex::new(vec![1]);
