@@ -247,6 +247,11 @@ const SCENARIOS: &[Scenario] = &[
     ),
     ("s9-pl", "parking_lot: lockbench's S9", s9_pl),
     (
+        "s10",
+        "a new edge in a big graph: 20,000 mutexes, 60,000 edges, then new ones",
+        s10,
+    ),
+    (
         "s9-fifo",
         "the same window, the guards released first in first out (a dropped Vec of guards)",
         s9_fifo,
@@ -524,6 +529,28 @@ fn s9(n: u64) {
 
 fn s9_pl(n: u64) {
     sliding_window!(parking_lot::Mutex<u64>, n)
+}
+
+/// lockbench's S10 in small: a graph of `LOCKS` long-lived mutexes with
+/// edges `i -> i + 1..=3` (made untimed: the same at every `n`), then `n`
+/// new edges `i -> i + d`, `4 <= d <= 16`, each made once, spread over the
+/// graph.
+fn s10(n: u64) {
+    const LOCKS: u64 = 20_000;
+    let locks: Vec<lockgraph::Mutex<u64>> = (0..LOCKS).map(lockgraph::Mutex::new).collect();
+    for i in 0..LOCKS as usize - 3 {
+        let _held = locks[i].lock();
+        for d in 1..=3 {
+            *locks[i + d].lock() += 1;
+        }
+    }
+    let sources = LOCKS - 17;
+    for k in 0..n {
+        let i = (k * 7919 % sources) as usize;
+        let d = 4 + (k / sources % 13) as usize;
+        let _held = black_box(&locks[i]).lock();
+        *black_box(&locks[i + d]).lock() += 1;
+    }
 }
 
 fn s9_fifo(n: u64) {

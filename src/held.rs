@@ -492,6 +492,13 @@ impl HeldLocks {
         Some((index, removed))
     }
 
+    /// Whether `id` is held in a way that serialises the threads that hold
+    /// it (see [`Access::serialises`]).
+    pub(crate) fn holds_exclusively(&self, id: LockId) -> bool {
+        let mut held = self.ids_and_access();
+        held.any(|(held, how)| held == id && crate::graph::gate::serialises(how))
+    }
+
     /// Where the most recent entry for `id` is.
     fn position(&self, id: LockId) -> Option<usize> {
         let mut ids = self.ids().enumerate().rev();

@@ -19,7 +19,7 @@ use super::private::{self, Store};
 use crate::class;
 use crate::config;
 use crate::graph::dep::Kind;
-use crate::graph::gate::{Gate, serialises};
+use crate::graph::gate::Gate;
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
@@ -97,9 +97,6 @@ struct ColdState {
     scratch: Cell<Vec<HeldLock>>,
     /// The gates of the edges being recorded, reused the same way.
     gates: Cell<Vec<Gate>>,
-    /// The locks held exclusively while they are recorded (what a known
-    /// edge's gate narrows to), reused the same way.
-    exclusive: Cell<Vec<LockId>>,
     /// The members of the `lock_all` set being taken, if one is (see
     /// [`taking_set`]).
     set: Cell<Vec<LockId>>,
@@ -131,7 +128,6 @@ thread_local! {
             private: OnceCell::new(),
             scratch: Cell::new(Vec::new()),
             gates: Cell::new(Vec::new()),
-            exclusive: Cell::new(Vec::new()),
             set: Cell::new(Vec::new()),
             label: OnceCell::new(),
             record: OnceCell::new(),
@@ -258,11 +254,14 @@ impl ThreadState {
     /// thread knows): narrows their gates in place (see [`Store::narrow`]),
     /// which can close no cycle, and caches the ungated ones. Returns whether
     /// it did; if not, nothing changed and the slow path decides.
+    #[inline(never)]
     fn narrow_private(&self, meta: &LockMeta, id: LockId, access: Access) -> bool {
-        if !self.knows_class_edges_into(meta.origin(), access) {
-            return false;
-        }
-        let narrow = |cold: &ColdState| cold.private.get()?.0.narrow(&self.held, id, access);
+        let narrow = |cold: &ColdState| {
+            let store = &cold.private.get()?.0;
+            // Cheap tests first: a public lock's edges are not here.
+            let here = store.may_own(id) && self.knows_class_edges_into(meta.origin(), access);
+            here.then(|| store.narrow(&self.held, id, access)).flatten()
+        };
         let Some(ungated) = COLD.try_with(narrow).ok().flatten() else {
             return false;
         };
@@ -765,19 +764,10 @@ impl ThreadState {
         gates.clear();
         let around = |s: &HeldLock| Gate::around(self.held.ids_and_access(), s.id, target.id);
         gates.extend(sources.iter().map(around));
-        let mut exclusive = COLD
-            .try_with(|cold| cold.exclusive.take())
-            .unwrap_or_default();
-        exclusive.clear();
-        let serialising = self
-            .held
-            .ids_and_access()
-            .filter(|&(_, how)| serialises(how));
-        exclusive.extend(serialising.map(|(id, _)| id));
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => {
-                let made = (&mut sources[..], &mut gates[..], &exclusive[..]);
+                let made = (&mut sources[..], &mut gates[..], &self.held);
                 store.0.record(made, access, target, site, fresh)
             }
             None => Err(true),
@@ -790,7 +780,7 @@ impl ThreadState {
             }
             with_label(|thread| {
                 global::with(|g| {
-                    let made = (&mut sources[..], &mut gates[..], &exclusive[..]);
+                    let made = (&mut sources[..], &mut gates[..], &self.held);
                     cycles = g.record(made, access, target, site, thread);
                     meta.lazy_id().mark_in_graph();
                 });
@@ -817,7 +807,6 @@ impl ThreadState {
         let _ = COLD.try_with(|cold| {
             cold.scratch.set(sources);
             cold.gates.set(gates);
-            cold.exclusive.set(exclusive);
         });
         if cycles.is_empty() {
             return class_cycles;

@@ -16,7 +16,7 @@ use crate::graph::order::{Insert, LockGraph, PathEdge};
 use crate::graph::walk::ClosingEdge;
 use crate::graph::{EdgeInfo, LockInfo, Snapshot};
 use crate::hash::FastMap;
-use crate::held::{Access, HeldLock};
+use crate::held::{Access, HeldLock, HeldLocks};
 use crate::id::LockId;
 use crate::report::{CapturedBacktrace, LockRef, OrderEdge, ThreadLabel};
 
@@ -87,13 +87,14 @@ pub(crate) use crate::report::Closing;
 
 /// The held locks an acquisition makes edges from, the gate of each edge if
 /// it is new (see [`Gate::around`]; each is left as its edge's gate), and
-/// the locks held exclusively, which a known edge's gate narrows to.
-pub(crate) type Sources<'a> = (&'a mut [HeldLock], &'a mut [Gate], &'a [LockId]);
+/// the held set, to whose locks held exclusively a known edge's gate
+/// narrows.
+pub(crate) type Sources<'a> = (&'a mut [HeldLock], &'a mut [Gate], &'a HeldLocks);
 
 impl Global {
     /// Inserts `h -> target` for every held `h` in `sources`, made under the
     /// gate in `gates` (one per source, for a new edge; a known one narrows to
-    /// the locks held `exclusive`ly now) with `target` taken as `access`, and
+    /// the locks `held_set` holds exclusively now) with `target` taken as `access`, and
     /// marks `h` as a `source` when the edge is kept (in the graph, or aside).
     /// An edge that closes a cycle that can deadlock (see
     /// [`crate::graph::walk`]), or that narrows its gate or is made a new way
@@ -103,13 +104,13 @@ impl Global {
     /// now.
     pub(crate) fn record(
         &mut self,
-        (sources, gates, exclusive): Sources<'_>,
+        (sources, gates, held_set): Sources<'_>,
         access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
         thread: &ThreadLabel,
     ) -> Vec<Closing> {
-        let held_exclusively = |id: LockId| exclusive.contains(&id);
+        let held_exclusively = |id: LockId| held_set.holds_exclusively(id);
         let mut refused = Vec::new();
         for (held, gate) in sources.iter_mut().zip(gates.iter_mut()) {
             let (id, from) = (held.id, LockRef::new(held.id, held.origin));

@@ -118,6 +118,14 @@ impl Store {
         id.as_u64() >= self.published_below.load(Relaxed) && self.handed_out(id)
     }
 
+    /// Whether `id` may be private to this store's thread, read without the
+    /// store's lock: publication only ever raises the bound, so `false` is
+    /// final, `true` only a hint.
+    #[inline]
+    pub(crate) fn may_own(&self, id: LockId) -> bool {
+        self.owns(id)
+    }
+
     /// Whether this store's thread handed out `id`.
     fn handed_out(&self, id: LockId) -> bool {
         id::thread_of(id) == self.thread
@@ -141,7 +149,7 @@ impl Store {
 
     /// Records `source -> target` for every source, made under the gate in
     /// `gates` (one per source, for a new edge; a known one narrows to the
-    /// locks held `exclusive`ly now; each is left as the edge's gate), if all
+    /// locks `held_set` holds exclusively now; each is left as the edge's gate), if all
     /// of them and `target` are private to this thread (unchecked if `target`
     /// is `fresh`: its first use, with no edge out of it); marks each
     /// recorded source as `source`.
@@ -153,7 +161,7 @@ impl Store {
     /// below [`PUBLIC_BELOW`]).
     pub(crate) fn record(
         &self,
-        (sources, gates, exclusive): Sources<'_>,
+        (sources, gates, held_set): Sources<'_>,
         access: Access,
         target: &LockRef,
         site: &'static Location<'static>,
@@ -197,7 +205,7 @@ impl Store {
                 Some(at) => {
                     // Its gate narrows, its kinds grow.
                     let edge = &mut graph.edges[at];
-                    edge.gate.narrow_to(|id| exclusive.contains(&id));
+                    edge.gate.narrow_to(|id| held_set.holds_exclusively(id));
                     edge.kinds.insert(kind);
                     *gate = edge.gate;
                 }
