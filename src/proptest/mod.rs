@@ -15,9 +15,9 @@
 //! ascending rule, and lock classes: the class edges every instance edge
 //! makes (none within a class or among a set's members), their gates (lock
 //! instances) and kinds, and which class cycles are reported
-//! ([`Verdict::ClassCycle`]: once per set of classes, never with an instance
-//! cycle). Each run makes its classes anew, so one run's class edges never
-//! meet another's.
+//! ([`Verdict::ClassCycle`]: once per set of classes, not for an edge that
+//! closed an instance cycle). Each run makes its classes anew, so one run's
+//! class edges never meet another's.
 //!
 //! # Examples
 //!
