@@ -143,6 +143,9 @@ pub(crate) const CHAIN_ROTATION: u32 = 8;
 /// keeps the rest in a vector.
 pub(crate) const INLINE: usize = 64;
 
+/// Where [`HeldLocks::salt_chains`] starts from: any constant.
+pub(crate) const SET_SALT: u64 = 0x5E75_A17E_D00D_F00D;
+
 /// Read for an overflow entry that is not there (never, while `len` is
 /// right): matches no lock.
 const VACANT: HeldLock = HeldLock {
@@ -279,6 +282,11 @@ impl Slot {
 /// thread-local and its methods take `&self`.
 pub(crate) struct HeldLocks {
     len: Cell<usize>,
+    /// Mixed into the chain key of a non-empty set while a `lock_all` set is
+    /// being taken (see [`Self::salt_chains`], else 0): the orders among a set's members
+    /// make no class edges, so the chain keys of their acquisitions must not
+    /// be those of the same locks taken one by one, which must make them.
+    salt: Cell<u64>,
     inline: [Slot; INLINE],
     overflow: Overflow,
 }
@@ -287,6 +295,7 @@ impl HeldLocks {
     pub(crate) const fn new() -> Self {
         HeldLocks {
             len: Cell::new(0),
+            salt: Cell::new(0),
             inline: [const { Slot::vacant() }; INLINE],
             overflow: RefCell::new(ManuallyDrop::new(Vec::new())),
         }
@@ -356,13 +365,37 @@ impl HeldLocks {
     #[inline(always)]
     pub(crate) fn last_key(&self) -> Option<(LockId, u64)> {
         let index = self.len().checked_sub(1)?;
+        let salt = self.salt.get();
         match self.inline.get(index) {
-            Some(slot) => Some((slot.id(), slot.chain.get())),
+            Some(slot) => Some((slot.id(), slot.chain.get() ^ salt)),
             None => {
                 let last = self.overflow_entry(index);
-                Some((last.id, last.chain))
+                Some((last.id, last.chain ^ salt))
             }
         }
+    }
+
+    /// Whether a `lock_all` set is being taken (see [`Self::salt_chains`]).
+    #[inline]
+    pub(crate) fn salted(&self) -> bool {
+        self.salt.get() != 0
+    }
+
+    /// Mixes a salt made of the `members` of the set being taken into the
+    /// chain keys from now on: one set's own orders are not another's (a
+    /// lock held outside a set is a source of class edges into it, and a
+    /// member of another).
+    #[inline]
+    pub(crate) fn salt_chains(&self, members: &[LockId]) {
+        const K: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mix = |salt: u64, id: &LockId| (salt ^ id.as_u64()).wrapping_mul(K);
+        self.salt.set(members.iter().fold(SET_SALT, mix) | 1);
+    }
+
+    /// Stops [`Self::salt_chains`]: the set is taken.
+    #[inline]
+    pub(crate) fn unsalt_chains(&self) {
+        self.salt.set(0);
     }
 
     /// For the fast path: `None` if the set has more than [`INLINE`] entries,
@@ -371,7 +404,7 @@ impl HeldLocks {
     pub(crate) fn last_inline_chain(&self) -> Option<Option<u64>> {
         match self.len().checked_sub(1) {
             None => Some(None),
-            Some(index) => Some(Some(self.inline.get(index)?.chain.get())),
+            Some(index) => Some(Some(self.inline.get(index)?.chain.get() ^ self.salt.get())),
         }
     }
 

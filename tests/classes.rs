@@ -219,8 +219,6 @@ fn classes_chosen_by_the_caller_order_like_any_other() {
 /// among its members) and later one lock after the other is a class edge
 /// like any other.
 #[test]
-#[ignore = "lockgraph bug: the thread's caches know the instance edge from the set, \
-            so the acquisitions one by one never make its class edge"]
 fn an_order_taken_in_a_set_and_then_one_by_one_is_a_class_edge() {
     use lockgraph::LockClass;
     const A: LockClass = LockClass::named("set-then-alone.a");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Model, Verdict, plan, plan_knowing_classes};
+use super::model::{Model, Verdict, plan};
 use super::op::{Program, Step};
 use super::run::{LiveLocks, Observed, run, run_checked};
 use crate::LockId;
@@ -36,20 +36,14 @@ pub fn check(program: &Program) -> Result<Vec<Observed>, String> {
 }
 
 fn compare(program: &Program) -> Result<Vec<Observed>, String> {
-    let (planned, known) = plan_knowing_classes(program);
+    let planned = plan(program);
     let steps: Vec<Step> = planned.iter().map(|(step, _)| step.clone()).collect();
     let seen = run(program, &steps)?;
     let mut reports = Vec::new();
-    for (at, ((step, expected), observed)) in planned.iter().zip(&seen).enumerate() {
-        let verdicts = observed.iter().map(|o| o.verdict.clone());
-        // Past what the model knows of classes, the rest is still compared.
-        let compared = |verdicts: Vec<Verdict>| match at < known {
-            true => verdicts,
-            false => without_class_cycles(verdicts),
-        };
-        let expected = compared(expected.clone());
-        if compared(verdicts.collect()) != expected {
-            return Err(disagreement(program, step, &expected, observed));
+    for ((step, expected), observed) in planned.iter().zip(&seen) {
+        let verdicts: Vec<Verdict> = observed.iter().map(|o| o.verdict.clone()).collect();
+        if &verdicts != expected {
+            return Err(disagreement(program, step, expected, observed));
         }
         for o in observed {
             check_report(o)?;
@@ -57,11 +51,6 @@ fn compare(program: &Program) -> Result<Vec<Observed>, String> {
         reports.extend(observed.iter().cloned());
     }
     Ok(reports)
-}
-
-fn without_class_cycles(mut verdicts: Vec<Verdict>) -> Vec<Verdict> {
-    verdicts.retain(|v| !matches!(v, Verdict::ClassCycle { .. }));
-    verdicts
 }
 
 /// What a class cycle's report must say besides its verdict: the kind of

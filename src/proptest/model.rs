@@ -120,11 +120,6 @@ pub struct Model {
     /// The members of the set being taken (their edges among themselves
     /// make no class edges).
     set: Vec<usize>,
-    /// The instance edges made among the members of a set.
-    made_in_sets: BTreeSet<(usize, usize)>,
-    /// Whether the model still knows lockgraph's class graph (see
-    /// [`Model::knows_classes`]).
-    knows_classes: bool,
 }
 
 /// The most locks a new edge's gate keeps (lockgraph's `Gate::MAX`): the
@@ -175,8 +170,6 @@ impl Model {
             ascending: false,
             classes: ClassGraph::default(),
             set: Vec::new(),
-            made_in_sets: BTreeSet::new(),
-            knows_classes: true,
         }
     }
 
@@ -202,38 +195,6 @@ impl Model {
     /// ```
     pub fn class_edges(&self) -> impl Iterator<Item = (usize, usize)> + '_ {
         self.classes.edges()
-    }
-
-    /// Whether the model still knows which class cycles lockgraph reports.
-    ///
-    /// Not once an instance edge first made among the members of a set (which
-    /// makes no class edge) is made again outside one: lockgraph then may or
-    /// may not make its class edge, depending on whether the thread's caches
-    /// still hold the instance edge (it records class edges only with
-    /// instance edges it does not know; a known bug, see
-    /// `tests/classes.rs`), and the model cannot follow a cache that evicts.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use lockgraph::proptest::{LockKind, Model, Op, Program, Step};
-    ///
-    /// let program = Program {
-    ///     kinds: vec![LockKind::Mutex; 2],
-    ///     classes: vec![0, 1],
-    ///     threads: vec![vec![]],
-    ///     turns: vec![],
-    /// };
-    /// let mut model = Model::new(&program);
-    /// let mut run = |op| model.step(&Step { thread: 0, op });
-    /// run(Op::LockAll(vec![0, 1]));
-    /// run(Op::UnlockAll);
-    /// run(Op::Lock(0));
-    /// run(Op::Lock(1)); // 0 -> 1 again, outside a set
-    /// assert!(!model.knows_classes());
-    /// ```
-    pub fn knows_classes(&self) -> bool {
-        self.knows_classes
     }
 
     /// The edges `from -> to` of the lock-order graph, by lock number (those
@@ -585,11 +546,7 @@ impl Model {
                 continue;
             }
             if self.set.contains(&holding) && self.set.contains(&lock) {
-                self.made_in_sets.insert((holding, lock));
                 continue;
-            }
-            if self.made_in_sets.contains(&(holding, lock)) {
-                self.knows_classes = false;
             }
             let making = Making {
                 classes,
@@ -679,24 +636,12 @@ impl Model {
 /// assert_eq!(verdicts, [Verdict::Cycle { acquiring: 0, holding: 1, hops: 1 }]);
 /// ```
 pub fn plan(program: &Program) -> Vec<(Step, Vec<Verdict>)> {
-    plan_knowing_classes(program).0
-}
-
-/// [`plan`], and how many of its steps ran while the model still knew the
-/// class graph ([`Model::knows_classes`]): the class cycles of later steps
-/// are not the model's to say.
-pub(crate) fn plan_knowing_classes(program: &Program) -> (Vec<(Step, Vec<Verdict>)>, usize) {
     let mut model = Model::new(program);
     let mut planned = Vec::new();
-    let mut known = None;
     for step in program.steps() {
         if let Outcome::Ran(verdicts) = model.step(&step) {
             planned.push((step, verdicts));
-            if !model.knows_classes() && known.is_none() {
-                known = Some(planned.len() - 1);
-            }
         }
     }
-    let known = known.unwrap_or(planned.len());
-    (planned, known)
+    planned
 }

@@ -275,6 +275,27 @@ impl ThreadState {
         true
     }
 
+    /// Whether `a` and `b` are both members of a `lock_all` set being taken
+    /// (whose edges among themselves make no class edges).
+    #[inline]
+    fn set_pair(&self, a: LockId, b: LockId) -> bool {
+        self.held.salted() && self.set_pair_slow(a, b)
+    }
+
+    #[cold]
+    fn set_pair_slow(&self, a: LockId, b: LockId) -> bool {
+        if self.set.len.get() != 0 {
+            return self.set.contains(a) && self.set.contains(b);
+        }
+        let cold = |cold: &ColdState| {
+            let members = cold.set.take();
+            let both = members.contains(&a) && members.contains(&b);
+            cold.set.set(members);
+            both
+        };
+        COLD.try_with(cold).unwrap_or(false)
+    }
+
     /// Whether every edge from a held lock into `id` is known to be in the graph.
     fn knows_edges_into(&self, id: LockId, access: Access) -> bool {
         let mut sources = self.held.ids_and_access();
@@ -447,7 +468,8 @@ impl ThreadState {
             let inline = self.held.inline();
             for (index, slot) in inline.iter().enumerate() {
                 // A gated edge stays out of the cache (see `record_edges`).
-                if inline.len() == 1 || ungated >> index & 1 != 0 {
+                let ungated = inline.len() == 1 || ungated >> index & 1 != 0;
+                if ungated && !self.set_pair(slot.id(), id) {
                     let kind = Kind::of_bits(slot.access_bits(), access);
                     self.edges.insert(edge_key(slot.id(), id, kind));
                 }
@@ -791,10 +813,12 @@ impl ThreadState {
         // A gated edge stays out of the cache: made under another held set,
         // it must come back to narrow its gate (the chain cache keeps the
         // held sets already seen from coming back).
+        // So does an edge between two members of a set being taken: it makes
+        // no class edge, and the same locks taken one by one must.
         for (source, _) in sources
             .iter()
             .zip(&gates)
-            .filter(|(s, g)| s.source && g.is_empty())
+            .filter(|(s, g)| s.source && g.is_empty() && !self.set_pair(s.id, target.id))
         {
             self.edges.insert(edge_key(
                 source.id,
@@ -965,9 +989,13 @@ impl ThreadState {
 /// thread has taken one.
 fn taking_set(members: &[LockId]) -> SetScope {
     if members.len() <= SET_INLINE {
-        let _ = with(|state| state.set.put(members));
+        let _ = with(|state| {
+            state.set.put(members);
+            state.held.salt_chains(members);
+        });
         return SetScope(Some(Kept::Here));
     }
+    let _ = with(|state| state.held.salt_chains(members));
     let _ = COLD.try_with(|cold| {
         let mut set = cold.set.take();
         set.clear();
@@ -988,6 +1016,7 @@ pub(crate) fn enter_set(members: &[LockId], lowest: LockId) -> (SetScope, bool) 
     }
     let above = with(|state| {
         state.set.put(members);
+        state.held.salt_chains(members);
         state.holds_above_outside(lowest, members)
     });
     (SetScope(Some(Kept::Here)), above == Some(true))
@@ -1015,9 +1044,13 @@ impl Drop for SetScope {
         match self.0 {
             None => {}
             Some(Kept::Here) => {
-                let _ = with(|state| state.set.len.set(0));
+                let _ = with(|state| {
+                    state.set.len.set(0);
+                    state.held.unsalt_chains();
+                });
             }
             Some(Kept::Cold) => {
+                let _ = with(|state| state.held.unsalt_chains());
                 let _ = COLD.try_with(|cold| {
                     let mut set = cold.set.take();
                     set.clear();
