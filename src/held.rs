@@ -282,11 +282,16 @@ impl Slot {
 /// thread-local and its methods take `&self`.
 pub(crate) struct HeldLocks {
     len: Cell<usize>,
-    /// Mixed into the chain key of a non-empty set while a `lock_all` set is
-    /// being taken (see [`Self::salt_chains`], else 0): the orders among a set's members
-    /// make no class edges, so the chain keys of their acquisitions must not
-    /// be those of the same locks taken one by one, which must make them.
+    /// While a `lock_all` set is being taken, what is mixed into the chain
+    /// keys of the entries its members are taken under (see
+    /// [`Self::salt_chains`]), else 0: the orders among a set's members make
+    /// no class edges, so the chain keys of their acquisitions must not be
+    /// those of the same locks taken one by one, which must make them.
     salt: Cell<u64>,
+    /// How many entries the set had when the salt last reached its top one.
+    salted: Cell<usize>,
+    /// How many entries the set had when the `lock_all` set was entered.
+    entered: Cell<usize>,
     inline: [Slot; INLINE],
     overflow: Overflow,
 }
@@ -296,6 +301,8 @@ impl HeldLocks {
         HeldLocks {
             len: Cell::new(0),
             salt: Cell::new(0),
+            salted: Cell::new(0),
+            entered: Cell::new(0),
             inline: [const { Slot::vacant() }; INLINE],
             overflow: RefCell::new(ManuallyDrop::new(Vec::new())),
         }
@@ -365,12 +372,11 @@ impl HeldLocks {
     #[inline(always)]
     pub(crate) fn last_key(&self) -> Option<(LockId, u64)> {
         let index = self.len().checked_sub(1)?;
-        let salt = self.salt.get();
         match self.inline.get(index) {
-            Some(slot) => Some((slot.id(), slot.chain.get() ^ salt)),
+            Some(slot) => Some((slot.id(), slot.chain.get())),
             None => {
                 let last = self.overflow_entry(index);
-                Some((last.id, last.chain ^ salt))
+                Some((last.id, last.chain))
             }
         }
     }
@@ -381,21 +387,53 @@ impl HeldLocks {
         self.salt.get() != 0
     }
 
-    /// Mixes a salt made of the `members` of the set being taken into the
-    /// chain keys from now on: one set's own orders are not another's (a
-    /// lock held outside a set is a source of class edges into it, and a
-    /// member of another).
+    /// A `lock_all` set of `members` is being taken: from now on, before
+    /// each member is taken, [`Self::salt_top`] mixes a salt made of the
+    /// members into the chain key of the top entry, so that the keys of the
+    /// members' acquisitions are the set's own (one set's orders are not
+    /// another's: a lock held outside a set is a source of class edges into
+    /// it, and a member of another). The fast path is untouched.
     #[inline]
     pub(crate) fn salt_chains(&self, members: &[LockId]) {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let mix = |salt: u64, id: &LockId| (salt ^ id.as_u64()).wrapping_mul(K);
         self.salt.set(members.iter().fold(SET_SALT, mix) | 1);
+        self.salted.set(0);
+        self.entered.set(self.len());
     }
 
-    /// Stops [`Self::salt_chains`]: the set is taken.
+    /// Before a member of the set being taken is taken: salts the top
+    /// entry's chain key, once.
+    #[inline]
+    pub(crate) fn salt_top(&self) {
+        let (salt, len) = (self.salt.get(), self.len());
+        if salt != 0 && len > self.salted.get() {
+            self.xor_chain(len - 1, salt);
+            self.salted.set(len);
+        }
+    }
+
+    /// The set is taken: the entry held before it gets its own chain key
+    /// back (the members keep theirs: their keys stay the set's).
     #[inline]
     pub(crate) fn unsalt_chains(&self) {
+        let (salt, entered) = (self.salt.get(), self.entered.get());
+        if salt != 0 && entered > 0 && self.salted.get() >= entered && self.len() >= entered {
+            self.xor_chain(entered - 1, salt);
+        }
         self.salt.set(0);
+        self.salted.set(0);
+    }
+
+    fn xor_chain(&self, index: usize, salt: u64) {
+        match self.inline.get(index) {
+            Some(slot) => slot.chain.set(slot.chain.get() ^ salt),
+            None => self.overflow(|entries| {
+                if let Some(entry) = entries.get_mut(index - INLINE) {
+                    entry.chain ^= salt;
+                }
+            }),
+        }
     }
 
     /// For the fast path: `None` if the set has more than [`INLINE`] entries,
@@ -404,7 +442,7 @@ impl HeldLocks {
     pub(crate) fn last_inline_chain(&self) -> Option<Option<u64>> {
         match self.len().checked_sub(1) {
             None => Some(None),
-            Some(index) => Some(Some(self.inline.get(index)?.chain.get() ^ self.salt.get())),
+            Some(index) => Some(Some(self.inline.get(index)?.chain.get())),
         }
     }
 

@@ -444,7 +444,10 @@ pub enum Take {
 #[inline(always)]
 fn take<M: SetMember>(member: M, how: Take) -> Option<M::Guard> {
     match how {
-        Take::Block => Some(member.lock_member()),
+        Take::Block => {
+            crate::tracker::before_member();
+            Some(member.lock_member())
+        }
         Take::Try => member.try_lock_member(),
         Take::Until(deadline) => member.try_lock_member_until(deadline),
     }

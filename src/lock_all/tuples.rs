@@ -108,12 +108,22 @@ macro_rules! tuple_set {
                 // Named in id order already (the common case): straight
                 // through, a tuple expression is evaluated left to right.
                 if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
-                    return ($(self.$index.lock_member(),)+);
+                    // (The first member's key was salted when the set was
+                    // entered.)
+                    return ($({
+                        if $index != 0 {
+                            crate::tracker::before_member();
+                        }
+                        self.$index.lock_member()
+                    },)+);
                 }
                 $(let mut $guard = None;)+
                 for &position in order {
                     match position {
-                        $($index => $guard = Some(self.$index.lock_member()),)+
+                        $($index => {
+                            crate::tracker::before_member();
+                            $guard = Some(self.$index.lock_member());
+                        })+
                         _ => unreachable!("a position out of the tuple"),
                     }
                 }

@@ -275,6 +275,12 @@ impl ThreadState {
         true
     }
 
+    /// See [`super::before_member`].
+    #[inline]
+    pub(crate) fn salt_top(&self) {
+        self.held.salt_top();
+    }
+
     /// Whether `a` and `b` are both members of a `lock_all` set being taken
     /// (whose edges among themselves make no class edges).
     #[inline]
@@ -992,10 +998,14 @@ fn taking_set(members: &[LockId]) -> SetScope {
         let _ = with(|state| {
             state.set.put(members);
             state.held.salt_chains(members);
+            state.held.salt_top();
         });
         return SetScope(Some(Kept::Here));
     }
-    let _ = with(|state| state.held.salt_chains(members));
+    let _ = with(|state| {
+        state.held.salt_chains(members);
+        state.held.salt_top();
+    });
     let _ = COLD.try_with(|cold| {
         let mut set = cold.set.take();
         set.clear();
@@ -1017,6 +1027,7 @@ pub(crate) fn enter_set(members: &[LockId], lowest: LockId) -> (SetScope, bool) 
     let above = with(|state| {
         state.set.put(members);
         state.held.salt_chains(members);
+        state.held.salt_top();
         state.holds_above_outside(lowest, members)
     });
     (SetScope(Some(Kept::Here)), above == Some(true))

@@ -609,6 +609,14 @@ pub(crate) fn check_set(
     scope
 }
 
+/// Before a member of the `lock_all` set being taken is taken (blocking):
+/// the top held entry's chain key gets the set's salt (see
+/// [`crate::held::HeldLocks::salt_chains`]). Nothing outside a set.
+#[inline]
+pub(crate) fn before_member() {
+    let _ = context::with(|state| state.salt_top());
+}
+
 /// [`check_set`] found something: reports it.
 #[cold]
 #[inline(never)]
