@@ -289,7 +289,7 @@ pub(crate) struct HeldLocks {
     /// those of the same locks taken one by one, which must make them.
     salt: Cell<u64>,
     /// How many entries the set had when the salt last reached its top one.
-    salted: Cell<usize>,
+    salted_len: Cell<usize>,
     /// How many entries the set had when the `lock_all` set was entered.
     entered: Cell<usize>,
     inline: [Slot; INLINE],
@@ -301,7 +301,7 @@ impl HeldLocks {
         HeldLocks {
             len: Cell::new(0),
             salt: Cell::new(0),
-            salted: Cell::new(0),
+            salted_len: Cell::new(0),
             entered: Cell::new(0),
             inline: [const { Slot::vacant() }; INLINE],
             overflow: RefCell::new(ManuallyDrop::new(Vec::new())),
@@ -383,13 +383,13 @@ impl HeldLocks {
 
     /// Whether a `lock_all` set is being taken (see [`Self::salt_chains`]).
     #[inline]
-    pub(crate) fn salted(&self) -> bool {
+    pub(crate) fn taking_set(&self) -> bool {
         self.salt.get() != 0
     }
 
-    /// A `lock_all` set of `members` is being taken: from now on, before
-    /// each member is taken, [`Self::salt_top`] mixes a salt made of the
-    /// members into the chain key of the top entry, so that the keys of the
+    /// A `lock_all` set of `members` is being taken: now, and from now on
+    /// before each member is taken ([`Self::salt_top`]), a salt made of the
+    /// members is mixed into the chain key of the top entry, so that the keys of the
     /// members' acquisitions are the set's own (one set's orders are not
     /// another's: a lock held outside a set is a source of class edges into
     /// it, and a member of another). The fast path is untouched.
@@ -398,8 +398,9 @@ impl HeldLocks {
         const K: u64 = 0x9E37_79B9_7F4A_7C15;
         let mix = |salt: u64, id: &LockId| (salt ^ id.as_u64()).wrapping_mul(K);
         self.salt.set(members.iter().fold(SET_SALT, mix) | 1);
-        self.salted.set(0);
+        self.salted_len.set(0);
         self.entered.set(self.len());
+        self.salt_top();
     }
 
     /// Before a member of the set being taken is taken: salts the top
@@ -407,9 +408,9 @@ impl HeldLocks {
     #[inline]
     pub(crate) fn salt_top(&self) {
         let (salt, len) = (self.salt.get(), self.len());
-        if salt != 0 && len > self.salted.get() {
+        if salt != 0 && len > self.salted_len.get() {
             self.xor_chain(len - 1, salt);
-            self.salted.set(len);
+            self.salted_len.set(len);
         }
     }
 
@@ -418,11 +419,11 @@ impl HeldLocks {
     #[inline]
     pub(crate) fn unsalt_chains(&self) {
         let (salt, entered) = (self.salt.get(), self.entered.get());
-        if salt != 0 && entered > 0 && self.salted.get() >= entered && self.len() >= entered {
+        if salt != 0 && entered > 0 && self.salted_len.get() >= entered && self.len() >= entered {
             self.xor_chain(entered - 1, salt);
         }
         self.salt.set(0);
-        self.salted.set(0);
+        self.salted_len.set(0);
     }
 
     fn xor_chain(&self, index: usize, salt: u64) {

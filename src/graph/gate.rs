@@ -56,17 +56,8 @@ impl Gate {
         source: LockId,
         target: LockId,
     ) -> Gate {
-        let mut gate = Gate::NONE;
-        for (id, access) in held {
-            if serialises(access) && id != source && id != target && !gate.contains(id) {
-                gate.ids[usize::from(gate.len)] = id;
-                gate.len += 1;
-                if usize::from(gate.len) == Gate::MAX {
-                    break;
-                }
-            }
-        }
-        gate
+        let held = held.into_iter().filter(|&(id, _)| id != target);
+        Outermost::of(held).gate_of(source)
     }
 
     /// A gate of the given locks (at most [`Gate::MAX`] are kept).

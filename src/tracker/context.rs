@@ -259,7 +259,7 @@ impl ThreadState {
         let narrow = |cold: &ColdState| {
             let store = &cold.private.get()?.0;
             // Cheap tests first: a public lock's edges are not here.
-            let here = store.may_own(id) && self.knows_class_edges_into(meta.origin(), access);
+            let here = store.owns(id) && self.knows_class_edges_into(meta.origin(), access);
             here.then(|| store.narrow(&self.held, id, access)).flatten()
         };
         let Some(ungated) = COLD.try_with(narrow).ok().flatten() else {
@@ -285,7 +285,7 @@ impl ThreadState {
     /// (whose edges among themselves make no class edges).
     #[inline]
     fn set_pair(&self, a: LockId, b: LockId) -> bool {
-        self.held.salted() && self.set_pair_slow(a, b)
+        self.held.taking_set() && self.set_pair_slow(a, b)
     }
 
     #[cold]
@@ -474,6 +474,8 @@ impl ThreadState {
             let inline = self.held.inline();
             for (index, slot) in inline.iter().enumerate() {
                 // A gated edge stays out of the cache (see `record_edges`).
+                // (With one lock held, `ungated` is 1: said again, it
+                // spares the shift.)
                 let ungated = inline.len() == 1 || ungated >> index & 1 != 0;
                 if ungated && !self.set_pair(slot.id(), id) {
                     let kind = Kind::of_bits(slot.access_bits(), access);
@@ -885,19 +887,16 @@ impl ThreadState {
             return Vec::new();
         }
         let to = target.origin;
-        let set = COLD.try_with(|cold| cold.set.take()).unwrap_or_default();
-        let in_set = |id: LockId| self.set.contains(id) || set.contains(&id);
         let chain = self.chain();
         let new: Vec<HeldLock> = sources
             .iter()
             .filter(|h| {
                 h.origin.key() != to.key()
-                    && !(in_set(h.id) && in_set(target.id))
+                    && !self.set_pair(h.id, target.id)
                     && !self.knows_class_edge((h.origin, to, Kind::of(h.access, access)), || chain)
             })
             .copied()
             .collect();
-        let _ = COLD.try_with(|cold| cold.set.set(set));
         if new.is_empty() {
             return Vec::new();
         }
@@ -998,13 +997,11 @@ fn taking_set(members: &[LockId]) -> SetScope {
         let _ = with(|state| {
             state.set.put(members);
             state.held.salt_chains(members);
-            state.held.salt_top();
         });
         return SetScope(Some(Kept::Here));
     }
     let _ = with(|state| {
         state.held.salt_chains(members);
-        state.held.salt_top();
     });
     let _ = COLD.try_with(|cold| {
         let mut set = cold.set.take();
@@ -1027,7 +1024,6 @@ pub(crate) fn enter_set(members: &[LockId], lowest: LockId) -> (SetScope, bool) 
     let above = with(|state| {
         state.set.put(members);
         state.held.salt_chains(members);
-        state.held.salt_top();
         state.holds_above_outside(lowest, members)
     });
     (SetScope(Some(Kept::Here)), above == Some(true))

@@ -55,7 +55,7 @@ use std::sync::atomic::{
 
 use super::global::{self, EdgeData, Sources};
 use crate::graph::dep::Kind;
-use crate::graph::gate::{Gate, Outermost, serialises};
+use crate::graph::gate::{Gate, Outermost};
 use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -113,17 +113,11 @@ impl Store {
         recompute_public_below(&stores);
     }
 
-    /// Whether `id` is private to this store's thread (call with the graph locked).
-    fn owns(&self, id: LockId) -> bool {
+    /// Whether `id` is private to this store's thread: final under the
+    /// graph's lock; read without it, `false` is final (publication only ever
+    /// raises the bound) and `true` only a hint.
+    pub(crate) fn owns(&self, id: LockId) -> bool {
         id.as_u64() >= self.published_below.load(Relaxed) && self.handed_out(id)
-    }
-
-    /// Whether `id` may be private to this store's thread, read without the
-    /// store's lock: publication only ever raises the bound, so `false` is
-    /// final, `true` only a hint.
-    #[inline]
-    pub(crate) fn may_own(&self, id: LockId) -> bool {
-        self.owns(id)
     }
 
     /// Whether this store's thread handed out `id`.
@@ -229,8 +223,13 @@ impl Store {
     /// inline entry of `held` whose edge is ungated now, or `None`, changing
     /// nothing, if some edge is not here (new, or published) or `target` is
     /// not private (then [`Self::record`] decides).
-    pub(crate) fn narrow(&self, held: &HeldLocks, target: LockId, access: Access) -> Option<u64> {
-        let (held, mut graph) = self.lock_for(held, target)?;
+    pub(crate) fn narrow(
+        &self,
+        held_set: &HeldLocks,
+        target: LockId,
+        access: Access,
+    ) -> Option<u64> {
+        let (held, mut graph) = self.lock_for(held_set, target)?;
         // One pass, the most recent first (a loop re-makes the edges it made
         // last), until every held lock's edge is found (a lock taken twice,
         // by recursive reads, has one edge). If one is missing, the edges
@@ -245,10 +244,7 @@ impl Store {
             let Some(index) = held.iter().position(|slot| slot.id() == edge.from) else {
                 continue;
             };
-            edge.gate.narrow_to(|id| {
-                let mut exclusive = held.iter().filter(|slot| serialises(slot.access_bits()));
-                exclusive.any(|slot| slot.id() == id)
-            });
+            edge.gate.narrow_to(|id| held_set.holds_exclusively(id));
             edge.kinds
                 .insert(Kind::of_bits(held[index].access_bits(), access));
             if edge.gate.is_empty() {
