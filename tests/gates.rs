@@ -250,3 +250,44 @@ fn a_gate_stays_while_every_make_holds_it_outermost_or_not() {
     let report = on_thread("ungated", || drop((outer.lock(), b.lock(), a.lock())));
     assert!(report.expect("b -> a without the gate").starts_with(CYCLE));
 }
+
+#[test]
+fn a_dropped_gate_leaves_the_private_edges_it_gated() {
+    let _settings = common::Settings::take();
+    // One thread, its locks its own: the edges stay in its private graph
+    // until the snapshot.
+    let report = on_thread("private", || {
+        let gate = Mutex::new(());
+        let (a, b) = (Mutex::new(()), Mutex::new(()));
+        drop((gate.lock(), a.lock(), b.lock()));
+        drop((gate.lock(), a.lock(), b.lock()));
+        drop(gate);
+        let snap = graph::snapshot();
+        let edge = snap
+            .edges
+            .iter()
+            .find(|e| (e.from, e.to) == (a.id(), b.id()));
+        assert_eq!(edge.expect("a -> b is in the graph").gate, []);
+    });
+    assert_eq!(report, None);
+}
+
+#[test]
+fn a_class_cycle_gated_by_a_dropped_gate_is_reported_when_made_again() {
+    let _settings = common::Settings::take();
+    let report = on_thread("private classes", || {
+        // Two creation sites, two classes; fresh instances of each.
+        let pair = || (Mutex::new(()), (Mutex::new(())));
+        let gate = Mutex::new(());
+        let (a, b) = pair();
+        drop((gate.lock(), a.lock(), b.lock()));
+        let (a2, b2) = pair();
+        drop((gate.lock(), b2.lock(), a2.lock()));
+        // Gone: a -> b's instance edge is ungated, its class edge still
+        // gated until made again, which ends the class cycle's gating.
+        drop(gate);
+        drop((a.lock(), b.lock()));
+    });
+    let report = report.expect("the class cycle, once no gate is held");
+    assert!(report.contains("lock class inversion"), "{report}");
+}

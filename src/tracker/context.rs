@@ -160,6 +160,15 @@ pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) ->
     })
 }
 
+/// A lock is being dropped: [`private::forget`] with this thread's store;
+/// the private edges that leaves ungated go into this thread's edge cache.
+pub(crate) fn forget_private(id: LockId, sink: bool) -> Result<(), bool> {
+    let cache = |edge| {
+        let _ = with(|state| state.cache_ungated(edge));
+    };
+    with_private_store(|mine| private::forget(id, sink, mine, cache))
+}
+
 /// This thread's label (its name, else its `ThreadId`), also while its
 /// thread-locals are torn down.
 pub(crate) fn label() -> ThreadLabel {
@@ -273,6 +282,24 @@ impl ThreadState {
             }
         }
         true
+    }
+
+    /// Caches a private edge of this thread that a dropped gate left
+    /// ungated, as [`Self::narrow_private`] would on its next make, if
+    /// this thread knows its class edges too (a class edge still gated by
+    /// the dead lock must be narrowed on that make, which a cached edge
+    /// skips).
+    fn cache_ungated(&self, ((from, from_origin), (to, to_origin), kinds): private::Ungated) {
+        for kind in kinds.iter() {
+            let class_known = !config::class_checks()
+                || from_origin.key() == to_origin.key()
+                || self
+                    .edges
+                    .contains(class::edge_key(from_origin, to_origin, kind));
+            if class_known {
+                self.edges.insert(edge_key(from, to, kind));
+            }
+        }
     }
 
     /// See [`super::before_member`].

@@ -537,7 +537,7 @@ fn lock_dropped(meta: &LockMeta) {
         );
     }
     let sink = !meta.lazy_id().in_graph();
-    let published = match context::with_private_store(|mine| private::forget(id, sink, mine)) {
+    let published = match context::forget_private(id, sink) {
         Ok(()) => return, // it was private: its edges went with it
         Err(published) => published,
     };

@@ -164,24 +164,36 @@ impl Private {
         });
     }
 
-    /// Removes the edges of a dropped lock. Each removed edge is replaced by
-    /// the last one, not closed up on: the edges of a lock that others were
-    /// taken under lie spread over the newest ones, and closing up would move
-    /// nearly all of them (64 bytes each) at every drop of such a lock. No
-    /// verdict depends on the
-    /// order of the edges. It decides how fast `Store::bury` is (its
-    /// shortcut is for locks dropped in the order they were made; otherwise
-    /// it makes its full pass), and, where there are several, which shortest
-    /// path a report shows and which of two edges between the same locks
-    /// gives the call sites once published.
-    pub(super) fn remove(&mut self, id: LockId) {
+    /// Removes the edges of a dropped lock, and drops it from every other
+    /// edge's gate: a dead lock is never held again, so every later make of
+    /// such an edge would narrow it away anyway, and doing it now changes no
+    /// verdict (a private graph has no cycle; a cycle a later edge closes
+    /// counts that edge's gate, which cannot have the dead lock).
+    /// `ungated` sees each edge whose gate that leaves empty.
+    ///
+    /// Each removed edge is replaced by the last one, not closed up on: the
+    /// edges of a lock that others were taken under lie spread over the
+    /// newest ones, and closing up would move nearly all of them (64 bytes
+    /// each) at every drop of such a lock. No verdict depends on the order
+    /// of the edges. It decides how fast `Store::bury` is (its shortcut is
+    /// for locks dropped in the order they were made; otherwise it makes its
+    /// full pass), and, where there are several, which shortest path a
+    /// report shows and which of two edges between the same locks gives the
+    /// call sites once published.
+    pub(super) fn remove(&mut self, id: LockId, mut ungated: impl FnMut(&PrivateEdge)) {
         let mut index = 0;
-        while let Some(edge) = self.edges.get(index) {
+        while let Some(edge) = self.edges.get_mut(index) {
             if edge.from == id || edge.to == id {
                 self.edges.swap_remove(index);
-            } else {
-                index += 1;
+                continue;
             }
+            if edge.gate.contains(id) {
+                edge.gate.narrow_to(|gate| gate != id);
+                if edge.gate.is_empty() {
+                    ungated(edge);
+                }
+            }
+            index += 1;
         }
     }
 }

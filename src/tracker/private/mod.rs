@@ -54,7 +54,7 @@ use std::sync::atomic::{
 };
 
 use super::global::{self, EdgeData, Sources};
-use crate::graph::dep::Kind;
+use crate::graph::dep::{Kind, Kinds};
 use crate::graph::gate::{Gate, Outermost};
 use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
@@ -485,17 +485,23 @@ impl Store {
     /// [`forget`] for a lock this store's thread handed out; `sink`: the lock
     /// was never the source of an edge, and this thread is the store's owner.
     #[inline]
-    fn forget(&self, id: LockId, sink: bool) -> Result<(), bool> {
+    fn forget(&self, id: LockId, sink: bool, ungated: impl FnMut(Ungated)) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
             return Ok(()); // removed by the next holder of the lock
         }
-        self.forget_now(id, sink)
+        self.forget_now(id, sink, ungated)
     }
 
     /// [`Self::forget`] for a lock not queued as a dead sink (a source, or
-    /// the queue is full).
+    /// the queue is full). (A sink gates nothing: a gate is held around
+    /// the edges it gates, so it is the source of edges into their locks.)
     #[inline(never)]
-    fn forget_now(&self, id: LockId, sink: bool) -> Result<(), bool> {
+    fn forget_now(
+        &self,
+        id: LockId,
+        sink: bool,
+        mut ungated: impl FnMut(Ungated),
+    ) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
             if self.owns(id) {
@@ -506,7 +512,10 @@ impl Store {
                     true => self.bury_with(&mut graph, Some(id)),
                     false => {
                         self.bury(&mut graph);
-                        graph.remove(id);
+                        graph.remove(id, |edge| {
+                            let (from, to) = (edge.from, edge.to);
+                            ungated(((from, edge.from_origin), (to, edge.to_origin), edge.kinds));
+                        });
                     }
                 }
                 return Ok(());
@@ -551,16 +560,28 @@ pub(crate) fn publish_all() {
     }
 }
 
+/// An edge of this thread's private graph whose gate a dropped lock left
+/// empty (see [`forget`]): its two locks (ids and origins) and the ways it
+/// was made.
+pub(crate) type Ungated = ((LockId, Origin), (LockId, Origin), Kinds);
+
 /// A lock is being dropped (`sink`: it was never the source of an edge).
 /// `Ok` if it was private (its edges are gone with it, or queued to go);
 /// `Err` if it is public, saying whether it may have a node in the global
-/// graph from a publication.
-pub(crate) fn forget(id: LockId, sink: bool, mine: Option<&Arc<Store>>) -> Result<(), bool> {
+/// graph from a publication. The lock leaves every private gate it was in;
+/// `ungated` sees each edge of this thread's own private graph that that
+/// leaves ungated (an edge the thread may then know without narrowing it).
+pub(crate) fn forget(
+    id: LockId,
+    sink: bool,
+    mine: Option<&Arc<Store>>,
+    ungated: impl FnMut(Ungated),
+) -> Result<(), bool> {
     let thread = id::thread_of(id);
     match mine {
-        Some(store) if store.thread == thread => store.forget(id, sink),
+        Some(store) if store.thread == thread => store.forget(id, sink, ungated),
         // Only the owner queues; the owner has ended (and published
         // everything) if it has no store.
-        _ => store_of(thread).map_or(Err(true), |store| store.forget(id, false)),
+        _ => store_of(thread).map_or(Err(true), |store| store.forget(id, false, |_| {})),
     }
 }
