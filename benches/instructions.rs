@@ -236,6 +236,16 @@ const SCENARIOS: &[Scenario] = &[
     ),
     ("two", "lockgraph::Mutex: the same", two),
     (
+        "two-std",
+        "std::sync: two mutexes taken one by one (lock().unwrap()), both released",
+        two_std,
+    ),
+    (
+        "lock-all-std",
+        "lockgraph::lock_all of two stdsync mutexes, both unwrapped",
+        lock_all_two_std,
+    ),
+    (
         "lock-all",
         "lockgraph::lock_all of the same two mutexes",
         lock_all_two,
@@ -487,6 +497,30 @@ fn two(n: u64) {
     let _ = (a.id(), b.id());
     for _ in 0..n {
         let (mut x, mut y) = (black_box(&a).lock(), black_box(&b).lock());
+        *x += 1;
+        *y += 1;
+    }
+}
+
+fn two_std(n: u64) {
+    let (a, b) = (std::sync::Mutex::new(0u64), std::sync::Mutex::new(0u64));
+    for _ in 0..n {
+        let mut x = black_box(&a).lock().unwrap();
+        let mut y = black_box(&b).lock().unwrap();
+        *x += 1;
+        *y += 1;
+    }
+}
+
+fn lock_all_two_std(n: u64) {
+    let (a, b) = (
+        lockgraph::stdsync::Mutex::new(0u64),
+        lockgraph::stdsync::Mutex::new(0u64),
+    );
+    let _ = (a.id(), b.id());
+    for _ in 0..n {
+        let (x, y) = lockgraph::lock_all((black_box(&a), black_box(&b)));
+        let (mut x, mut y) = (x.unwrap(), y.unwrap());
         *x += 1;
         *y += 1;
     }

@@ -146,6 +146,15 @@ pub(crate) const INLINE: usize = 64;
 /// Where [`HeldLocks::salt_chains`] starts from: any constant.
 pub(crate) const SET_SALT: u64 = 0x5E75_A17E_D00D_F00D;
 
+/// The salt of a `lock_all` set of `members` (ascending ids): what
+/// [`HeldLocks::salt_chains`] mixes into its chain keys. Never 0.
+#[inline]
+pub(crate) fn set_salt(members: &[LockId]) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mix = |salt: u64, id: &LockId| (salt ^ id.as_u64()).wrapping_mul(K);
+    members.iter().fold(SET_SALT, mix) | 1
+}
+
 /// Read for an overflow entry that is not there (never, while `len` is
 /// right): matches no lock.
 const VACANT: HeldLock = HeldLock {
@@ -395,9 +404,7 @@ impl HeldLocks {
     /// it, and a member of another). The fast path is untouched.
     #[inline]
     pub(crate) fn salt_chains(&self, members: &[LockId]) {
-        const K: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mix = |salt: u64, id: &LockId| (salt ^ id.as_u64()).wrapping_mul(K);
-        self.salt.set(members.iter().fold(SET_SALT, mix) | 1);
+        self.salt.set(set_salt(members));
         self.salted_len.set(0);
         self.entered.set(self.len());
         self.salt_top();

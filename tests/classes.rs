@@ -227,6 +227,7 @@ fn an_order_taken_in_a_set_and_then_one_by_one_is_a_class_edge() {
         let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
         let _ = (a.id(), b.id()); // a's id is the lower: the set takes a, then b
         drop(lock_all((&a, &b)));
+        drop(lock_all((&a, &b))); // known now: taken with no set bookkeeping
         drop((a.lock(), b.lock())); // A -> B, one after the other
     });
     let report = on_own_thread(|| {

@@ -40,6 +40,7 @@ use crate::held::Access;
 use crate::meta::LockMeta;
 use crate::tracker::{self, Taken};
 
+pub use crate::tracker::SetChain;
 pub(crate) use crate::tracker::{
     HeldToken, LockHeader, SetScope, after_try, before_blocking, change_access, check_set,
     held_here, suspend, suspend_at, unwound_by_report,
@@ -85,6 +86,83 @@ pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
     // (Untracked under the off switch too: `before_blocking` checks it first.)
     let (guard, token) = check(taken, raw, meta, access, site);
     make(guard, token)
+}
+
+/// The way a lock type's blocking acquisition goes: on its own
+/// ([`Blocking`], steps 1-4 of the [module docs](self)), or as a member of a
+/// `lock_all` set on the known path (a [`SetChain`], see [`known_member`]).
+/// A lock type writes its blocking acquisition once, for any route.
+pub(crate) trait Route {
+    /// What the acquisition gives for a guard `W`.
+    type Out<W>;
+
+    /// Takes `raw`, the lock of `meta`, as `access` at `site`; `make` builds
+    /// the guard.
+    fn take<'a, R: RawAcquire + Copy, W>(
+        self,
+        raw: R,
+        meta: &'a LockMeta,
+        access: Access,
+        site: &'static Location<'static>,
+        make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
+    ) -> Self::Out<W>;
+}
+
+/// A blocking acquisition on its own: [`blocking`].
+#[derive(Clone, Copy)]
+pub(crate) struct Blocking;
+
+impl Route for Blocking {
+    type Out<W> = W;
+
+    #[inline(always)]
+    fn take<'a, R: RawAcquire + Copy, W>(
+        self,
+        raw: R,
+        meta: &'a LockMeta,
+        access: Access,
+        site: &'static Location<'static>,
+        make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
+    ) -> W {
+        blocking(raw, meta, access, site, make)
+    }
+}
+
+impl Route for &SetChain {
+    type Out<W> = Option<W>;
+
+    #[inline(always)]
+    fn take<'a, R: RawAcquire + Copy, W>(
+        self,
+        raw: R,
+        meta: &'a LockMeta,
+        access: Access,
+        site: &'static Location<'static>,
+        make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
+    ) -> Option<W> {
+        known_member(raw, meta, access, site, self, make)
+    }
+}
+
+/// A member of a `lock_all` set on the known path (see [`SetChain`]): the
+/// raw lock tried, then recorded as `chain` says. `None`, with nothing taken
+/// or recorded, if it is busy or its held-set key is not known: the set then
+/// takes the usual path. Records no edge (every edge into it is known).
+#[inline(always)]
+pub(crate) fn known_member<'a, R: RawAcquire, W>(
+    raw: R,
+    meta: &'a LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+    chain: &SetChain,
+    make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
+) -> Option<W> {
+    let guard = raw.try_now().ok()?;
+    if !tracker::record_known_member(meta, access, site, chain) {
+        drop(guard);
+        return None;
+    }
+    Some(make(guard, HeldToken::recorded(meta)))
 }
 
 /// Every blocking acquisition but the steady state: step 2 if the raw lock

@@ -48,13 +48,17 @@ macro_rules! mutex_type {
             #[track_caller]
             #[inline(always)]
             pub fn lock(&self) -> $Guard<'_, T> {
-                self.lock_at(Location::caller())
+                self.lock_at(Location::caller(), acquire::Blocking)
             }
 
-            /// [`lock`](Self::lock), called at `site`.
+            /// [`lock`](Self::lock), called at `site`, by `route`.
             #[inline(always)]
-            pub(crate) fn lock_at(&self, site: &'static Location<'static>) -> $Guard<'_, T> {
-                acquire::blocking(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
+            pub(crate) fn lock_at<P: acquire::Route>(
+                &self,
+                site: &'static Location<'static>,
+                route: P,
+            ) -> P::Out<$Guard<'_, T>> {
+                route.take(&self.inner, &self.header, Access::Exclusive, site, |inner, token| {
                     $Guard { inner, token, lock: self }
                 })
             }

@@ -58,13 +58,17 @@ impl<T: ?Sized> ReentrantMutex<T> {
     #[track_caller]
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, T> {
-        self.lock_at(Location::caller())
+        self.lock_at(Location::caller(), acquire::Blocking)
     }
 
-    /// [`lock`](Self::lock), called at `site`.
+    /// [`lock`](Self::lock), called at `site`, by `route`.
     #[inline(always)]
-    pub(crate) fn lock_at(&self, site: &'static Location<'static>) -> ReentrantMutexGuard<'_, T> {
-        acquire::blocking(
+    pub(crate) fn lock_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<ReentrantMutexGuard<'_, T>> {
+        route.take(
             &self.inner,
             &self.header,
             Access::Reentrant,

@@ -70,13 +70,17 @@ macro_rules! acquire_fns {
         #[track_caller]
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, T> {
-            self.$blocking_at(Location::caller())
+            self.$blocking_at(Location::caller(), acquire::Blocking)
         }
 
-        #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), called at `site`.")]
+        #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), called at `site`, by `route`.")]
         #[inline(always)]
-        pub(crate) fn $blocking_at(&self, site: &'static Location<'static>) -> $Guard<'_, T> {
-            acquire::blocking(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
+        pub(crate) fn $blocking_at<P: acquire::Route>(
+            &self,
+            site: &'static Location<'static>,
+            route: P,
+        ) -> P::Out<$Guard<'_, T>> {
+            route.take(raw::$Raw(&self.inner), &self.header, $access, site, |inner, token| {
                 $Guard { inner, token, lock: self }
             })
         }

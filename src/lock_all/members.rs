@@ -2,10 +2,12 @@
 //! (crate root and `stdsync`), and the members built on them: `&lock`
 //! (taken for writing) and [`ForRead`] (taken for reading).
 
+use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::Instant;
 
 use super::{SetLock, SetMember, SetReadLock};
+use crate::acquire::SetChain;
 use crate::id::LockId;
 use crate::report::LockRef;
 use crate::stdsync;
@@ -118,6 +120,12 @@ impl<'a, L: SetLock + ?Sized> SetMember for &'a L {
     fn try_lock_member_until(self, deadline: Instant) -> Option<Self::Guard> {
         self.try_lock_in_set_until(deadline)
     }
+
+    #[track_caller]
+    #[inline(always)]
+    fn take_known(self, chain: &SetChain) -> Option<Self::Guard> {
+        self.lock_known_in_set(chain)
+    }
 }
 
 impl<'a, L: SetReadLock + ?Sized> SetMember for ForRead<'a, L> {
@@ -149,6 +157,12 @@ impl<'a, L: SetReadLock + ?Sized> SetMember for ForRead<'a, L> {
     #[inline(always)]
     fn try_lock_member_until(self, deadline: Instant) -> Option<Self::Guard> {
         self.0.try_read_in_set_until(deadline)
+    }
+
+    #[track_caller]
+    #[inline(always)]
+    fn take_known(self, chain: &SetChain) -> Option<Self::Guard> {
+        self.0.read_known_in_set(chain)
     }
 }
 
@@ -187,6 +201,12 @@ impl<'b, L: SetLock + ?Sized> SetLock for &'b L {
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<L::Guard<'b>> {
         (*self).try_lock_in_set_until(deadline)
     }
+
+    #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<L::Guard<'b>> {
+        (*self).lock_known_in_set(chain)
+    }
 }
 
 /// Readers can make a slice too: `&[ForRead<'_, RwLock<T>>]` is a set of reads.
@@ -218,12 +238,18 @@ impl<'b, L: SetReadLock + ?Sized> SetLock for ForRead<'b, L> {
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<L::ReadGuard<'b>> {
         self.0.try_read_in_set_until(deadline)
     }
+
+    #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<L::ReadGuard<'b>> {
+        self.0.read_known_in_set(chain)
+    }
 }
 
 /// `SetLock` for a crate-root lock type: its blocking, `try_` and `_until`
 /// acquisitions of one mode, by name.
 macro_rules! root_set_lock {
-    ($Lock:ident, $Guard:ident, $lock:ident, $try:ident, $until:ident) => {
+    ($Lock:ident, $Guard:ident, $lock:ident, $lock_at:ident, $try:ident, $until:ident) => {
         impl<T: ?Sized> SetLock for $Lock<T> {
             type Guard<'a>
                 = $Guard<'a, T>
@@ -256,20 +282,41 @@ macro_rules! root_set_lock {
             fn try_lock_in_set_until(&self, deadline: Instant) -> Option<$Guard<'_, T>> {
                 self.$until(deadline)
             }
+
+            #[track_caller]
+            #[inline(always)]
+            fn lock_known_in_set(&self, chain: &SetChain) -> Option<$Guard<'_, T>> {
+                self.$lock_at(Location::caller(), chain)
+            }
         }
     };
 }
 
-root_set_lock!(Mutex, MutexGuard, lock, try_lock, try_lock_until);
-root_set_lock!(FairMutex, FairMutexGuard, lock, try_lock, try_lock_until);
+root_set_lock!(Mutex, MutexGuard, lock, lock_at, try_lock, try_lock_until);
+root_set_lock!(
+    FairMutex,
+    FairMutexGuard,
+    lock,
+    lock_at,
+    try_lock,
+    try_lock_until
+);
 root_set_lock!(
     ReentrantMutex,
     ReentrantMutexGuard,
     lock,
+    lock_at,
     try_lock,
     try_lock_until
 );
-root_set_lock!(RwLock, RwLockWriteGuard, write, try_write, try_write_until);
+root_set_lock!(
+    RwLock,
+    RwLockWriteGuard,
+    write,
+    write_at,
+    try_write,
+    try_write_until
+);
 
 impl<T: ?Sized> SetReadLock for RwLock<T> {
     type ReadGuard<'a>
@@ -292,6 +339,12 @@ impl<T: ?Sized> SetReadLock for RwLock<T> {
     #[track_caller]
     fn try_read_in_set_until(&self, deadline: Instant) -> Option<RwLockReadGuard<'_, T>> {
         self.try_read_until(deadline)
+    }
+
+    #[track_caller]
+    #[inline(always)]
+    fn read_known_in_set(&self, chain: &SetChain) -> Option<RwLockReadGuard<'_, T>> {
+        self.read_at(Location::caller(), chain)
     }
 }
 
@@ -337,6 +390,12 @@ impl<T: ?Sized> SetLock for stdsync::Mutex<T> {
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
         self.try_lock_until_in_set(deadline)
     }
+
+    #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<Self::Guard<'_>> {
+        self.lock_at(Location::caller(), chain)
+    }
 }
 
 impl<T: ?Sized> SetLock for stdsync::RwLock<T> {
@@ -370,6 +429,12 @@ impl<T: ?Sized> SetLock for stdsync::RwLock<T> {
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
         self.try_write_until_in_set(deadline)
     }
+
+    #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<Self::Guard<'_>> {
+        self.write_at(Location::caller(), chain)
+    }
 }
 
 impl<T: ?Sized> SetReadLock for stdsync::RwLock<T> {
@@ -398,5 +463,11 @@ impl<T: ?Sized> SetReadLock for stdsync::RwLock<T> {
     #[track_caller]
     fn try_read_in_set_until(&self, deadline: Instant) -> Option<Self::ReadGuard<'_>> {
         self.try_read_until_in_set(deadline)
+    }
+
+    #[track_caller]
+    #[inline(always)]
+    fn read_known_in_set(&self, chain: &SetChain) -> Option<Self::ReadGuard<'_>> {
+        self.read_at(Location::caller(), chain)
     }
 }

@@ -19,7 +19,7 @@ mod tuples;
 use std::panic::Location;
 use std::time::{Duration, Instant};
 
-use crate::acquire;
+use crate::acquire::{self, SetChain};
 use crate::id::LockId;
 use crate::report::LockRef;
 
@@ -176,6 +176,23 @@ pub trait SetLock {
     /// ```
     #[track_caller]
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>>;
+
+    /// Not part of the API (its argument cannot be named outside the crate):
+    /// takes the lock as a member of a set that this thread has taken before
+    /// under the same held set, with nothing to check or record but the
+    /// acquisition itself; `None`, taking nothing, if that does not apply
+    /// (the set then takes every member with
+    /// [`lock_in_set`](Self::lock_in_set)). The default always declines.
+    ///
+    /// # Lock order
+    /// Records no edge: every edge into the lock is in the graph already.
+    #[doc(hidden)]
+    #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<Self::Guard<'_>> {
+        let _ = chain;
+        None
+    }
 }
 
 /// A [`SetLock`] that can also be taken for reading: a member
@@ -251,6 +268,18 @@ pub trait SetReadLock: SetLock {
     /// ```
     #[track_caller]
     fn try_read_in_set_until(&self, deadline: Instant) -> Option<Self::ReadGuard<'_>>;
+
+    /// Not part of the API: [`SetLock::lock_known_in_set`] for a read.
+    ///
+    /// # Lock order
+    /// Records no edge: every edge into the lock is in the graph already.
+    #[doc(hidden)]
+    #[track_caller]
+    #[inline(always)]
+    fn read_known_in_set(&self, chain: &SetChain) -> Option<Self::ReadGuard<'_>> {
+        let _ = chain;
+        None
+    }
 }
 
 /// One member of a set, as a tuple passed to [`lock_all`] holds it: `&lock`
@@ -349,6 +378,18 @@ pub trait SetMember: Copy {
     /// ```
     #[track_caller]
     fn try_lock_member_until(self, deadline: Instant) -> Option<Self::Guard>;
+
+    /// Not part of the API: [`SetLock::lock_known_in_set`] for the member.
+    ///
+    /// # Lock order
+    /// Records no edge: every edge into the lock is in the graph already.
+    #[doc(hidden)]
+    #[track_caller]
+    #[inline(always)]
+    fn take_known(self, chain: &SetChain) -> Option<Self::Guard> {
+        let _ = chain;
+        None
+    }
 }
 
 /// A set of locks that [`lock_all`] takes together: a tuple of 1 to 8
@@ -429,20 +470,22 @@ pub trait LockSet<'a>: Sized {
 }
 
 /// How the members of a set are taken (not nameable outside the crate).
-#[derive(Clone, Copy, Debug)]
-pub enum Take {
+#[derive(Clone, Copy)]
+pub enum Take<'c> {
     /// Blocking.
     Block,
     /// If no wait is needed.
     Try,
     /// Waiting at most until then.
     Until(Instant),
+    /// On the known path: the set taken before under the same held set.
+    Known(&'c SetChain),
 }
 
 /// Takes `member` as `how` says.
 #[track_caller]
 #[inline(always)]
-fn take<M: SetMember>(member: M, how: Take) -> Option<M::Guard> {
+fn take<M: SetMember>(member: M, how: Take<'_>) -> Option<M::Guard> {
     match how {
         Take::Block => {
             crate::tracker::before_member();
@@ -450,6 +493,7 @@ fn take<M: SetMember>(member: M, how: Take) -> Option<M::Guard> {
         }
         Take::Try => member.try_lock_member(),
         Take::Until(deadline) => member.try_lock_member_until(deadline),
+        Take::Known(chain) => member.take_known(chain),
     }
 }
 

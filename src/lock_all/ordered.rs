@@ -201,7 +201,7 @@ impl<S: Members + Copy> OrderedSet<S> {
     }
 
     #[track_caller]
-    fn take(&self, how: Take) -> Option<S::Guards> {
+    fn take(&self, how: Take<'_>) -> Option<S::Guards> {
         let order = &self.sorted.1[..S::LEN];
         self.set.take_ordered(order, how)
     }

@@ -4,6 +4,7 @@
 use std::time::Instant;
 
 use super::{LockSet, SetLock, SetMember, Take, check_set, take};
+use crate::acquire::SetChain;
 use crate::id::LockId;
 
 /// The most members a tuple set has.
@@ -14,7 +15,7 @@ pub(crate) const MAX: usize = 8;
 pub(crate) type Order = ([LockId; MAX], [u8; MAX]);
 
 pub(crate) mod sealed {
-    use super::{LockId, MAX, Take};
+    use super::{LockId, MAX, SetChain, Take};
     use crate::report::LockRef;
 
     /// A tuple of members, reachable by position (not nameable outside the
@@ -32,7 +33,9 @@ pub(crate) mod sealed {
         /// as `how` says; at the first that is not taken, releases those
         /// taken (in reverse) and returns `None`.
         #[track_caller]
-        fn take_ordered(self, order: &[u8], how: Take) -> Option<Self::Guards>;
+        fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
+        /// [`take_ordered`](Self::take_ordered) on the known path.
+        fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards>;
         /// Takes the members at the positions `order` gives, in that order,
         /// blocking.
         #[track_caller]
@@ -76,10 +79,23 @@ fn sort_small<const N: usize>(ids: &mut [LockId; N], order: &mut [u8; N]) {
 /// the set checks, then every member in ascending order.
 #[track_caller]
 #[inline(always)]
-pub(crate) fn lock_sorted<S: Members>(set: S, (ids, order): &Order) -> S::Guards {
-    let order = &order[..S::LEN];
-    let _scope = check_set(&ids[..S::LEN], &|i| set.describe(usize::from(order[i])));
+pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S::Guards {
+    let (ids, order) = (&ids[..S::LEN], &order[..S::LEN]);
+    if let Some(guards) = take_known(set, ids, order) {
+        return guards;
+    }
+    let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
     set.lock_ordered(order)
+}
+
+/// A blocking acquisition of a set sorted as `(ids, order)` on the known
+/// path (see [`crate::acquire::SetChain`]): every member recorded with no
+/// check, or `None` with nothing taken, and the set takes the usual path.
+#[track_caller]
+#[inline(always)]
+fn take_known<S: Members>(set: S, ids: &[LockId], order: &[u8]) -> Option<S::Guards> {
+    let chain = crate::tracker::start_known_set(ids)?;
+    set.take_known(order, &chain)
 }
 
 macro_rules! tuple_set {
@@ -134,8 +150,20 @@ macro_rules! tuple_set {
             }
 
             #[track_caller]
+            #[inline(always)]
+            fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards> {
+                // Named in id order already (the common case): straight
+                // through; a member that cannot be taken ends the tuple
+                // expression, and the guards made so far are dropped, last first.
+                if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
+                    return Some(($(self.$index.take_known(chain)?,)+));
+                }
+                self.take_ordered(order, Take::Known(chain))
+            }
+
+            #[track_caller]
             #[inline]
-            fn take_ordered(self, order: &[u8], how: Take) -> Option<Self::Guards> {
+            fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
                 $(let mut $guard = None;)+
                 for (taken, &position) in order.iter().enumerate() {
                     let got = match position {
@@ -170,6 +198,9 @@ macro_rules! tuple_set {
                 let mut ids = [$(self.$index.lock_id()),+];
                 let mut order = [$($index),+];
                 sort_small(&mut ids, &mut order);
+                if let Some(guards) = take_known(self, &ids, &order) {
+                    return guards;
+                }
                 let _scope = check_set(&ids, &|i| self.describe(usize::from(order[i])));
                 self.lock_ordered(&order)
             }
@@ -219,7 +250,7 @@ fn slice_order<L: SetLock>(locks: &[L]) -> (Vec<LockId>, Vec<usize>) {
 fn take_slice<'a, L: SetLock>(
     locks: &'a [L],
     order: &[usize],
-    how: Take,
+    how: Take<'_>,
 ) -> Option<Vec<L::Guard<'a>>> {
     let mut guards: Vec<Option<L::Guard<'a>>> = locks.iter().map(|_| None).collect();
     for (taken, &index) in order.iter().enumerate() {
@@ -242,6 +273,11 @@ impl<'a, L: SetLock> LockSet<'a> for &'a [L] {
     #[track_caller]
     fn lock_set(self) -> Self::Guards {
         let (ids, order) = slice_order(self);
+        if let Some(chain) = crate::tracker::start_known_set(&ids)
+            && let Some(guards) = take_slice(self, &order, Take::Known(&chain))
+        {
+            return guards;
+        }
         let _scope = check_set(&ids, &|i| self[order[i]].lock_ref());
         match take_slice(self, &order, Take::Block) {
             Some(guards) => guards,

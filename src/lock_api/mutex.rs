@@ -54,9 +54,18 @@ impl<R: RawMutex, T: ?Sized> Mutex<R, T> {
     #[track_caller]
     #[inline(always)]
     pub fn lock(&self) -> MutexGuard<'_, R, T> {
-        let site = Location::caller();
+        self.lock_at(Location::caller(), acquire::Blocking)
+    }
+
+    /// [`lock`](Self::lock), called at `site`, by `route`.
+    #[inline(always)]
+    pub(crate) fn lock_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<MutexGuard<'_, R, T>> {
         let raw = raw::Lock(&self.inner);
-        acquire::blocking(
+        route.take(
             raw,
             &self.header,
             Access::Exclusive,

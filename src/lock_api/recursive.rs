@@ -22,7 +22,7 @@ impl<R: RawRwLockRecursive, T: ?Sized> RwLock<R, T> {
         ///
         /// # Panics
         /// Under `Panic` and `Warn`, if this thread holds the lock for writing.
-        read_recursive, try_read_recursive
+        read_recursive, read_recursive_at, try_read_recursive
     );
 }
 

@@ -59,9 +59,18 @@ impl<R: RawMutex, G: GetThreadId, T: ?Sized> ReentrantMutex<R, G, T> {
     #[track_caller]
     #[inline(always)]
     pub fn lock(&self) -> ReentrantMutexGuard<'_, R, G, T> {
-        let site = Location::caller();
+        self.lock_at(Location::caller(), acquire::Blocking)
+    }
+
+    /// [`lock`](Self::lock), called at `site`, by `route`.
+    #[inline(always)]
+    pub(crate) fn lock_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<ReentrantMutexGuard<'_, R, G, T>> {
         let raw = raw::Reentrant(&self.inner);
-        acquire::blocking(
+        route.take(
             raw,
             &self.header,
             Access::Reentrant,

@@ -39,7 +39,7 @@ constructors!(RwLock<R: RawRwLock>, RwLock, (raw: RawRwLock), "RwLock::<RawRwLoc
 macro_rules! acquire_fns {
     (
         $access:expr, $Mode:path, $Guard:ident,
-        $(#[$blocking_doc:meta])* $blocking:ident, $try_now:ident
+        $(#[$blocking_doc:meta])* $blocking:ident, $blocking_at:ident, $try_now:ident
     ) => {
         $(#[$blocking_doc])*
         ///
@@ -53,9 +53,18 @@ macro_rules! acquire_fns {
         #[track_caller]
         #[inline(always)]
         pub fn $blocking(&self) -> $Guard<'_, R, T> {
-            let site = std::panic::Location::caller();
+            self.$blocking_at(std::panic::Location::caller(), crate::acquire::Blocking)
+        }
+
+        #[doc = concat!("[`", stringify!($blocking), "`](Self::", stringify!($blocking), "), called at `site`, by `route`.")]
+        #[inline(always)]
+        pub(crate) fn $blocking_at<P: crate::acquire::Route>(
+            &self,
+            site: &'static std::panic::Location<'static>,
+            route: P,
+        ) -> P::Out<$Guard<'_, R, T>> {
             let raw = $Mode(&self.inner);
-            crate::acquire::blocking(raw, &self.header, $access, site, |inner, token| {
+            route.take(raw, &self.header, $access, site, |inner, token| {
                 $Guard { inner, token, lock: self }
             })
         }
@@ -147,7 +156,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
         /// Under `Panic`, on a cycle or if this thread already reads the lock
         /// (a second `read` may block behind a queued writer); under `Panic`
         /// and `Warn`, if this thread holds it for writing.
-        read, try_read
+        read, read_at, try_read
     );
 
     acquire_fns!(
@@ -160,7 +169,7 @@ impl<R: RawRwLock, T: ?Sized> RwLock<R, T> {
         /// # Panics
         /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
         /// already holds the lock in any mode.
-        write, try_write
+        write, write_at, try_write
     );
 
     /// Takes the lock (for writing, or reading), waiting until `deadline`

@@ -7,12 +7,14 @@
 //! `Instant` is its own type, and it may have none): it polls the raw lock's
 //! try instead (see `crate::acquire::poll`).
 
+use std::panic::Location;
 use std::time::Instant;
 
 use super::api::{GetThreadId, RawMutex, RawRwLock};
 use super::raw;
 use super::{Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard};
 use super::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use crate::acquire::SetChain;
 use crate::held::Access;
 use crate::id::LockId;
 use crate::report::LockRef;
@@ -52,6 +54,12 @@ macro_rules! mutex_set_lock {
             fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
                 self.try_lock_polling(deadline)
             }
+
+            #[track_caller]
+            #[inline(always)]
+            fn lock_known_in_set(&self, chain: &SetChain) -> Option<Self::Guard<'_>> {
+                self.lock_at(Location::caller(), chain)
+            }
         }
     };
 }
@@ -86,6 +94,12 @@ impl<R: RawRwLock, T: ?Sized> SetLock for RwLock<R, T> {
     }
 
     #[track_caller]
+    #[inline(always)]
+    fn lock_known_in_set(&self, chain: &SetChain) -> Option<Self::Guard<'_>> {
+        self.write_at(Location::caller(), chain)
+    }
+
+    #[track_caller]
     fn try_lock_in_set_until(&self, deadline: Instant) -> Option<Self::Guard<'_>> {
         let raw = raw::Write(&self.inner);
         self.try_polling(raw, Access::Exclusive, deadline, |inner, token| {
@@ -113,6 +127,12 @@ impl<R: RawRwLock, T: ?Sized> SetReadLock for RwLock<R, T> {
     #[track_caller]
     fn try_read_in_set(&self) -> Option<Self::ReadGuard<'_>> {
         self.try_read()
+    }
+
+    #[track_caller]
+    #[inline(always)]
+    fn read_known_in_set(&self, chain: &SetChain) -> Option<Self::ReadGuard<'_>> {
+        self.read_at(Location::caller(), chain)
     }
 
     #[track_caller]

@@ -27,7 +27,7 @@ impl<R: RawRwLockUpgrade, T: ?Sized> RwLock<R, T> {
         /// # Panics
         /// Under `Panic`, on a cycle; under `Panic` and `Warn`, if this thread
         /// already holds the lock in any mode.
-        upgradable_read, try_upgradable_read
+        upgradable_read, upgradable_read_at, try_upgradable_read
     );
 }
 

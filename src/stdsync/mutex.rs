@@ -147,11 +147,20 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline(always)]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
-        let site = Location::caller();
+        self.lock_at(Location::caller(), acquire::Blocking)
+    }
+
+    /// [`lock`](Self::lock), called at `site`, by `route`.
+    #[inline(always)]
+    pub(crate) fn lock_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<LockResult<MutexGuard<'_, T>>> {
         // Read once, before any path of the acquisition: the guard's drop
         // then tests one value whichever path took the lock.
         let panicking = std::thread::panicking();
-        acquire::blocking(
+        route.take(
             Std(&self.inner),
             &self.header,
             Access::Exclusive,

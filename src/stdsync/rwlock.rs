@@ -138,9 +138,18 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline(always)]
     pub fn read(&self) -> LockResult<RwLockReadGuard<'_, T>> {
-        let site = Location::caller();
+        self.read_at(Location::caller(), acquire::Blocking)
+    }
+
+    /// [`read`](Self::read), called at `site`, by `route`.
+    #[inline(always)]
+    pub(crate) fn read_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<LockResult<RwLockReadGuard<'_, T>>> {
         let read = Std(Read(&self.inner));
-        acquire::blocking(read, &self.header, Access::Read, site, |inner, token| {
+        route.take(read, &self.header, Access::Read, site, |inner, token| {
             // Read guards never poison, but a poisoned lock's reads are `Err`.
             self.poison.result(RwLockReadGuard {
                 _token: token,
@@ -196,10 +205,19 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     #[inline(always)]
     pub fn write(&self) -> LockResult<RwLockWriteGuard<'_, T>> {
-        let site = Location::caller();
+        self.write_at(Location::caller(), acquire::Blocking)
+    }
+
+    /// [`write`](Self::write), called at `site`, by `route`.
+    #[inline(always)]
+    pub(crate) fn write_at<P: acquire::Route>(
+        &self,
+        site: &'static Location<'static>,
+        route: P,
+    ) -> P::Out<LockResult<RwLockWriteGuard<'_, T>>> {
         // As `Mutex::lock`: read once, before any path.
         let panicking = std::thread::panicking();
-        acquire::blocking(
+        route.take(
             Std(Write(&self.inner)),
             &self.header,
             Access::Exclusive,

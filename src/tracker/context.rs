@@ -8,6 +8,8 @@
 //! same function while the task runs; the cold state (private graph, label,
 //! watchdog record) stays per thread.
 
+mod known_set;
+
 use std::cell::{Cell, OnceCell};
 use std::panic::Location;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use crate::report::{
     ThreadLabel, Violation,
 };
 use crate::watchdog::registry::ThreadRecord;
+pub use known_set::SetChain;
 
 /// What the fast path touches: plain cells, nothing to drop, so the
 /// thread-local needs no destructor and stays usable while other

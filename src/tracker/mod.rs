@@ -34,6 +34,7 @@ pub(crate) mod global;
 mod poison;
 pub(crate) mod private;
 
+pub use context::SetChain;
 pub(crate) use context::SetScope;
 pub(crate) use poison::unwound_by_report;
 
@@ -607,6 +608,36 @@ pub(crate) fn check_set(
         report_set(set, describe, site);
     }
     scope
+}
+
+/// The start of a `lock_all` set of the ascending `ids` on the known path
+/// (see [`SetChain`]), or `None` if it must take the usual one.
+#[inline]
+pub(crate) fn start_known_set(ids: &[LockId]) -> Option<SetChain> {
+    if flags::get() != 0 {
+        return None;
+    }
+    context::with(|state| state.start_known_set(ids)).flatten()
+}
+
+/// Records a member of a set on the known path, its raw lock taken; returns
+/// whether it did (if not, nothing changed).
+#[inline(always)]
+pub(crate) fn record_known_member(
+    meta: &LockMeta,
+    access: Access,
+    site: &'static Location<'static>,
+    chain: &SetChain,
+) -> bool {
+    match meta.lazy_id().tracked_read() {
+        Some((id, read)) => {
+            context::with(
+                #[inline(always)]
+                |state| state.take_known_member(id, || read.origin(), access, site, chain),
+            ) == Some(true)
+        }
+        None => false,
+    }
 }
 
 /// Before a member of the `lock_all` set being taken is taken (blocking):

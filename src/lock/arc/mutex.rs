@@ -29,7 +29,7 @@ macro_rules! mutex_arc_fns {
             #[track_caller]
             pub fn lock_arc(self: &Arc<Self>) -> ArcMutexGuard<$Raw, T> {
                 let site = Location::caller();
-                let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| Some(lock.lock_at(site)));
+                let held = ArcHeld::new(Arc::clone(self), |lock: &$Mutex<T>| Some(lock.lock_at(site, crate::acquire::Blocking)));
                 ArcMutexGuard::from_held(held.unwrap_or_else(|_| unreachable!("a blocking lock")))
             }
 

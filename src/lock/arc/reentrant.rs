@@ -83,7 +83,7 @@ impl<T: ?Sized> ReentrantMutex<T> {
     pub fn lock_arc(self: &Arc<Self>) -> ArcReentrant<T> {
         let site = Location::caller();
         let held = ArcHeld::new(Arc::clone(self), |lock: &ReentrantMutex<T>| {
-            Some(lock.lock_at(site))
+            Some(lock.lock_at(site, crate::acquire::Blocking))
         });
         arc_reentrant(held).expect("a blocking lock")
     }

@@ -23,7 +23,7 @@ macro_rules! rwlock_arc_fn {
         #[track_caller]
         pub fn $name(self: &Arc<Self>) -> $Guard<$R, T> {
             let site = Location::caller();
-            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| Some(lock.$at(site)));
+            let held = ArcHeld::new($to_rwlock(Arc::clone(self)), |lock: &RwLock<T>| Some(lock.$at(site, crate::acquire::Blocking)));
             $Guard::from_held(held.unwrap_or_else(|_| unreachable!("a blocking lock")))
         }
     };
