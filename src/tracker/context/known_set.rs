@@ -15,7 +15,7 @@ use std::cell::Cell;
 use std::panic::Location;
 
 use super::ThreadState;
-use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain, set_salt};
+use crate::held::{Access, EMPTY_CHAIN, extend_chain, set_salt};
 use crate::id::LockId;
 use crate::meta::Origin;
 
@@ -35,19 +35,16 @@ pub struct SetChain {
 }
 
 impl ThreadState {
-    /// A set of locks with the ascending, tracked `ids` may go the known
-    /// path (with no [`crate::flags`] set, which the caller checks): no
-    /// lock twice, room in the inline held set for all of them, and no held
-    /// lock above the lowest outside the set (each of those is a report of
-    /// the usual path).
+    /// A set of locks with the ascending `ids` may go the known path (with
+    /// no [`crate::flags`] set, which the caller checks): no lock twice, and
+    /// no held lock above the lowest outside the set (each a report of the
+    /// usual path). (An untracked member, or one past the inline held set,
+    /// is not taken on the known path: the set then takes the usual one.)
     #[inline]
     pub(crate) fn start_known_set(&self, ids: &[LockId]) -> Option<SetChain> {
         let (&lowest, _) = ids.split_first()?;
         let distinct = ids.windows(2).all(|pair| pair[0] != pair[1]);
-        if !distinct || !ids.iter().all(|id| id.is_tracked()) {
-            return None;
-        }
-        if self.held.len() + ids.len() > INLINE || self.holds_above_outside(lowest, ids) {
+        if !distinct || self.holds_above_outside(lowest, ids) {
             return None;
         }
         let salt = set_salt(ids);
