@@ -240,6 +240,34 @@ fn an_order_taken_in_a_set_and_then_one_by_one_is_a_class_edge() {
     assert!(report.contains("lock class inversion"), "{report}");
 }
 
+/// The same, with the set taken again under another held set (its edges
+/// then narrow in the thread's private graph): still no shortcut for the
+/// one-by-one order.
+#[test]
+fn an_order_taken_in_sets_under_two_held_sets_and_then_one_by_one_is_a_class_edge() {
+    use lockgraph::LockClass;
+    const A: LockClass = LockClass::named("sets-then-alone.a");
+    const B: LockClass = LockClass::named("sets-then-alone.b");
+    on_own_thread(|| {
+        let outer = Mutex::new(());
+        let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
+        let _ = (outer.id(), a.id(), b.id()); // outer, then a, then b
+        let held = outer.lock();
+        drop(lock_all((&a, &b))); // a -> b gated by outer
+        drop(held);
+        drop(lock_all((&a, &b))); // another held set: a -> b narrows
+        drop((a.lock(), b.lock())); // A -> B, one after the other
+    });
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
+            drop((b.lock(), a.lock())); // B -> A
+        })
+    });
+    let report = report.expect("B -> A closes the class cycle A -> B -> A");
+    assert!(report.contains("lock class inversion"), "{report}");
+}
+
 /// A class edge made under a reentrant gate held twice names the gate once.
 #[test]
 fn a_gate_held_twice_is_named_once() {
