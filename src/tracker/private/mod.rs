@@ -418,9 +418,13 @@ impl Store {
 
     /// Removes the edges of the queued dead sinks (call with the graph locked):
     /// from this graph if they are still private, else from the global one
-    /// (a publication moved them there after they were queued).
+    /// (a publication moved them there after they were queued). Inlined: the
+    /// queue is usually empty.
+    #[inline]
     fn bury(&self, graph: &mut Private) {
-        self.bury_with(graph, None);
+        if !self.dead.is_empty() {
+            self.bury_with(graph, None);
+        }
     }
 
     /// [`Self::bury`], with `also` (a private sink of this thread being
