@@ -127,7 +127,9 @@ fn main() {
     // variant's edges and chain keys are its own.
     let root: Vec<_> = (0..5)
         .map(|_| (lockgraph::Mutex::new(0), lockgraph::Mutex::new(0)))
-        .inspect(|(a, b)| drop((a.id(), b.id())))
+        .inspect(|(a, b)| {
+            let _ = (a.id(), b.id());
+        })
         .collect();
     let std = (std::sync::Mutex::new(0), std::sync::Mutex::new(0));
     let stdsync: Vec<_> = (0..2)
@@ -136,7 +138,7 @@ fn main() {
                 lockgraph::stdsync::Mutex::new(0),
                 lockgraph::stdsync::Mutex::new(0),
             );
-            drop((pair.0.id(), pair.1.id()));
+            let _ = (pair.0.id(), pair.1.id());
             pair
         })
         .collect();
