@@ -191,10 +191,21 @@ const REPORTED: u64 = 1 << 3;
 /// The marks whose release must go through `tracker`'s slow path: an entry
 /// with one of them never matches the fast path's compare (no extra test).
 const SLOW_RELEASE: u64 = REPORTED;
+/// In a [`Slot`]'s word: the lock was marked as in the graph when it was
+/// taken (see `LazyId::mark_in_graph`, for good once set), so being the
+/// source of an edge needs no mark at its release: [`Slot::mark_source`]
+/// leaves [`SOURCE`] clear, and the plainest release still applies. Set by
+/// the slow paths only.
+const IN_GRAPH_WHEN_TAKEN: u64 = 1 << 4;
 /// The bits a release ignores when it compares a word with an id: the
-/// access.
-const IGNORED_ON_RELEASE: u64 = ACCESS;
-const _: () = assert!(SLOW_RELEASE & IGNORED_ON_RELEASE == 0 && SLOW_RELEASE & SOURCE == 0);
+/// access, and whether the lock was in the graph.
+const IGNORED_ON_RELEASE: u64 = ACCESS | IN_GRAPH_WHEN_TAKEN;
+const _: () = assert!(
+    SLOW_RELEASE & IGNORED_ON_RELEASE == 0
+        && SLOW_RELEASE & SOURCE == 0
+        && SOURCE & IGNORED_ON_RELEASE == 0
+        && (ACCESS | REPORTED) & IN_GRAPH_WHEN_TAKEN == 0
+);
 
 /// A [`Slot`]'s word.
 #[inline(always)]
@@ -263,10 +274,14 @@ impl Slot {
         self.origin.get()
     }
 
-    /// Marks the entry as the source of a graph edge.
+    /// Marks the entry as the source of a graph edge, unless its lock was
+    /// marked as in the graph already (its release then has nothing to mark).
     #[inline(always)]
     pub(crate) fn mark_source(&self) {
-        self.word.set(self.word.get() | SOURCE);
+        let word = self.word.get();
+        if word & IN_GRAPH_WHEN_TAKEN == 0 {
+            self.word.set(word | SOURCE);
+        }
     }
 
     /// Sets or clears `marks` (bits of the word).
@@ -538,6 +553,15 @@ impl HeldLocks {
         true
     }
 
+    /// Notes that the most recent entry's lock was marked as in the graph
+    /// when it was taken (see [`IN_GRAPH_WHEN_TAKEN`]); an entry past the
+    /// inline ones is left as it is.
+    pub(crate) fn mark_last_in_graph(&self) {
+        if let Some(slot) = self.inline.get(self.len().wrapping_sub(1)) {
+            slot.word.set(slot.word.get() | IN_GRAPH_WHEN_TAKEN);
+        }
+    }
+
     /// Removes the most recent entry for `id`, if any; returns it and where it was.
     pub(crate) fn remove(&self, id: LockId) -> Option<(usize, HeldLock)> {
         // The usual case: the most recent entry, kept in place.
@@ -733,6 +757,25 @@ mod tests {
         assert_eq!(set.pop_last(ids[1]), Some(false));
         assert_eq!(set.pop_last(ids[0]), Some(true));
         assert_eq!(set.len(), 0);
+    }
+
+    /// An entry whose lock was in the graph when taken is never marked a
+    /// source (its release has nothing to mark), and still pops plainly.
+    #[test]
+    fn a_lock_in_the_graph_when_taken_is_not_marked_a_source() {
+        let ids: Vec<LockId> = (0..2).map(|_| LazyId::new().get()).collect();
+        let set = HeldLocks::new();
+        for &id in &ids {
+            assert!(set.push(held(id)));
+        }
+        set.mark_last_in_graph();
+        set.inline()[0].mark_source();
+        set.inline()[1].mark_source();
+        assert!(set.get(0).source, "not in the graph when taken: marked");
+        assert!(!set.get(1).source, "in the graph when taken: not marked");
+        assert!(set.pop_plain(ids[1]));
+        assert!(!set.pop_plain(ids[0]), "a source does not pop plainly");
+        assert_eq!(set.pop_last(ids[0]), Some(true));
     }
 
     #[test]

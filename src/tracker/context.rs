@@ -166,10 +166,18 @@ pub(crate) fn with_private_store<R>(f: impl FnOnce(Option<&Arc<Store>>) -> R) ->
 /// A lock is being dropped: [`private::forget`] with this thread's store;
 /// the private edges that leaves ungated go into this thread's edge cache.
 pub(crate) fn forget_private(id: LockId, sink: bool) -> Result<(), bool> {
-    let cache = |edge| {
-        let _ = with(|state| state.cache_ungated(edge));
+    let forget = |state: Option<&ThreadState>| {
+        let cache = |edge| {
+            if let Some(state) = state {
+                state.cache_ungated(edge);
+            }
+        };
+        with_private_store(|mine| private::forget(id, sink, mine, cache))
     };
-    with_private_store(|mine| private::forget(id, sink, mine, cache))
+    match with(|state| forget(Some(state))) {
+        Some(forgotten) => forgotten,
+        None => forget(None),
+    }
 }
 
 /// This thread's label (its name, else its `ThreadId`), also while its
@@ -258,7 +266,7 @@ impl ThreadState {
             return None;
         }
         self.chains.insert(chain_key(chain, id, access));
-        Some(self.record_held(new_entry(meta, id, access, site)))
+        Some(self.record_new(meta, id, access, site))
     }
 
     /// For a held set whose every edge into `id` is in this thread's private
@@ -292,6 +300,7 @@ impl ThreadState {
     /// this thread knows its class edges too (a class edge still gated by
     /// the dead lock must be narrowed on that make, which a cached edge
     /// skips).
+    #[inline]
     fn cache_ungated(&self, ((from, from_origin), (to, to_origin), kinds): private::Ungated) {
         for kind in kinds.iter() {
             let class_known = !config::class_checks()
@@ -385,7 +394,7 @@ impl ThreadState {
     ) -> bool {
         // Leaves the held set as it was (or panics, before recording anything).
         self.check_blocking(meta, id, access, site, flavour);
-        self.record_held(new_entry(meta, id, access, site))
+        self.record_new(meta, id, access, site)
     }
 
     /// [`Self::acquire_checked`] for a lock's first use (its id was assigned just now),
@@ -421,7 +430,7 @@ impl ThreadState {
             }
             cycles.into_iter().for_each(super::report);
         }
-        self.record_held(new_entry(meta, id, access, site))
+        self.record_new(meta, id, access, site)
     }
 
     /// [`Self::acquire_fresh`] when its edges can stay private and their
@@ -520,7 +529,7 @@ impl ThreadState {
             // its edges in the edge cache (one trip through the slow path)
             // and adds the chain then.
         }
-        Some(self.record_held(new_entry(meta, id, access, site)))
+        Some(self.record_new(meta, id, access, site))
     }
 
     /// Publishes the private graphs of the other threads that handed out a
@@ -551,6 +560,24 @@ impl ThreadState {
             store.0.record_fresh(&self.held, target)
         };
         COLD.try_with(record).ok().flatten()
+    }
+
+    /// Records an acquisition of `meta` as held ([`Self::record_held`]),
+    /// noting whether its lock is in the graph already (then its release
+    /// need not mark it). Inlined, as [`Self::record_held`].
+    #[inline(always)]
+    fn record_new(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+    ) -> bool {
+        let recorded = self.record_held(new_entry(meta, id, access, site));
+        if recorded && meta.lazy_id().in_graph() {
+            self.held.mark_last_in_graph();
+        }
+        recorded
     }
 
     /// Adds an entry to the held set (and to the watchdog's mirror); returns
@@ -609,7 +636,7 @@ impl ThreadState {
         access: Access,
         site: &'static Location<'static>,
     ) -> bool {
-        self.record_held(new_entry(meta, id, access, site))
+        self.record_new(meta, id, access, site)
     }
 
     /// Forgets the most recent acquisition of `meta`; returns it if it was recorded.
