@@ -19,7 +19,7 @@ use super::private::{self, Store};
 use crate::class;
 use crate::config;
 use crate::graph::dep::Kind;
-use crate::graph::gate::Gate;
+use crate::graph::gate::{Gate, Outermost};
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
@@ -256,6 +256,30 @@ impl ThreadState {
         }
         self.chains.insert(chain_key(chain, id, access));
         Some(self.record_held(new_entry(meta, id, access, site)))
+    }
+
+    /// [`Self::acquire_checked`] after [`Self::acquire_known`] found that
+    /// it could not record the acquisition: when that was because some edge
+    /// into `id` is not known to be in the graph (the usual reason: a new
+    /// edge), the checks it already made (`id` not held, no edge to narrow
+    /// privately, the mode) are not made again.
+    pub(crate) fn acquire_unknown(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+        flavour: Flavour,
+    ) -> bool {
+        let plain = !config::ascending() && config::graph_checks() && !self.holds(id);
+        let Some((_, chain)) = self.held.last_key().filter(|_| plain) else {
+            return self.acquire_checked(meta, id, access, site, flavour);
+        };
+        let key = chain_key(chain, id, access);
+        if !self.chains.contains(key) && self.check_slow(meta, id, access, site, flavour) {
+            self.chains.insert(key);
+        }
+        self.record_held(new_entry(meta, id, access, site))
     }
 
     /// For a held set whose every edge into `id` is in this thread's private
@@ -785,16 +809,18 @@ impl ThreadState {
         flavour: Flavour,
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
-        let mut violations = Vec::new();
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
-        if let Some(higher) = config::ascending().then(higher).flatten() {
-            violations.push(self.order_violation(&target, site, &higher, false, flavour));
+        let order = config::ascending().then(higher).flatten();
+        let order =
+            order.map(|higher| self.order_violation(&target, site, &higher, false, flavour));
+        let cycles = match config::graph_checks() {
+            true => self.record_edges(meta, &target, access, site, false),
+            false => Vec::new(),
+        };
+        let clean = order.is_none() && cycles.is_empty();
+        if !clean {
+            order.into_iter().chain(cycles).for_each(super::report);
         }
-        if config::graph_checks() {
-            violations.extend(self.record_edges(meta, &target, access, site, false));
-        }
-        let clean = violations.is_empty();
-        violations.into_iter().for_each(super::report);
         clean
     }
 
@@ -819,8 +845,13 @@ impl ThreadState {
         }
         let mut gates = COLD.try_with(|cold| cold.gates.take()).unwrap_or_default();
         gates.clear();
-        let around = |s: &HeldLock| Gate::around(self.held.ids_and_access(), s.id, target.id);
-        gates.extend(sources.iter().map(around));
+        // The candidates once for every source (as `Gate::around` each).
+        let others = self
+            .held
+            .ids_and_access()
+            .filter(|&(id, _)| id != target.id);
+        let outermost = Outermost::of(others);
+        gates.extend(sources.iter().map(|s| outermost.gate_of(s.id)));
         let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => {
@@ -914,6 +945,11 @@ impl ThreadState {
             return Vec::new();
         }
         let to = target.origin;
+        // Edges within one class make no class edge (the common case of
+        // many locks made at one site): nothing to look up or collect.
+        if sources.iter().all(|h| h.origin.key() == to.key()) {
+            return Vec::new();
+        }
         let chain = self.chain();
         let new: Vec<HeldLock> = sources
             .iter()

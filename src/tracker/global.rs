@@ -68,6 +68,9 @@ pub(crate) struct Global {
 struct Backtraces {
     by_sites: FastMap<SitePair, u32>,
     captured: Vec<CapturedBacktrace>,
+    /// The pair looked up last and its index: edges come in runs from one
+    /// pair of call sites (a loop taking locks), and a hit skips the hash.
+    last: Option<(SitePair, u32)>,
 }
 
 static GLOBAL: LazyLock<RawMutex<Global>> = LazyLock::new(|| {
@@ -295,10 +298,20 @@ impl Backtraces {
         edge: (LockId, LockId),
         thread: &ThreadLabel,
     ) -> u32 {
-        let Backtraces { by_sites, captured } = self;
-        *by_sites.entry(site_pair(from, to)).or_insert_with(|| {
+        let pair = site_pair(from, to);
+        if let Some((last, index)) = self.last
+            && last == pair
+        {
+            return index;
+        }
+        let Backtraces {
+            by_sites, captured, ..
+        } = self;
+        let index = *by_sites.entry(pair).or_insert_with(|| {
             captured.push(CapturedBacktrace::capture(thread.clone(), Some(edge)));
             u32::try_from(captured.len() - 1).expect("fewer than 2^32 call-site pairs")
-        })
+        });
+        self.last = Some((pair, index));
+        index
     }
 }
