@@ -398,8 +398,6 @@ impl Store {
                     let (from, to) = edge.ends();
                     let data = || EdgeData {
                         thread: graph.label.clone(),
-                        from_site: edge.from_site,
-                        to_site: edge.to_site,
                         backtrace: edge.backtrace,
                         gate: edge.gate,
                         kinds: edge.kinds,
