@@ -326,3 +326,17 @@ impl Backtraces {
         index
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_edge_keeps_four_words() {
+        // Every edge of the graph keeps one, and a new edge writes it: its
+        // call sites are found from its backtrace index, its gate has no
+        // length.
+        assert!(size_of::<EdgeData>() <= 32, "{}", size_of::<EdgeData>());
+        assert_eq!(size_of::<Gate>(), Gate::MAX * size_of::<LockId>());
+    }
+}
