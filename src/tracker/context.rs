@@ -852,7 +852,6 @@ impl ThreadState {
             .filter(|&(id, _)| id != target.id);
         let outermost = Outermost::of(others);
         gates.extend(sources.iter().map(|s| outermost.gate_of(s.id)));
-        let mut cycles = Vec::new();
         let private = COLD.try_with(|cold| match cold.private.get() {
             Some(store) => {
                 let made = (&mut sources[..], &mut gates[..], &self.held);
@@ -860,20 +859,24 @@ impl ThreadState {
             }
             None => Err(true),
         });
-        if let Err(others) = private.unwrap_or(Err(true)) {
-            // Some lock is public: publish the private ones, then insert globally.
-            if others {
-                let involved = sources.iter().map(|s| s.id);
-                private::publish_owners(involved.chain([target.id]));
+        let cycles = match private.unwrap_or(Err(true)) {
+            Ok(()) => Vec::new(),
+            Err(others) => {
+                // Some lock is public: publish the private ones, then insert globally.
+                if others {
+                    let involved = sources.iter().map(|s| s.id);
+                    private::publish_owners(involved.chain([target.id]));
+                }
+                with_label(|thread| {
+                    global::with(|g| {
+                        let made = (&mut sources[..], &mut gates[..], &self.held);
+                        let cycles = g.record(made, access, target, site, thread);
+                        meta.lazy_id().mark_in_graph();
+                        cycles
+                    })
+                })
             }
-            with_label(|thread| {
-                global::with(|g| {
-                    let made = (&mut sources[..], &mut gates[..], &self.held);
-                    cycles = g.record(made, access, target, site, thread);
-                    meta.lazy_id().mark_in_graph();
-                });
-            });
-        }
+        };
         // Released, a source is marked in its lock (see `mark_if_source`).
         self.held.mark_sources(&sources);
         // A gated edge stays out of the cache: made under another held set,
