@@ -852,14 +852,22 @@ impl ThreadState {
             .filter(|&(id, _)| id != target.id);
         let outermost = Outermost::of(others);
         gates.extend(sources.iter().map(|s| outermost.gate_of(s.id)));
-        let private = COLD.try_with(|cold| match cold.private.get() {
-            Some(store) => {
-                let made = (&mut sources[..], &mut gates[..], &self.held);
-                store.0.record(made, access, target, site, fresh)
-            }
-            None => Err(true),
-        });
-        let cycles = match private.unwrap_or(Err(true)) {
+        let ids = sources.iter().map(|s| s.id).chain([target.id]);
+        // Public everywhere (the usual case in a big graph): no private
+        // graph can keep the edges, and none is looked at.
+        let private = match private::below_public(ids) {
+            true => Err(false),
+            false => COLD
+                .try_with(|cold| match cold.private.get() {
+                    Some(store) => {
+                        let made = (&mut sources[..], &mut gates[..], &self.held);
+                        store.0.record(made, access, target, site, fresh)
+                    }
+                    None => Err(true),
+                })
+                .unwrap_or(Err(true)),
+        };
+        let cycles = match private {
             Ok(()) => Vec::new(),
             Err(others) => {
                 // Some lock is public: publish the private ones, then insert globally.
