@@ -810,18 +810,20 @@ impl ThreadState {
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
-        let order = config::ascending().then(higher).flatten();
-        let order =
-            order.map(|higher| self.order_violation(&target, site, &higher, false, flavour));
+        let higher = config::ascending().then(higher).flatten();
         let cycles = match config::graph_checks() {
             true => self.record_edges(meta, &target, access, site, false),
             false => Vec::new(),
         };
-        let clean = order.is_none() && cycles.is_empty();
-        if !clean {
-            order.into_iter().chain(cycles).for_each(super::report);
+        if higher.is_none() && cycles.is_empty() {
+            return true;
         }
-        clean
+        // (Its report is the same made after the edges: they change no
+        // entry's id, access or site.)
+        let order =
+            higher.map(|higher| self.order_violation(&target, site, &higher, false, flavour));
+        order.into_iter().chain(cycles).for_each(super::report);
+        false
     }
 
     /// Inserts the edges into `target` that this thread does not know to be in
