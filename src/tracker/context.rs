@@ -853,7 +853,9 @@ impl ThreadState {
             .ids_and_access()
             .filter(|&(id, _)| id != target.id);
         let outermost = Outermost::of(others);
-        gates.extend(sources.iter().map(|s| outermost.gate_of(s.id)));
+        for source in sources.iter() {
+            gates.push(outermost.gate_of(source.id));
+        }
         let ids = sources.iter().map(|s| s.id).chain([target.id]);
         // Public everywhere (the usual case in a big graph): no private
         // graph can keep the edges, and none is looked at.

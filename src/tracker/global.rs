@@ -302,18 +302,18 @@ impl Backtraces {
     /// pair is new (unresolved: symbols are looked up only for a report), as
     /// the stack of `thread` making `edge`. Every later edge made at these
     /// two sites, by any thread, shares it (its report says whose it is).
-    fn index_for(
-        &mut self,
-        (from, to): Sites,
-        edge: (LockId, LockId),
-        thread: &ThreadLabel,
-    ) -> u32 {
-        let pair = site_pair(from, to);
-        if let Some((last, index)) = self.last
-            && last == pair
-        {
-            return index;
+    #[inline]
+    fn index_for(&mut self, sites: Sites, edge: (LockId, LockId), thread: &ThreadLabel) -> u32 {
+        match self.last {
+            Some((last, index)) if last == site_pair(sites.0, sites.1) => index,
+            _ => self.look_up(sites, edge, thread),
         }
+    }
+
+    /// [`Self::index_for`] past the last pair, out of line.
+    #[inline(never)]
+    fn look_up(&mut self, (from, to): Sites, edge: (LockId, LockId), thread: &ThreadLabel) -> u32 {
+        let pair = site_pair(from, to);
         let Backtraces {
             by_sites, captured, ..
         } = self;
