@@ -262,6 +262,12 @@ const SCENARIOS: &[Scenario] = &[
         s10,
     ),
     (
+        "s10-big",
+        "lockbench's S10: 100,000 mutexes, 300,000 edges (gaps 1-16, random), then new ones",
+        s10_big,
+    ),
+    ("s10-big-pl", "parking_lot: the same", s10_big_pl),
+    (
         "s9-fifo",
         "the same window, the guards released first in first out (a dropped Vec of guards)",
         s9_fifo,
@@ -585,6 +591,73 @@ fn s10(n: u64) {
         let _held = black_box(&locks[i]).lock();
         *black_box(&locks[i + d]).lock() += 1;
     }
+}
+
+/// SplitMix64: the same random edges in every run, so that two runs of
+/// different lengths share their first edges.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % n as u64) as usize
+    }
+}
+
+/// Lockbench's S10 with `pair` (take `a`, then `b` under it) for a lock type: 100,000 locks,
+/// each taken in turn with 3 targets at most 16 ahead, chosen at random
+/// (ids follow first use, so the order the graph keeps is not the index
+/// order, as in lockbench), then `n` new edges of the same kind, at random.
+fn s10_shape<M>(n: u64, new: impl Fn(u64) -> M, pair: impl Fn(&M, &M)) {
+    const LOCKS: usize = 100_000;
+    const GAP: usize = 16;
+    let mut rng = SplitMix(0x5EED_0010);
+    let mut used = vec![0u16; LOCKS];
+    let mut pick = |i: usize, used: &mut [u16]| loop {
+        let d = 1 + rng.below((LOCKS - 1 - i).min(GAP));
+        if used[i] & (1 << (d - 1)) == 0 {
+            used[i] |= 1 << (d - 1);
+            break i + d;
+        }
+    };
+    let locks: Vec<M> = (0..LOCKS as u64).map(new).collect();
+    for i in 0..LOCKS - 1 {
+        for _ in 0..3.min(LOCKS - 1 - i) {
+            let j = pick(i, &mut used);
+            pair(&locks[i], &locks[j]);
+        }
+    }
+    let mut sources = SplitMix(0x5EED_0011);
+    for _ in 0..n {
+        let i = loop {
+            let i = sources.below(LOCKS - GAP - 1);
+            if used[i] != u16::MAX {
+                break i;
+            }
+        };
+        let j = pick(i, &mut used);
+        pair(black_box(&locks[i]), black_box(&locks[j]));
+    }
+    // Lockbench times the new edges only: dropping the locks here would add
+    // the removal of every new edge to each one's count.
+    std::mem::forget(locks);
+}
+
+fn s10_big(n: u64) {
+    s10_shape(n, lockgraph::Mutex::new, |a, b| {
+        let _a = a.lock();
+        *b.lock() += 1;
+    });
+}
+
+fn s10_big_pl(n: u64) {
+    s10_shape(n, parking_lot::Mutex::new, |a, b| {
+        let _a = a.lock();
+        *b.lock() += 1;
+    });
 }
 
 fn s9_fifo(n: u64) {

@@ -658,9 +658,16 @@ impl HeldLocks {
     /// Marks every held entry of a lock that is a `source` in `sources` as the
     /// source of a graph edge.
     pub(crate) fn mark_sources(&self, sources: &[HeldLock]) {
-        for index in 0..self.len() {
+        let marked = |id: LockId| sources.iter().any(|s| s.source && s.id == id);
+        // In place in the inline entries: one word each, not the whole entry.
+        for slot in self.inline() {
+            if marked(slot.id()) {
+                slot.mark_source();
+            }
+        }
+        for index in INLINE..self.len() {
             let held = self.get(index);
-            if sources.iter().any(|s| s.source && s.id == held.id) {
+            if marked(held.id) {
                 self.set(
                     index,
                     HeldLock {

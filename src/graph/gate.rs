@@ -30,9 +30,12 @@ pub(crate) fn serialises(access: u8) -> bool {
 }
 
 /// The locks that were held around an edge every time it was made.
+///
+/// The locks come first in `ids`, the places after them are
+/// [`LockId::VACANT`] (never a lock's id): no length is kept, so that a gate
+/// of one lock is one word (every edge of the graph keeps one).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Gate {
-    len: u8,
     ids: [LockId; Gate::MAX],
 }
 
@@ -42,7 +45,6 @@ impl Gate {
 
     /// No gate.
     pub(crate) const NONE: Gate = Gate {
-        len: 0,
         ids: [LockId::VACANT; Gate::MAX],
     };
 
@@ -64,20 +66,28 @@ impl Gate {
     #[cfg(test)]
     pub(crate) fn of(ids: &[LockId]) -> Gate {
         let mut gate = Gate::NONE;
-        for &id in ids.iter().take(Gate::MAX) {
-            gate.ids[usize::from(gate.len)] = id;
-            gate.len += 1;
+        for (place, &id) in gate.ids.iter_mut().zip(ids) {
+            *place = id;
         }
         gate
     }
 
+    /// How many locks the gate has.
+    #[inline]
+    fn len(&self) -> usize {
+        self.ids
+            .iter()
+            .take_while(|&&id| id != LockId::VACANT)
+            .count()
+    }
+
     /// The locks of the gate.
     pub(crate) fn ids(&self) -> &[LockId] {
-        &self.ids[..usize::from(self.len)]
+        &self.ids[..self.len()]
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ids[0] == LockId::VACANT
     }
 
     /// Whether `id` is one of the gate's locks (the places past `len` are
@@ -101,9 +111,9 @@ impl Gate {
     /// that changed anything.
     #[inline]
     pub(crate) fn narrow_to(&mut self, held_exclusively: impl Fn(LockId) -> bool) -> bool {
-        let before = self.len;
+        let before = self.len();
         let mut kept = 0;
-        for at in 0..usize::from(self.len) {
+        for at in 0..before {
             let id = self.ids[at];
             if held_exclusively(id) {
                 self.ids[kept] = id;
@@ -111,8 +121,7 @@ impl Gate {
             }
         }
         self.ids[kept..].fill(LockId::VACANT);
-        self.len = kept as u8;
-        self.len != before
+        kept != before
     }
 
     /// The bits (one per lock of `self`, by position) of the locks of `self`
@@ -129,7 +138,7 @@ impl Gate {
     /// The bits of every lock of `self`: a path whose edges break all of them
     /// closes an ungated cycle.
     pub(crate) fn all_bits(&self) -> u8 {
-        ((1u16 << self.len) - 1) as u8
+        ((1u16 << self.len()) - 1) as u8
     }
 }
 
@@ -167,12 +176,9 @@ impl Outermost {
     #[inline]
     pub(crate) fn gate_of(&self, source: LockId) -> Gate {
         let mut gate = Gate::NONE;
-        for &id in self.ids[..self.len].iter().filter(|&&id| id != source) {
-            if usize::from(gate.len) == Gate::MAX {
-                break;
-            }
-            gate.ids[usize::from(gate.len)] = id;
-            gate.len += 1;
+        let others = self.ids[..self.len].iter().filter(|&&id| id != source);
+        for (place, &id) in gate.ids.iter_mut().zip(others) {
+            *place = id;
         }
         gate
     }
@@ -194,6 +200,18 @@ mod tests {
         assert!(gate.narrow(&Gate::of(&[id(2)])));
         assert!(gate.is_empty());
         assert!(!gate.narrow(&Gate::NONE));
+    }
+
+    #[test]
+    fn a_gate_has_as_many_locks_as_it_lists() {
+        assert_eq!(Gate::NONE.ids(), []);
+        assert!(Gate::NONE.is_empty());
+        let one = Gate::of(&[id(7), id(8)]);
+        assert_eq!(one.ids(), &[id(7), id(8)][..Gate::MAX]);
+        assert!(!one.is_empty());
+        let mut narrowed = one;
+        assert!(narrowed.narrow_to(|_| false));
+        assert_eq!(narrowed, Gate::NONE);
     }
 
     #[test]

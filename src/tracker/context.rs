@@ -21,7 +21,7 @@ use super::private::{self, Store};
 use crate::class;
 use crate::config;
 use crate::graph::dep::Kind;
-use crate::graph::gate::Gate;
+use crate::graph::gate::{Gate, Outermost};
 use crate::held::{
     Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
 };
@@ -267,6 +267,30 @@ impl ThreadState {
         }
         self.chains.insert(chain_key(chain, id, access));
         Some(self.record_new(meta, id, access, site))
+    }
+
+    /// [`Self::acquire_checked`] after [`Self::acquire_known`] found that
+    /// it could not record the acquisition: when that was because some edge
+    /// into `id` is not known to be in the graph (the usual reason: a new
+    /// edge), the checks it already made (`id` not held, no edge to narrow
+    /// privately, the mode) are not made again.
+    pub(crate) fn acquire_unknown(
+        &self,
+        meta: &LockMeta,
+        id: LockId,
+        access: Access,
+        site: &'static Location<'static>,
+        flavour: Flavour,
+    ) -> bool {
+        let plain = !config::ascending() && config::graph_checks() && !self.holds(id);
+        let Some((_, chain)) = self.held.last_key().filter(|_| plain) else {
+            return self.acquire_checked(meta, id, access, site, flavour);
+        };
+        let key = chain_key(chain, id, access);
+        if !self.chains.contains(key) && self.check_slow(meta, id, access, site, flavour) {
+            self.chains.insert(key);
+        }
+        self.record_held(new_entry(meta, id, access, site))
     }
 
     /// For a held set whose every edge into `id` is in this thread's private
@@ -815,17 +839,21 @@ impl ThreadState {
         flavour: Flavour,
     ) -> bool {
         let target = LockRef::new(id, meta.origin());
-        let mut violations = Vec::new();
         let higher = || self.highest_held_outside(&[id]).filter(|h| h.id > id);
-        if let Some(higher) = config::ascending().then(higher).flatten() {
-            violations.push(self.order_violation(&target, site, &higher, false, flavour));
+        let higher = config::ascending().then(higher).flatten();
+        let cycles = match config::graph_checks() {
+            true => self.record_edges(meta, &target, access, site, false),
+            false => Vec::new(),
+        };
+        if higher.is_none() && cycles.is_empty() {
+            return true;
         }
-        if config::graph_checks() {
-            violations.extend(self.record_edges(meta, &target, access, site, false));
-        }
-        let clean = violations.is_empty();
-        violations.into_iter().for_each(super::report);
-        clean
+        // (Its report is the same made after the edges: they change no
+        // entry's id, access or site.)
+        let order =
+            higher.map(|higher| self.order_violation(&target, site, &higher, false, flavour));
+        order.into_iter().chain(cycles).for_each(super::report);
+        false
     }
 
     /// Inserts the edges into `target` that this thread does not know to be in
@@ -849,30 +877,48 @@ impl ThreadState {
         }
         let mut gates = COLD.try_with(|cold| cold.gates.take()).unwrap_or_default();
         gates.clear();
-        let around = |s: &HeldLock| Gate::around(self.held.ids_and_access(), s.id, target.id);
-        gates.extend(sources.iter().map(around));
-        let mut cycles = Vec::new();
-        let private = COLD.try_with(|cold| match cold.private.get() {
-            Some(store) => {
-                let made = (&mut sources[..], &mut gates[..], &self.held);
-                store.0.record(made, access, target, site, fresh)
-            }
-            None => Err(true),
-        });
-        if let Err(others) = private.unwrap_or(Err(true)) {
-            // Some lock is public: publish the private ones, then insert globally.
-            if others {
-                let involved = sources.iter().map(|s| s.id);
-                private::publish_owners(involved.chain([target.id]));
-            }
-            with_label(|thread| {
-                global::with(|g| {
-                    let made = (&mut sources[..], &mut gates[..], &self.held);
-                    cycles = g.record(made, access, target, site, thread);
-                    meta.lazy_id().mark_in_graph();
-                });
-            });
+        // The candidates once for every source (as `Gate::around` each).
+        let others = self
+            .held
+            .ids_and_access()
+            .filter(|&(id, _)| id != target.id);
+        let outermost = Outermost::of(others);
+        for source in sources.iter() {
+            gates.push(outermost.gate_of(source.id));
         }
+        let ids = sources.iter().map(|s| s.id).chain([target.id]);
+        // Public everywhere (the usual case in a big graph): no private
+        // graph can keep the edges, and none is looked at.
+        let private = match private::below_public(ids) {
+            true => Err(false),
+            false => COLD
+                .try_with(|cold| match cold.private.get() {
+                    Some(store) => {
+                        let made = (&mut sources[..], &mut gates[..], &self.held);
+                        store.0.record(made, access, target, site, fresh)
+                    }
+                    None => Err(true),
+                })
+                .unwrap_or(Err(true)),
+        };
+        let cycles = match private {
+            Ok(()) => Vec::new(),
+            Err(others) => {
+                // Some lock is public: publish the private ones, then insert globally.
+                if others {
+                    let involved = sources.iter().map(|s| s.id);
+                    private::publish_owners(involved.chain([target.id]));
+                }
+                with_label(|thread| {
+                    global::with(|g| {
+                        let made = (&mut sources[..], &mut gates[..], &self.held);
+                        let cycles = g.record(made, access, target, site, thread);
+                        meta.lazy_id().mark_in_graph();
+                        cycles
+                    })
+                })
+            }
+        };
         // Released, a source is marked in its lock (see `mark_if_source`).
         self.held.mark_sources(&sources);
         // A gated edge stays out of the cache: made under another held set,
@@ -944,6 +990,11 @@ impl ThreadState {
             return Vec::new();
         }
         let to = target.origin;
+        // Edges within one class make no class edge (the common case of
+        // many locks made at one site): nothing to look up or collect.
+        if sources.iter().all(|h| h.origin.key() == to.key()) {
+            return Vec::new();
+        }
         let chain = self.chain();
         let new: Vec<HeldLock> = sources
             .iter()

@@ -255,7 +255,7 @@ pub(crate) fn after_taking<'a>(
 ) -> Taken<'a> {
     // Nothing to report, so nothing to defer: a lock's first use whose edges
     // stay private, or a new held set whose edges into the lock are all known.
-    let mut first_use = None;
+    let mut looked_at = None;
     if config::tracking()
         && let (id, fresh) = fresh_id(meta)
         && id.is_tracked()
@@ -267,7 +267,7 @@ pub(crate) fn after_taking<'a>(
         match recorded {
             Some(Some(recorded)) => return Taken::Recorded(token(meta, Some(recorded))),
             None => return Taken::Recorded(HeldToken::UNTRACKED), // thread-locals gone
-            Some(None) => first_use = fresh.then_some(id),        // checked below
+            Some(None) => looked_at = Some((id, fresh)),          // checked below
         }
     }
     if !deliver::can_defer() {
@@ -275,10 +275,13 @@ pub(crate) fn after_taking<'a>(
     }
     // A first use stays one (its id is assigned now): its edges may still
     // stay private once its new class edges are checked.
-    let check = || match first_use {
-        Some(id) => token(
+    let check = || match looked_at {
+        Some((id, fresh)) => token(
             meta,
-            context::with(|state| state.acquire_fresh(meta, id, access, site)),
+            context::with(|state| match fresh {
+                true => state.acquire_fresh(meta, id, access, site),
+                false => state.acquire_unknown(meta, id, access, site, flavour),
+            }),
         ),
         None => check_and_record(meta, access, site, flavour),
     };

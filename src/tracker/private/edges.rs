@@ -49,8 +49,8 @@ pub(super) struct PrivateEdge {
     pub(super) to: LockId,
     pub(super) from_origin: Origin,
     pub(super) to_origin: Origin,
-    pub(super) from_site: &'static Location<'static>,
-    pub(super) to_site: &'static Location<'static>,
+    /// The index of the edge's call sites and backtrace (see
+    /// [`global::EdgeData::backtrace`]).
     pub(super) backtrace: u32,
     /// The locks held around the edge every time it was made.
     pub(super) gate: Gate,
@@ -156,8 +156,6 @@ impl Private {
             to: target,
             from_origin: source.origin,
             to_origin: target_origin,
-            from_site: source.site,
-            to_site: site,
             backtrace,
             gate,
             kinds: Kinds::one(kind),

@@ -63,7 +63,8 @@ use crate::report::{LockRef, ThreadLabel};
 use crate::trusted::{OwnerGuard, OwnerMutex};
 use dead::{DEAD, DeadQueue};
 use edges::{Private, PrivateEdge, Target};
-use watermark::{PUBLIC_BELOW, STORES, below_public, recompute_public_below, store_of};
+pub(crate) use watermark::below_public;
+use watermark::{PUBLIC_BELOW, STORES, recompute_public_below, store_of};
 
 /// A private graph with more edges than this is published.
 const EDGES: usize = 256;
@@ -152,7 +153,8 @@ impl Store {
     /// cycle is reported), nothing recorded; every lock of this thread
     /// involved is public now, and the error says whether other threads'
     /// private graphs may need publishing (false when every lock involved is
-    /// below [`PUBLIC_BELOW`]).
+    /// below [`PUBLIC_BELOW`]: a caller that has seen that with
+    /// [`below_public`] need not call).
     pub(crate) fn record(
         &self,
         (sources, gates, held_set): Sources<'_>,
@@ -398,8 +400,6 @@ impl Store {
                     let (from, to) = edge.ends();
                     let data = || EdgeData {
                         thread: graph.label.clone(),
-                        from_site: edge.from_site,
-                        to_site: edge.to_site,
                         backtrace: edge.backtrace,
                         gate: edge.gate,
                         kinds: edge.kinds,

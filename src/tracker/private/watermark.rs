@@ -34,7 +34,8 @@ pub(super) static STORES: LazyLock<RawRwLock<FastMap<u32, Arc<Store>>>> =
 pub(super) static PUBLIC_BELOW: AtomicU64 = AtomicU64::new(u64::MAX);
 
 /// Whether every one of `ids` is public in every store (see [`PUBLIC_BELOW`]).
-pub(super) fn below_public(mut ids: impl Iterator<Item = LockId>) -> bool {
+#[inline]
+pub(crate) fn below_public(mut ids: impl Iterator<Item = LockId>) -> bool {
     fence(Acquire);
     let public_below = PUBLIC_BELOW.load(Relaxed);
     ids.all(|id| id.as_u64() < public_below)
