@@ -437,15 +437,37 @@ impl HeldLocks {
     }
 
     /// The set is taken: the entry held before it gets its own chain key
-    /// back (the members keep theirs: their keys stay the set's).
+    /// back, and the members get the keys of the same locks taken one by one
+    /// (theirs were made from salted ones): a member let go and taken again
+    /// under the rest is an acquisition of its own, with its class edges,
+    /// and must not find the set's key.
     #[inline]
     pub(crate) fn unsalt_chains(&self) {
         let (salt, entered) = (self.salt.get(), self.entered.get());
-        if salt != 0 && entered > 0 && self.salted_len.get() >= entered && self.len() >= entered {
-            self.xor_chain(entered - 1, salt);
+        if salt != 0 && self.len() >= entered {
+            if entered > 0 && self.salted_len.get() >= entered {
+                self.xor_chain(entered - 1, salt);
+            }
+            self.rechain(entered);
         }
         self.salt.set(0);
         self.salted_len.set(0);
+    }
+
+    /// Recomputes the chain keys of the entries from `from` on, each from
+    /// the one before it.
+    fn rechain(&self, from: usize) {
+        let mut chain = from
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |i| self.get(i).chain);
+        for index in from..self.len() {
+            let entry = self.get(index);
+            chain = extend_chain(chain, entry.id, entry.access);
+            match self.inline.get(index) {
+                Some(slot) => slot.chain.set(chain),
+                None => self.overflow(|entries| entries[index - INLINE].chain = chain),
+            }
+        }
     }
 
     fn xor_chain(&self, index: usize, salt: u64) {

@@ -268,6 +268,31 @@ fn an_order_taken_in_sets_under_two_held_sets_and_then_one_by_one_is_a_class_edg
     assert!(report.contains("lock class inversion"), "{report}");
 }
 
+/// A member of a set let go and taken again under the rest of the set is
+/// an acquisition of its own: its order after the other members is a class
+/// edge (the proptest model found this missed: the members kept the set's
+/// chain keys).
+#[test]
+fn a_member_taken_again_under_the_rest_of_its_set_makes_its_class_edge() {
+    use lockgraph::LockClass;
+    const A: LockClass = LockClass::named("member-again.a");
+    const B: LockClass = LockClass::named("member-again.b");
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let outer = Mutex::with_class(B, ());
+            let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
+            let _ = (outer.id(), a.id(), b.id());
+            let _outer = outer.lock(); // B -> A in the set (outer is no member)
+            let (ga, gb) = lock_all((&a, &b));
+            drop(gb);
+            let _gb = b.lock(); // A -> B, one after the other: closes B -> A -> B
+            drop(ga);
+        })
+    });
+    let report = report.expect("A -> B closes the class cycle B -> A -> B");
+    assert!(report.contains("lock class inversion"), "{report}");
+}
+
 /// A class edge made under a reentrant gate held twice names the gate once.
 #[test]
 fn a_gate_held_twice_is_named_once() {

@@ -20,9 +20,10 @@ use crate::id::LockId;
 use crate::meta::Origin;
 
 /// Where a set taken on the known path is: the salted chain key the next
-/// member extends, whether that member's key must be in the cache (not for
-/// a first member taken with nothing held, as for a lone acquisition), how
-/// many members are left, and the set's salt. Made by
+/// member's key extends, whether that key must be in the cache (not for a
+/// first member taken with nothing held, as for a lone acquisition), the
+/// set's salt, and the chain key of the held set so far as one by one (what
+/// the next member's entry keeps, as the usual path leaves it). Made by
 /// [`ThreadState::start_known_set`]; each member taken moves it on.
 ///
 /// Public only to appear in [`SetLock`](crate::SetLock)'s hidden methods; it
@@ -30,7 +31,7 @@ use crate::meta::Origin;
 pub struct SetChain {
     prev: Cell<u64>,
     check: Cell<bool>,
-    left: Cell<usize>,
+    plain: Cell<u64>,
     salt: u64,
 }
 
@@ -48,22 +49,22 @@ impl ThreadState {
             return None;
         }
         let salt = set_salt(ids);
-        let (prev, check) = match self.held.last_inline_chain()? {
-            None => (EMPTY_CHAIN, false),
-            Some(top) => (top ^ salt, true),
+        let (prev, check, plain) = match self.held.last_inline_chain()? {
+            None => (EMPTY_CHAIN, false, EMPTY_CHAIN),
+            Some(top) => (top ^ salt, true, top),
         };
         Some(SetChain {
             prev: Cell::new(prev),
             check: Cell::new(check),
-            left: Cell::new(ids.len()),
+            plain: Cell::new(plain),
             salt,
         })
     }
 
     /// Records the next member of a set on the known path, its raw lock
-    /// taken: its key must be known (see [`SetChain`]); pushed with the key
-    /// salted (as the usual path leaves every member but the last) unless it
-    /// is the last. Returns whether it was; if not, nothing changed.
+    /// taken: its salted key must be known (see [`SetChain`]); pushed with
+    /// the key of the held set as one by one, as the usual path leaves
+    /// every member. Returns whether it was; if not, nothing changed.
     #[inline(always)]
     pub(crate) fn take_known_member(
         &self,
@@ -77,21 +78,15 @@ impl ThreadState {
         if chain.check.get() && !self.chains.contains(key | 1) {
             return false;
         }
-        let left = chain.left.get().wrapping_sub(1);
-        let salted = match left {
-            0 => key,
-            _ => key ^ chain.salt,
-        };
-        if !self.held.push_inline(id, origin, access, site, salted) {
+        let plain = extend_chain(chain.plain.get(), id, access);
+        if !self.held.push_inline(id, origin, access, site, plain) {
             return false;
         }
-        chain.prev.set(salted);
+        chain.prev.set(key ^ chain.salt);
         chain.check.set(true);
-        chain.left.set(left);
+        chain.plain.set(plain);
         #[cfg(test)]
-        if left == 0 {
-            tests::TAKEN.with(|taken| taken.set(taken.get() + 1));
-        }
+        tests::TAKEN.with(|taken| taken.set(taken.get() + 1));
         true
     }
 }
@@ -104,7 +99,7 @@ mod tests {
     use crate::{Mutex, RwLock, lock_all, stdsync};
 
     thread_local! {
-        /// Sets this thread took on the known path to the end.
+        /// Members this thread took on the known path.
         pub(super) static TAKEN: Cell<usize> = const { Cell::new(0) };
     }
 
@@ -153,7 +148,7 @@ mod tests {
                 assert_eq!((*ga, *gb, *gc), (1, 2, 3));
                 chains()
             };
-            assert_eq!(taken(), 1, "the second time on the known path");
+            assert_eq!(taken(), 3, "the second time on the known path");
             assert_eq!(again, usual);
             assert_eq!(chains().len(), 1, "only the outer lock is left");
         });
@@ -175,7 +170,7 @@ mod tests {
             drop((gb, ga, guard));
             assert_eq!(taken(), 0);
             drop(lock_all((&a, &b)));
-            assert_eq!(taken(), 1, "known with nothing held");
+            assert_eq!(taken(), 2, "known with nothing held");
             // b busy on another thread: the set waits for it, as usual.
             let b_taken = std::sync::Barrier::new(2);
             std::thread::scope(|s| {
@@ -190,7 +185,11 @@ mod tests {
                 assert_eq!(*ga + *gb, 3);
                 assert_eq!(chains().len(), 2);
             });
-            assert_eq!(taken(), 1, "not on the known path: b was busy");
+            assert_eq!(
+                taken(),
+                3,
+                "a on the known path, then b busy: the usual one"
+            );
             assert!(chains().is_empty());
         });
     }
