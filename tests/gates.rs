@@ -291,3 +291,20 @@ fn a_class_cycle_gated_by_a_dropped_gate_is_reported_when_made_again() {
     let report = report.expect("the class cycle, once no gate is held");
     assert!(report.contains("lock class inversion"), "{report}");
 }
+
+/// A gate whose guard its owner leaked, dropped by another thread: the
+/// owner still holds it (its entry stays), and an order made under it
+/// again is still gated (found by review: the drop used to strip it).
+#[test]
+fn a_leaked_gate_dropped_by_another_thread_still_gates() {
+    let _settings = common::Settings::take();
+    let report = on_thread("leaker", || {
+        let gate = Mutex::new(());
+        let (a, b) = (Mutex::new(()), Mutex::new(()));
+        std::mem::forget(gate.lock());
+        drop((a.lock(), b.lock())); // a -> b, gated by the leaked gate
+        std::thread::spawn(move || drop(gate)).join().unwrap();
+        drop((b.lock(), a.lock())); // still under the leaked gate
+    });
+    assert_eq!(report, None, "both edges made under the same gate");
+}

@@ -162,8 +162,9 @@ impl Private {
         });
     }
 
-    /// Removes the edges of a dropped lock, and drops it from every other
-    /// edge's gate: a dead lock is never held again, so every later make of
+    /// Removes the edges of a dropped lock, and, given `ungated`, drops it
+    /// from every other edge's gate: a dead lock is not held again (unless a
+    /// guard of it was leaked: see `Store::forget`), so every later make of
     /// such an edge would narrow it away anyway, and doing it now changes no
     /// verdict (a private graph has no cycle; a cycle a later edge closes
     /// counts that edge's gate, which cannot have the dead lock).
@@ -178,14 +179,16 @@ impl Private {
     /// full pass), and, where there are several, which shortest path a
     /// report shows and which of two edges between the same locks gives the
     /// call sites once published.
-    pub(super) fn remove(&mut self, id: LockId, mut ungated: impl FnMut(&PrivateEdge)) {
+    pub(super) fn remove(&mut self, id: LockId, mut ungated: Option<impl FnMut(&PrivateEdge)>) {
         let mut index = 0;
         while let Some(edge) = self.edges.get_mut(index) {
             if edge.from == id || edge.to == id {
                 self.edges.swap_remove(index);
                 continue;
             }
-            if edge.gate.contains(id) {
+            if let Some(ungated) = &mut ungated
+                && edge.gate.contains(id)
+            {
                 edge.gate.narrow_to(|gate| gate != id);
                 if edge.gate.is_empty() {
                     ungated(edge);

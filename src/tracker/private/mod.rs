@@ -489,7 +489,12 @@ impl Store {
     /// [`forget`] for a lock this store's thread handed out; `sink`: the lock
     /// was never the source of an edge, and this thread is the store's owner.
     #[inline]
-    fn forget(&self, id: LockId, sink: bool, ungated: impl FnMut(Ungated)) -> Result<(), bool> {
+    fn forget(
+        &self,
+        id: LockId,
+        sink: bool,
+        ungated: Option<impl FnMut(Ungated)>,
+    ) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) && sink && self.dead.push(id) {
             return Ok(()); // removed by the next holder of the lock
         }
@@ -504,7 +509,7 @@ impl Store {
         &self,
         id: LockId,
         sink: bool,
-        mut ungated: impl FnMut(Ungated),
+        ungated: Option<impl FnMut(Ungated)>,
     ) -> Result<(), bool> {
         if id.as_u64() >= self.published_below.load(Acquire) {
             let mut graph = self.graph.lock();
@@ -516,10 +521,16 @@ impl Store {
                     true => self.bury_with(&mut graph, Some(id)),
                     false => {
                         self.bury(&mut graph);
-                        graph.remove(id, |edge| {
-                            let (from, to) = (edge.from, edge.to);
-                            ungated(((from, edge.from_origin), (to, edge.to_origin), edge.kinds));
-                        });
+                        graph.remove(
+                            id,
+                            ungated.map(|mut ungated| {
+                                move |edge: &PrivateEdge| {
+                                    let (from, to) = (edge.from, edge.to);
+                                    let ends = ((from, edge.from_origin), (to, edge.to_origin));
+                                    ungated((ends.0, ends.1, edge.kinds));
+                                }
+                            }),
+                        );
                     }
                 }
                 return Ok(());
@@ -572,9 +583,12 @@ pub(crate) type Ungated = ((LockId, Origin), (LockId, Origin), Kinds);
 /// A lock is being dropped (`sink`: it was never the source of an edge).
 /// `Ok` if it was private (its edges are gone with it, or queued to go);
 /// `Err` if it is public, saying whether it may have a node in the global
-/// graph from a publication. The lock leaves every private gate it was in;
-/// `ungated` sees each edge of this thread's own private graph that that
-/// leaves ungated (an edge the thread may then know without narrowing it).
+/// graph from a publication. Dropped by its owner, the lock leaves every
+/// private gate it was in, and `ungated` sees each edge that that leaves
+/// ungated (an edge the thread may then know without narrowing it).
+/// Dropped by another thread, it leaves them as they are: its owner may
+/// still hold it through a leaked guard (its held entry stays), and keep
+/// making edges under it, which must then find their gates as made.
 pub(crate) fn forget(
     id: LockId,
     sink: bool,
@@ -583,9 +597,11 @@ pub(crate) fn forget(
 ) -> Result<(), bool> {
     let thread = id::thread_of(id);
     match mine {
-        Some(store) if store.thread == thread => store.forget(id, sink, ungated),
+        Some(store) if store.thread == thread => store.forget(id, sink, Some(ungated)),
         // Only the owner queues; the owner has ended (and published
         // everything) if it has no store.
-        _ => store_of(thread).map_or(Err(true), |store| store.forget(id, false, |_| {})),
+        _ => store_of(thread).map_or(Err(true), |store| {
+            store.forget(id, false, None::<fn(Ungated)>)
+        }),
     }
 }
