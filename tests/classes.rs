@@ -215,6 +215,20 @@ fn classes_chosen_by_the_caller_order_like_any_other() {
     );
 }
 
+/// On a new thread, fresh locks of classes `b` then `a` taken one after
+/// the other close the class cycle `a -> b -> a` (its `a -> b` half made
+/// before): the report says so.
+fn assert_b_then_a_closes_a_class_cycle(a: lockgraph::LockClass, b: lockgraph::LockClass) {
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (a, b) = (Mutex::with_class(a, ()), Mutex::with_class(b, ()));
+            drop((b.lock(), a.lock())); // B -> A
+        })
+    });
+    let report = report.expect("B -> A closes the class cycle A -> B -> A");
+    assert!(report.contains("lock class inversion"), "{report}");
+}
+
 /// An order first taken inside a `lock_all` set (which makes no class edge
 /// among its members) and later one lock after the other is a class edge
 /// like any other.
@@ -230,14 +244,7 @@ fn an_order_taken_in_a_set_and_then_one_by_one_is_a_class_edge() {
         drop(lock_all((&a, &b))); // known now: taken with no set bookkeeping
         drop((a.lock(), b.lock())); // A -> B, one after the other
     });
-    let report = on_own_thread(|| {
-        report_of(|| {
-            let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
-            drop((b.lock(), a.lock())); // B -> A
-        })
-    });
-    let report = report.expect("B -> A closes the class cycle A -> B -> A");
-    assert!(report.contains("lock class inversion"), "{report}");
+    assert_b_then_a_closes_a_class_cycle(A, B);
 }
 
 /// The same, with the set taken again under another held set (its edges
@@ -258,14 +265,7 @@ fn an_order_taken_in_sets_under_two_held_sets_and_then_one_by_one_is_a_class_edg
         drop(lock_all((&a, &b))); // another held set: a -> b narrows
         drop((a.lock(), b.lock())); // A -> B, one after the other
     });
-    let report = on_own_thread(|| {
-        report_of(|| {
-            let (a, b) = (Mutex::with_class(A, ()), Mutex::with_class(B, ()));
-            drop((b.lock(), a.lock())); // B -> A
-        })
-    });
-    let report = report.expect("B -> A closes the class cycle A -> B -> A");
-    assert!(report.contains("lock class inversion"), "{report}");
+    assert_b_then_a_closes_a_class_cycle(A, B);
 }
 
 /// A member of a set let go and taken again under the rest of the set is
