@@ -1,4 +1,4 @@
-//! The crate's only unsafe code: five small facts the compiler cannot check,
+//! The crate's only unsafe code: six small facts the compiler cannot check,
 //! each behind a safe interface.
 //!
 //! - [`with_local`]: a thread-local reached without a closure boundary, so that
@@ -12,6 +12,8 @@
 //!   with a 64-bit id.
 //! - [`arc::ArcHeld`] (feature `arc_lock`): a lock held through its `Arc`,
 //!   with the guard kept apart, for the `Arc*Guard`s.
+//! - [`std_mutex`]: std's mutex and condition variable algorithms on
+//!   parking_lot's parking lot, under `stdsync`'s `Mutex` and `Condvar`.
 
 use std::panic::Location;
 use std::ptr::{self, NonNull};
@@ -22,6 +24,7 @@ use std::thread::LocalKey;
 
 #[cfg(feature = "arc_lock")]
 pub(crate) mod arc;
+pub(crate) mod std_mutex;
 
 /// Runs `f` on this thread's value of `key`, like [`LocalKey::try_with`]
 /// (`None` where that fails), but with `f` outside `try_with`'s closure, so

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::meta::Flavour;
 use crate::pl;
+use crate::trusted::std_mutex::{StdMutex, StdMutexGuard};
 
 /// A way to take a raw lock.
 pub(crate) trait RawAcquire: Sized {
@@ -15,6 +16,13 @@ pub(crate) trait RawAcquire: Sized {
     const FLAVOUR: Flavour = Flavour::ParkingLot;
     /// Takes the lock if that needs no wait.
     fn try_now(self) -> Result<Self::Guard, Self>;
+    /// Whether the lock is seen taken, by a read alone: a waiting
+    /// acquisition reads before it tries, where a try would take the lock's
+    /// cache line from its holder. `false` where the raw lock's own try reads
+    /// first (parking_lot's do).
+    fn seen_taken(&self) -> bool {
+        false
+    }
     /// Takes the lock, waiting at most `timeout`.
     fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self>;
     /// Takes the lock, however long that takes.
@@ -55,6 +63,23 @@ macro_rules! by_reference {
         }
         raw_acquire!(&'a crate::pl::$Lock<T>, crate::pl::$Guard<'a, T>, try_lock, try_lock_for, lock);
     )*};
+}
+
+impl<'a, T: ?Sized> RawAcquire for &'a StdMutex<T> {
+    type Guard = StdMutexGuard<'a, T>;
+    #[inline]
+    fn try_now(self) -> Result<Self::Guard, Self> {
+        self.try_lock().ok_or(self)
+    }
+    fn seen_taken(&self) -> bool {
+        self.is_locked()
+    }
+    fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
+        self.try_lock_for(timeout).ok_or(self)
+    }
+    fn block(self) -> Self::Guard {
+        self.lock()
+    }
 }
 
 by_reference!(
@@ -166,6 +191,13 @@ retake!(pl:
     FairMutexGuard => |g| crate::pl::FairMutexGuard::mutex(g), &'a crate::pl::FairMutex<T>;
     ReentrantMutexGuard => |g| crate::pl::ReentrantMutexGuard::remutex(g), &'a crate::pl::ReentrantMutex<T>;
 );
+
+impl<'a, T: ?Sized> Retake<'a> for StdMutexGuard<'a, T> {
+    type Again = &'a StdMutex<T>;
+    fn again(&self) -> Self::Again {
+        StdMutexGuard::mutex(self)
+    }
+}
 
 // `RwLock`s wrap parking_lot 0.12's also with the `parking_lot_013` feature.
 retake!(parking_lot:

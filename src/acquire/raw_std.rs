@@ -23,6 +23,10 @@ impl<R: RawAcquire> RawAcquire for Std<R> {
         self.0.try_now().map_err(Std)
     }
 
+    fn seen_taken(&self) -> bool {
+        self.0.seen_taken()
+    }
+
     fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
         self.0.try_for(timeout).map_err(Std)
     }

@@ -24,6 +24,9 @@ pub(crate) fn take_raw<R: RawAcquire>(
     access: Access,
     site: &'static Location<'static>,
 ) -> R::Guard {
+    if raw.seen_taken() {
+        return contended(raw, meta, access, site);
+    }
     match raw.try_now() {
         Ok(guard) => guard,
         Err(raw) => contended(raw, meta, access, site),

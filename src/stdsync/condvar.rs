@@ -1,5 +1,5 @@
 //! `stdsync::Condvar`: std's condition variable API over lockgraph's
-//! std-flavoured guard, on parking_lot's condition variable.
+//! std-flavoured guard, on std's condition variable algorithm.
 
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::sync::LockResult;
@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use super::mutex::MutexGuard;
 use crate::acquire;
 use crate::meta::Flavour;
+use crate::trusted::std_mutex::{StdCondvar, StdMutexGuard};
 
 /// Waits by `wait` with `guard`'s mutex out of the held set (its
 /// re-acquisition checked first, at `site`), and hands the guard back as std
@@ -15,7 +16,7 @@ use crate::meta::Flavour;
 fn released<'a, T: ?Sized, R>(
     mut guard: MutexGuard<'a, T>,
     site: &'static Location<'static>,
-    wait: impl FnOnce(&mut crate::pl::MutexGuard<'a, T>) -> R,
+    wait: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R,
 ) -> LockResult<(MutexGuard<'a, T>, R)> {
     let token = guard.token.held();
     let check = catch_unwind(AssertUnwindSafe(|| {
@@ -87,7 +88,7 @@ impl WaitTimeoutResult {
 /// ```
 #[derive(Debug, Default)]
 pub struct Condvar {
-    inner: crate::pl::Condvar,
+    inner: StdCondvar,
 }
 
 impl Condvar {
@@ -101,13 +102,14 @@ impl Condvar {
     /// ```
     pub const fn new() -> Self {
         Condvar {
-            inner: crate::pl::Condvar::new(),
+            inner: StdCondvar::new(),
         }
     }
 
-    /// Blocks until notified, releasing the mutex while it waits. std allows
-    /// spurious wake-ups, so callers check their condition in a loop; this
-    /// wait (parking_lot's) has none.
+    /// Blocks until notified, releasing the mutex while it waits. As with
+    /// std's, a wait may also end without a notification (a spurious
+    /// wake-up), so callers check their condition in a loop, or use
+    /// [`wait_while`](Self::wait_while).
     ///
     /// # Lock order
     /// Records `H -> mutex` for every other lock `H` this thread holds (the
@@ -136,7 +138,9 @@ impl Condvar {
     /// ```
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let waited = released(guard, Location::caller(), |inner| self.inner.wait(inner));
+        let waited = released(guard, Location::caller(), |inner| {
+            self.inner.wait_until(inner, None)
+        });
         forget_result(waited)
     }
 
@@ -166,7 +170,9 @@ impl Condvar {
         let site = Location::caller();
         // std's loop: a poisoned mutex ends it.
         while condition(&mut *guard) {
-            guard = forget_result(released(guard, site, |inner| self.inner.wait(inner)))?;
+            guard = forget_result(released(guard, site, |inner| {
+                self.inner.wait_until(inner, None)
+            }))?;
         }
         Ok(guard)
     }
@@ -193,7 +199,7 @@ impl Condvar {
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
         released(guard, Location::caller(), |inner| {
-            WaitTimeoutResult(self.inner.wait_for(inner, dur).timed_out())
+            WaitTimeoutResult(self.inner.wait_for(inner, dur))
         })
     }
 
@@ -235,7 +241,7 @@ impl Condvar {
                 return Ok((guard, WaitTimeoutResult(true)));
             };
             guard = released(guard, site, |inner| {
-                WaitTimeoutResult(self.inner.wait_for(inner, left).timed_out())
+                WaitTimeoutResult(self.inner.wait_for(inner, left))
             })?
             .0;
         }

@@ -1,4 +1,4 @@
-//! `stdsync::Mutex`: std's API and poisoning on parking_lot's mutex, plus a
+//! `stdsync::Mutex`: std's API and poisoning on std's mutex algorithm, plus a
 //! lock-order header.
 
 use std::panic::Location;
@@ -12,6 +12,7 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
 use crate::meta::LockMeta;
+use crate::trusted::std_mutex::{StdMutex, StdMutexGuard};
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
@@ -42,7 +43,7 @@ use crate::meta::LockMeta;
 pub struct Mutex<T: ?Sized> {
     pub(crate) header: LockHeader,
     pub(crate) poison: Poison,
-    pub(crate) inner: crate::pl::Mutex<T>,
+    pub(crate) inner: StdMutex<T>,
 }
 
 impl<T> Mutex<T> {
@@ -59,7 +60,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(LockMeta::created(Location::caller())),
             poison: Poison::new(),
-            inner: crate::pl::Mutex::new(value),
+            inner: StdMutex::new(value),
         }
     }
 
@@ -76,7 +77,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(LockMeta::named(name)),
             poison: Poison::new(),
-            inner: crate::pl::Mutex::new(value),
+            inner: StdMutex::new(value),
         }
     }
 
@@ -96,7 +97,7 @@ impl<T> Mutex<T> {
         Mutex {
             header: LockHeader::new(class.meta()),
             poison: Poison::new(),
-            inner: crate::pl::Mutex::new(value),
+            inner: StdMutex::new(value),
         }
     }
 
@@ -243,7 +244,7 @@ std_lock_impls!(Mutex, try_lock);
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
     /// Before `inner`, so dropped first: see [`HeldToken`](acquire::HeldToken).
     pub(crate) token: PoisonToken<'a>,
-    pub(crate) inner: crate::pl::MutexGuard<'a, T>,
+    pub(crate) inner: StdMutexGuard<'a, T>,
 }
 
 guard_impls!(MutexGuard, mut);
