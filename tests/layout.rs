@@ -45,3 +45,20 @@ fn every_lock_type_is_as_small_as_its_header_allows() {
         .collect();
     assert!(too_big.is_empty(), "(type, size, bound): {too_big:?}");
 }
+
+/// A guard comes back from `lock()` in registers when it, and std's
+/// `LockResult` of it, are at most two words: through memory, a caller's
+/// wrapper around `lock().unwrap()` reads back what the lock just wrote.
+#[test]
+fn std_guards_and_their_results_fit_in_two_words() {
+    let sizes = sizes![
+        stdsync::MutexGuard<'static, u64> => 8,
+        std::sync::LockResult<stdsync::MutexGuard<'static, u64>> => 16,
+        lockgraph::MutexGuard<'static, u64> => 24,
+    ];
+    let too_big: Vec<_> = sizes
+        .iter()
+        .filter(|(_, size, bound)| size > bound)
+        .collect();
+    assert!(too_big.is_empty(), "(type, size, bound): {too_big:?}");
+}

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::meta::Flavour;
 use crate::pl;
-use crate::trusted::std_mutex::{StdMutex, StdMutexGuard};
 
 /// A way to take a raw lock.
 pub(crate) trait RawAcquire: Sized {
@@ -63,23 +62,6 @@ macro_rules! by_reference {
         }
         raw_acquire!(&'a crate::pl::$Lock<T>, crate::pl::$Guard<'a, T>, try_lock, try_lock_for, lock);
     )*};
-}
-
-impl<'a, T: ?Sized> RawAcquire for &'a StdMutex<T> {
-    type Guard = StdMutexGuard<'a, T>;
-    #[inline]
-    fn try_now(self) -> Result<Self::Guard, Self> {
-        self.try_lock().ok_or(self)
-    }
-    fn seen_taken(&self) -> bool {
-        self.is_locked()
-    }
-    fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
-        self.try_lock_for(timeout).ok_or(self)
-    }
-    fn block(self) -> Self::Guard {
-        self.lock()
-    }
 }
 
 by_reference!(
@@ -191,13 +173,6 @@ retake!(pl:
     FairMutexGuard => |g| crate::pl::FairMutexGuard::mutex(g), &'a crate::pl::FairMutex<T>;
     ReentrantMutexGuard => |g| crate::pl::ReentrantMutexGuard::remutex(g), &'a crate::pl::ReentrantMutex<T>;
 );
-
-impl<'a, T: ?Sized> Retake<'a> for StdMutexGuard<'a, T> {
-    type Again = &'a StdMutex<T>;
-    fn again(&self) -> Self::Again {
-        StdMutexGuard::mutex(self)
-    }
-}
 
 // `RwLock`s wrap parking_lot 0.12's also with the `parking_lot_013` feature.
 retake!(parking_lot:

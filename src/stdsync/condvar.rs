@@ -18,9 +18,8 @@ fn released<'a, T: ?Sized, R>(
     site: &'static Location<'static>,
     wait: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R,
 ) -> LockResult<(MutexGuard<'a, T>, R)> {
-    let token = guard.token.held();
     let check = catch_unwind(AssertUnwindSafe(|| {
-        acquire::suspend_at(token, None, site, Flavour::Std)
+        guard.with_token(|token| acquire::suspend_at(token, None, site, Flavour::Std))
     }));
     let suspended = match check {
         Ok(suspended) => suspended,
@@ -31,9 +30,9 @@ fn released<'a, T: ?Sized, R>(
             resume_unwind(report)
         }
     };
-    let waited = wait(&mut guard.inner);
+    let waited = guard.inner.with_guard(wait);
     suspended.resume();
-    let poison = guard.token.poison();
+    let poison = &guard.inner.lock().poison;
     poison.result((guard, waited))
 }
 

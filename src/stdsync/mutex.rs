@@ -1,18 +1,19 @@
 //! `stdsync::Mutex`: std's API and poisoning on std's mutex algorithm, plus a
 //! lock-order header.
 
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
+use super::poisoning::{self, Poison, poisoning_fns, std_lock_impls};
 use crate::acquire::raw_std::Std;
-use crate::acquire::{self, LockHeader};
+use crate::acquire::{self, HeldToken, LockHeader, RawAcquire};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
 use crate::meta::LockMeta;
-use crate::trusted::std_mutex::{StdMutex, StdMutexGuard};
+use crate::trusted::std_mutex::{HeldStd, StdMutex};
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
@@ -162,14 +163,11 @@ impl<T: ?Sized> Mutex<T> {
         // then tests one value whichever path took the lock.
         let panicking = std::thread::panicking();
         route.take(
-            Std(&self.inner),
+            Std(self),
             &self.header,
             Access::Exclusive,
             site,
-            |inner, token| {
-                let token = PoisonToken::taken(token, &self.poison, panicking);
-                self.poison.result(MutexGuard { token, inner })
-            },
+            |inner, token| self.poison.result(MutexGuard::new(inner, token, panicking)),
         )
     }
 
@@ -196,10 +194,10 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     pub fn try_lock(&self) -> TryLockResult<MutexGuard<'_, T>> {
         let site = Location::caller();
-        let inner = self.inner.try_lock().ok_or(TryLockError::WouldBlock)?;
+        let inner = HeldStd::try_now(self).ok_or(TryLockError::WouldBlock)?;
         let token = acquire::after_try(&self.header, Access::Exclusive, site);
-        let token = PoisonToken::new(token, &self.poison);
-        self.poison.try_result(MutexGuard { token, inner })
+        let guard = MutexGuard::new(inner, token, poisoning::panicking());
+        self.poison.try_result(guard)
     }
 
     /// A timed `try_lock` for [`try_lock_all_for`](crate::try_lock_all_for)
@@ -214,10 +212,10 @@ impl<T: ?Sized> Mutex<T> {
         if acquire::held_here(&self.header) {
             return None;
         }
-        let inner = self.inner.try_lock_until(deadline)?;
+        let inner = HeldStd::try_until(self, deadline)?;
         let token = acquire::after_try(&self.header, Access::Exclusive, Location::caller());
-        let token = PoisonToken::new(token, &self.poison);
-        Some(self.poison.result(MutexGuard { token, inner }))
+        let guard = MutexGuard::new(inner, token, poisoning::panicking());
+        Some(self.poison.result(guard))
     }
 
     poisoning_fns!(Mutex, lock);
@@ -242,9 +240,98 @@ std_lock_impls!(Mutex, try_lock);
 #[must_use = "if unused the Mutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
-    /// Before `inner`, so dropped first: see [`HeldToken`](acquire::HeldToken).
-    pub(crate) token: PoisonToken<'a>,
-    pub(crate) inner: StdMutexGuard<'a, T>,
+    /// The raw lock, released when this field is dropped, after the guard's
+    /// own drop has forgotten the mutex (see [`HeldToken`]). Its marks say
+    /// whether the acquisition was not recorded in the held set
+    /// ([`UNTRACKED`]: the guard's [`HeldToken`], of the mutex's header, kept
+    /// as one bit), and whether the thread was panicking when it took the
+    /// mutex ([`PANICKING`], see [`PoisonToken`](super::poisoning::PoisonToken)): so the guard is one word,
+    /// and in the steady state (no mark) that word is the mutex's address.
+    pub(crate) inner: HeldStd<'a, T>,
+}
+
+/// A [`MutexGuard`]'s mark: the acquisition was not recorded in the held set.
+const UNTRACKED: usize = 1;
+/// A [`MutexGuard`]'s mark: the thread was panicking when it took the mutex.
+const PANICKING: usize = 2;
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// The guard of `inner`, recorded as `token` says, taken while the
+    /// thread was `panicking` or not.
+    #[inline(always)]
+    fn new(inner: HeldStd<'a, T>, token: HeldToken<'a>, panicking: bool) -> Self {
+        let marks = usize::from(!token.keep()) * UNTRACKED + usize::from(panicking) * PANICKING;
+        MutexGuard {
+            inner: inner.marked(marks),
+        }
+    }
+
+    /// The guard's held-set token, made again from the mutex's header. The
+    /// caller owns it: dropping it forgets the mutex.
+    #[inline(always)]
+    fn token(&self) -> HeldToken<'a> {
+        match self.inner.marks() & UNTRACKED {
+            0 => HeldToken::recorded(&self.inner.lock().header),
+            _ => HeldToken::UNTRACKED,
+        }
+    }
+
+    /// Runs `f` with the guard's held-set token (which stays the guard's).
+    pub(crate) fn with_token<R>(&self, f: impl FnOnce(&HeldToken<'a>) -> R) -> R {
+        f(&ManuallyDrop::new(self.token()))
+    }
+}
+
+// Forgets the mutex (poisoning it first if a panic releases it, std's rule);
+// the raw lock is released after, with the field `inner`.
+//
+// Inline, one test and the plainest release (`HeldToken::release_plain`)
+// cover the steady state (a guard recorded, taken and released while the
+// thread does not panic), so that the drop stays small enough to be inlined
+// in the caller; everything else is one cold call.
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        match self.inner.unmarked() {
+            Some(lock)
+                if !poisoning::panicking()
+                    && ManuallyDrop::new(HeldToken::recorded(&lock.header)).release_plain() => {}
+            _ => {
+                let lock = self.inner.lock();
+                release_unusual(&lock.poison, &lock.header, self.inner.marks());
+            }
+        }
+    }
+}
+
+/// [`MutexGuard`]'s drop for every case but the plainest, with the guard's
+/// `marks`: out of line, so that the inline part is one test and the
+/// plainest release.
+#[cold]
+#[inline(never)]
+extern "C" fn release_unusual(poison: &Poison, meta: &LockMeta, marks: usize) {
+    poisoning::release_marked(poison, meta, marks & UNTRACKED == 0, marks & PANICKING != 0);
 }
 
 guard_impls!(MutexGuard, mut);
+
+impl<'a, T: ?Sized> RawAcquire for &'a Mutex<T> {
+    type Guard = HeldStd<'a, T>;
+
+    #[inline(always)]
+    fn try_now(self) -> Result<Self::Guard, Self> {
+        HeldStd::try_now(self).ok_or(self)
+    }
+
+    fn seen_taken(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
+        HeldStd::try_for(self, timeout).ok_or(self)
+    }
+
+    fn block(self) -> Self::Guard {
+        HeldStd::block(self)
+    }
+}

@@ -88,16 +88,6 @@ impl<'a> PoisonToken<'a> {
         }
     }
 
-    /// The held token inside.
-    pub(crate) fn held(&self) -> &HeldToken<'a> {
-        &self.token
-    }
-
-    /// The lock's poison flag.
-    pub(crate) fn poison(&self) -> &'a Poison {
-        self.poison
-    }
-
     /// The held token alone (a downgrade to a read guard): the exclusive
     /// hold ends here, poisoning as a release would, and no later release
     /// poisons.
@@ -137,6 +127,22 @@ extern "C" fn release_slow(poison: &Poison, meta: Option<&LockMeta>, unwinding: 
     if let Some(meta) = meta {
         drop(HeldToken::recorded(meta));
     }
+}
+
+/// The release of an exclusive guard that keeps its token as a bit (a
+/// `stdsync::MutexGuard`), for every case but the plainest: `tracked` says
+/// whether `meta`'s lock was recorded in the held set, `taken_panicking`
+/// whether the thread was panicking when it took the lock. Poisons the lock
+/// if a panic that began after it was taken releases it (unless the panic is
+/// a report's), then forgets the lock.
+pub(crate) fn release_marked(
+    poison: &Poison,
+    meta: &LockMeta,
+    tracked: bool,
+    taken_panicking: bool,
+) {
+    let unwinding = !taken_panicking && panicking();
+    release_slow(poison, tracked.then_some(meta), unwinding);
 }
 
 /// `std::thread::panicking`, which the compiler knows cannot unwind (the

@@ -91,6 +91,17 @@ impl<'a> HeldToken<'a> {
     pub(crate) fn meta(&self) -> Option<&'a LockMeta> {
         self.meta
     }
+
+    /// Whether the acquisition was recorded; the token itself is forgotten.
+    /// For a guard that keeps this bit instead of the token, and makes the
+    /// token again ([`recorded`](Self::recorded) or [`UNTRACKED`](Self::UNTRACKED))
+    /// from its lock's header to release it.
+    #[inline(always)]
+    pub(crate) fn keep(self) -> bool {
+        let recorded = self.meta.is_some();
+        std::mem::forget(self);
+        recorded
+    }
 }
 
 impl HeldToken<'_> {
