@@ -65,8 +65,9 @@
 //! 0.13's [`RecursiveRwLock`] and [`Once`] methods. One API rather than one per
 //! version, because cargo features are additive: two crates of one program
 //! may be written for different versions. The feature `parking_lot_013`
-//! (Rust 1.95) only chooses the raw locks: 0.13's for the mutexes and
-//! condition variables (parking_lot 0.13 reworked contended hand-offs), and 0.13's
+//! (Rust 1.95) only chooses the raw locks: 0.13's for the crate root's mutexes
+//! and condition variables (parking_lot 0.13 reworked contended hand-offs;
+//! `stdsync`'s run std's algorithms either way), and 0.13's
 //! types for [`debug`] in release builds. `RwLock` keeps 0.12's raw lock,
 //! since 0.13's cannot read recursively. Feature `arc_lock` adds `lock_arc`,
 //! `read_arc`, ... and the `Arc*Guard`s; feature `serde` adds `Serialize` and

@@ -79,16 +79,22 @@
 //!   ([above](#poisoning-and-lockgraphs-reports)).
 //! - `Debug` of a lock also shows its lockgraph id or origin.
 //! - [`WaitTimeoutResult`] is lockgraph's own type with std's `timed_out`
-//!   (std's cannot be made outside std); [`Condvar`] waits never wake
-//!   spuriously (std allows them, so code written for std is right here),
-//!   and a contended lock changes hands as parking_lot's does: waiters spin
-//!   a little longer before they park, a thread that releases a lock with a
-//!   parked waiter usually goes on before the waiter wakes (with std's the
-//!   woken waiter often comes first), and now and then a lock is handed
-//!   straight to a waiter (parking_lot's eventual fairness). Code must not
-//!   depend on either order; `cargo bench --bench handoff` shows both.
+//!   (std's cannot be made outside std).
+//! - [`Mutex`] and [`Condvar`] run std's own algorithms (those of std's
+//!   futex-based mutex and condition variable), on parking_lot's parking lot
+//!   instead of the futex, so that a watched wait can wake at every watchdog
+//!   interval: a release wakes one sleeper and never hands the lock over, and
+//!   a condvar wait may wake spuriously, as with std. Two differences: a
+//!   waiter spins a little longer before it sleeps, reading the lock less
+//!   often, so two threads that hammer one mutex pass it between them less
+//!   often than with std; and on every platform the locks behave as on
+//!   Linux. [`RwLock`] is parking_lot's, so a contended one changes hands as
+//!   parking_lot's does (a releasing thread usually goes on before a woken
+//!   waiter, and now and then a lock is handed straight to a waiter).
+//!   Code must not depend on either order; `cargo bench --bench handoff`
+//!   shows them.
 //! - A `Mutex<T>` of an 8-byte-aligned `T` takes 8 bytes more than the crate
-//!   root's (the poison flag sits beside parking_lot's mutex).
+//!   root's (the poison flag sits beside the raw mutex).
 //! - Nightly-only std items (`MutexGuard::map`, `Mutex::replace`,
 //!   `OnceLock::try_insert`, `ReentrantLock`, `mpmc`, ...) are not provided by
 //!   the instrumented types; the unstable std types reached through the

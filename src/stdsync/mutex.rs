@@ -20,8 +20,9 @@ use crate::trusted::std_mutex::{HeldStd, StdMutex};
 ///
 /// It poisons as std's mutex does: a panic while a guard is held poisons it,
 /// and [`lock`](Mutex::lock) then returns `Err(PoisonError)` carrying the
-/// guard. Inside is parking_lot's mutex, so a contended `lock` parks (and
-/// wakes at every watchdog interval to check the wait). A lock-order report under
+/// guard. Inside is std's mutex algorithm on parking_lot's parking lot, so a
+/// contended `lock` sleeps as with std (and wakes at every watchdog interval
+/// to check the wait). A lock-order report under
 /// [`Policy::Panic`](crate::Policy::Panic) happens before the mutex is taken,
 /// so it never poisons it; nor does a report's panic that unwinds through a
 /// guard of it (see [the module docs](super#poisoning-and-lockgraphs-reports)).
