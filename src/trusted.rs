@@ -13,7 +13,9 @@
 //! - [`arc::ArcHeld`] (feature `arc_lock`): a lock held through its `Arc`,
 //!   with the guard kept apart, for the `Arc*Guard`s.
 //! - [`std_mutex`]: std's mutex and condition variable algorithms on
-//!   parking_lot's parking lot, under `stdsync`'s `Mutex` and `Condvar`.
+//!   parking_lot's parking lot, under `stdsync`'s `Mutex` and `Condvar`; with
+//!   [`held`] and [`marked`], the one-word holds inside `stdsync`'s guards
+//!   (a reference with two marks in its low bits).
 
 use std::panic::Location;
 use std::ptr::{self, NonNull};
@@ -24,6 +26,8 @@ use std::thread::LocalKey;
 
 #[cfg(feature = "arc_lock")]
 pub(crate) mod arc;
+pub(crate) mod held;
+pub(crate) mod marked;
 pub(crate) mod std_mutex;
 
 /// Runs `f` on this thread's value of `key`, like [`LocalKey::try_with`]

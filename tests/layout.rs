@@ -54,6 +54,10 @@ fn std_guards_and_their_results_fit_in_two_words() {
     let sizes = sizes![
         stdsync::MutexGuard<'static, u64> => 8,
         std::sync::LockResult<stdsync::MutexGuard<'static, u64>> => 16,
+        stdsync::RwLockReadGuard<'static, u64> => 8,
+        std::sync::LockResult<stdsync::RwLockReadGuard<'static, u64>> => 16,
+        stdsync::RwLockWriteGuard<'static, u64> => 8,
+        std::sync::LockResult<stdsync::RwLockWriteGuard<'static, u64>> => 16,
         lockgraph::MutexGuard<'static, u64> => 24,
     ];
     let too_big: Vec<_> = sizes

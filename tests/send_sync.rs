@@ -62,6 +62,11 @@ assert_not_send!(ArcRwLockUpgradableReadGuard<RawRwLock, u8>);
 assert_not_send!(stdsync::MutexGuard<'static, u8>);
 // std's guard is `Sync` only for `Sync` data: shared, it hands out `&T`.
 assert_not_impl!(stdsync::MutexGuard<'static, std::cell::Cell<u8>>, Sync);
+assert_not_impl!(stdsync::RwLockReadGuard<'static, std::cell::Cell<u8>>, Sync);
+assert_not_impl!(
+    stdsync::RwLockWriteGuard<'static, std::cell::Cell<u8>>,
+    Sync
+);
 assert_not_send!(stdsync::RwLockReadGuard<'static, u8>);
 assert_not_send!(stdsync::RwLockWriteGuard<'static, u8>);
 // parking_lot's raw locks give `Send` guards here (`send_guard`); lock_api's
@@ -89,6 +94,8 @@ fn locks_are_send_and_sync_and_guards_sync() {
     is_send_sync::<stdsync::Mutex<std::cell::Cell<u8>>>();
     is_send_sync::<stdsync::Condvar>();
     is_sync::<stdsync::MutexGuard<'static, u8>>();
+    is_sync::<stdsync::RwLockReadGuard<'static, u8>>();
+    is_sync::<stdsync::RwLockWriteGuard<'static, u8>>();
     #[cfg(feature = "arc_lock")]
     {
         is_sync::<ArcMutexGuard<RawMutex, u8>>();

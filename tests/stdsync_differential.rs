@@ -35,4 +35,5 @@ same_as_std!(
     lazy_lock_panicking_initialiser,
     once_poisoning,
     downgrade,
+    downgrade_during_unwinding,
 );

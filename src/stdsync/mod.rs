@@ -124,7 +124,7 @@ mod lazy_lock;
 mod mutex;
 mod once;
 mod once_lock;
-mod poisoning;
+pub(crate) mod poisoning;
 mod rwlock;
 
 pub use condvar::{Condvar, WaitTimeoutResult};

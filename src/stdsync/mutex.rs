@@ -13,7 +13,8 @@ use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
 use crate::meta::LockMeta;
-use crate::trusted::std_mutex::{HeldStd, StdMutex};
+use crate::trusted::held::HeldStd;
+use crate::trusted::std_mutex::StdMutex;
 
 /// A mutual-exclusion lock with [`std::sync::Mutex`]'s API and poisoning that
 /// checks lock order.
@@ -241,77 +242,31 @@ std_lock_impls!(Mutex, try_lock);
 #[must_use = "if unused the Mutex will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct MutexGuard<'a, T: ?Sized + 'a> {
-    /// The raw lock, released when this field is dropped, after the guard's
-    /// own drop has forgotten the mutex (see [`HeldToken`]). Its marks say
-    /// whether the acquisition was not recorded in the held set
-    /// ([`UNTRACKED`]: the guard's [`HeldToken`], of the mutex's header, kept
-    /// as one bit), and whether the thread was panicking when it took the
-    /// mutex ([`PANICKING`], see [`PoisonToken`](super::poisoning::PoisonToken)): so the guard is one word,
-    /// and in the steady state (no mark) that word is the mutex's address.
+    /// The raw lock, whose drop forgets the mutex (see [`HeldToken`]) and
+    /// poisons it under std's rule before the raw lock is released. Its marks
+    /// are [`poisoning::UNTRACKED`] and [`poisoning::PANICKING`]: the guard is
+    /// one word.
     pub(crate) inner: HeldStd<'a, T>,
 }
-
-/// A [`MutexGuard`]'s mark: the acquisition was not recorded in the held set.
-const UNTRACKED: usize = 1;
-/// A [`MutexGuard`]'s mark: the thread was panicking when it took the mutex.
-const PANICKING: usize = 2;
 
 impl<'a, T: ?Sized> MutexGuard<'a, T> {
     /// The guard of `inner`, recorded as `token` says, taken while the
     /// thread was `panicking` or not.
     #[inline(always)]
     fn new(inner: HeldStd<'a, T>, token: HeldToken<'a>, panicking: bool) -> Self {
-        let marks = usize::from(!token.keep()) * UNTRACKED + usize::from(panicking) * PANICKING;
         MutexGuard {
-            inner: inner.marked(marks),
-        }
-    }
-
-    /// The guard's held-set token, made again from the mutex's header. The
-    /// caller owns it: dropping it forgets the mutex.
-    #[inline(always)]
-    fn token(&self) -> HeldToken<'a> {
-        match self.inner.marks() & UNTRACKED {
-            0 => HeldToken::recorded(&self.inner.lock().header),
-            _ => HeldToken::UNTRACKED,
+            inner: inner.marked(poisoning::marks(token, panicking)),
         }
     }
 
     /// Runs `f` with the guard's held-set token (which stays the guard's).
     pub(crate) fn with_token<R>(&self, f: impl FnOnce(&HeldToken<'a>) -> R) -> R {
-        f(&ManuallyDrop::new(self.token()))
+        let header = &self.inner.lock().header;
+        f(&ManuallyDrop::new(poisoning::token(
+            header,
+            self.inner.marks(),
+        )))
     }
-}
-
-// Forgets the mutex (poisoning it first if a panic releases it, std's rule);
-// the raw lock is released after, with the field `inner`.
-//
-// Inline, one test and the plainest release (`HeldToken::release_plain`)
-// cover the steady state (a guard recorded, taken and released while the
-// thread does not panic), so that the drop stays small enough to be inlined
-// in the caller; everything else is one cold call.
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        match self.inner.unmarked() {
-            Some(lock)
-                if !poisoning::panicking()
-                    && ManuallyDrop::new(HeldToken::recorded(&lock.header)).release_plain() => {}
-            _ => {
-                let lock = self.inner.lock();
-                release_unusual(&lock.poison, &lock.header, self.inner.marks());
-            }
-        }
-    }
-}
-
-/// [`MutexGuard`]'s drop for every case but the plainest, with the guard's
-/// `marks`: out of line, so that the inline part is one test and the
-/// plainest release.
-#[cold]
-#[inline(never)]
-extern "C" fn release_unusual(poison: &Poison, meta: &LockMeta, marks: usize) {
-    poisoning::release_marked(poison, meta, marks & UNTRACKED == 0, marks & PANICKING != 0);
 }
 
 guard_impls!(MutexGuard, mut);

@@ -56,93 +56,69 @@ impl Poison {
     }
 }
 
-/// The token of an exclusive guard: it forgets the lock as every token does,
-/// and poisons the lock first if the guard is released by a panic that began
-/// after it was taken (std's rule), unless that panic is a lockgraph report's.
+/// A guard's mark: its acquisition was not recorded in the held set (the
+/// runtime off switch). A `stdsync` guard keeps its lock as one word, a
+/// reference with two marks in its low bits (`trusted::marked`), instead of
+/// its held token: the token is made again from the lock's header.
+pub(crate) const UNTRACKED: usize = 1;
+
+/// An exclusive guard's mark: the thread was panicking when it took the lock
+/// (std does not poison on such a guard's release).
+pub(crate) const PANICKING: usize = 2;
+
+/// The marks of a guard whose acquisition `token` recorded (or not), taken
+/// while the thread was `panicking` or not; the token is forgotten.
+#[inline(always)]
+pub(crate) fn marks(token: HeldToken<'_>, panicking: bool) -> usize {
+    usize::from(!token.keep()) * UNTRACKED + usize::from(panicking) * PANICKING
+}
+
+/// The held token of a guard of the lock of `meta` with `marks`, made again.
+/// The caller owns it: dropping it forgets the lock.
+#[inline(always)]
+pub(crate) fn token(meta: &LockMeta, marks: usize) -> HeldToken<'_> {
+    match marks & UNTRACKED {
+        0 => HeldToken::recorded(meta),
+        _ => HeldToken::UNTRACKED,
+    }
+}
+
+/// The drop of an exclusive guard with `marks`, of the lock of `meta` and
+/// `poison`, before its raw lock is released: poisons the lock if the guard
+/// is released by a panic that began after it was taken (std's rule, unless
+/// the panic is a lockgraph report's), and forgets the lock.
 ///
-/// A guard keeps it before its raw guard, so the flag is set before the raw
-/// lock is released.
-pub(crate) struct PoisonToken<'a> {
-    /// Dropped by hand: [`PoisonToken`]'s drop releases it.
-    token: ManuallyDrop<HeldToken<'a>>,
-    poison: &'a Poison,
-    /// The thread was panicking when the lock was taken: std does not poison
-    /// on such a guard's release.
-    panicking: bool,
-}
-
-impl<'a> PoisonToken<'a> {
-    #[inline(always)]
-    pub(crate) fn new(token: HeldToken<'a>, poison: &'a Poison) -> Self {
-        Self::taken(token, poison, panicking())
-    }
-
-    /// [`new`](Self::new), with whether the thread was panicking when the
-    /// lock was taken read by the caller.
-    #[inline(always)]
-    pub(crate) fn taken(token: HeldToken<'a>, poison: &'a Poison, panicking: bool) -> Self {
-        PoisonToken {
-            token: ManuallyDrop::new(token),
-            poison,
-            panicking,
-        }
-    }
-
-    /// The held token alone (a downgrade to a read guard): the exclusive
-    /// hold ends here, poisoning as a release would, and no later release
-    /// poisons.
-    pub(crate) fn into_token(mut self) -> HeldToken<'a> {
-        if !self.panicking && panicking() {
-            poison_unless_report(self.poison, self.token.meta());
-        }
-        self.panicking = true;
-        std::mem::replace(&mut *self.token, HeldToken::UNTRACKED)
+/// Inline, one test of the marks, the panicking check and the plainest
+/// release ([`HeldToken::release_plain`]) cover the steady state (a guard
+/// recorded, taken and released while the thread does not panic), so that a
+/// guard's drop stays small enough to be inlined in its caller; everything
+/// else is one cold call.
+#[inline(always)]
+pub(crate) fn release_exclusive(poison: &Poison, meta: &LockMeta, marks: usize) {
+    if marks != 0 || panicking() || !ManuallyDrop::new(HeldToken::recorded(meta)).release_plain() {
+        release_unusual(poison, meta, marks);
     }
 }
 
-impl Drop for PoisonToken<'_> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        // The poison check reads the lock's entry in the held set (a
-        // report's mark), so it comes first; and an entry that the plainest
-        // release forgets has no mark.
-        let unwinding = !self.panicking && panicking();
-        if unwinding || !self.token.release_plain() {
-            release_slow(self.poison, self.token.meta(), unwinding);
-        }
-    }
-}
-
-/// [`PoisonToken`]'s drop for every case but a plain release outside a
-/// panic: poisons the lock if `unwinding` (the guard is released by a panic
-/// that began after it was taken) unless the panic is a report's, then
-/// forgets the lock. It cannot unwind, and the compiler knows it (the `"C"`
-/// ABI), so a guard's inlined drop needs no landing pad for it.
+/// [`release_exclusive`] for every case but the plainest. It cannot unwind
+/// (the `"C"` ABI), so a guard's inlined drop needs no landing pad for it.
 #[cold]
 #[inline(never)]
-extern "C" fn release_slow(poison: &Poison, meta: Option<&LockMeta>, unwinding: bool) {
-    if unwinding {
-        poison_unless_report(poison, meta);
+extern "C" fn release_unusual(poison: &Poison, meta: &LockMeta, marks: usize) {
+    let tracked = (marks & UNTRACKED == 0).then_some(meta);
+    if marks & PANICKING == 0 && panicking() {
+        poison_unless_report(poison, tracked);
     }
-    if let Some(meta) = meta {
+    if let Some(meta) = tracked {
         drop(HeldToken::recorded(meta));
     }
 }
 
-/// The release of an exclusive guard that keeps its token as a bit (a
-/// `stdsync::MutexGuard`), for every case but the plainest: `tracked` says
-/// whether `meta`'s lock was recorded in the held set, `taken_panicking`
-/// whether the thread was panicking when it took the lock. Poisons the lock
-/// if a panic that began after it was taken releases it (unless the panic is
-/// a report's), then forgets the lock.
-pub(crate) fn release_marked(
-    poison: &Poison,
-    meta: &LockMeta,
-    tracked: bool,
-    taken_panicking: bool,
-) {
-    let unwinding = !taken_panicking && panicking();
-    release_slow(poison, tracked.then_some(meta), unwinding);
+/// The drop of a shared guard with `marks`, of the lock of `meta`, before
+/// its raw lock is released: forgets the lock (a read guard never poisons).
+#[inline(always)]
+pub(crate) fn release_shared(meta: &LockMeta, marks: usize) {
+    drop(token(meta, marks));
 }
 
 /// `std::thread::panicking`, which the compiler knows cannot unwind (the

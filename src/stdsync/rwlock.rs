@@ -1,18 +1,19 @@
 //! `stdsync::RwLock`: std's API and poisoning on parking_lot's reader-writer
 //! lock, plus a lock-order header.
 
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use super::poisoning::{Poison, PoisonToken, poisoning_fns, std_lock_impls};
-use crate::acquire::raw::{Read, Write};
+use super::poisoning::{self, Poison, poisoning_fns, std_lock_impls};
 use crate::acquire::raw_std::Std;
-use crate::acquire::{self, HeldToken, LockHeader};
+use crate::acquire::{self, HeldToken, LockHeader, RawAcquire};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
 use crate::meta::LockMeta;
+use crate::trusted::held::{HeldRead, HeldWrite};
 
 /// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
 /// checks lock order.
@@ -148,14 +149,16 @@ impl<T: ?Sized> RwLock<T> {
         site: &'static Location<'static>,
         route: P,
     ) -> P::Out<LockResult<RwLockReadGuard<'_, T>>> {
-        let read = Std(Read(&self.inner));
-        route.take(read, &self.header, Access::Read, site, |inner, token| {
-            // Read guards never poison, but a poisoned lock's reads are `Err`.
-            self.poison.result(RwLockReadGuard {
-                _token: token,
-                inner,
-            })
-        })
+        route.take(
+            Std(ReadOf(self)),
+            &self.header,
+            Access::Read,
+            site,
+            |inner, token| {
+                // Read guards never poison, but a poisoned lock's reads are `Err`.
+                self.poison.result(RwLockReadGuard::new(inner, token))
+            },
+        )
     }
 
     /// Attempts to lock for reading without blocking.
@@ -178,12 +181,9 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let inner = self.inner.try_read().ok_or(TryLockError::WouldBlock)?;
+        let inner = HeldRead::try_now(self).ok_or(TryLockError::WouldBlock)?;
         let token = acquire::after_try(&self.header, Access::Read, site);
-        self.poison.try_result(RwLockReadGuard {
-            _token: token,
-            inner,
-        })
+        self.poison.try_result(RwLockReadGuard::new(inner, token))
     }
 
     /// Locks for exclusive writing, blocking until no one else holds the lock.
@@ -218,13 +218,13 @@ impl<T: ?Sized> RwLock<T> {
         // As `Mutex::lock`: read once, before any path.
         let panicking = std::thread::panicking();
         route.take(
-            Std(Write(&self.inner)),
+            Std(WriteOf(self)),
             &self.header,
             Access::Exclusive,
             site,
             |inner, token| {
-                let token = PoisonToken::taken(token, &self.poison, panicking);
-                self.poison.result(RwLockWriteGuard { token, inner })
+                self.poison
+                    .result(RwLockWriteGuard::new(inner, token, panicking))
             },
         )
     }
@@ -249,10 +249,10 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_write(&self) -> TryLockResult<RwLockWriteGuard<'_, T>> {
         let site = Location::caller();
-        let inner = self.inner.try_write().ok_or(TryLockError::WouldBlock)?;
+        let inner = HeldWrite::try_now(self).ok_or(TryLockError::WouldBlock)?;
         let token = acquire::after_try(&self.header, Access::Exclusive, site);
-        let token = PoisonToken::new(token, &self.poison);
-        self.poison.try_result(RwLockWriteGuard { token, inner })
+        let guard = RwLockWriteGuard::new(inner, token, poisoning::panicking());
+        self.poison.try_result(guard)
     }
 
     /// This lock, to be taken for reading by [`lock_all`](crate::lock_all)
@@ -291,12 +291,9 @@ impl<T: ?Sized> RwLock<T> {
         if acquire::held_here(&self.header) {
             return None;
         }
-        let inner = self.inner.try_read_until(deadline)?;
+        let inner = HeldRead::try_until(self, deadline)?;
         let token = acquire::after_try(&self.header, Access::Read, Location::caller());
-        Some(self.poison.result(RwLockReadGuard {
-            _token: token,
-            inner,
-        }))
+        Some(self.poison.result(RwLockReadGuard::new(inner, token)))
     }
 
     /// [`try_write`](Self::try_write) with a deadline, as
@@ -309,10 +306,10 @@ impl<T: ?Sized> RwLock<T> {
         if acquire::held_here(&self.header) {
             return None;
         }
-        let inner = self.inner.try_write_until(deadline)?;
+        let inner = HeldWrite::try_until(self, deadline)?;
         let token = acquire::after_try(&self.header, Access::Exclusive, Location::caller());
-        let token = PoisonToken::new(token, &self.poison);
-        Some(self.poison.result(RwLockWriteGuard { token, inner }))
+        let guard = RwLockWriteGuard::new(inner, token, poisoning::panicking());
+        Some(self.poison.result(guard))
     }
 
     poisoning_fns!(RwLock, write);
@@ -332,9 +329,10 @@ std_lock_impls!(RwLock, try_read);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    /// Before `inner`, so dropped first: see [`HeldToken`].
-    _token: HeldToken<'a>,
-    inner: parking_lot::RwLockReadGuard<'a, T>,
+    /// The raw read lock, whose drop forgets the lock (see [`HeldToken`])
+    /// before it releases the raw lock. Its mark is [`poisoning::UNTRACKED`]:
+    /// the guard is one word.
+    inner: HeldRead<'a, T>,
 }
 
 /// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
@@ -352,16 +350,68 @@ pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockWriteGuard<'a, T: ?Sized + 'a> {
-    /// Before `inner`, so dropped first: see [`HeldToken`].
-    token: PoisonToken<'a>,
-    inner: parking_lot::RwLockWriteGuard<'a, T>,
+    /// The raw write lock, whose drop forgets the lock (see [`HeldToken`])
+    /// and poisons it under std's rule before it releases the raw lock. Its
+    /// marks are [`poisoning::UNTRACKED`] and [`poisoning::PANICKING`]: the
+    /// guard is one word.
+    inner: HeldWrite<'a, T>,
 }
 
 guard_impls!(RwLockReadGuard);
 guard_impls!(RwLockWriteGuard, mut);
 
+impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
+    /// The guard of `inner`, recorded as `token` says.
+    #[inline(always)]
+    fn new(inner: HeldRead<'a, T>, token: HeldToken<'a>) -> Self {
+        RwLockReadGuard {
+            inner: inner.marked(poisoning::marks(token, false)),
+        }
+    }
+}
+
+/// A `stdsync::RwLock` taken for reading, as the pipeline takes it.
+struct ReadOf<'a, T: ?Sized>(&'a RwLock<T>);
+
+/// A `stdsync::RwLock` taken for writing, as the pipeline takes it.
+struct WriteOf<'a, T: ?Sized>(&'a RwLock<T>);
+
+macro_rules! raw_acquire {
+    ($($Of:ident => $Held:ident),*) => {$(
+        // By hand: derived, they would require `T: Copy`.
+        impl<T: ?Sized> Clone for $Of<'_, T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<T: ?Sized> Copy for $Of<'_, T> {}
+
+        impl<'a, T: ?Sized> RawAcquire for $Of<'a, T> {
+            type Guard = $Held<'a, T>;
+
+            #[inline(always)]
+            fn try_now(self) -> Result<Self::Guard, Self> {
+                $Held::try_now(self.0).ok_or(self)
+            }
+
+            fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
+                $Held::try_for(self.0, timeout).ok_or(self)
+            }
+
+            fn block(self) -> Self::Guard {
+                $Held::block(self.0)
+            }
+        }
+    )*};
+}
+
+raw_acquire!(ReadOf => HeldRead, WriteOf => HeldWrite);
+
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting a writer in between.
+    ///
+    /// As std's, it never poisons the lock, not even during a panic (and the
+    /// read guard it gives never does).
     ///
     /// # Lock order
     /// Records nothing: it cannot block. The lock stays in this thread's held
@@ -380,12 +430,23 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// assert!(lock.try_read().is_ok());
     /// ```
     pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
-        let RwLockWriteGuard { inner, token } = s;
-        let token = token.into_token();
+        let RwLockWriteGuard { inner } = s;
+        // As std's, a downgrade never poisons (not even during a panic that
+        // began after the write was taken), and the read guard never does.
+        let marks = inner.marks() & poisoning::UNTRACKED;
+        let token = ManuallyDrop::new(poisoning::token(&inner.lock().header, marks));
         acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
-            inner: parking_lot::RwLockWriteGuard::downgrade(inner),
-            _token: token,
+            inner: inner.downgrade(marks),
+        }
+    }
+
+    /// The guard of `inner`, recorded as `token` says, taken while the
+    /// thread was `panicking` or not.
+    #[inline(always)]
+    fn new(inner: HeldWrite<'a, T>, token: HeldToken<'a>, panicking: bool) -> Self {
+        RwLockWriteGuard {
+            inner: inner.marked(poisoning::marks(token, panicking)),
         }
     }
 }

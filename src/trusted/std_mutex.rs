@@ -1,7 +1,6 @@
 //! [`StdRawMutex`] and [`StdCondvar`]: std's own mutex and condition variable
 //! algorithms (Linux's futex-based ones), with parking_lot's parking lot
-//! standing in for the futex, under `stdsync::Mutex` and `stdsync::Condvar`;
-//! and [`HeldStd`], the raw hold inside a `stdsync::MutexGuard`.
+//! standing in for the futex, under `stdsync::Mutex` and `stdsync::Condvar`.
 //!
 //! Why not parking_lot's mutex, as the crate root has: its release is a
 //! compare-exchange (it must keep a "parked" bit right), std's an exchange, and
@@ -18,17 +17,11 @@
 //! (no hand-off). A condition variable's wait may wake spuriously, as std's
 //! may.
 
-use std::marker::PhantomData;
-use std::mem::ManuallyDrop;
-use std::ops::{Deref, DerefMut};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::lock_api;
 use parking_lot_core::{DEFAULT_PARK_TOKEN, DEFAULT_UNPARK_TOKEN, ParkResult};
-
-use crate::stdsync::Mutex;
 
 /// Free.
 const UNLOCKED: u8 = 0;
@@ -190,152 +183,6 @@ impl StdRawMutex {
         unsafe {
             parking_lot_core::unpark_one(self.key(), |_| DEFAULT_UNPARK_TOKEN);
         }
-    }
-}
-
-/// A `stdsync::Mutex` whose raw lock this value holds, kept as a pointer to
-/// the whole mutex: what a [`StdMutexGuard`] of its raw lock is, but one
-/// that also reaches the mutex's header and poison flag, and keeps two bits
-/// of its owner's ([`marks`](Self::marks)) in the pointer's low bits, which
-/// the mutex's alignment leaves free. So a `stdsync::MutexGuard` (of sized
-/// data) is one word, and std's `LockResult` of one is two, returned in
-/// registers: with the header, the flag and the marks beside the raw guard
-/// it was four words, returned through memory.
-///
-/// The invariant: while it lives, this thread holds the raw lock of the
-/// mutex `tagged` points to (the marks cleared), through a guard that was
-/// forgotten (every constructor takes the guard from that mutex itself);
-/// dropping this value releases the raw lock.
-pub(crate) struct HeldStd<'a, T: ?Sized> {
-    /// `&'a Mutex<T>`, with the marks in its low [`MARK_BITS`] bits.
-    tagged: NonNull<Mutex<T>>,
-    /// The lifetime, and Send and Sync as the raw guard it stands for has
-    /// them (never `Send`; `Sync` by hand below).
-    _guard: PhantomData<(&'a Mutex<T>, StdMutexGuard<'a, T>)>,
-}
-
-/// How many low bits of a [`HeldStd`]'s pointer are its owner's marks.
-const MARK_BITS: u32 = 2;
-const MARKS: usize = (1 << MARK_BITS) - 1;
-
-// SAFETY: sharing a `HeldStd` across threads shares `&T` (through `Deref`)
-// and `&Mutex<T>`; both are `Sync` when `T` is (a `Mutex<T>` is `Sync` for
-// `T: Send`, and the bound asks more), as for lock_api's guard.
-unsafe impl<T: ?Sized + Sync> Sync for HeldStd<'_, T> {}
-
-impl<'a, T: ?Sized> HeldStd<'a, T> {
-    /// The hold of `guard`, a guard of `lock.inner`; no marks.
-    #[inline(always)]
-    fn holding(lock: &'a Mutex<T>, guard: StdMutexGuard<'a, T>) -> Self {
-        const { assert!(std::mem::align_of::<Mutex<()>>() > MARKS) };
-        std::mem::forget(guard);
-        HeldStd {
-            tagged: NonNull::from(lock),
-            _guard: PhantomData,
-        }
-    }
-
-    /// Takes `lock`'s raw lock if that needs no wait.
-    #[inline(always)]
-    pub(crate) fn try_now(lock: &'a Mutex<T>) -> Option<Self> {
-        let guard = lock.inner.try_lock()?;
-        Some(Self::holding(lock, guard))
-    }
-
-    /// Takes `lock`'s raw lock, waiting at most `timeout`.
-    pub(crate) fn try_for(lock: &'a Mutex<T>, timeout: Duration) -> Option<Self> {
-        let guard = lock.inner.try_lock_for(timeout)?;
-        Some(Self::holding(lock, guard))
-    }
-
-    /// Takes `lock`'s raw lock, waiting until `deadline` at most.
-    pub(crate) fn try_until(lock: &'a Mutex<T>, deadline: Instant) -> Option<Self> {
-        let guard = lock.inner.try_lock_until(deadline)?;
-        Some(Self::holding(lock, guard))
-    }
-
-    /// Takes `lock`'s raw lock, however long that takes.
-    pub(crate) fn block(lock: &'a Mutex<T>) -> Self {
-        Self::holding(lock, lock.inner.lock())
-    }
-
-    /// This value with `marks` (below 4) for its owner's marks.
-    #[inline(always)]
-    pub(crate) fn marked(self, marks: usize) -> Self {
-        debug_assert!(marks <= MARKS);
-        let this = ManuallyDrop::new(self);
-        HeldStd {
-            tagged: this.tagged.map_addr(|addr| addr | (marks & MARKS)),
-            _guard: PhantomData,
-        }
-    }
-
-    /// The owner's marks (see [`marked`](Self::marked)).
-    #[inline(always)]
-    pub(crate) fn marks(&self) -> usize {
-        self.tagged.addr().get() & MARKS
-    }
-
-    /// The mutex held.
-    #[inline(always)]
-    pub(crate) fn lock(&self) -> &'a Mutex<T> {
-        let untagged = self.tagged.as_ptr().map_addr(|addr| addr & !MARKS);
-        // SAFETY: without the marks, which only ever occupy bits that the
-        // mutex's alignment keeps zero in its address, this is the pointer of
-        // the `&'a Mutex<T>` this value was made from.
-        unsafe { &*untagged }
-    }
-
-    /// The mutex held, if this value has no marks: then the pointer needs
-    /// no untagging, which the steady state of a guard's drop saves.
-    #[inline(always)]
-    pub(crate) fn unmarked(&self) -> Option<&'a Mutex<T>> {
-        match self.marks() {
-            // SAFETY: with no marks, this is the pointer of the `&'a Mutex<T>`
-            // this value was made from.
-            0 => Some(unsafe { self.tagged.as_ref() }),
-            _ => None,
-        }
-    }
-
-    /// Runs `f` on the raw guard this value stands for (a condition
-    /// variable's wait releases and retakes the raw lock through it).
-    pub(crate) fn with_guard<R>(&mut self, f: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R) -> R {
-        // SAFETY: this thread holds the raw lock (the invariant), and the
-        // guard made here stands for that hold: it is never dropped (even if
-        // `f` unwinds), so the lock is released once, by this value's drop.
-        // `f` may release and retake it (`unlocked`); it is held again when
-        // `f` returns or unwinds.
-        let mut guard = ManuallyDrop::new(unsafe { self.lock().inner.make_guard_unchecked() });
-        f(&mut guard)
-    }
-}
-
-impl<T: ?Sized> Deref for HeldStd<'_, T> {
-    type Target = T;
-
-    #[inline(always)]
-    fn deref(&self) -> &T {
-        // SAFETY: the raw lock is held (the invariant), and `&self` lends the
-        // data no longer than this value lives.
-        unsafe { &*self.lock().inner.data_ptr() }
-    }
-}
-
-impl<T: ?Sized> DerefMut for HeldStd<'_, T> {
-    #[inline(always)]
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: as for `deref`, and `&mut self` makes the loan unique.
-        unsafe { &mut *self.lock().inner.data_ptr() }
-    }
-}
-
-impl<T: ?Sized> Drop for HeldStd<'_, T> {
-    #[inline(always)]
-    fn drop(&mut self) {
-        // SAFETY: the raw lock is held by this value (the invariant), whose
-        // hold ends here.
-        unsafe { self.lock().inner.force_unlock() }
     }
 }
 

@@ -291,3 +291,27 @@ pub fn downgrade() -> Vec<TryOutcome> {
     outcomes.push(try_outcome(lock.try_write()));
     outcomes
 }
+
+/// A write guard taken before a panic and downgraded while that panic
+/// unwinds: the exclusive hold ends during the unwinding, which poisons the
+/// lock (as a release would); one taken during the unwinding does not.
+pub fn downgrade_during_unwinding() -> Vec<bool> {
+    use sync::RwLockWriteGuard;
+
+    struct DowngradesOnDrop<'a>(Option<RwLockWriteGuard<'a, i32>>, &'a RwLock<i32>);
+    impl Drop for DowngradesOnDrop<'_> {
+        fn drop(&mut self) {
+            if let Some(writing) = self.0.take() {
+                drop(RwLockWriteGuard::downgrade(writing));
+            }
+            let during = self.1.write().unwrap();
+            drop(RwLockWriteGuard::downgrade(during));
+        }
+    }
+    let (before, during) = (RwLock::new(0), RwLock::new(0));
+    let _ = catch_unwind(|| {
+        let _downgrades = DowngradesOnDrop(Some(before.write().unwrap()), &during);
+        panic!("unwinds through the downgrades");
+    });
+    vec![before.is_poisoned(), during.is_poisoned()]
+}

@@ -1,0 +1,235 @@
+//! The one-word holds inside `stdsync`'s guards: [`HeldStd`] (a
+//! `stdsync::Mutex`), [`HeldRead`] and [`HeldWrite`] (a `stdsync::RwLock`),
+//! each a lock this thread holds, kept as a [`Marked`] reference to the
+//! whole lock: what a guard of its raw lock is, but one that also reaches the
+//! lock's header and poison flag, and keeps two bits of its owner's
+//! ([`marks`](HeldStd::marks)). So a `stdsync` guard (of sized data) is one
+//! word, and std's `LockResult` of one is two, returned in registers: with
+//! the held token, the poison flag's address, "taken while panicking" and
+//! the raw guard side by side it was four words, returned through memory.
+//!
+//! The invariant of each: while one lives, this thread holds the raw lock of
+//! the lock it refers to, in its mode, through a raw guard that was
+//! forgotten (every constructor takes that guard from the lock itself);
+//! dropping it runs the guard's release (the held set, poisoning: the marks
+//! say how) and then releases that hold. The guards are these holds alone,
+//! with no drop of their own, so that a downgrade can take its hold out.
+
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
+
+use super::marked::Marked;
+use super::std_mutex::StdMutexGuard;
+use crate::stdsync::poisoning;
+use crate::stdsync::{Mutex, RwLock};
+
+/// One hold type: `$Held` holds a `$Lock`'s raw lock (its field `inner`)
+/// and stands for a forgotten `$Guard`, made by `$try`, `$try_for`,
+/// `$try_until` and `$block` on the raw lock, released by `$unlock`. Its
+/// drop runs `$release` (with the lock and the marks) first: the guard's own
+/// release (the held set, poisoning), before the raw lock's.
+macro_rules! hold {
+    ($(#[$doc:meta])* $Held:ident: $Lock:ident, $Guard:ty, $try:ident, $try_for:ident,
+        $try_until:ident, $block:ident, $unlock:ident,
+        release = |$lock:ident, $marks:ident| $release:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $Held<'a, T: ?Sized> {
+            lock: Marked<'a, $Lock<T>>,
+            /// Sync as the raw guard it stands for is.
+            _guard: PhantomData<$Guard>,
+            /// Never `Send`, whatever the raw guard is (parking_lot's
+            /// `send_guard` feature, enabled by any crate of a program, makes
+            /// its guards `Send`): the held set its drop forgets the lock in
+            /// is this thread's. `Sync` as a guard is.
+            _this_thread: PhantomData<std::sync::MutexGuard<'static, ()>>,
+        }
+
+        impl<'a, T: ?Sized> $Held<'a, T> {
+            /// The hold of `guard`, a guard of `lock.inner`; no marks.
+            #[inline(always)]
+            fn holding(lock: &'a $Lock<T>, guard: $Guard) -> Self {
+                std::mem::forget(guard);
+                $Held {
+                    lock: Marked::new(lock),
+                    _guard: PhantomData,
+                    _this_thread: PhantomData,
+                }
+            }
+
+            /// Takes `lock`'s raw lock if that needs no wait.
+            #[inline(always)]
+            pub(crate) fn try_now(lock: &'a $Lock<T>) -> Option<Self> {
+                let guard = lock.inner.$try()?;
+                Some(Self::holding(lock, guard))
+            }
+
+            /// Takes `lock`'s raw lock, waiting at most `timeout`.
+            pub(crate) fn try_for(lock: &'a $Lock<T>, timeout: Duration) -> Option<Self> {
+                let guard = lock.inner.$try_for(timeout)?;
+                Some(Self::holding(lock, guard))
+            }
+
+            /// Takes `lock`'s raw lock, waiting until `deadline` at most.
+            pub(crate) fn try_until(lock: &'a $Lock<T>, deadline: Instant) -> Option<Self> {
+                let guard = lock.inner.$try_until(deadline)?;
+                Some(Self::holding(lock, guard))
+            }
+
+            /// Takes `lock`'s raw lock, however long that takes.
+            pub(crate) fn block(lock: &'a $Lock<T>) -> Self {
+                Self::holding(lock, lock.inner.$block())
+            }
+
+            /// This hold with `marks` (below 4) for its owner's marks.
+            #[inline(always)]
+            pub(crate) fn marked(self, marks: usize) -> Self {
+                let this = ManuallyDrop::new(self);
+                $Held {
+                    lock: this.lock.marked(marks),
+                    _guard: PhantomData,
+                    _this_thread: PhantomData,
+                }
+            }
+
+            /// The owner's marks (see [`marked`](Self::marked)).
+            #[inline(always)]
+            pub(crate) fn marks(&self) -> usize {
+                self.lock.marks()
+            }
+
+            /// The lock held.
+            #[inline(always)]
+            pub(crate) fn lock(&self) -> &'a $Lock<T> {
+                self.lock.get()
+            }
+        }
+
+        impl<T: ?Sized> Deref for $Held<'_, T> {
+            type Target = T;
+
+            #[inline(always)]
+            fn deref(&self) -> &T {
+                // SAFETY: the raw lock is held in this hold's mode (the
+                // invariant), which lets every holder read, and `&self` lends
+                // the data no longer than this value lives.
+                unsafe { &*self.lock().inner.data_ptr() }
+            }
+        }
+
+        impl<T: ?Sized> Drop for $Held<'_, T> {
+            #[inline(always)]
+            fn drop(&mut self) {
+                let ($lock, $marks) = (self.lock(), self.marks());
+                $release;
+                // SAFETY: the raw lock is held in this mode by this value (the
+                // invariant), whose hold ends here.
+                unsafe { self.lock().inner.$unlock() }
+            }
+        }
+    };
+}
+
+/// `DerefMut` for a hold that excludes every other holder.
+macro_rules! exclusive {
+    ($Held:ident) => {
+        impl<T: ?Sized> DerefMut for $Held<'_, T> {
+            #[inline(always)]
+            fn deref_mut(&mut self) -> &mut T {
+                // SAFETY: the raw lock is held exclusively (the invariant), so
+                // no one else reads or writes, and `&mut self` makes the loan
+                // unique.
+                unsafe { &mut *self.lock().inner.data_ptr() }
+            }
+        }
+    };
+}
+
+hold!(
+    /// A `stdsync::Mutex` this thread holds (see the module docs).
+    HeldStd: Mutex, StdMutexGuard<'a, T>, try_lock, try_lock_for, try_lock_until, lock, force_unlock,
+    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks)
+);
+exclusive!(HeldStd);
+
+hold!(
+    /// A `stdsync::RwLock` this thread holds for reading (see the module docs).
+    HeldRead: RwLock, parking_lot::RwLockReadGuard<'a, T>, try_read, try_read_for,
+        try_read_until, read, force_unlock_read,
+    release = |lock, marks| poisoning::release_shared(&lock.header, marks)
+);
+
+hold!(
+    /// A `stdsync::RwLock` this thread holds for writing (see the module docs).
+    HeldWrite: RwLock, parking_lot::RwLockWriteGuard<'a, T>, try_write, try_write_for,
+        try_write_until, write, force_unlock_write,
+    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks)
+);
+exclusive!(HeldWrite);
+
+impl<'a, T: ?Sized> HeldStd<'a, T> {
+    /// Runs `f` on the raw guard this value stands for (a condition
+    /// variable's wait releases and retakes the raw lock through it).
+    pub(crate) fn with_guard<R>(&mut self, f: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R) -> R {
+        // SAFETY: this thread holds the raw lock (the invariant), and the
+        // guard made here stands for that hold: it is never dropped (even if
+        // `f` unwinds), so the lock is released once, by this value's drop.
+        // `f` may release and retake it (`unlocked`); it is held again when
+        // `f` returns or unwinds.
+        let mut guard = ManuallyDrop::new(unsafe { self.lock().inner.make_guard_unchecked() });
+        f(&mut guard)
+    }
+}
+
+impl<'a, T: ?Sized> HeldWrite<'a, T> {
+    /// Turns the write hold into a read hold with `marks`, atomically (no
+    /// writer can come in between). The write hold's release is not run: the
+    /// caller ends the exclusive hold (poisoning, the held set's access).
+    pub(crate) fn downgrade(self, marks: usize) -> HeldRead<'a, T> {
+        let lock = self.lock();
+        // The write hold passes to the guard made here: this value must not
+        // release it.
+        std::mem::forget(self);
+        // SAFETY: this thread holds the raw lock for writing (the invariant of
+        // the value just forgotten), and the guard made here stands for that
+        // hold, once.
+        let write = unsafe { lock.inner.make_write_guard_unchecked() };
+        HeldRead::holding(lock, parking_lot::RwLockWriteGuard::downgrade(write)).marked(marks)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stdsync::poisoning::UNTRACKED;
+
+    #[test]
+    fn holds_release_their_mode_and_a_downgrade_keeps_the_lock_read() {
+        // Marked untracked: taken here without the held set, so their drops
+        // leave it alone.
+        fn read(hold: Option<HeldRead<'_, i32>>) -> Option<HeldRead<'_, i32>> {
+            hold.map(|hold| hold.marked(UNTRACKED))
+        }
+        fn write(hold: Option<HeldWrite<'_, i32>>) -> Option<HeldWrite<'_, i32>> {
+            hold.map(|hold| hold.marked(UNTRACKED))
+        }
+        let lock = RwLock::new(5);
+        let (first, second) = (
+            read(HeldRead::try_now(&lock)),
+            read(HeldRead::try_now(&lock)),
+        );
+        assert_eq!(first.as_deref().zip(second.as_deref()), Some((&5, &5)));
+        assert!(write(HeldWrite::try_now(&lock)).is_none());
+        drop((first, second));
+        let mut writing = write(HeldWrite::try_now(&lock)).expect("free");
+        *writing += 1;
+        assert!(read(HeldRead::try_for(&lock, Duration::from_millis(1))).is_none());
+        let reading = writing.downgrade(UNTRACKED);
+        assert_eq!((*reading, reading.marks()), (6, UNTRACKED));
+        assert!(write(HeldWrite::try_now(&lock)).is_none());
+        let other = read(HeldRead::try_now(&lock)).expect("readers share");
+        drop((reading, other));
+        assert!(write(HeldWrite::try_until(&lock, Instant::now())).is_some());
+    }
+}
