@@ -45,6 +45,21 @@ fn guards_are_sync_but_not_send_like_std() {
     <RwLockWriteGuard<'static, u8> as AmbiguousIfSend<_>>::not_send();
 }
 
+/// std's `MutexGuard` is `UnwindSafe` and `RefUnwindSafe` whatever its data
+/// (its mutex is, and it holds only a reference to it), so a closure that
+/// uses a guard compiles in `catch_unwind`.
+#[test]
+fn guards_are_unwind_safe_like_std() {
+    unwind_safe::<std::sync::MutexGuard<'static, std::cell::Cell<u8>>>();
+    unwind_safe::<MutexGuard<'static, std::cell::Cell<u8>>>();
+    unwind_safe::<MutexGuard<'static, [u8]>>();
+    // std's RwLock guards are both only for data that is `RefUnwindSafe`.
+    unwind_safe::<std::sync::RwLockReadGuard<'static, u8>>();
+    unwind_safe::<RwLockReadGuard<'static, u8>>();
+    unwind_safe::<std::sync::RwLockWriteGuard<'static, u8>>();
+    unwind_safe::<RwLockWriteGuard<'static, u8>>();
+}
+
 /// `LazyLock::get` has no bound on `F`, as in std, so generic code compiles.
 #[test]
 fn lazy_lock_get_needs_no_bound_on_the_initialiser() {

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use super::mutex::MutexGuard;
 use crate::acquire;
 use crate::meta::Flavour;
-use crate::trusted::std_mutex::{StdCondvar, StdMutexGuard};
+use crate::trusted::held::HeldStd;
+use crate::trusted::std_mutex::StdCondvar;
 
 /// Waits by `wait` with `guard`'s mutex out of the held set (its
 /// re-acquisition checked first, at `site`), and hands the guard back as std
@@ -16,7 +17,7 @@ use crate::trusted::std_mutex::{StdCondvar, StdMutexGuard};
 fn released<'a, T: ?Sized, R>(
     mut guard: MutexGuard<'a, T>,
     site: &'static Location<'static>,
-    wait: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R,
+    wait: impl FnOnce(&mut HeldStd<'a, T>) -> R,
 ) -> LockResult<(MutexGuard<'a, T>, R)> {
     let check = catch_unwind(AssertUnwindSafe(|| {
         guard.with_token(|token| acquire::suspend_at(token, None, site, Flavour::Std))
@@ -30,7 +31,7 @@ fn released<'a, T: ?Sized, R>(
             resume_unwind(report)
         }
     };
-    let waited = guard.inner.with_guard(wait);
+    let waited = wait(&mut guard.inner);
     suspended.resume();
     let poison = &guard.inner.lock().poison;
     poison.result((guard, waited))
@@ -137,8 +138,8 @@ impl Condvar {
     /// ```
     #[track_caller]
     pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
-        let waited = released(guard, Location::caller(), |inner| {
-            self.inner.wait_until(inner, None)
+        let waited = released(guard, Location::caller(), |held| {
+            held.wait_on(&self.inner, None)
         });
         forget_result(waited)
     }
@@ -169,8 +170,8 @@ impl Condvar {
         let site = Location::caller();
         // std's loop: a poisoned mutex ends it.
         while condition(&mut *guard) {
-            guard = forget_result(released(guard, site, |inner| {
-                self.inner.wait_until(inner, None)
+            guard = forget_result(released(guard, site, |held| {
+                held.wait_on(&self.inner, None)
             }))?;
         }
         Ok(guard)
@@ -197,8 +198,8 @@ impl Condvar {
         guard: MutexGuard<'a, T>,
         dur: Duration,
     ) -> LockResult<(MutexGuard<'a, T>, WaitTimeoutResult)> {
-        released(guard, Location::caller(), |inner| {
-            WaitTimeoutResult(self.inner.wait_for(inner, dur))
+        released(guard, Location::caller(), |held| {
+            WaitTimeoutResult(held.wait_on(&self.inner, Instant::now().checked_add(dur)))
         })
     }
 
@@ -239,8 +240,8 @@ impl Condvar {
             let Some(left) = dur.checked_sub(start.elapsed()) else {
                 return Ok((guard, WaitTimeoutResult(true)));
             };
-            guard = released(guard, site, |inner| {
-                WaitTimeoutResult(self.inner.wait_for(inner, left))
+            guard = released(guard, site, |held| {
+                WaitTimeoutResult(held.wait_on(&self.inner, Instant::now().checked_add(left)))
             })?
             .0;
         }

@@ -21,7 +21,7 @@ use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 use super::marked::Marked;
-use super::std_mutex::StdMutexGuard;
+use super::std_mutex::{StdCondvar, StdMutexGuard};
 use crate::stdsync::poisoning;
 use crate::stdsync::{Mutex, RwLock};
 
@@ -37,14 +37,26 @@ macro_rules! hold {
         $(#[$doc])*
         pub(crate) struct $Held<'a, T: ?Sized> {
             lock: Marked<'a, $Lock<T>>,
-            /// Sync as the raw guard it stands for is.
-            _guard: PhantomData<$Guard>,
+            /// The lifetime; `UnwindSafe` and `RefUnwindSafe` for any `T`, as
+            /// std's guards are (the lock is both, and the hold is only a
+            /// reference to it), where the raw guard's `&mut T` would make it
+            /// neither.
+            _guard: PhantomData<&'a $Lock<T>>,
             /// Never `Send`, whatever the raw guard is (parking_lot's
             /// `send_guard` feature, enabled by any crate of a program, makes
             /// its guards `Send`): the held set its drop forgets the lock in
-            /// is this thread's. `Sync` as a guard is.
+            /// is this thread's.
             _this_thread: PhantomData<std::sync::MutexGuard<'static, ()>>,
         }
+
+        // SAFETY: sharing a hold across threads shares `&T` (through
+        // `Deref`), which is `Sync` when `T` is: std's bound for its guards.
+        // It also reaches the `&'a $Lock<T>` (`lock`), which is not `Sync`
+        // for a `T` that is `Sync` but not `Send` (another thread could take
+        // the lock once this hold ends, and move the data out): only the
+        // owner's code (the guard's release and held-set token, a condvar
+        // wait, a downgrade) uses it, on the thread that holds the lock.
+        unsafe impl<T: ?Sized + Sync> Sync for $Held<'_, T> {}
 
         impl<'a, T: ?Sized> $Held<'a, T> {
             /// The hold of `guard`, a guard of `lock.inner`; no marks.
@@ -169,16 +181,22 @@ hold!(
 exclusive!(HeldWrite);
 
 impl<'a, T: ?Sized> HeldStd<'a, T> {
-    /// Runs `f` on the raw guard this value stands for (a condition
-    /// variable's wait releases and retakes the raw lock through it).
-    pub(crate) fn with_guard<R>(&mut self, f: impl FnOnce(&mut StdMutexGuard<'a, T>) -> R) -> R {
+    /// Waits on `condvar` until notified (or spuriously woken, or `deadline`
+    /// passes), with the raw lock released meanwhile and held again when it
+    /// returns (or unwinds); returns whether the deadline passed.
+    ///
+    /// Not a closure on the raw guard: with `&mut` to it, safe code could
+    /// swap it for another and drop this hold's guard, which would release
+    /// the raw lock while this value still hands out the data.
+    pub(crate) fn wait_on(&mut self, condvar: &StdCondvar, deadline: Option<Instant>) -> bool {
         // SAFETY: this thread holds the raw lock (the invariant), and the
-        // guard made here stands for that hold: it is never dropped (even if
-        // `f` unwinds), so the lock is released once, by this value's drop.
-        // `f` may release and retake it (`unlocked`); it is held again when
-        // `f` returns or unwinds.
+        // guard made here stands for that hold. Only `wait_until` uses it,
+        // which releases and retakes the lock in place (lock_api's
+        // `unlocked`, which retakes it also if the wait unwinds) and neither
+        // moves nor drops the guard; nor is it dropped here, so the lock is
+        // released once, by this value's drop.
         let mut guard = ManuallyDrop::new(unsafe { self.lock().inner.make_guard_unchecked() });
-        f(&mut guard)
+        condvar.wait_until(&mut guard, deadline)
     }
 }
 

@@ -179,7 +179,14 @@ impl StdRawMutex {
     #[inline(never)]
     extern "C" fn wake_one(&self) {
         // SAFETY: as in `lock_until`; the callback neither panics nor calls
-        // into the parking lot.
+        // into the parking lot. `unlock` calls this after its exchange, by
+        // which time another thread may have taken, released and freed the
+        // mutex (as std's futex mutex allows); then the key may be a new
+        // object's, and this wakes one of its sleepers for nothing.
+        // `unpark_one` only hashes the address; parking_lot's mutexes and
+        // RwLocks and these algorithms try again after any wake-up (only
+        // parking_lot's Condvar, which promises none that is spurious, would
+        // return early from a wait).
         unsafe {
             parking_lot_core::unpark_one(self.key(), |_| DEFAULT_UNPARK_TOKEN);
         }
@@ -212,7 +219,7 @@ impl StdCondvar {
     /// Releases `guard`'s mutex, sleeps until notified (or spuriously woken,
     /// or `deadline` passes), and takes the mutex again; returns whether the
     /// deadline passed.
-    pub(crate) fn wait_until<T: ?Sized>(
+    pub(super) fn wait_until<T: ?Sized>(
         &self,
         guard: &mut StdMutexGuard<'_, T>,
         deadline: Option<Instant>,
@@ -236,15 +243,6 @@ impl StdCondvar {
             }
         });
         parked == ParkResult::TimedOut
-    }
-
-    /// [`wait_until`](Self::wait_until) for at most `timeout`.
-    pub(crate) fn wait_for<T: ?Sized>(
-        &self,
-        guard: &mut StdMutexGuard<'_, T>,
-        timeout: Duration,
-    ) -> bool {
-        self.wait_until(guard, Instant::now().checked_add(timeout))
     }
 
     /// Wakes one waiting thread, if any.
@@ -309,6 +307,85 @@ mod tests {
         assert!(!mutex.is_locked());
     }
 
+    /// Runs `f` on its own thread; fails if it has not ended within `limit`
+    /// (a lost wake-up hangs rather than fails).
+    fn within(limit: Duration, f: impl FnOnce() + Send + 'static) {
+        let (done, finished) = std::sync::mpsc::channel();
+        let worker = std::thread::spawn(move || {
+            f();
+            let _ = done.send(());
+        });
+        match finished.recv_timeout(limit) {
+            Ok(()) => worker.join().unwrap(),
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                std::panic::resume_unwind(worker.join().unwrap_err())
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("blocked for {limit:?}"),
+        }
+    }
+
+    #[test]
+    fn a_timed_out_waiter_leaves_the_lock_contended_and_a_sleeper_still_wakes() {
+        within(Duration::from_secs(10), || {
+            let mutex = Arc::new(StdMutex::new(0u32));
+            let held = mutex.lock();
+            let timed = Arc::clone(&mutex);
+            let gave_up =
+                std::thread::spawn(move || timed.try_lock_for(Duration::from_millis(2)).is_none());
+            assert!(gave_up.join().unwrap());
+            // The timed waiter marked the lock contended and left: the release
+            // below wakes no one, or the sleeper that came after it.
+            // SAFETY: a read of the raw lock's byte, which this test does not
+            // change.
+            assert_eq!(unsafe { mutex.raw() }.0.load(Ordering::Relaxed), CONTENDED);
+            let blocked = Arc::clone(&mutex);
+            let sleeper = std::thread::spawn(move || *blocked.lock() += 1);
+            std::thread::sleep(Duration::from_millis(10));
+            drop(held);
+            sleeper.join().unwrap();
+            assert!(!mutex.is_locked());
+            assert_eq!(*mutex.try_lock().expect("free"), 1);
+        });
+    }
+
+    #[test]
+    fn timed_plain_and_tried_takes_mixed_exclude_and_lose_no_wake_up() {
+        const THREADS: usize = 4;
+        const ROUNDS: usize = 3_000;
+        within(Duration::from_secs(20), || {
+            let counter = Arc::new(StdMutex::new(0usize));
+            let threads: Vec<_> = (0..THREADS)
+                .map(|thread| {
+                    let counter = Arc::clone(&counter);
+                    std::thread::spawn(move || {
+                        let mut taken = 0;
+                        for round in 0..ROUNDS {
+                            // Timeouts from 0 to 30µs: many end while the
+                            // waiter sleeps, some just as it is woken.
+                            let timeout = Duration::from_micros(((round * 7 + thread) % 31) as u64);
+                            let guard = match (round + thread) % 3 {
+                                0 => Some(counter.lock()),
+                                1 => counter.try_lock_for(timeout),
+                                _ => counter.try_lock(),
+                            };
+                            let Some(mut guard) = guard else { continue };
+                            let read = *guard;
+                            if round % 50 == 0 {
+                                std::thread::sleep(Duration::from_micros(20));
+                            }
+                            *guard = read + 1;
+                            taken += 1;
+                        }
+                        taken
+                    })
+                })
+                .collect();
+            let taken: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+            assert!(!counter.is_locked());
+            assert_eq!(*counter.lock(), taken);
+        });
+    }
+
     #[test]
     fn a_notification_wakes_a_waiter_and_a_timed_wait_times_out() {
         let pair = Arc::new((StdMutex::new(false), StdCondvar::new()));
@@ -324,6 +401,9 @@ mod tests {
         drop(ready);
         notifier.join().unwrap();
         let mut guard = pair.0.lock();
-        assert!(pair.1.wait_for(&mut guard, Duration::from_millis(5)));
+        assert!(
+            pair.1
+                .wait_until(&mut guard, Some(Instant::now() + Duration::from_millis(5)))
+        );
     }
 }
