@@ -48,14 +48,15 @@ fn every_lock_type_is_as_small_as_its_header_allows() {
 
 /// A guard comes back from `lock()` in registers when it, and std's
 /// `LockResult` of it, are at most two words: through memory, a caller's
-/// wrapper around `lock().unwrap()` reads back what the lock just wrote.
+/// wrapper around `lock().unwrap()` reads back what the lock just wrote. (A
+/// `stdsync` read guard is two words, its `LockResult` three: one word
+/// measured slower there.)
 #[test]
 fn std_guards_and_their_results_fit_in_two_words() {
     let sizes = sizes![
         stdsync::MutexGuard<'static, u64> => 8,
         std::sync::LockResult<stdsync::MutexGuard<'static, u64>> => 16,
-        stdsync::RwLockReadGuard<'static, u64> => 8,
-        std::sync::LockResult<stdsync::RwLockReadGuard<'static, u64>> => 16,
+        stdsync::RwLockReadGuard<'static, u64> => 16,
         stdsync::RwLockWriteGuard<'static, u64> => 8,
         std::sync::LockResult<stdsync::RwLockWriteGuard<'static, u64>> => 16,
         lockgraph::MutexGuard<'static, u64> => 24,

@@ -114,13 +114,6 @@ extern "C" fn release_unusual(poison: &Poison, meta: &LockMeta, marks: usize) {
     }
 }
 
-/// The drop of a shared guard with `marks`, of the lock of `meta`, before
-/// its raw lock is released: forgets the lock (a read guard never poisons).
-#[inline(always)]
-pub(crate) fn release_shared(meta: &LockMeta, marks: usize) {
-    drop(token(meta, marks));
-}
-
 /// `std::thread::panicking`, which the compiler knows cannot unwind (the
 /// `"C"` ABI): std's slow path is a call that could, as far as the compiler
 /// sees, and a guard's drop that calls it first would need a landing pad that

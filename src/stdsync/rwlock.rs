@@ -1,19 +1,19 @@
 //! `stdsync::RwLock`: std's API and poisoning on parking_lot's reader-writer
 //! lock, plus a lock-order header.
 
-use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
 use std::time::{Duration, Instant};
 
 use super::poisoning::{self, Poison, poisoning_fns, std_lock_impls};
+use crate::acquire::raw::Read;
 use crate::acquire::raw_std::Std;
 use crate::acquire::{self, HeldToken, LockHeader, RawAcquire};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
 use crate::meta::LockMeta;
-use crate::trusted::held::{HeldRead, HeldWrite};
+use crate::trusted::held::HeldWrite;
 
 /// A reader-writer lock with [`std::sync::RwLock`]'s API and poisoning that
 /// checks lock order.
@@ -150,7 +150,7 @@ impl<T: ?Sized> RwLock<T> {
         route: P,
     ) -> P::Out<LockResult<RwLockReadGuard<'_, T>>> {
         route.take(
-            Std(ReadOf(self)),
+            Std(Read(&self.inner)),
             &self.header,
             Access::Read,
             site,
@@ -181,7 +181,7 @@ impl<T: ?Sized> RwLock<T> {
     #[track_caller]
     pub fn try_read(&self) -> TryLockResult<RwLockReadGuard<'_, T>> {
         let site = Location::caller();
-        let inner = HeldRead::try_now(self).ok_or(TryLockError::WouldBlock)?;
+        let inner = self.inner.try_read().ok_or(TryLockError::WouldBlock)?;
         let token = acquire::after_try(&self.header, Access::Read, site);
         self.poison.try_result(RwLockReadGuard::new(inner, token))
     }
@@ -291,7 +291,7 @@ impl<T: ?Sized> RwLock<T> {
         if acquire::held_here(&self.header) {
             return None;
         }
-        let inner = HeldRead::try_until(self, deadline)?;
+        let inner = self.inner.try_read_until(deadline)?;
         let token = acquire::after_try(&self.header, Access::Read, Location::caller());
         Some(self.poison.result(RwLockReadGuard::new(inner, token)))
     }
@@ -329,10 +329,11 @@ std_lock_impls!(RwLock, try_read);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    /// The raw read lock, whose drop forgets the lock (see [`HeldToken`])
-    /// before it releases the raw lock. Its mark is [`poisoning::UNTRACKED`]:
-    /// the guard is one word.
-    inner: HeldRead<'a, T>,
+    /// Before `inner`, so dropped first: see [`HeldToken`]. (A read guard
+    /// is two words: a one-word read guard, as the write guard is, measured
+    /// slower on the uncontended read+unlock.)
+    _token: HeldToken<'a>,
+    inner: parking_lot::RwLockReadGuard<'a, T>,
 }
 
 /// An RAII guard for exclusive writing of a [`RwLock`], released when dropped
@@ -363,15 +364,13 @@ guard_impls!(RwLockWriteGuard, mut);
 impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
     /// The guard of `inner`, recorded as `token` says.
     #[inline(always)]
-    fn new(inner: HeldRead<'a, T>, token: HeldToken<'a>) -> Self {
+    fn new(inner: parking_lot::RwLockReadGuard<'a, T>, token: HeldToken<'a>) -> Self {
         RwLockReadGuard {
-            inner: inner.marked(poisoning::marks(token, false)),
+            _token: token,
+            inner,
         }
     }
 }
-
-/// A `stdsync::RwLock` taken for reading, as the pipeline takes it.
-struct ReadOf<'a, T: ?Sized>(&'a RwLock<T>);
 
 /// A `stdsync::RwLock` taken for writing, as the pipeline takes it.
 struct WriteOf<'a, T: ?Sized>(&'a RwLock<T>);
@@ -405,7 +404,7 @@ macro_rules! raw_acquire {
     )*};
 }
 
-raw_acquire!(ReadOf => HeldRead, WriteOf => HeldWrite);
+raw_acquire!(WriteOf => HeldWrite);
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting a writer in between.
@@ -433,11 +432,11 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         let RwLockWriteGuard { inner } = s;
         // As std's, a downgrade never poisons (not even during a panic that
         // began after the write was taken), and the read guard never does.
-        let marks = inner.marks() & poisoning::UNTRACKED;
-        let token = ManuallyDrop::new(poisoning::token(&inner.lock().header, marks));
+        let token = poisoning::token(&inner.lock().header, inner.marks());
         acquire::change_access(&token, Access::Read);
         RwLockReadGuard {
-            inner: inner.downgrade(marks),
+            _token: token,
+            inner: inner.downgrade(),
         }
     }
 

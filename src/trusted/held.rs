@@ -1,9 +1,9 @@
-//! The one-word holds inside `stdsync`'s guards: [`HeldStd`] (a
-//! `stdsync::Mutex`), [`HeldRead`] and [`HeldWrite`] (a `stdsync::RwLock`),
-//! each a lock this thread holds, kept as a [`Marked`] reference to the
+//! The one-word holds inside `stdsync`'s exclusive guards: [`HeldStd`] (a
+//! `stdsync::Mutex`) and [`HeldWrite`] (a `stdsync::RwLock` written), each a
+//! lock this thread holds, kept as a [`Marked`] reference to the
 //! whole lock: what a guard of its raw lock is, but one that also reaches the
 //! lock's header and poison flag, and keeps two bits of its owner's
-//! ([`marks`](HeldStd::marks)). So a `stdsync` guard (of sized data) is one
+//! ([`marks`](HeldStd::marks)). So such a guard (of sized data) is one
 //! word, and std's `LockResult` of one is two, returned in registers: with
 //! the held token, the poison flag's address, "taken while panicking" and
 //! the raw guard side by side it was four words, returned through memory.
@@ -137,7 +137,7 @@ macro_rules! hold {
                 $release;
                 // SAFETY: the raw lock is held in this mode by this value (the
                 // invariant), whose hold ends here.
-                unsafe { self.lock().inner.$unlock() }
+                unsafe { $lock.inner.$unlock() }
             }
         }
     };
@@ -164,13 +164,6 @@ hold!(
     release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks)
 );
 exclusive!(HeldStd);
-
-hold!(
-    /// A `stdsync::RwLock` this thread holds for reading (see the module docs).
-    HeldRead: RwLock, parking_lot::RwLockReadGuard<'a, T>, try_read, try_read_for,
-        try_read_until, read, force_unlock_read,
-    release = |lock, marks| poisoning::release_shared(&lock.header, marks)
-);
 
 hold!(
     /// A `stdsync::RwLock` this thread holds for writing (see the module docs).
@@ -201,10 +194,10 @@ impl<'a, T: ?Sized> HeldStd<'a, T> {
 }
 
 impl<'a, T: ?Sized> HeldWrite<'a, T> {
-    /// Turns the write hold into a read hold with `marks`, atomically (no
-    /// writer can come in between). The write hold's release is not run: the
-    /// caller ends the exclusive hold (poisoning, the held set's access).
-    pub(crate) fn downgrade(self, marks: usize) -> HeldRead<'a, T> {
+    /// Turns the write hold into a read lock's guard, atomically (no writer
+    /// can come in between). The write hold's release is not run: the
+    /// caller ends the exclusive hold (the held set's access).
+    pub(crate) fn downgrade(self) -> parking_lot::RwLockReadGuard<'a, T> {
         let lock = self.lock();
         // The write hold passes to the guard made here: this value must not
         // release it.
@@ -213,7 +206,7 @@ impl<'a, T: ?Sized> HeldWrite<'a, T> {
         // the value just forgotten), and the guard made here stands for that
         // hold, once.
         let write = unsafe { lock.inner.make_write_guard_unchecked() };
-        HeldRead::holding(lock, parking_lot::RwLockWriteGuard::downgrade(write)).marked(marks)
+        parking_lot::RwLockWriteGuard::downgrade(write)
     }
 }
 
@@ -223,30 +216,21 @@ mod tests {
     use crate::stdsync::poisoning::UNTRACKED;
 
     #[test]
-    fn holds_release_their_mode_and_a_downgrade_keeps_the_lock_read() {
+    fn a_write_hold_excludes_and_a_downgrade_keeps_the_lock_read() {
         // Marked untracked: taken here without the held set, so their drops
         // leave it alone.
-        fn read(hold: Option<HeldRead<'_, i32>>) -> Option<HeldRead<'_, i32>> {
-            hold.map(|hold| hold.marked(UNTRACKED))
-        }
         fn write(hold: Option<HeldWrite<'_, i32>>) -> Option<HeldWrite<'_, i32>> {
             hold.map(|hold| hold.marked(UNTRACKED))
         }
         let lock = RwLock::new(5);
-        let (first, second) = (
-            read(HeldRead::try_now(&lock)),
-            read(HeldRead::try_now(&lock)),
-        );
-        assert_eq!(first.as_deref().zip(second.as_deref()), Some((&5, &5)));
-        assert!(write(HeldWrite::try_now(&lock)).is_none());
-        drop((first, second));
         let mut writing = write(HeldWrite::try_now(&lock)).expect("free");
         *writing += 1;
-        assert!(read(HeldRead::try_for(&lock, Duration::from_millis(1))).is_none());
-        let reading = writing.downgrade(UNTRACKED);
-        assert_eq!((*reading, reading.marks()), (6, UNTRACKED));
+        assert!(write(HeldWrite::try_for(&lock, Duration::from_millis(1))).is_none());
+        assert!(lock.inner.try_read().is_none());
+        let reading = writing.downgrade();
+        assert_eq!(*reading, 6);
         assert!(write(HeldWrite::try_now(&lock)).is_none());
-        let other = read(HeldRead::try_now(&lock)).expect("readers share");
+        let other = lock.inner.try_read().expect("readers share");
         drop((reading, other));
         assert!(write(HeldWrite::try_until(&lock, Instant::now())).is_some());
     }
