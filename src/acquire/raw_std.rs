@@ -1,9 +1,10 @@
-//! [`RawAcquire`] for `stdsync`'s locks: parking_lot's raw locks, taken as
-//! the crate root takes them, with reports that give std's advice.
+//! [`RawAcquire`] for `stdsync`'s locks: their raw locks (std's mutex
+//! algorithm on parking_lot's parking lot, parking_lot's reader-writer lock),
+//! taken as the crate root takes its own, with reports that give std's advice.
 //!
-//! `stdsync` keeps std's API and poisoning on top of parking_lot's locks
-//! (see `crate::stdsync`): std has no timed acquisition, and a watched wait
-//! needs one, to park and still wake at every watchdog interval.
+//! `stdsync` keeps std's API and poisoning on locks with a timed acquisition
+//! (see `crate::stdsync`): std's have none, and a watched wait needs one, to
+//! sleep and still wake at every watchdog interval.
 
 use std::time::Duration;
 

@@ -5,9 +5,11 @@
 //! of `std::sync` is here with std's signatures. The locks ([`Mutex`],
 //! [`RwLock`], [`Condvar`]) and the one-time initialisers ([`OnceLock`],
 //! [`LazyLock`], [`Once`]) are lockgraph's. The locks keep std's API and
-//! poisoning on parking_lot's raw locks: a contended acquisition parks, and
-//! wakes at every [watchdog](crate::set_deadlock_check) interval to check
-//! its wait (std's locks have no timed acquisition to do that with). The
+//! poisoning, [`Mutex`] and [`Condvar`] on std's own algorithms and
+//! [`RwLock`] on parking_lot's, each with a timed wait: a contended
+//! acquisition sleeps, and wakes at every [watchdog](crate::set_deadlock_check)
+//! interval to check its wait (std's locks have no timed acquisition to do
+//! that with). The
 //! one-time initialisers are built on std's own types, so initialisation
 //! races behave exactly as std's. Everything lockgraph does not instrument ([`Arc`], [`Weak`],
 //! [`Barrier`], [`mpsc`], [`atomic`], ...) is std's, re-exported; so are the
