@@ -57,9 +57,9 @@ impl Poison {
 }
 
 /// A guard's mark: its acquisition was not recorded in the held set (the
-/// runtime off switch). A `stdsync` guard keeps its lock as one word, a
-/// reference with two marks in its low bits (`trusted::marked`), instead of
-/// its held token: the token is made again from the lock's header.
+/// runtime off switch). An exclusive `stdsync` guard keeps its lock as one
+/// word, a reference with two marks in its low bits (`trusted::marked`),
+/// instead of its held token: the token is made again from the lock's header.
 pub(crate) const UNTRACKED: usize = 1;
 
 /// An exclusive guard's mark: the thread was panicking when it took the lock
