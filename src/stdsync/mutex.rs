@@ -4,11 +4,11 @@
 use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::poisoning::{self, Poison, poisoning_fns, std_lock_impls};
-use crate::acquire::raw_std::Std;
-use crate::acquire::{self, HeldToken, LockHeader, RawAcquire};
+use crate::acquire::raw_std::{Holding, Std};
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
@@ -165,7 +165,7 @@ impl<T: ?Sized> Mutex<T> {
         // then tests one value whichever path took the lock.
         let panicking = std::thread::panicking();
         route.take(
-            Std(self),
+            Std(Holding::<HeldStd<'_, T>>(self)),
             &self.header,
             Access::Exclusive,
             site,
@@ -270,24 +270,3 @@ impl<'a, T: ?Sized> MutexGuard<'a, T> {
 }
 
 guard_impls!(MutexGuard, mut);
-
-impl<'a, T: ?Sized> RawAcquire for &'a Mutex<T> {
-    type Guard = HeldStd<'a, T>;
-
-    #[inline(always)]
-    fn try_now(self) -> Result<Self::Guard, Self> {
-        HeldStd::try_now(self).ok_or(self)
-    }
-
-    fn seen_taken(&self) -> bool {
-        self.inner.is_locked()
-    }
-
-    fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
-        HeldStd::try_for(self, timeout).ok_or(self)
-    }
-
-    fn block(self) -> Self::Guard {
-        HeldStd::block(self)
-    }
-}

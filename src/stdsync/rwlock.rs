@@ -3,12 +3,12 @@
 
 use std::panic::Location;
 use std::sync::{LockResult, TryLockError, TryLockResult};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::poisoning::{self, Poison, poisoning_fns, std_lock_impls};
 use crate::acquire::raw::Read;
-use crate::acquire::raw_std::Std;
-use crate::acquire::{self, HeldToken, LockHeader, RawAcquire};
+use crate::acquire::raw_std::{Holding, Std};
+use crate::acquire::{self, HeldToken, LockHeader};
 use crate::held::Access;
 use crate::id::LockId;
 use crate::lock::guard_impls;
@@ -218,7 +218,7 @@ impl<T: ?Sized> RwLock<T> {
         // As `Mutex::lock`: read once, before any path.
         let panicking = std::thread::panicking();
         route.take(
-            Std(WriteOf(self)),
+            Std(Holding::<HeldWrite<'_, T>>(self)),
             &self.header,
             Access::Exclusive,
             site,
@@ -329,9 +329,9 @@ std_lock_impls!(RwLock, try_read);
 #[must_use = "if unused the RwLock will immediately unlock"]
 #[clippy::has_significant_drop]
 pub struct RwLockReadGuard<'a, T: ?Sized + 'a> {
-    /// Before `inner`, so dropped first: see [`HeldToken`]. (A read guard
-    /// is two words: a one-word read guard, as the write guard is, measured
-    /// slower on the uncontended read+unlock.)
+    /// Before `inner`, so dropped first: see [`HeldToken`]. (Two words, not
+    /// the write guard's one: see "A `stdsync` exclusive guard is one word"
+    /// in docs/design.md.)
     _token: HeldToken<'a>,
     inner: parking_lot::RwLockReadGuard<'a, T>,
 }
@@ -371,40 +371,6 @@ impl<'a, T: ?Sized> RwLockReadGuard<'a, T> {
         }
     }
 }
-
-/// A `stdsync::RwLock` taken for writing, as the pipeline takes it.
-struct WriteOf<'a, T: ?Sized>(&'a RwLock<T>);
-
-macro_rules! raw_acquire {
-    ($($Of:ident => $Held:ident),*) => {$(
-        // By hand: derived, they would require `T: Copy`.
-        impl<T: ?Sized> Clone for $Of<'_, T> {
-            fn clone(&self) -> Self {
-                *self
-            }
-        }
-        impl<T: ?Sized> Copy for $Of<'_, T> {}
-
-        impl<'a, T: ?Sized> RawAcquire for $Of<'a, T> {
-            type Guard = $Held<'a, T>;
-
-            #[inline(always)]
-            fn try_now(self) -> Result<Self::Guard, Self> {
-                $Held::try_now(self.0).ok_or(self)
-            }
-
-            fn try_for(self, timeout: Duration) -> Result<Self::Guard, Self> {
-                $Held::try_for(self.0, timeout).ok_or(self)
-            }
-
-            fn block(self) -> Self::Guard {
-                $Held::block(self.0)
-            }
-        }
-    )*};
-}
-
-raw_acquire!(WriteOf => HeldWrite);
 
 impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
     /// Turns the write lock into a read lock without letting a writer in between.

@@ -25,15 +25,33 @@ use super::std_mutex::{StdCondvar, StdMutexGuard};
 use crate::stdsync::poisoning;
 use crate::stdsync::{Mutex, RwLock};
 
+/// A hold that takes its lock itself: what the acquisition pipeline takes
+/// for a `stdsync` exclusive lock (`acquire::raw_std::Holding`).
+pub(crate) trait Hold<'a>: Sized {
+    /// The lock held.
+    type Lock: ?Sized + 'a;
+    /// Takes `lock` if that needs no wait.
+    fn try_now(lock: &'a Self::Lock) -> Option<Self>;
+    /// Takes `lock`, waiting at most `timeout`.
+    fn try_for(lock: &'a Self::Lock, timeout: Duration) -> Option<Self>;
+    /// Takes `lock`, however long that takes.
+    fn block(lock: &'a Self::Lock) -> Self;
+    /// Whether `lock` is seen taken, by a read alone (see
+    /// `RawAcquire::seen_taken`).
+    fn seen_taken(lock: &Self::Lock) -> bool;
+}
+
 /// One hold type: `$Held` holds a `$Lock`'s raw lock (its field `inner`)
 /// and stands for a forgotten `$Guard`, made by `$try`, `$try_for`,
 /// `$try_until` and `$block` on the raw lock, released by `$unlock`. Its
 /// drop runs `$release` (with the lock and the marks) first: the guard's own
-/// release (the held set, poisoning), before the raw lock's.
+/// release (the held set, poisoning), before the raw lock's. `$seen_taken`
+/// is [`Hold::seen_taken`].
 macro_rules! hold {
     ($(#[$doc:meta])* $Held:ident: $Lock:ident, $Guard:ty, $try:ident, $try_for:ident,
         $try_until:ident, $block:ident, $unlock:ident,
-        release = |$lock:ident, $marks:ident| $release:expr) => {
+        release = |$lock:ident, $marks:ident| $release:expr,
+        seen_taken = |$seen:ident| $seen_taken:expr) => {
         $(#[$doc])*
         pub(crate) struct $Held<'a, T: ?Sized> {
             lock: Marked<'a, $Lock<T>>,
@@ -118,6 +136,27 @@ macro_rules! hold {
             }
         }
 
+        impl<'a, T: ?Sized> Hold<'a> for $Held<'a, T> {
+            type Lock = $Lock<T>;
+
+            #[inline(always)]
+            fn try_now(lock: &'a $Lock<T>) -> Option<Self> {
+                Self::try_now(lock)
+            }
+
+            fn try_for(lock: &'a $Lock<T>, timeout: Duration) -> Option<Self> {
+                Self::try_for(lock, timeout)
+            }
+
+            fn block(lock: &'a $Lock<T>) -> Self {
+                Self::block(lock)
+            }
+
+            fn seen_taken($seen: &$Lock<T>) -> bool {
+                $seen_taken
+            }
+        }
+
         impl<T: ?Sized> Deref for $Held<'_, T> {
             type Target = T;
 
@@ -161,7 +200,9 @@ macro_rules! exclusive {
 hold!(
     /// A `stdsync::Mutex` this thread holds (see the module docs).
     HeldStd: Mutex, StdMutexGuard<'a, T>, try_lock, try_lock_for, try_lock_until, lock, force_unlock,
-    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks)
+    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks),
+    // std's algorithm tries with a write: read first.
+    seen_taken = |lock| lock.inner.is_locked()
 );
 exclusive!(HeldStd);
 
@@ -169,7 +210,9 @@ hold!(
     /// A `stdsync::RwLock` this thread holds for writing (see the module docs).
     HeldWrite: RwLock, parking_lot::RwLockWriteGuard<'a, T>, try_write, try_write_for,
         try_write_until, write, force_unlock_write,
-    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks)
+    release = |lock, marks| poisoning::release_exclusive(&lock.poison, &lock.header, marks),
+    // parking_lot's try reads first.
+    seen_taken = |_lock| false
 );
 exclusive!(HeldWrite);
 
