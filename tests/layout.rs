@@ -49,8 +49,8 @@ fn every_lock_type_is_as_small_as_its_header_allows() {
 /// A guard comes back from `lock()` in registers when it, and std's
 /// `LockResult` of it, are at most two words: through memory, a caller's
 /// wrapper around `lock().unwrap()` reads back what the lock just wrote. (A
-/// `stdsync` read guard is two words, its `LockResult` three: one word
-/// measured slower there.)
+/// `stdsync` read guard is two words, its `LockResult` three: see
+/// docs/design.md.)
 #[test]
 fn std_guards_and_their_results_fit_in_two_words() {
     let sizes = sizes![

@@ -3,9 +3,10 @@
 //! standing in for the futex, under `stdsync::Mutex` and `stdsync::Condvar`.
 //!
 //! Why not parking_lot's mutex, as the crate root has: its release is a
-//! compare-exchange (it must keep a "parked" bit right), std's an exchange, and
-//! on the uncontended lock+unlock that `stdsync` is measured by (against std)
-//! that difference alone is about 15%. And why not std's mutex itself: std has
+//! compare-exchange (it must keep a "parked" bit right), std's an exchange,
+//! and `stdsync` is compared with std on the uncontended lock+unlock, where
+//! that difference shows (docs/performance.md). And why not std's mutex
+//! itself: std has
 //! no timed acquisition, and a watched wait needs one, to park and still wake
 //! at every watchdog interval. The parking lot gives both the wait with a
 //! deadline and every platform parking_lot runs on.
@@ -129,20 +130,11 @@ impl StdRawMutex {
             if state != CONTENDED && self.0.swap(CONTENDED, Ordering::Acquire) == UNLOCKED {
                 return true;
             }
-            let validate = || self.0.load(Ordering::Relaxed) == CONTENDED;
-            // SAFETY: `park`'s contract: the key is this lock's address, which
-            // no other kind of object parks on while the lock lives; the
-            // callbacks neither panic nor call into the parking lot.
-            let parked = unsafe {
-                parking_lot_core::park(
-                    self.key(),
-                    validate,
-                    || {},
-                    |_, _| {},
-                    DEFAULT_PARK_TOKEN,
-                    deadline,
-                )
-            };
+            let parked = park(
+                self.key(),
+                || self.0.load(Ordering::Relaxed) == CONTENDED,
+                deadline,
+            );
             if parked == ParkResult::TimedOut {
                 return false;
             }
@@ -157,8 +149,7 @@ impl StdRawMutex {
     /// (2, 4, ... 64 pauses apart, ten reads in all): each read takes the
     /// cache line from the holder, which then waits to take it back for its
     /// release; so the holder keeps it longer, and two threads that hammer
-    /// one mutex pass it between them less often (in a run of two such
-    /// threads, about 2.5 times the throughput of reads at every pause).
+    /// one mutex pass it between them less often.
     fn spin(&self) -> u8 {
         let mut pauses = 2;
         for _ in 0..10 {
@@ -178,18 +169,46 @@ impl StdRawMutex {
     #[cold]
     #[inline(never)]
     extern "C" fn wake_one(&self) {
-        // SAFETY: as in `lock_until`; the callback neither panics nor calls
-        // into the parking lot. `unlock` calls this after its exchange, by
-        // which time another thread may have taken, released and freed the
-        // mutex (as std's futex mutex allows); then the key may be a new
-        // object's, and this wakes one of its sleepers for nothing.
-        // `unpark_one` only hashes the address; parking_lot's mutexes and
-        // RwLocks and these algorithms try again after any wake-up (only
-        // parking_lot's Condvar, which promises none that is spurious, would
-        // return early from a wait).
-        unsafe {
-            parking_lot_core::unpark_one(self.key(), |_| DEFAULT_UNPARK_TOKEN);
-        }
+        // `unlock` calls this after its exchange, by which time another
+        // thread may have taken, released and freed the mutex (as std's
+        // futex mutex allows): then the key may be a new object's, and this
+        // wakes one of its sleepers for nothing, which every sleeper here
+        // tolerates (see `unpark_one`).
+        unpark_one(self.key());
+    }
+}
+
+/// Sleeps on `key` (the address of a [`StdRawMutex`] or [`StdCondvar`])
+/// unless `validate`, run under the parking lot's lock for `key`, says not
+/// to; wakes when woken, or at `deadline`.
+fn park(key: usize, validate: impl FnOnce() -> bool, deadline: Option<Instant>) -> ParkResult {
+    // SAFETY: `park`'s contract: the key is the address of one of this
+    // module's locks, which no other kind of object parks on while it lives,
+    // and nothing here parks while it holds the parking lot's lock; every
+    // caller's `validate` is one atomic load, and the other callbacks do
+    // nothing, so none panics or calls into the parking lot.
+    unsafe {
+        parking_lot_core::park(
+            key,
+            validate,
+            || {},
+            |_, _| {},
+            DEFAULT_PARK_TOKEN,
+            deadline,
+        )
+    }
+}
+
+/// Wakes one thread sleeping on `key`, if any. A stray wake-up (a key
+/// reused by a new object, see [`StdRawMutex::wake_one`]) is harmless to
+/// parking_lot's mutexes and RwLocks and to this module's locks, which try
+/// again after any wake-up (only parking_lot's Condvar, which promises no
+/// spurious wake-up, would return early from a wait).
+fn unpark_one(key: usize) {
+    // SAFETY: as in `park`; the callback neither panics nor calls into the
+    // parking lot.
+    unsafe {
+        parking_lot_core::unpark_one(key, |_| DEFAULT_UNPARK_TOKEN);
     }
 }
 
@@ -227,20 +246,12 @@ impl StdCondvar {
         // Read with the mutex held: a notification after it moves the
         // counter, and the sleep below then does not begin.
         let seen = self.0.load(Ordering::Relaxed);
-        let validate = || self.0.load(Ordering::Relaxed) == seen;
         let parked = StdMutexGuard::unlocked(guard, || {
-            // SAFETY: as in `StdRawMutex::lock_until`, keyed by this
-            // condition variable's address.
-            unsafe {
-                parking_lot_core::park(
-                    self.key(),
-                    validate,
-                    || {},
-                    |_, _| {},
-                    DEFAULT_PARK_TOKEN,
-                    deadline,
-                )
-            }
+            park(
+                self.key(),
+                || self.0.load(Ordering::Relaxed) == seen,
+                deadline,
+            )
         });
         parked == ParkResult::TimedOut
     }
@@ -248,16 +259,13 @@ impl StdCondvar {
     /// Wakes one waiting thread, if any.
     pub(crate) fn notify_one(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as in `StdRawMutex::wake_one`.
-        unsafe {
-            parking_lot_core::unpark_one(self.key(), |_| DEFAULT_UNPARK_TOKEN);
-        }
+        unpark_one(self.key());
     }
 
     /// Wakes every waiting thread.
     pub(crate) fn notify_all(&self) {
         self.0.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: as in `StdRawMutex::wake_one`.
+        // SAFETY: as in `park`; nothing here parks.
         unsafe {
             parking_lot_core::unpark_all(self.key(), DEFAULT_UNPARK_TOKEN);
         }
