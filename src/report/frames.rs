@@ -11,9 +11,14 @@
 //! what is inlined into what, and so which frames exist at all, differs
 //! between debug and release builds. A symbol's path is read as the
 //! demangler writes it in both manglings: `krate::f`, `krate::Type<T>::f`,
-//! `<krate::Type<T>>::f`, `<krate::Type as other::Trait>::f`.
+//! `<krate::Type<T>>::f`, `<krate::Type as other::Trait>::f`. An inlined
+//! function built with line tables only (`debug = "line-tables-only"`) has
+//! no path, only its name (`record`, `or_insert_with<K, V>`): its source
+//! file tells whose it is (lockgraph's sources, the standard library's, or
+//! a machinery crate's directory in Cargo's registry).
 
 use std::fmt::{self, Formatter};
+use std::path::Path;
 
 use super::CapturedBacktrace;
 
@@ -53,28 +58,88 @@ const ENTRIES: [&str; 8] = [
     "_pthread_start",
 ];
 
+/// Directories in Cargo's registry of the crates in [`MACHINERY`] (a
+/// crate's sources sit in `NAME-VERSION/`), with the path each stands for.
+const MACHINERY_SOURCES: [(&str, &str); 7] = [
+    ("/backtrace-", "backtrace::"),
+    ("/parking_lot-", "parking_lot::"),
+    ("/parking_lot_core-", "parking_lot_core::"),
+    ("/lock_api-", "lock_api::"),
+    ("/hashbrown-", "hashbrown::"),
+    ("/petgraph-", "petgraph::"),
+    ("/once_cell-", "once_cell::"),
+];
+
+/// One function of a captured stack.
+struct Symbol {
+    /// As the demangler or the debug info names it.
+    name: String,
+    /// ` (file:line)`, or nothing.
+    place: String,
+    /// `name` with a path: a pathless name gets the path of the crate whose
+    /// sources hold it, if that is known (see the module docs).
+    path: String,
+}
+
+impl Symbol {
+    fn new(name: String, file: Option<&Path>, line: Option<u32>) -> Symbol {
+        let place = match (file, line) {
+            (Some(file), Some(line)) => format!(" ({}:{line})", file.display()),
+            _ => String::new(),
+        };
+        let path = match file.and_then(crate_of_source) {
+            Some(krate) if pathless(&name) => format!("{krate}{name}"),
+            _ => name.clone(),
+        };
+        Symbol { name, place, path }
+    }
+}
+
+/// Whether `name` (a function, maybe with generic arguments) has no path.
+fn pathless(name: &str) -> bool {
+    let function = name.split('<').next().unwrap_or(name);
+    !name.starts_with('<') && !function.contains("::")
+}
+
+/// The path prefix (one of [`MACHINERY`]) of the crate whose source file
+/// `file` is, if it is one of them.
+fn crate_of_source(file: &Path) -> Option<&'static str> {
+    let file = file.to_string_lossy();
+    let file = file.replace('\\', "/");
+    let own = concat!(env!("CARGO_MANIFEST_DIR"), "/src/").replace('\\', "/");
+    if file.starts_with(&own) {
+        return Some("lockgraph::");
+    }
+    let library = [
+        ("/library/std/", "std::"),
+        ("/library/core/", "core::"),
+        ("/library/alloc/", "alloc::"),
+    ];
+    library
+        .iter()
+        .chain(&MACHINERY_SOURCES)
+        .find(|(directory, _)| file.contains(directory))
+        .map(|&(_, krate)| krate)
+}
+
 /// Writes the program's frames of `backtrace`, resolving its symbols now
 /// (once: they stay resolved), one `at function (file:line)` line each.
 pub(super) fn write_backtrace(f: &mut Formatter<'_>, backtrace: &CapturedBacktrace) -> fmt::Result {
     let mut captured = backtrace.0.frames.lock();
     captured.resolve();
     // Every function of the stack, inlined ones included (innermost first).
-    let symbols: Vec<(String, String)> = captured
+    let symbols: Vec<Symbol> = captured
         .frames()
         .iter()
         .flat_map(|frame| frame.symbols())
         .filter_map(|symbol| {
             let name = format!("{:#}", symbol.name()?);
-            let place = match (symbol.filename(), symbol.lineno()) {
-                (Some(file), Some(line)) => format!(" ({}:{line})", file.display()),
-                _ => String::new(),
-            };
-            Some((name, place))
+            Some(Symbol::new(name, symbol.filename(), symbol.lineno()))
         })
         .collect();
     drop(captured);
-    for (name, place) in program_frames(&symbols).take(BACKTRACE_FRAMES) {
-        writeln!(f, "        at {name}{place}")?;
+    for symbol in program_frames(&symbols).take(BACKTRACE_FRAMES) {
+        writeln!(f, "        at {}{}", symbol.name, symbol.place)?;
     }
     Ok(())
 }
@@ -83,23 +148,23 @@ pub(super) fn write_backtrace(f: &mut Formatter<'_>, backtrace: &CapturedBacktra
 /// from the program's first frame (if the program has none, as in lockgraph's
 /// own tests, from the first one that is not the `backtrace` crate's) to the
 /// runtime's first, without the standard library's.
-fn program_frames(symbols: &[(String, String)]) -> impl Iterator<Item = &(String, String)> {
+fn program_frames(symbols: &[Symbol]) -> impl Iterator<Item = &Symbol> {
     let end = symbols
         .iter()
-        .position(|(name, _)| runtime(name))
+        .position(|symbol| runtime(&symbol.path))
         .unwrap_or(symbols.len());
     let symbols = &symbols[..end];
     let start = symbols
         .iter()
-        .position(|(name, _)| !owned_by(name, &MACHINERY))
+        .position(|symbol| !owned_by(&symbol.path, &MACHINERY))
         .or_else(|| {
             let capture = |name: &str| owned_by(name, &["backtrace::"]);
-            symbols.iter().position(|(name, _)| !capture(name))
+            symbols.iter().position(|symbol| !capture(&symbol.path))
         })
         .unwrap_or(end);
     symbols[start..]
         .iter()
-        .filter(|(name, _)| !owned_by(name, &STD))
+        .filter(|symbol| !owned_by(&symbol.path, &STD))
 }
 
 /// Whether the function `name` is at or under the start of the program or of
@@ -174,16 +239,57 @@ fn qualified(name: &str) -> Option<(&str, Option<&str>)> {
 mod tests {
     use super::*;
 
-    fn stack(names: &[&str]) -> Vec<(String, String)> {
+    fn stack(names: &[&str]) -> Vec<Symbol> {
         names
             .iter()
-            .map(|n| (n.to_string(), String::new()))
+            .map(|n| Symbol::new(n.to_string(), None, None))
             .collect()
     }
 
     fn printed(names: &[&str]) -> Vec<String> {
         let symbols = stack(names);
-        program_frames(&symbols).map(|(n, _)| n.clone()).collect()
+        program_frames(&symbols).map(|s| s.name.clone()).collect()
+    }
+
+    /// A stack built with line tables only: inlined functions by name alone,
+    /// each with its source file.
+    #[test]
+    fn pathless_inlined_frames_belong_to_their_source_files_crate() {
+        let own = concat!(env!("CARGO_MANIFEST_DIR"), "/src/tracker/global.rs");
+        let std = "/rustc/59807616/library/std/src/collections/hash/map.rs";
+        let registry = "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        let lock_api = format!("{registry}/lock_api-0.4.14/src/mutex.rs");
+        let app = "/home/u/app/src/bank.rs";
+        let symbols: Vec<Symbol> = [
+            ("backtrace::capture::Backtrace::create", None),
+            ("or_insert_with<(usize, usize), u32>", Some(std)),
+            ("record", Some(own)),
+            (
+                "lock<parking_lot::raw_mutex::RawMutex, u64>",
+                Some(lock_api.as_str()),
+            ),
+            ("transfer", Some(app)),
+            (
+                "call_once<fn(), ()>",
+                Some("/rustc/5980/library/core/src/ops/function.rs"),
+            ),
+            ("app::main", Some(app)),
+        ]
+        .into_iter()
+        .map(|(name, file)| Symbol::new(name.to_string(), file.map(Path::new), Some(1)))
+        .collect();
+        let printed: Vec<&str> = program_frames(&symbols).map(|s| s.name.as_str()).collect();
+        assert_eq!(printed, ["transfer", "app::main"]);
+        assert_eq!(symbols[4].place, format!(" ({app}:1)"));
+    }
+
+    #[test]
+    fn a_path_in_the_name_wins_over_the_file() {
+        let own = concat!(env!("CARGO_MANIFEST_DIR"), "/src/lib.rs");
+        let symbol = Symbol::new("app::f".to_string(), Some(Path::new(own)), None);
+        assert_eq!(symbol.path, "app::f");
+        let symbol = Symbol::new("<T as app::Tr>::f".to_string(), Some(Path::new(own)), None);
+        assert_eq!(symbol.path, "<T as app::Tr>::f");
     }
 
     #[test]
