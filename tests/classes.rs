@@ -58,8 +58,13 @@ fn two_tests_with_their_own_objects_in_opposite_orders_are_a_class_cycle() {
         report.contains("the instances differ in this run"),
         "{report}"
     );
-    // The earlier edge's stack names the method that made it.
-    assert!(report.contains("Ledger::add"), "{report}");
+    // The earlier edge's stack names the method that made it (by its path,
+    // or by its bare name where it was inlined in a build with line tables
+    // only).
+    assert!(
+        report.contains("Ledger::add") || report.contains("at add ("),
+        "{report}"
+    );
     assert!(report.contains("possible deadlock:"), "{report}");
     // Once per class cycle.
     assert_eq!(
