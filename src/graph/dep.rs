@@ -64,7 +64,9 @@ impl Kind {
         ["EN", "ER", "SN", "SR"][usize::from(self.0)]
     }
 
-    /// The kind lockdep writes as `letters`, if it is one.
+    /// The kind lockdep writes as `letters`, if it is one (records are read
+    /// with the `record` feature).
+    #[cfg(feature = "record")]
     pub(crate) fn from_letters(letters: &str) -> Option<Kind> {
         ["EN", "ER", "SN", "SR"]
             .iter()
