@@ -25,6 +25,21 @@ fn run_test_in_child(child: &str, value: &str) -> (String, String) {
     (text(output.stdout), text(output.stderr))
 }
 
+/// Runs the ignored test `child` in a child process with `LOCKGRAPH=value`
+/// as `cargo test` runs a test, its output captured by the test harness,
+/// checks that it succeeded, and returns its stderr: what a user sees of a
+/// test that passes.
+fn stderr_of_captured_child(child: &str, value: &str) -> String {
+    let output = Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", child, "--ignored", "--test-threads=1"])
+        .env("LOCKGRAPH", value)
+        .env("LOCKGRAPH_CHILD", "1")
+        .output()
+        .expect("run child");
+    assert!(output.status.success(), "child failed: {output:?}");
+    String::from_utf8(output.stderr).expect("utf-8")
+}
+
 /// [`run_test_in_child`] for `child_reports_policies`.
 fn run_child(value: &str) -> (String, String) {
     run_test_in_child("child_reports_policies", value)
@@ -148,6 +163,20 @@ fn child_warns() {
 fn warn_prints_each_distinct_cycle_once_and_goes_on() {
     let (stdout, stderr) = run_test_in_child("child_warns", "warn");
     assert!(stdout.contains("child finished"), "{stdout}");
+    let reports = stderr.matches("lockgraph: potential deadlock").count();
+    assert_eq!(reports, 2, "{stderr}");
+}
+
+/// The harness captures what a passing test prints; a bad setting and the
+/// reports of `warn` must still reach the user.
+#[test]
+fn a_bad_value_and_warnings_are_seen_through_the_harness_capture() {
+    let stderr = stderr_of_captured_child("child_reports_policies", "warm");
+    assert!(
+        stderr.contains("lockgraph: ignoring LOCKGRAPH=\"warm\""),
+        "{stderr}"
+    );
+    let stderr = stderr_of_captured_child("child_warns", "warn");
     let reports = stderr.matches("lockgraph: potential deadlock").count();
     assert_eq!(reports, 2, "{stderr}");
 }

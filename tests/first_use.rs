@@ -32,10 +32,31 @@ fn count_cycles(f: impl FnOnce()) -> usize {
 /// moment it is shared and takes `y` under it, while `y -> h` is known. Each
 /// round is a real cycle `h -> l -> y -> h`, whichever thread gets there first:
 /// thread 1's unchecked first use must give way to the checked path, report it
-/// (never panic), and every round must be reported once.
+/// (never panic), and every round must be reported once, to the handler and
+/// on stderr. Run in a child process, whose stderr (a thousand reports) the
+/// test reads instead of printing.
 #[test]
 fn a_new_lock_another_thread_uses_at_once_still_gets_its_cycle_reported() {
     const ROUNDS: usize = 1_000;
+    const CHILD: &str = "LOCKGRAPH_FIRST_USE_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let name = "a_new_lock_another_thread_uses_at_once_still_gets_its_cycle_reported";
+        let output = std::process::Command::new(std::env::current_exe().expect("test binary"))
+            .args(["--exact", name, "--nocapture", "--test-threads=1"])
+            .env(CHILD, "1")
+            .env_remove("LOCKGRAPH")
+            .output()
+            .expect("run the child");
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+        );
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+        let printed = stderr.matches("lockgraph: potential deadlock").count();
+        assert_eq!(printed, ROUNDS, "printed once per round");
+        return;
+    }
     let reported = count_cycles(|| {
         let y = Arc::new(Mutex::named("y", ()));
         let h = Arc::new(Mutex::named("h", ()));

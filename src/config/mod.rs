@@ -74,10 +74,9 @@ fn record_env() {
 #[cfg(not(feature = "record"))]
 fn record_env() {
     if std::env::var_os("LOCKGRAPH_RECORD").is_some() {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "lockgraph: LOCKGRAPH_RECORD is set, but lockgraph was built without its `record` feature; not recording"
+        crate::report::deliver::print_whole(
+            "lockgraph: LOCKGRAPH_RECORD is set, but lockgraph was built without its `record` feature; not recording\n"
+                .to_string(),
         );
     }
 }

@@ -40,7 +40,8 @@ pub enum Policy {
     /// already panicking is printed instead (a double panic would abort).
     Panic,
     /// Print each distinct violation once to stderr and let the acquisition go
-    /// on. A [`Violation::SelfDeadlock`](crate::Violation::SelfDeadlock) still
+    /// on. Printed to the process's stderr, not through `eprint!`, so the test
+    /// harness does not capture it: a passing test shows it too. A [`Violation::SelfDeadlock`](crate::Violation::SelfDeadlock) still
     /// panics: going on would hang the thread forever.
     Warn,
     /// Report nothing (the handler is not called). When every kind is ignored,

@@ -137,14 +137,15 @@ pub fn run_checked(
     Ok(seen)
 }
 
-/// The Warn policy (for class cycles too, whatever their own policy was)
-/// and a collecting handler, for the length of a run.
+/// The Warn policy (for class cycles too, whatever their own policy was),
+/// not printed, and a collecting handler, for the length of a run.
 struct Capture {
     violations: Arc<StdMutex<Vec<Violation>>>,
     handler: Option<Handler>,
     policy: Policy,
     class_policy: u8,
     mode: Mode,
+    quietly: bool,
 }
 
 impl Capture {
@@ -160,12 +161,14 @@ impl Capture {
         let class_policy = config::kind_setting(ViolationKind::ClassCycle);
         set_kind_policy(ViolationKind::ClassCycle, Policy::Warn);
         let mode = set_mode(Mode::Graph);
+        let quietly = crate::report::deliver::set_warn_quietly(true);
         Capture {
             violations,
             handler,
             policy,
             class_policy,
             mode,
+            quietly,
         }
     }
 
@@ -180,6 +183,7 @@ impl Drop for Capture {
         set_policy(self.policy);
         config::restore_kind_setting(ViolationKind::ClassCycle, self.class_policy);
         set_mode(self.mode);
+        crate::report::deliver::set_warn_quietly(self.quietly);
     }
 }
 

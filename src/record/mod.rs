@@ -39,8 +39,10 @@ mod check;
 mod format;
 mod writer;
 
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
+
+use crate::report::deliver::print_whole;
 
 pub use check::{Checked, MAX_CYCLES, check, check_allowing};
 pub use format::{FORMAT, VERSION};
@@ -88,10 +90,9 @@ pub(crate) fn apply_env(value: Option<std::ffi::OsString>) {
         return;
     };
     if let Err(e) = writer::start(Path::new(&value)) {
-        let _ = writeln!(
-            io::stderr(),
-            "lockgraph: {ENV_RECORD}={:?} cannot be recorded into ({e}); not recording",
+        print_whole(format!(
+            "lockgraph: {ENV_RECORD}={:?} cannot be recorded into ({e}); not recording\n",
             value.to_string_lossy()
-        );
+        ));
     }
 }

@@ -20,6 +20,7 @@ use super::format::{ClassRepr, EdgeOut, FORMAT, HeaderOut, VERSION};
 use crate::class::LockClass;
 use crate::graph::dep::{Kind, Kinds};
 use crate::report::OrderEdge;
+use crate::report::deliver::print_whole;
 
 /// Whether class edges are recorded: the one load a new class edge pays
 /// when recording is off. Read and written under the class graph's lock.
@@ -89,10 +90,9 @@ pub(crate) fn write(edges: &[OrderEdge]) {
         *recorder = None;
         ON.store(false, Relaxed);
         drop(recorder);
-        let _ = writeln!(
-            io::stderr(),
-            "lockgraph: {what} the record in {dir}: {error}; recording stopped"
-        );
+        print_whole(format!(
+            "lockgraph: {what} the record in {dir}: {error}; recording stopped\n"
+        ));
     }
 }
 

@@ -23,6 +23,29 @@ type Warned = HashSet<(ViolationKind, Vec<LockId>)>;
 
 static WARNED: RawMutex<Option<Warned>> = RawMutex::new(None);
 
+/// Whether `Warn` leaves printing to the handler: while `lockgraph::proptest`
+/// runs a program, which collects every violation through its handler and
+/// reports the failing case itself (printed, each case of a shrinking run
+/// would show its violations).
+#[cfg(feature = "proptest")]
+static WARN_QUIETLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Sets whether `Warn` prints (see [`WARN_QUIETLY`]); returns the setting
+/// before.
+#[cfg(feature = "proptest")]
+pub(crate) fn set_warn_quietly(quietly: bool) -> bool {
+    WARN_QUIETLY.swap(quietly, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Whether a `Warn` report is printed.
+fn warn_prints() -> bool {
+    #[cfg(feature = "proptest")]
+    if WARN_QUIETLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return false;
+    }
+    true
+}
+
 thread_local! {
     static IN_HANDLER: Cell<bool> = const { Cell::new(false) };
     /// Whether [`deferring`] runs, and whether it has held a violation back.
@@ -148,7 +171,7 @@ fn deliver(violation: Violation, policy: Policy, before_panic: &dyn Fn()) {
     call_handler(&violation);
     let certain = violation.kind() == ViolationKind::SelfDeadlock;
     if policy == Policy::Warn && !certain {
-        if first_time(&violation) {
+        if first_time(&violation) && warn_prints() {
             print_whole(format!("{violation}\n\n"));
         }
     } else if std::thread::panicking() {
@@ -161,13 +184,18 @@ fn deliver(violation: Violation, policy: Policy, before_panic: &dyn Fn()) {
     }
 }
 
-/// Writes `text` to stderr in one piece: formatted in full first, then one
-/// `eprint!` of the whole string. A format with several parts is written part
-/// by part, and whatever other threads or processes write to the same stderr
-/// (a test suite running in parallel) can land between the parts. Every
-/// message lockgraph prints goes through here.
+/// Writes `text` to the process's stderr in one piece: formatted in full
+/// first, then one write of the whole string. A format with several parts is
+/// written part by part, and whatever other threads or processes write to the
+/// same stderr (a test suite running in parallel) can land between the parts.
+/// Not through `eprint!`: the test harness captures that for each test and
+/// shows it only if the test fails, so a bad `LOCKGRAPH` value or a `Warn`
+/// report in a passing test would never be seen (and a capture is lost if
+/// the process aborts). Every message lockgraph prints goes through here.
 pub(crate) fn print_whole(text: String) {
-    eprint!("{text}");
+    use std::io::Write;
+    // Nowhere else to say it if stderr is closed.
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 fn call_handler(violation: &Violation) {
