@@ -208,3 +208,43 @@ fn a_contended_mutex_with_sleepers_loses_no_update_and_no_wake_up() {
         assert_eq!(*counter.lock().unwrap(), THREADS * ROUNDS);
     });
 }
+
+/// One condition variable with two waiters at once, each waiting with its
+/// own mutex, as std's futex condvar allows (parking_lot's panics): a
+/// `notify_all` wakes both, each back on its own mutex.
+#[test]
+fn one_condvar_serves_waiters_on_two_mutexes_at_once() {
+    within(Duration::from_secs(20), || {
+        let shared = Arc::new((Mutex::new(false), Mutex::new(false), Condvar::new()));
+        for _ in 0..100 {
+            let (waiting, all_waiting) = mpsc::channel();
+            let waiters: Vec<_> = [true, false]
+                .into_iter()
+                .map(|on_a| {
+                    let (shared, waiting) = (Arc::clone(&shared), waiting.clone());
+                    std::thread::spawn(move || {
+                        let (a, b, ready) = &*shared;
+                        let flag = if on_a { a } else { b };
+                        let mut set = flag.lock().unwrap();
+                        waiting.send(()).unwrap();
+                        while !*set {
+                            set = ready.wait(set).unwrap();
+                        }
+                        *set = false;
+                    })
+                })
+                .collect();
+            all_waiting.recv().unwrap();
+            all_waiting.recv().unwrap();
+            let (a, b, ready) = &*shared;
+            // Each waiter holds its mutex until it waits: setting a flag
+            // under it means the waiter is asleep or has not checked yet.
+            *a.lock().unwrap() = true;
+            *b.lock().unwrap() = true;
+            ready.notify_all();
+            for waiter in waiters {
+                waiter.join().unwrap();
+            }
+        }
+    });
+}
