@@ -78,6 +78,21 @@ impl ViolationKind {
     }
 }
 
+/// The kind as `LOCKGRAPH` spells it ([`ViolationKind::env_name`]).
+///
+/// # Examples
+///
+/// ```
+/// use lockgraph::ViolationKind;
+/// assert_eq!(ViolationKind::ClassCycle.to_string(), "class");
+/// assert_eq!(format!("{}", ViolationKind::SelfDeadlock), "self");
+/// ```
+impl std::fmt::Display for ViolationKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.env_name())
+    }
+}
+
 /// A lock-order problem found by lockgraph.
 ///
 /// `Display` gives the full human report, which starts with `lockgraph: `.
