@@ -115,10 +115,17 @@ fn crate_of_source(file: &Path) -> Option<&'static str> {
         ("/library/core/", "core::"),
         ("/library/alloc/", "alloc::"),
     ];
-    library
+    if let Some(&(_, krate)) = library.iter().find(|(dir, _)| file.contains(dir)) {
+        return Some(krate);
+    }
+    // `NAME-` then the version's first digit: not `NAME-utils-1.0/`.
+    let in_crate_dir = |dir: &str| {
+        file.match_indices(dir)
+            .any(|(at, _)| file[at + dir.len()..].starts_with(|c: char| c.is_ascii_digit()))
+    };
+    MACHINERY_SOURCES
         .iter()
-        .chain(&MACHINERY_SOURCES)
-        .find(|(directory, _)| file.contains(directory))
+        .find(|(dir, _)| in_crate_dir(dir))
         .map(|&(_, krate)| krate)
 }
 
@@ -259,6 +266,7 @@ mod tests {
         let std = "/rustc/59807616/library/std/src/collections/hash/map.rs";
         let registry = "/home/u/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
         let lock_api = format!("{registry}/lock_api-0.4.14/src/mutex.rs");
+        let not_machinery = format!("{registry}/backtrace-utils-1.0.0/src/lib.rs");
         let app = "/home/u/app/src/bank.rs";
         let symbols: Vec<Symbol> = [
             ("backtrace::capture::Backtrace::create", None),
@@ -269,6 +277,7 @@ mod tests {
                 Some(lock_api.as_str()),
             ),
             ("transfer", Some(app)),
+            ("capture", Some(not_machinery.as_str())),
             (
                 "call_once<fn(), ()>",
                 Some("/rustc/5980/library/core/src/ops/function.rs"),
@@ -279,7 +288,7 @@ mod tests {
         .map(|(name, file)| Symbol::new(name.to_string(), file.map(Path::new), Some(1)))
         .collect();
         let printed: Vec<&str> = program_frames(&symbols).map(|s| s.name.as_str()).collect();
-        assert_eq!(printed, ["transfer", "app::main"]);
+        assert_eq!(printed, ["transfer", "capture", "app::main"]);
         assert_eq!(symbols[4].place, format!(" ({app}:1)"));
     }
 
