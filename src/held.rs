@@ -262,6 +262,14 @@ impl Slot {
         (self.id(), self.access_bits())
     }
 
+    /// Whether this entry holds `id` in a way that serialises the threads
+    /// that hold it (see [`Access::serialises`]), from one word.
+    #[inline(always)]
+    pub(crate) fn holds_exclusively(&self, id: LockId) -> bool {
+        let (held, how) = self.id_and_access();
+        held == id && crate::graph::gate::serialises(how)
+    }
+
     /// How the lock is held, as `access as u8` (undecoded).
     #[inline(always)]
     pub(crate) fn access_bits(&self) -> u8 {

@@ -308,3 +308,63 @@ fn a_leaked_gate_dropped_by_another_thread_still_gates() {
     });
     assert_eq!(report, None, "both edges made under the same gate");
 }
+
+/// Issue 21: a common gate taken inside another exclusive lock the first
+/// time an edge is made is still that edge's gate (the gate is the exact
+/// intersection of the exclusive locks around every make, up to eight).
+#[test]
+fn a_gate_inside_another_exclusive_lock_is_still_a_gate() {
+    let _settings = common::Settings::take();
+    let outer = Mutex::named("unrelated outer", ());
+    let gate = Mutex::named("common gate", ());
+    let (a, b) = (Mutex::named("a 21", ()), Mutex::named("b 21", ()));
+    let xgab = || drop((outer.lock(), gate.lock(), a.lock(), b.lock()));
+    assert_eq!(on_thread("x g a b", xgab), None);
+    assert_eq!(
+        on_thread("g b a", || drop((gate.lock(), b.lock(), a.lock()))),
+        None
+    );
+    let gate_of = |from: &Mutex<()>, to: &Mutex<()>| {
+        let snap = graph::snapshot();
+        let edge = snap
+            .edges
+            .iter()
+            .find(|e| (e.from, e.to) == (from.id(), to.id()));
+        edge.expect("the edge is in the graph").gate.clone()
+    };
+    assert_eq!(gate_of(&a, &b), [outer.id(), gate.id()]);
+    assert_eq!(gate_of(&b, &a), [gate.id()]);
+    // Made again without the outer lock: the common gate is left, silent.
+    assert_eq!(
+        on_thread("g a b", || drop((gate.lock(), a.lock(), b.lock()))),
+        None
+    );
+    assert_eq!(gate_of(&a, &b), [gate.id()]);
+    // Made without the common gate: nothing serialises the cycle.
+    let report = on_thread("x a b", || drop((outer.lock(), a.lock(), b.lock())));
+    assert!(report.expect("a -> b without the gate").starts_with(CYCLE));
+}
+
+/// Whether `g b a` is reported after `g a b` was made inside `outer_locks`
+/// other locks; `names`: the gate's, `a`'s and `b`'s (their own classes).
+fn reported_inside(outer_locks: usize, names: [&'static str; 3]) -> bool {
+    let outer: Vec<Mutex<()>> = (0..outer_locks).map(|_| Mutex::new(())).collect();
+    let [gate, a, b] = names.map(|name| Mutex::named(name, ()));
+    let deep = || {
+        let _outer: Vec<_> = outer.iter().map(Mutex::lock).collect();
+        drop((gate.lock(), a.lock(), b.lock()));
+    };
+    assert_eq!(on_thread("deep", deep), None);
+    let report = on_thread("g b a", || drop((gate.lock(), b.lock(), a.lock())));
+    report.is_some_and(|r| r.starts_with(CYCLE))
+}
+
+/// A gate keeps the eight outermost exclusive locks of an edge's first make:
+/// a common gate inside seven others is kept, inside eight it is not (and the
+/// cycle is reported: a cut can only make a cycle look ungated).
+#[test]
+fn a_gate_keeps_the_eight_outermost_locks() {
+    let _settings = common::Settings::take();
+    assert!(!reported_inside(7, ["gate in 7", "a in 7", "b in 7"]));
+    assert!(reported_inside(8, ["gate in 8", "a in 8", "b in 8"]));
+}

@@ -7,14 +7,13 @@
 //! issue 814). An edge's gate is the intersection of the gate candidates of
 //! every held set it was made under; it only ever shrinks.
 //!
-//! A new edge keeps at most [`Gate::MAX`] locks, the outermost candidates;
-//! made again, its gate narrows to every lock held exclusively then
-//! ([`Gate::narrow_to`]): the exact intersection from the first cut set on,
-//! a subset of the true one, so a cut can only make a cycle look ungated
-//! (reported), never hide one. One: the usual gate is the outermost lock (a
-//! global or registry lock taken first), and each further candidate is one
-//! more narrowing per edge in a sliding window of locks (see
-//! `docs/design.md`).
+//! A new edge keeps every candidate, up to [`Gate::MAX`] (the outermost
+//! ones, if there are more); made again, its gate narrows to every lock held
+//! exclusively then ([`Gate::narrow_to`]). So a gate is the exact
+//! intersection for edges first made under at most [`Gate::MAX`] other
+//! exclusive locks, and a subset of it past that: a cut can only make a
+//! cycle look ungated (reported), never hide one. Eight, because the cycle
+//! search keeps one bit per gate lock in a byte ([`Gate::broken_by`]).
 
 use crate::held::Access;
 use crate::id::LockId;
@@ -31,9 +30,11 @@ pub(crate) fn serialises(access: u8) -> bool {
 
 /// The locks that were held around an edge every time it was made.
 ///
-/// The locks come first in `ids`, the places after them are
-/// [`LockId::VACANT`] (never a lock's id): no length is kept, so that a gate
-/// of one lock is one word (every edge of the graph keeps one).
+/// The locks come first in `ids`, outermost first, the places after them
+/// are [`LockId::VACANT`] (never a lock's id): no length is kept, so that
+/// every operation is over a fixed number of places, which the compiler
+/// unrolls (every edge of the graph keeps a gate, and most are made again
+/// under the same gate, which must then cost little).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Gate {
     ids: [LockId; Gate::MAX],
@@ -41,7 +42,7 @@ pub(crate) struct Gate {
 
 impl Gate {
     /// The most locks a gate keeps.
-    pub(crate) const MAX: usize = 1;
+    pub(crate) const MAX: usize = 8;
 
     /// No gate.
     pub(crate) const NONE: Gate = Gate {
@@ -72,13 +73,11 @@ impl Gate {
         gate
     }
 
-    /// How many locks the gate has.
+    /// How many locks the gate has (counted, not searched: the compiler
+    /// makes it a few compares without a branch).
     #[inline]
     fn len(&self) -> usize {
-        self.ids
-            .iter()
-            .take_while(|&&id| id != LockId::VACANT)
-            .count()
+        self.ids.iter().filter(|&&id| id != LockId::VACANT).count()
     }
 
     /// The locks of the gate.
@@ -94,7 +93,7 @@ impl Gate {
     /// [`LockId::VACANT`], never a lock's id).
     #[inline]
     pub(crate) fn contains(&self, id: LockId) -> bool {
-        self.ids.contains(&id)
+        self.ids.iter().fold(false, |any, &gate| any | (gate == id))
     }
 
     /// Keeps only the locks `other` has too, in place; returns whether that
@@ -108,20 +107,32 @@ impl Gate {
     /// again now (other than its ends: a lock edge's gate never has them, a
     /// class edge's may), in place: the intersection with every lock the new
     /// held set serialises, not only its outermost ones. Returns whether
-    /// that changed anything.
+    /// that changed anything; writes nothing when it does not (the usual
+    /// case: an edge made again under its own gate).
     #[inline]
     pub(crate) fn narrow_to(&mut self, held_exclusively: impl Fn(LockId) -> bool) -> bool {
-        let before = self.len();
         let mut kept = 0;
-        for at in 0..before {
+        for at in 0..Gate::MAX {
             let id = self.ids[at];
+            if id == LockId::VACANT {
+                break;
+            }
             if held_exclusively(id) {
                 self.ids[kept] = id;
                 kept += 1;
             }
         }
-        self.ids[kept..].fill(LockId::VACANT);
-        kept != before
+        let changed = kept < Gate::MAX && self.ids[kept] != LockId::VACANT;
+        if changed {
+            // Every place, each kept or cleared: no fill of a length known
+            // only now (a call to `memset`).
+            for (at, id) in self.ids.iter_mut().enumerate() {
+                if at >= kept {
+                    *id = LockId::VACANT;
+                }
+            }
+        }
+        changed
     }
 
     /// The bits (one per lock of `self`, by position) of the locks of `self`
@@ -145,9 +156,8 @@ impl Gate {
 /// The gate candidates of a held set taking a lock it does not hold, for
 /// every held lock as the source at once: the first [`Gate::MAX`] + 1
 /// distinct locks held exclusively, outermost first (one of them may be the
-/// source itself).
+/// source itself), then [`LockId::VACANT`].
 pub(crate) struct Outermost {
-    len: usize,
     ids: [LockId; Gate::MAX + 1],
 }
 
@@ -155,32 +165,36 @@ impl Outermost {
     /// The candidates of `held` (ids, each with its access as `access as u8`).
     #[inline]
     pub(crate) fn of(held: impl IntoIterator<Item = (LockId, u8)>) -> Outermost {
-        let mut outermost = Outermost {
-            len: 0,
-            ids: [LockId::VACANT; Gate::MAX + 1],
-        };
+        let mut ids = [LockId::VACANT; Gate::MAX + 1];
+        let mut len = 0;
         for (id, access) in held {
-            if serialises(access) && !outermost.ids.contains(&id) {
-                outermost.ids[outermost.len] = id;
-                outermost.len += 1;
-                if outermost.len == outermost.ids.len() {
+            // A lock is held twice only through recursive reads or a
+            // reentrant lock: the search is over the few found so far.
+            if serialises(access) && !ids[..len].contains(&id) {
+                ids[len] = id;
+                len += 1;
+                if len == ids.len() {
                     break;
                 }
             }
         }
-        outermost
+        Outermost { ids }
     }
 
     /// The gate of a new edge from `source` (a held lock): as
-    /// [`Gate::around`] the held set, `source` and a target not held.
+    /// [`Gate::around`] the held set, `source` and a target not held. The
+    /// candidates without `source` (the first [`Gate::MAX`] of them, if it
+    /// is not one), copied whole: no loop over the gate's places.
     #[inline]
     pub(crate) fn gate_of(&self, source: LockId) -> Gate {
-        let mut gate = Gate::NONE;
-        let others = self.ids[..self.len].iter().filter(|&&id| id != source);
-        for (place, &id) in gate.ids.iter_mut().zip(others) {
-            *place = id;
-        }
-        gate
+        let at = self.ids[..Gate::MAX]
+            .iter()
+            .position(|&id| id == source)
+            .unwrap_or(Gate::MAX);
+        // Place by place, each from one of two: no copy of a length known
+        // only now (a call to `memcpy`).
+        let ids = std::array::from_fn(|k| self.ids[k + usize::from(k >= at)]);
+        Gate { ids }
     }
 }
 
@@ -206,21 +220,33 @@ mod tests {
     fn a_gate_has_as_many_locks_as_it_lists() {
         assert_eq!(Gate::NONE.ids(), []);
         assert!(Gate::NONE.is_empty());
-        let one = Gate::of(&[id(7), id(8)]);
-        assert_eq!(one.ids(), &[id(7), id(8)][..Gate::MAX]);
-        assert!(!one.is_empty());
-        let mut narrowed = one;
+        let two = Gate::of(&[id(7), id(8)]);
+        assert_eq!(two.ids(), [id(7), id(8)]);
+        assert!(!two.is_empty());
+        assert!(two.contains(id(8)) && !two.contains(id(9)));
+        let mut narrowed = two;
+        assert!(!narrowed.narrow_to(|_| true));
+        assert_eq!(narrowed, two);
+        assert!(narrowed.narrow_to(|id| id == LockId::from_u64(8)));
+        assert_eq!(narrowed.ids(), [id(8)]);
         assert!(narrowed.narrow_to(|_| false));
         assert_eq!(narrowed, Gate::NONE);
+        let mut full = Gate::of(&(1..=9).map(id).collect::<Vec<_>>());
+        assert_eq!(full.ids().len(), Gate::MAX);
+        assert!(full.narrow_to(|id| id.as_u64() % 2 == 0));
+        assert_eq!(full.ids(), [id(2), id(4), id(6), id(8)]);
     }
 
     #[test]
     fn broken_bits_name_the_locks_an_edge_lacks() {
-        let gate = Gate::of(&[id(1)]);
-        assert_eq!(gate.all_bits(), 0b1);
-        assert_eq!(gate.broken_by(&Gate::of(&[id(2)])), 0b1);
+        let gate = Gate::of(&[id(1), id(2), id(3)]);
+        assert_eq!(gate.all_bits(), 0b111);
+        assert_eq!(gate.broken_by(&Gate::of(&[id(2)])), 0b101);
         assert_eq!(gate.broken_by(&gate), 0);
         assert_eq!(Gate::NONE.all_bits(), 0);
+        let full = Gate::of(&(1..=8).map(id).collect::<Vec<_>>());
+        assert_eq!(full.all_bits(), 0xFF);
+        assert_eq!(full.broken_by(&Gate::NONE), 0xFF);
     }
 
     #[test]
@@ -232,7 +258,30 @@ mod tests {
             (id(4), Access::Exclusive as u8),
         ];
         let gate = Gate::around(held, id(4), id(9));
-        assert_eq!(gate.ids(), &[id(2), id(3)][..Gate::MAX]);
+        assert_eq!(gate.ids(), [id(2), id(3)]);
+        assert_eq!(
+            Gate::around(held, id(1), id(9)).ids(),
+            [id(2), id(3), id(4)]
+        );
         assert!(Gate::around(held[..1].iter().copied(), id(4), id(9)).is_empty());
+    }
+
+    #[test]
+    fn past_the_most_a_gate_keeps_the_outermost_locks() {
+        let held: Vec<_> = (1..=10).map(|n| (id(n), Access::Exclusive as u8)).collect();
+        let outermost = Outermost::of(held.iter().copied());
+        // The source among the first ones: the next candidate takes its place.
+        let inner: Vec<_> = (1..=9).filter(|&n| n != 3).map(id).collect();
+        assert_eq!(outermost.gate_of(id(3)).ids(), inner);
+        // The source past them: the first ones.
+        let outer: Vec<_> = (1..=8).map(id).collect();
+        assert_eq!(outermost.gate_of(id(10)).ids(), outer);
+        assert_eq!(
+            Gate::around(held.iter().copied(), id(10), id(11)).ids(),
+            outer
+        );
+        // A lock taken twice (a reentrant lock) is one candidate.
+        let twice = [held[0], held[0], held[1]];
+        assert_eq!(Gate::around(twice, id(5), id(6)).ids(), [id(1), id(2)]);
     }
 }

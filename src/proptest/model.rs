@@ -123,9 +123,11 @@ pub struct Model {
 }
 
 /// The most locks a new edge's gate keeps (lockgraph's `Gate::MAX`): the
-/// outermost candidates. A known edge's gate narrows to every lock held
-/// exclusively when it is made again.
-const GATE_MAX: usize = 1;
+/// outermost candidates, all of them for a held set of up to that many
+/// other exclusive locks (the exact intersection from the first make on). A
+/// known edge's gate narrows to every lock held exclusively when it is
+/// made again.
+const GATE_MAX: usize = 8;
 
 /// How an edge was made: its gate (the locks held exclusively around it
 /// every time) and its kinds (whether the source was held shared, whether

@@ -234,26 +234,37 @@ impl Store {
         let (held, mut graph) = self.lock_for(held_set, target)?;
         // One pass, the most recent first (a loop re-makes the edges it made
         // last), until every held lock's edge is found (a lock taken twice,
-        // by recursive reads, has one edge). If one is missing, the edges
-        // narrowed already stay so: the slow path narrows them the same way.
-        let first = |index: usize| !held[..index].iter().any(|e| e.id() == held[index].id());
-        let wanted = (0..held.len()).filter(|&index| first(index)).count();
-        let (mut found, mut ungated) = (0, 0);
+        // by recursive reads, has one edge: its entries are found together).
+        // If one is missing, the edges narrowed already stay so: the slow
+        // path narrows them the same way.
+        let every = match held.len() {
+            0 => return None,
+            len => u64::MAX >> (u64::BITS as usize - len),
+        };
+        let exclusively = |id| held.iter().any(|slot| slot.holds_exclusively(id));
+        let (mut found, mut ungated) = (0u64, 0u64);
         for edge in graph.edges.iter_mut().rev() {
             if edge.to != target {
                 continue;
             }
-            let Some(index) = held.iter().position(|slot| slot.id() == edge.from) else {
+            let from = edge.from;
+            let entries = held
+                .iter()
+                .enumerate()
+                .filter(|(_, slot)| slot.id() == from);
+            let entries = entries.fold(0u64, |bits, (index, _)| bits | 1 << index);
+            if entries == 0 {
                 continue;
-            };
-            edge.gate.narrow_to(|id| held_set.holds_exclusively(id));
-            edge.kinds
-                .insert(Kind::of_bits(held[index].access_bits(), access));
-            if edge.gate.is_empty() {
-                ungated |= 1 << index;
             }
-            found += 1;
-            if found == wanted {
+            let first = entries.trailing_zeros() as usize;
+            edge.gate.narrow_to(exclusively);
+            edge.kinds
+                .insert(Kind::of_bits(held[first].access_bits(), access));
+            if edge.gate.is_empty() {
+                ungated |= 1 << first;
+            }
+            found |= entries;
+            if found == every {
                 return Some(ungated);
             }
         }
