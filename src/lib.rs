@@ -257,11 +257,11 @@
 //!   object's own outer lock (a different gate per object) is reported,
 //!   since two threads on two objects would not be serialised; if your objects
 //!   never share their inner locks, allow the order ([`allow_order`]).
-//!   A gate is the outermost lock held exclusively around an edge the first
-//!   time it is made (kept while every later make holds it too, anywhere in
-//!   the held set): a common lock taken inside another exclusively held one
-//!   that first time is not seen as a gate (the cycle is reported). Every new
-//!   held set a gated edge is made under narrows its gate once, so code that
+//!   An edge's gate is every lock held exclusively around it each time it
+//!   was made, up to eight: an edge first made under more than eight other
+//!   exclusively held locks keeps the outermost eight (a common lock inside
+//!   them is not seen as a gate, and the cycle is reported). Every new held
+//!   set a gated edge is made under looks its gate up again, so code that
 //!   makes the same orders under ever new outer locks (a sliding window of
 //!   locks) pays for it.
 //! - Only lockgraph locks are seen: an inversion that goes through a plain

@@ -49,7 +49,8 @@ pub struct EdgeInfo {
     /// Where `to` was taken when the edge was first established.
     pub site: &'static Location<'static>,
     /// The edge's gate: the locks held (exclusively) around it every time it
-    /// was made. A cycle each of whose edges has one lock `G` in its gate
+    /// was made, outermost first (at most eight: past that, the outermost
+    /// of the first make). A cycle each of whose edges has one lock `G` in its gate
     /// cannot deadlock (`G` serialises it) and is not reported.
     pub gate: Vec<LockId>,
 }
