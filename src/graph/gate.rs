@@ -89,11 +89,12 @@ impl Gate {
         self.ids[0] == LockId::VACANT
     }
 
-    /// Whether `id` is one of the gate's locks (the places past `len` are
-    /// [`LockId::VACANT`], never a lock's id).
+    /// Whether `id` is one of the gate's locks: looked for up to the first
+    /// [`LockId::VACANT`] (a gate usually has a few locks, not eight).
     #[inline]
     pub(crate) fn contains(&self, id: LockId) -> bool {
-        self.ids.iter().fold(false, |any, &gate| any | (gate == id))
+        let mut ids = self.ids.iter().take_while(|&&gate| gate != LockId::VACANT);
+        ids.any(|&gate| gate == id)
     }
 
     /// Keeps only the locks `other` has too, in place; returns whether that
