@@ -118,7 +118,12 @@
 //!   their locks in opposite orders are reported, as lockdep reports them.
 //!   Locks of one class nest in any order (two accounts, list nodes), and the
 //!   members of one [`lock_all`] set make no class edges among themselves
-//!   (ascending ids order instances, not classes). Class edges are recorded
+//!   (ascending ids order instances, not classes). A lock made by passing
+//!   its constructor as a function (`(0..n).map(Mutex::new)`) has no class:
+//!   Rust gives every such call one caller, a place inside the standard
+//!   library, which would join unrelated locks into one class; it makes lock
+//!   edges only (write `.map(|v| Mutex::new(v))` to give it your line as its
+//!   class). Class edges are recorded
 //!   on the slow paths only (a thread remembers the ones it has seen), so the
 //!   steady state does not pay for them.
 //! - **Gate locks.** Each edge keeps its *gate*: the locks held exclusively

@@ -323,3 +323,51 @@ fn a_gate_held_twice_is_named_once() {
         "{report}"
     );
 }
+
+/// Locks made through a function pointer (`.map(Mutex::new)`): Rust gives
+/// them all one caller, a place inside the standard library, so as a class
+/// it would join unrelated collections. Such a lock has no class: two
+/// collections made that way in two places, each taken in its own order
+/// with a third lock on objects of their own, make no class cycle; an
+/// inversion on the same instances is still a cycle.
+#[test]
+fn locks_made_through_a_function_pointer_have_no_class() {
+    fn accounts(n: u32) -> Vec<Mutex<u32>> {
+        (0..n).map(Mutex::new).collect()
+    }
+    fn sessions(n: u32) -> Vec<Mutex<u32>> {
+        (0..n).map(Mutex::new).collect()
+    }
+    fn audit() -> Mutex<u32> {
+        Mutex::new(0) // one class for every audit lock
+    }
+    let site = |m: &Mutex<u32>| m.class().to_string();
+    let (a, s) = (accounts(1), sessions(1));
+    assert_eq!(site(&a[0]), site(&s[0]), "one caller for both, inside std");
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (accounts, audit) = (accounts(1), audit());
+            drop((accounts[0].lock(), audit.lock())); // account -> audit
+        })
+    });
+    assert_eq!(report, None);
+    let report = on_own_thread(|| {
+        report_of(|| {
+            let (sessions, audit) = (sessions(1), audit());
+            drop((audit.lock(), sessions[0].lock())); // audit -> session: no class cycle
+        })
+    });
+    assert_eq!(report, None, "a false class cycle through std's call site");
+    let locks = accounts(2);
+    let report = on_own_thread(|| {
+        report_of(|| {
+            drop((locks[0].lock(), locks[1].lock()));
+            drop((locks[1].lock(), locks[0].lock()));
+        })
+    });
+    let report = report.expect("an inversion on the same instances");
+    assert!(
+        report.starts_with("lockgraph: potential deadlock (lock order inversion"),
+        "{report}"
+    );
+}

@@ -195,6 +195,33 @@ impl fmt::Debug for LockClass {
     }
 }
 
+/// Whether a lock of this origin has no class: it was made by a
+/// `#[track_caller]` constructor called through a function pointer
+/// (`(0..n).map(Mutex::new)`), for which Rust reports a place inside the
+/// standard library as the caller, the same place for every such lock of
+/// the program. Taken as a class, it would join unrelated locks into one
+/// (their orders would make false class cycles, and hide true ones as
+/// nesting within one class), so such a lock makes no class edge; its lock
+/// edges are recorded as any.
+pub(crate) fn classless(origin: Origin) -> bool {
+    origin.name().is_none() && origin.site().is_some_and(|site| in_std(site.file()))
+}
+
+/// Whether `file` is a source file of the standard library, as a caller's
+/// location names it (`/rustc/HASH/library/core/src/ops/function.rs`, or
+/// the sources' own path where std was built locally).
+fn in_std(file: &str) -> bool {
+    let file = file.replace('\\', "/");
+    file.starts_with("/rustc/")
+        || [
+            "/library/core/src/",
+            "/library/alloc/src/",
+            "/library/std/src/",
+        ]
+        .iter()
+        .any(|dir| file.contains(dir))
+}
+
 /// A class as a thread's cache keys it: the origin's address and bits, so
 /// that the lookup compares words, not file names. Two keys of one class
 /// (one site at two addresses) only cost a second trip to the graph.

@@ -996,11 +996,20 @@ impl ThreadState {
             return Vec::new();
         }
         let chain = self.chain();
-        let new: Vec<HeldLock> = sources
+        let (classless, classed): (Vec<&HeldLock>, Vec<&HeldLock>) = sources
             .iter()
+            .filter(|h| h.origin.key() != to.key())
+            .partition(|h| class::classless(h.origin) || class::classless(to));
+        // No class edge to make: known as such from now on, so that the
+        // fast path does not come here again for it.
+        for held in classless {
+            let key = class::edge_key(held.origin, to, Kind::of(held.access, access));
+            self.edges.insert(key);
+        }
+        let new: Vec<HeldLock> = classed
+            .into_iter()
             .filter(|h| {
-                h.origin.key() != to.key()
-                    && !self.set_pair(h.id, target.id)
+                !self.set_pair(h.id, target.id)
                     && !self.knows_class_edge((h.origin, to, Kind::of(h.access, access)), || chain)
             })
             .copied()
