@@ -38,7 +38,18 @@ fn run<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 
 type Pattern = (&'static str, fn() -> bool);
 
-const SAFE: [Pattern; 18] = [
+/// A collection of locks made through a function pointer: Rust gives every
+/// such lock one caller inside std, which is no class.
+fn collection(n: usize) -> Vec<Mutex<usize>> {
+    (0..n).map(Mutex::new).collect()
+}
+
+/// One lock class for every audit lock.
+fn audit() -> Mutex<()> {
+    Mutex::new(())
+}
+
+const SAFE: [Pattern; 20] = [
     ("two recursive reads in opposite orders", || {
         let (a, b) = (RwLock::new(()), RwLock::new(()));
         reported(|| {
@@ -72,6 +83,32 @@ const SAFE: [Pattern; 18] = [
                 run(|| drop((gate.lock(), a.lock(), b.lock())));
                 run(|| drop((outer.lock(), gate.lock(), a.lock(), b.lock())));
                 run(|| drop((gate.lock(), b.lock(), a.lock())));
+            })
+        },
+    ),
+    (
+        "two orders under one gate lock, the first made inside an outer lock",
+        || {
+            let (outer, gate) = (Mutex::new(()), Mutex::new(()));
+            let (a, b) = (Mutex::new(()), Mutex::new(()));
+            reported(|| {
+                run(|| drop((outer.lock(), gate.lock(), a.lock(), b.lock())));
+                run(|| drop((gate.lock(), b.lock(), a.lock())));
+            })
+        },
+    ),
+    (
+        "two collections made by `.map(Mutex::new)`, each ordered against one audit lock",
+        || {
+            reported(|| {
+                run(|| {
+                    let (accounts, audit) = (collection(1), audit());
+                    drop((accounts[0].lock(), audit.lock()));
+                });
+                run(|| {
+                    let (sessions, audit) = (collection(1), audit());
+                    drop((audit.lock(), sessions[0].lock()));
+                });
             })
         },
     ),
