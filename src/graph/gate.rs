@@ -154,6 +154,50 @@ impl Gate {
     }
 }
 
+/// A gate as the global graph keeps it with each edge: nothing for an
+/// ungated edge (most edges of a big graph), a boxed [`Gate`] for a gated
+/// one, so that an edge keeps one word for its gate, not [`Gate::MAX`].
+#[derive(Clone, Debug, Default)]
+pub(crate) struct StoredGate(Option<Box<Gate>>);
+
+impl StoredGate {
+    /// `gate`, stored.
+    pub(crate) fn new(gate: Gate) -> StoredGate {
+        StoredGate((!gate.is_empty()).then(|| Box::new(gate)))
+    }
+
+    /// The gate.
+    #[inline]
+    pub(crate) fn get(&self) -> Gate {
+        self.0.as_deref().copied().unwrap_or(Gate::NONE)
+    }
+
+    /// [`Gate::narrow_to`] in place.
+    #[inline]
+    pub(crate) fn narrow_to(&mut self, held_exclusively: impl Fn(LockId) -> bool) -> bool {
+        self.change(|gate| gate.narrow_to(held_exclusively))
+    }
+
+    /// [`Gate::narrow`] in place.
+    pub(crate) fn narrow(&mut self, other: &Gate) -> bool {
+        self.change(|gate| gate.narrow(other))
+    }
+
+    /// Applies `change` to a stored gate (an ungated edge stays so), and
+    /// lets an emptied gate go; returns what `change` returned.
+    #[inline]
+    fn change(&mut self, change: impl FnOnce(&mut Gate) -> bool) -> bool {
+        let Some(gate) = &mut self.0 else {
+            return false;
+        };
+        let changed = change(gate);
+        if gate.is_empty() {
+            self.0 = None;
+        }
+        changed
+    }
+}
+
 /// The gate candidates of a held set taking a lock it does not hold, for
 /// every held lock as the source at once: the first [`Gate::MAX`] + 1
 /// distinct locks held exclusively, outermost first (one of them may be the
@@ -265,6 +309,21 @@ mod tests {
             [id(2), id(3), id(4)]
         );
         assert!(Gate::around(held[..1].iter().copied(), id(4), id(9)).is_empty());
+    }
+
+    #[test]
+    fn a_stored_gate_is_boxed_only_while_it_has_locks() {
+        assert_eq!(size_of::<StoredGate>(), size_of::<usize>());
+        let mut none = StoredGate::new(Gate::NONE);
+        assert!(none.0.is_none() && none.get().is_empty());
+        assert!(!none.narrow_to(|_| false));
+        let mut stored = StoredGate::new(Gate::of(&[id(1), id(2)]));
+        assert!(!stored.narrow_to(|_| true));
+        assert!(stored.narrow(&Gate::of(&[id(2), id(3)])));
+        assert_eq!(stored.get().ids(), [id(2)]);
+        assert!(stored.narrow_to(|_| false));
+        assert!(stored.0.is_none(), "an emptied gate is let go");
+        assert_eq!(stored.get(), Gate::NONE);
     }
 
     #[test]

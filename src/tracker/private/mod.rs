@@ -55,7 +55,7 @@ use std::sync::atomic::{
 
 use super::global::{self, EdgeData, Sources};
 use crate::graph::dep::{Kind, Kinds};
-use crate::graph::gate::{Gate, Outermost};
+use crate::graph::gate::{Gate, Outermost, StoredGate};
 use crate::held::{Access, HeldLock, HeldLocks, INLINE, Slot};
 use crate::id::{self, LockId};
 use crate::meta::Origin;
@@ -412,7 +412,7 @@ impl Store {
                     let data = || EdgeData {
                         thread: graph.label.clone(),
                         backtrace: edge.backtrace,
-                        gate: edge.gate,
+                        gate: StoredGate::new(edge.gate),
                         kinds: edge.kinds,
                     };
                     g.publish((from, to), data, (edge.gate, edge.kinds));
