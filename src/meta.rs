@@ -11,11 +11,40 @@ use crate::trusted::LockWord;
 
 pub(crate) use crate::trusted::Origin;
 
+impl Origin {
+    /// Whether the lock was made by a `#[track_caller]` constructor called
+    /// through a function pointer (`(0..n).map(Mutex::new)`): Rust then gives
+    /// a place inside the standard library as its creation site, the same
+    /// for every such lock.
+    pub(crate) fn made_through_fn_pointer(self) -> bool {
+        self.name().is_none() && self.site().is_some_and(|site| in_std(site.file()))
+    }
+}
+
+/// Whether `file` is a source file of the standard library, as a caller's
+/// location names it (`/rustc/HASH/library/core/src/ops/function.rs`, or
+/// the sources' own path where std was built locally).
+fn in_std(file: &str) -> bool {
+    let file = file.replace('\\', "/");
+    file.starts_with("/rustc/")
+        || [
+            "/library/core/src/",
+            "/library/alloc/src/",
+            "/library/std/src/",
+        ]
+        .iter()
+        .any(|dir| file.contains(dir))
+}
+
 /// How a lock is described in reports: the name given to `named`, or else
-/// `lock created at file:line:column`.
+/// `lock created at file:line:column` (`lock made through a function
+/// pointer` where Rust gave no site of the program's).
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.site() {
+            Some(_) if self.made_through_fn_pointer() => {
+                f.write_str("lock made through a function pointer")
+            }
             Some(site) => write!(f, "lock created at {site}"),
             None => write!(f, "\"{}\"", self.name().unwrap_or_default()),
         }

@@ -370,4 +370,10 @@ fn locks_made_through_a_function_pointer_have_no_class() {
         report.starts_with("lockgraph: potential deadlock (lock order inversion"),
         "{report}"
     );
+    // Named for what is known of them, not by std's line.
+    assert!(
+        report.contains("lock made through a function pointer [1]"),
+        "{report}"
+    );
+    assert!(!report.contains("function.rs"), "{report}");
 }

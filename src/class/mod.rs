@@ -204,22 +204,7 @@ impl fmt::Debug for LockClass {
 /// nesting within one class), so such a lock makes no class edge; its lock
 /// edges are recorded as any.
 pub(crate) fn classless(origin: Origin) -> bool {
-    origin.name().is_none() && origin.site().is_some_and(|site| in_std(site.file()))
-}
-
-/// Whether `file` is a source file of the standard library, as a caller's
-/// location names it (`/rustc/HASH/library/core/src/ops/function.rs`, or
-/// the sources' own path where std was built locally).
-fn in_std(file: &str) -> bool {
-    let file = file.replace('\\', "/");
-    file.starts_with("/rustc/")
-        || [
-            "/library/core/src/",
-            "/library/alloc/src/",
-            "/library/std/src/",
-        ]
-        .iter()
-        .any(|dir| file.contains(dir))
+    origin.made_through_fn_pointer()
 }
 
 /// A class as a thread's cache keys it: the origin's address and bits, so
