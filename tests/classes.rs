@@ -376,4 +376,8 @@ fn locks_made_through_a_function_pointer_have_no_class() {
         "{report}"
     );
     assert!(!report.contains("function.rs"), "{report}");
+    // No allowance of std's line (it would allow every such lock).
+    let advice = "To allow that order, give the locks made through a function pointer a class \
+                  of their own first: `.map(|v| Mutex::new(v))` or `named`.";
+    assert!(report.contains(advice), "{report}");
 }

@@ -79,6 +79,21 @@ use crate::meta::{LockMeta, Origin};
 /// drop((dir.lock(), file.lock())); // node.parent -> node.child
 /// assert_ne!(dir.class(), file.class());
 /// ```
+///
+/// A constructor passed as a function (`(0..n).map(Mutex::new)`) gets, from
+/// Rust, a caller inside the standard library, the same for every such lock
+/// of the program: `class()` returns that place, and these locks make no
+/// class edges (as a class it would join unrelated collections). A closure
+/// gives them your line:
+///
+/// ```
+/// use lockgraph::Mutex;
+///
+/// let through_fn: Vec<Mutex<u32>> = (0..2).map(Mutex::new).collect();
+/// let per_line: Vec<Mutex<u32>> = (0..2).map(|v| Mutex::new(v)).collect();
+/// assert!(per_line[0].class().to_string().contains(file!()));
+/// assert!(!through_fn[0].class().to_string().contains(file!()));
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LockClass(Class);
 
@@ -193,18 +208,6 @@ impl fmt::Debug for LockClass {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "LockClass({self})")
     }
-}
-
-/// Whether a lock of this origin has no class: it was made by a
-/// `#[track_caller]` constructor called through a function pointer
-/// (`(0..n).map(Mutex::new)`), for which Rust reports a place inside the
-/// standard library as the caller, the same place for every such lock of
-/// the program. Taken as a class, it would join unrelated locks into one
-/// (their orders would make false class cycles, and hide true ones as
-/// nesting within one class), so such a lock makes no class edge; its lock
-/// edges are recorded as any.
-pub(crate) fn classless(origin: Origin) -> bool {
-    origin.made_through_fn_pointer()
 }
 
 /// A class as a thread's cache keys it: the origin's address and bits, so

@@ -157,7 +157,8 @@ fn matches(class: LockClass, pattern: &str) -> bool {
 pub(crate) fn suggestion(from: &LockRef, to: &LockRef) -> String {
     if from.origin.made_through_fn_pointer() || to.origin.made_through_fn_pointer() {
         // Their "class" would be std's line, every such lock's: no line to allow.
-        return "To allow that order, give the locks made through a function pointer a                 class of their own first: `.map(|v| Mutex::new(v))` or `named`."
+        return "To allow that order, give the locks made through a function pointer a class of \
+                their own first: `.map(|v| Mutex::new(v))` or `named`."
             .to_string();
     }
     let (from, to) = (LockClass::of(from.origin), LockClass::of(to.origin));

@@ -171,7 +171,7 @@ fn deliver(violation: Violation, policy: Policy, before_panic: &dyn Fn()) {
     call_handler(&violation);
     let certain = violation.kind() == ViolationKind::SelfDeadlock;
     if policy == Policy::Warn && !certain {
-        if first_time(&violation) && warn_prints() {
+        if warn_prints() && first_time(&violation) {
             print_whole(format!("{violation}\n\n"));
         }
     } else if std::thread::panicking() {

@@ -996,12 +996,16 @@ impl ThreadState {
             return Vec::new();
         }
         let chain = self.chain();
+        // A lock made through a function pointer has no class: Rust names a
+        // place inside std as its site, every such lock's, which as a class
+        // would join unrelated locks (false class cycles, true ones hidden as
+        // nesting within one class). Its pairs make no class edge, known as
+        // such from now on, so that the fast path does not come here again.
+        let to_classless = to.made_through_fn_pointer();
         let (classless, classed): (Vec<&HeldLock>, Vec<&HeldLock>) = sources
             .iter()
             .filter(|h| h.origin.key() != to.key())
-            .partition(|h| class::classless(h.origin) || class::classless(to));
-        // No class edge to make: known as such from now on, so that the
-        // fast path does not come here again for it.
+            .partition(|h| to_classless || h.origin.made_through_fn_pointer());
         for held in classless {
             let key = class::edge_key(held.origin, to, Kind::of(held.access, access));
             self.edges.insert(key);
