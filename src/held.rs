@@ -524,6 +524,44 @@ impl HeldLocks {
         true
     }
 
+    /// The fast path of an acquisition: appends an entry for `id` if it fits
+    /// in place and, unless the set is empty, `known` says yes to the new
+    /// chain key; returns whether it did (nothing changed if not).
+    ///
+    /// An empty set needs no check: no edge goes into a lock taken alone.
+    #[inline(always)]
+    pub(crate) fn push_if_known(
+        &self,
+        id: LockId,
+        origin: impl FnOnce() -> Origin,
+        access: Access,
+        site: &'static Location<'static>,
+        known: impl FnOnce(u64) -> bool,
+    ) -> bool {
+        let len = self.len();
+        let chain = match len.checked_sub(1) {
+            None => extend_chain(EMPTY_CHAIN, id, access),
+            // One compare for both bounds: the last entry is in place and
+            // there is room after it.
+            Some(last) if last < INLINE - 1 => {
+                match extend_chain(self.inline[last].chain.get(), id, access) {
+                    chain if known(chain) => chain,
+                    _ => return false,
+                }
+            }
+            Some(_) => return false,
+        };
+        let slot = &self.inline[len];
+        slot.word.set(word(id, access, false));
+        // Read from the lock here, right where it is stored: loaded earlier it
+        // goes through the stack.
+        slot.origin.set(origin());
+        slot.site.set(site);
+        slot.chain.set(chain);
+        self.len.set(len + 1);
+        true
+    }
+
     /// For the fast path: removes the last entry if it is `id`, kept in place,
     /// not the source of an edge and with no [`SLOW_RELEASE`] mark; returns
     /// whether it did.

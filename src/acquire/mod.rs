@@ -9,7 +9,7 @@
 //! | 2. first use, new held set | the raw lock was free and taken, but step 1 did not apply | the full check, with the lock taken; a lock's first use records its edges without a check (none can close a cycle); if something is to be reported the lock is let go, the report delivered, and the lock taken as in step 4 | `check_taken` |
 //! | 3. check before waiting | the raw lock was busy, or flags are set | the full check (self-deadlock, ascending order, lock order) before anything blocks | `check_then_wait` |
 //! | 4. wait | the raw lock is busy | a short spin, then the raw lock's timed wait (it parks), one [watchdog](crate::watchdog) interval at a time; after a whole interval the wait is published and watched (actual deadlocks, long waits) | [`take_raw`], `wait.rs` |
-//! | off switch | every kind ignored | the raw lock alone, nothing recorded | [`blocking`] |
+//! | off switch | every kind ignored | the raw lock alone, nothing recorded | `check_then_wait` |
 //!
 //! The other ways into the held set:
 //!
@@ -54,15 +54,18 @@ pub(crate) use wait::{Relock, take_raw};
 /// the [module docs](self).
 ///
 /// With no [`flags`] set, the raw lock is tried first and an acquisition that
-/// takes it at once is checked after (under the runtime off switch alone it is
-/// tried first too, and nothing is checked). The steady state then reads the
-/// lock's id from a cache line this core already owns; checked first, a
-/// contended lock's line would move to this core once for the read and again
-/// for the take.
+/// takes it at once is checked after. The steady state then reads the lock's
+/// id from a cache line this core already owns; checked first, a contended
+/// lock's line would move to this core once for the read and again for the
+/// take. With flags set (the runtime off switch among them) every
+/// acquisition goes the out-of-line way.
 ///
-/// `make` builds the caller's guard on each path: the raw guard goes straight
-/// into it, instead of through a merged return value (for std's guards a
-/// byte-wide store read back word-wide, which stalls store forwarding).
+/// Everything here is inlined into a lock type's `lock()` and from there
+/// into the caller's own wrappers, as long as the whole stays under the
+/// compiler's inlining budget: so there is one call of `make` (each copy of
+/// a guard's construction counts), and the try's failure is matched, not
+/// turned into an `Option` (`Result::ok` drops the error through the whole
+/// `Result`'s drop, a call the budget counts).
 #[inline(always)]
 pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
     raw: R,
@@ -71,21 +74,22 @@ pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
     site: &'static Location<'static>,
     make: impl FnOnce(R::Guard, HeldToken<'a>) -> W,
 ) -> W {
-    let flags = flags::get();
-    let taken = match flags == 0 || flags::is_off(flags) {
-        true => raw.try_now().ok(),
-        false => None,
+    // Not `Result::ok` (see above).
+    #[allow(clippy::manual_ok_err)]
+    let taken = match flags::get() {
+        0 => match raw.try_now() {
+            Ok(guard) => Some(guard),
+            Err(_) => None,
+        },
+        _ => None,
     };
-    let taken = match taken {
-        // The runtime off switch: the raw lock alone.
-        Some(guard) if flags != 0 => return make(guard, HeldToken::UNTRACKED),
+    let (guard, token) = match taken {
         Some(guard) if tracker::record_if_known(meta, access, site) => {
-            return make(guard, HeldToken::recorded(meta));
+            (guard, HeldToken::recorded(meta))
         }
-        taken => taken,
+        // Also the runtime off switch: `before_blocking` records nothing then.
+        taken => check(taken, raw, meta, access, site),
     };
-    // (Untracked under the off switch too: `before_blocking` checks it first.)
-    let (guard, token) = check(taken, raw, meta, access, site);
     make(guard, token)
 }
 

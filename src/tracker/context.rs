@@ -22,9 +22,7 @@ use crate::class;
 use crate::config;
 use crate::graph::dep::Kind;
 use crate::graph::gate::{Gate, Outermost};
-use crate::held::{
-    Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot, extend_chain,
-};
+use crate::held::{Access, EMPTY_CHAIN, HeldLock, HeldLocks, INLINE, PoisonMarks, Slot};
 use crate::id::LockId;
 use crate::meta::{Flavour, LockMeta, Origin};
 use crate::report::{
@@ -387,15 +385,9 @@ impl ThreadState {
         site: &'static Location<'static>,
     ) -> bool {
         // The set's chain key with `id` added is also the cache key.
-        let chain = match self.held.last_inline_chain() {
-            None => return false,
-            Some(None) => extend_chain(EMPTY_CHAIN, id, access),
-            Some(Some(chain)) => match extend_chain(chain, id, access) {
-                next if self.chains.contains(next | 1) => next,
-                _ => return false,
-            },
-        };
-        self.held.push_inline(id, origin, access, site, chain)
+        self.held.push_if_known(id, origin, access, site, |chain| {
+            self.chains.contains(chain | 1)
+        })
     }
 
     /// The plainest release, for when no [`crate::flags`] are set: the last entry is
