@@ -73,6 +73,17 @@ fn root_lock_all(a: &lockgraph::Mutex<u64>, b: &lockgraph::Mutex<u64>) -> f64 {
     })
 }
 
+/// [`root_lock_all`] with the members named against id order (`b` was made
+/// after `a`), as `transfer(from, to)` names them half the time.
+#[inline(never)]
+fn root_lock_all_reversed(a: &lockgraph::Mutex<u64>, b: &lockgraph::Mutex<u64>) -> f64 {
+    time(|| {
+        let (mut y, mut x) = lock_all((black_box(b), black_box(a)));
+        *x += 1;
+        *y += 1;
+    })
+}
+
 #[inline(never)]
 fn root_ordered(set: &OrderedSet<(&lockgraph::Mutex<u64>, &lockgraph::Mutex<u64>)>) -> f64 {
     time(|| {
@@ -112,6 +123,20 @@ fn stdsync_lock_all(a: &lockgraph::stdsync::Mutex<u64>, b: &lockgraph::stdsync::
     })
 }
 
+/// [`stdsync_lock_all`] with the members named against id order.
+#[inline(never)]
+fn stdsync_lock_all_reversed(
+    a: &lockgraph::stdsync::Mutex<u64>,
+    b: &lockgraph::stdsync::Mutex<u64>,
+) -> f64 {
+    time(|| {
+        let (y, x) = lock_all((black_box(b), black_box(a)));
+        let (mut x, mut y) = (x.unwrap(), y.unwrap());
+        *x += 1;
+        *y += 1;
+    })
+}
+
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
@@ -125,14 +150,14 @@ fn main() {
     let pl = (parking_lot::Mutex::new(0), parking_lot::Mutex::new(0));
     // A pair of lockgraph mutexes per variant, ids in creation order: a
     // variant's edges and chain keys are its own.
-    let root: Vec<_> = (0..5)
+    let root: Vec<_> = (0..6)
         .map(|_| (lockgraph::Mutex::new(0), lockgraph::Mutex::new(0)))
         .inspect(|(a, b)| {
             let _ = (a.id(), b.id());
         })
         .collect();
     let std = (std::sync::Mutex::new(0), std::sync::Mutex::new(0));
-    let stdsync: Vec<_> = (0..2)
+    let stdsync: Vec<_> = (0..3)
         .map(|_| {
             let pair = (
                 lockgraph::stdsync::Mutex::new(0),
@@ -142,8 +167,8 @@ fn main() {
             pair
         })
         .collect();
-    let ordered = OrderedSet::new((&root[4].0, &root[4].1));
-    let variants: [(&str, &str, &dyn Fn() -> f64); 8] = [
+    let ordered = OrderedSet::new((&root[5].0, &root[5].1));
+    let variants: [(&str, &str, &dyn Fn() -> f64); 10] = [
         ("parking_lot", "one by one", &|| pl_lets(&pl.0, &pl.1)),
         ("lockgraph", "one by one", &|| {
             root_lets(&root[0].0, &root[0].1)
@@ -154,6 +179,9 @@ fn main() {
         ("lockgraph", "lock_all", &|| {
             root_lock_all(&root[2].0, &root[2].1)
         }),
+        ("lockgraph", "lock_all, against id order", &|| {
+            root_lock_all_reversed(&root[3].0, &root[3].1)
+        }),
         ("lockgraph", "OrderedSet::lock", &|| root_ordered(&ordered)),
         ("std", "one by one", &|| std_lets(&std.0, &std.1)),
         ("stdsync", "one by one", &|| {
@@ -161,6 +189,9 @@ fn main() {
         }),
         ("stdsync", "lock_all", &|| {
             stdsync_lock_all(&stdsync[1].0, &stdsync[1].1)
+        }),
+        ("stdsync", "lock_all, against id order", &|| {
+            stdsync_lock_all_reversed(&stdsync[2].0, &stdsync[2].1)
         }),
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
@@ -170,7 +201,13 @@ fn main() {
         }
     }
     let medians: Vec<f64> = times.into_iter().map(median).collect();
-    let (pl_median, std_median) = (medians[0], medians[5]);
+    let median_of = |lock: &str| {
+        let at = variants
+            .iter()
+            .position(|&(l, how, _)| l == lock && how == "one by one");
+        medians[at.expect("a one-by-one baseline")]
+    };
+    let (pl_median, std_median) = (median_of("parking_lot"), median_of("std"));
     println!(
         "| lock | two mutexes | ns per iteration (median of {rounds}) | / parking_lot or std one by one |"
     );

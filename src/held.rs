@@ -593,6 +593,38 @@ impl HeldLocks {
         })
     }
 
+    /// Removes the entry just below the last if it is `id`, both kept in
+    /// place and that entry with no [`SLOW_RELEASE`] mark: the last entry
+    /// moves down into its place, with its chain key made again. Returns
+    /// whether the removed entry was the source of an edge, or `None`
+    /// (nothing done).
+    ///
+    /// The release of a two-member `lock_all` set named against id order:
+    /// `let (to, from) = lock_all((&to, &from))` drops `from` first, and it
+    /// was taken first.
+    #[inline]
+    pub(crate) fn pop_below_last(&self, id: LockId) -> Option<bool> {
+        let len = self.len();
+        // An empty set or a set of one wraps around past the inline entries.
+        let last = self.inline.get(len.wrapping_sub(1))?;
+        let below = self.inline.get(len.wrapping_sub(2))?;
+        let word = below.word.get();
+        if word & !(IGNORED_ON_RELEASE | SOURCE) != id.as_u64() << ID_SHIFT {
+            return None;
+        }
+        let chain = len
+            .checked_sub(3)
+            .map_or(EMPTY_CHAIN, |under| self.inline[under].chain.get());
+        let moved = last.word.get();
+        let access = Access::from_bits((moved & ACCESS) as u8);
+        below.word.set(moved);
+        below.origin.set(last.origin.get());
+        below.site.set(last.site.get());
+        below.chain.set(extend_chain(chain, last.id(), access));
+        self.len.set(len - 1);
+        Some(word & SOURCE != 0)
+    }
+
     /// The chain key of the whole held set (a hash of the held ids, in order).
     #[inline]
     pub(crate) fn chain(&self) -> u64 {
@@ -640,6 +672,9 @@ impl HeldLocks {
             self.len.set(last);
             return Some((last, slot.get()));
         }
+        if let Some(slots) = self.inline.get(..self.len()) {
+            return self.remove_in_place(slots, id);
+        }
         let index = self.position(id)?;
         let removed = self.get(index);
         let mut chain = index
@@ -660,6 +695,30 @@ impl HeldLocks {
             });
         }
         self.len.set(len);
+        Some((index, removed))
+    }
+
+    /// [`Self::remove`] when every entry is in place (`slots`, the whole
+    /// set): a lock let go out of order, as the first guard of a `lock_all`
+    /// set named against id order is (`let (to, from) = lock_all((&to,
+    /// &from))` drops `from` first). Slot to slot, each later entry's chain
+    /// key made again.
+    fn remove_in_place(&self, slots: &[Slot], id: LockId) -> Option<(usize, HeldLock)> {
+        let index = slots.iter().rposition(|slot| slot.id() == id)?;
+        let removed = slots[index].get();
+        let mut chain = index
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |below| slots[below].chain.get());
+        for pair in slots[index..].windows(2) {
+            let (to, from) = (&pair[0], &pair[1]);
+            let word = from.word.get();
+            chain = extend_chain(chain, from.id(), Access::from_bits((word & ACCESS) as u8));
+            to.word.set(word);
+            to.origin.set(from.origin.get());
+            to.site.set(from.site.get());
+            to.chain.set(chain);
+        }
+        self.len.set(slots.len() - 1);
         Some((index, removed))
     }
 
@@ -832,6 +891,49 @@ mod tests {
         assert_eq!(set.pop_last(ids[1]), Some(false));
         assert_eq!(set.pop_last(ids[0]), Some(true));
         assert_eq!(set.len(), 0);
+    }
+
+    /// The entry below the last goes, the last moves down into its place
+    /// (kept whole, with the chain key of the set it is in now), and the
+    /// release says whether the entry removed was a source.
+    #[test]
+    fn the_entry_below_the_last_pops_and_the_last_moves_down() {
+        let ids: Vec<LockId> = (0..3).map(|_| LazyId::new().get()).collect();
+        let chain_of = |entries: &[HeldLock]| {
+            let set = HeldLocks::new();
+            entries.iter().for_each(|&entry| assert!(set.push(entry)));
+            set.chain()
+        };
+        let (a, b) = (held(ids[0]), held(ids[1]));
+        let (a, c) = (
+            HeldLock { source: true, ..a },
+            HeldLock {
+                access: Access::Read,
+                origin: Origin::named("c"),
+                ..held(ids[2])
+            },
+        );
+        let set = HeldLocks::new();
+        assert_eq!(set.pop_below_last(ids[0]), None, "an empty set");
+        [a, b, c].iter().for_each(|&entry| assert!(set.push(entry)));
+        assert_eq!(set.pop_below_last(ids[2]), None, "the last entry");
+        assert_eq!(set.pop_below_last(ids[0]), None, "not below the last");
+        assert_eq!(set.pop_below_last(ids[1]), Some(false));
+        assert_eq!(set.ids().collect::<Vec<_>>(), [ids[0], ids[2]]);
+        let moved = set.get(1);
+        assert_eq!(
+            (moved.access, moved.origin, moved.site),
+            (c.access, c.origin, c.site)
+        );
+        assert_eq!(set.chain(), chain_of(&[a, c]));
+        assert_eq!(set.pop_below_last(ids[0]), Some(true));
+        assert_eq!(set.chain(), chain_of(&[c]));
+        assert_eq!(set.pop_below_last(ids[2]), None, "a set of one");
+        // An entry that must be released the slow way stays.
+        assert!(set.push(b));
+        set.mark_poison(ids[2], |marks| marks.reported = true);
+        assert_eq!(set.pop_below_last(ids[2]), None);
+        assert_eq!(set.len(), 2);
     }
 
     /// An entry whose lock was in the graph when taken is never marked a

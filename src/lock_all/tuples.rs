@@ -158,7 +158,30 @@ macro_rules! tuple_set {
                 if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
                     return Some(($(self.$index.take_known(chain)?,)+));
                 }
-                self.take_ordered(order, Take::Known(chain))
+                // In id order, written out here rather than through
+                // `take_ordered`: that call would take the chain's address,
+                // and keep it in memory on the path above too.
+                $(let mut $guard = None;)+
+                for (taken, &position) in order.iter().enumerate() {
+                    let got = match position {
+                        $($index => {
+                            $guard = self.$index.take_known(chain);
+                            $guard.is_some()
+                        })+
+                        _ => unreachable!("a position out of the tuple"),
+                    };
+                    if !got {
+                        // All or nothing: let go of what was taken, last first.
+                        for &position in order[..taken].iter().rev() {
+                            match position {
+                                $($index => drop($guard.take()),)+
+                                _ => {}
+                            }
+                        }
+                        return None;
+                    }
+                }
+                Some(($($guard?,)+))
             }
 
             #[track_caller]

@@ -613,10 +613,11 @@ impl ThreadState {
     /// every case the fast path ([`Self::release_fast`]) leaves out. The raw
     /// lock is still held.
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
-        // Next to the plainest: the last entry, the source of an edge (a lock
-        // other locks were taken under), with no flags set.
+        // Next to the plainest, with no flags set: the last entry, the source
+        // of an edge (a lock other locks were taken under); or the one below
+        // it (two locks let go in the order they were taken).
         if crate::config::flags::get() == 0
-            && let Some(source) = self.held.pop_last(id)
+            && let Some(source) = (self.held.pop_last(id)).or_else(|| self.held.pop_below_last(id))
         {
             return mark_if_source(meta, source);
         }

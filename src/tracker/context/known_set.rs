@@ -95,6 +95,7 @@ impl ThreadState {
 mod tests {
     use std::cell::Cell;
 
+    use crate::held::{Access, EMPTY_CHAIN};
     use crate::tracker::context::with;
     use crate::{Mutex, RwLock, lock_all, stdsync};
 
@@ -196,6 +197,29 @@ mod tests {
                 4,
                 "a on the known path, then b busy: the usual one"
             );
+            assert!(chains().is_empty());
+        });
+    }
+
+    /// A set named against id order goes the known path the same way: the
+    /// members taken in id order, and a member the cache does not know lets
+    /// go of those taken before it.
+    #[test]
+    fn a_set_named_against_id_order_takes_the_known_path_in_id_order() {
+        on_a_new_thread(|| {
+            let (a, b) = (Mutex::new(1), Mutex::new(2));
+            let (gb, ga) = lock_all((&b, &a));
+            assert_eq!(taken(), 1, "a (nothing held) known, then b not: undone");
+            assert_eq!((*ga, *gb), (1, 2));
+            assert_eq!(chains().len(), 2);
+            drop((gb, ga));
+            assert!(chains().is_empty());
+            let (gb, ga) = lock_all((&b, &a));
+            assert_eq!(taken(), 3, "the second time on the known path");
+            drop(ga); // taken first: let go out of order
+            let alone = crate::held::extend_chain(EMPTY_CHAIN, b.id(), Access::Exclusive);
+            assert_eq!(chains(), [alone], "b's key as if taken alone");
+            drop(gb);
             assert!(chains().is_empty());
         });
     }
