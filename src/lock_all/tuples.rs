@@ -88,6 +88,18 @@ pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S:
     set.lock_ordered(order)
 }
 
+/// A blocking acquisition of a tuple set on the usual path: the set
+/// checks, then every member in ascending order. Out of line, with the ids
+/// sorted again: the known path's sorted arrays then stay in registers.
+#[track_caller]
+#[inline(never)]
+fn lock_set_usual<S: Members + Copy>(set: S) -> S::Guards {
+    let (ids, order) = ascending(&set);
+    let (ids, order) = (&ids[..S::LEN], &order[..S::LEN]);
+    let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
+    set.lock_ordered(order)
+}
+
 /// A blocking acquisition of a set sorted as `(ids, order)` on the known
 /// path (see [`crate::acquire::SetChain`]): every member recorded with no
 /// check, or `None` with nothing taken, and the set takes the usual path.
@@ -224,8 +236,7 @@ macro_rules! tuple_set {
                 if let Some(guards) = take_known(self, &ids, &order) {
                     return guards;
                 }
-                let _scope = check_set(&ids, &|i| self.describe(usize::from(order[i])));
-                self.lock_ordered(&order)
+                lock_set_usual(self)
             }
 
             #[track_caller]
