@@ -612,9 +612,9 @@ impl HeldLocks {
         if word & !(IGNORED_ON_RELEASE | SOURCE) != id.as_u64() << ID_SHIFT {
             return None;
         }
-        let chain = len
-            .checked_sub(3)
-            .map_or(EMPTY_CHAIN, |under| self.inline[under].chain.get());
+        // (`get` throughout: nothing here can panic, see `tracker::release`.)
+        let under = self.inline.get(len.wrapping_sub(3));
+        let chain = under.map_or(EMPTY_CHAIN, |under| under.chain.get());
         let moved = last.word.get();
         let access = Access::from_bits((moved & ACCESS) as u8);
         below.word.set(moved);

@@ -111,7 +111,10 @@ fn take_known<S: Members>(set: S, ids: &[LockId], order: &[u8]) -> Option<S::Gua
 }
 
 macro_rules! tuple_set {
-    ($(($M:ident, $guard:ident, $index:tt)),+) => {
+    (
+        [$(($M:ident, $guard:ident, $index:tt)),+]
+        [$(($RM:ident, $rguard:ident, $rindex:tt)),+]
+    ) => {
         impl<$($M: SetMember),+> Members for ($($M,)+) {
             type Guards = ($($M::Guard,)+);
             const LEN: usize = [$($index),+].len();
@@ -169,6 +172,16 @@ macro_rules! tuple_set {
                 // expression, and the guards made so far are dropped, last first.
                 if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
                     return Some(($(self.$index.take_known(chain)?,)+));
+                }
+                // Named against id order (the other order of a pair): as
+                // straight, last member first.
+                if order.iter().rev().enumerate().all(|(i, &p)| usize::from(p) == i) {
+                    $(let $rguard = self.$rindex.take_known(chain)?;)+
+                    return Some(($($guard,)+));
+                }
+                if Self::LEN <= 2 {
+                    // A pair has no other order.
+                    return None;
                 }
                 // In id order, written out here rather than through
                 // `take_ordered`: that call would take the chain's address,
@@ -256,14 +269,14 @@ macro_rules! tuple_set {
 
 /// `tuple_set!` for every prefix of the list: tuples of 1 to 8 members.
 macro_rules! tuple_sets {
-    ([$($done:tt)*]) => {};
-    ([$($done:tt)*] $next:tt $($rest:tt)*) => {
-        tuple_set!($($done,)* $next);
-        tuple_sets!([$($done)* $next] $($rest)*);
+    ([$($done:tt)*] [$($reversed:tt)*]) => {};
+    ([$($done:tt)*] [$($reversed:tt)*] $next:tt $($rest:tt)*) => {
+        tuple_set!([$($done,)* $next] [$next $(, $reversed)*]);
+        tuple_sets!([$($done)* $next] [$next $($reversed)*] $($rest)*);
     };
 }
 
-tuple_sets!([](A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
+tuple_sets!([] [] (A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
     G, g, 6
 )(H, h, 7));
 

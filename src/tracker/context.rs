@@ -613,18 +613,30 @@ impl ThreadState {
     /// every case the fast path ([`Self::release_fast`]) leaves out. The raw
     /// lock is still held.
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
-        // Next to the plainest, with no flags set: the last entry, the source
-        // of an edge (a lock other locks were taken under); or the one below
-        // it (two locks let go in the order they were taken).
-        if crate::config::flags::get() == 0
-            && let Some(source) = (self.held.pop_last(id)).or_else(|| self.held.pop_below_last(id))
-        {
+        if let Some(source) = self.pop_in_place(id) {
             return mark_if_source(meta, source);
         }
         if let Some(held) = self.pop(meta, id)
             && poison::released(held.poison)
         {
             self.held.mark_reported(false);
+        }
+    }
+
+    /// The releases next to the plainest, with no flags set: the last entry,
+    /// the source of an edge (a lock other locks were taken under); or the
+    /// one below it (two locks let go in the order they were taken). Returns
+    /// whether the entry taken out was a source (its lock is then to be
+    /// marked as in the graph), or `None` if it was not one of them. Nothing
+    /// in it can panic.
+    #[inline]
+    pub(crate) fn pop_in_place(&self, id: LockId) -> Option<bool> {
+        match crate::config::flags::get() {
+            0 => self
+                .held
+                .pop_last(id)
+                .or_else(|| self.held.pop_below_last(id)),
+            _ => None,
         }
     }
 

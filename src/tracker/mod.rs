@@ -157,7 +157,16 @@ fn release_plain(meta: &LockMeta) -> bool {
 #[inline(never)]
 extern "C" fn release(meta: &LockMeta) {
     let id = meta.lazy_id().assigned_to_held();
-    let forget = || context::with(|state| state.release(meta, id));
+    // The common ones first, outside the catch: taking the entry out cannot
+    // panic (marking the lock may, on a bug, in a debug build).
+    let popped = context::with(|state| state.pop_in_place(id)).flatten();
+    if popped == Some(false) {
+        return;
+    }
+    let forget = || match popped {
+        Some(_) => meta.lazy_id().mark_in_graph(),
+        None => drop(context::with(|state| state.release(meta, id))),
+    };
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
 }
 

@@ -221,6 +221,16 @@ mod tests {
             assert_eq!(chains(), [alone], "b's key as if taken alone");
             drop(gb);
             assert!(chains().is_empty());
+            // Three, last first and in another order: each taken in id order.
+            let c = Mutex::new(3);
+            drop(lock_all((&c, &b, &a)));
+            let before = taken();
+            let (gc, gb, ga) = lock_all((&c, &b, &a));
+            assert_eq!((*ga, *gb, *gc), (1, 2, 3));
+            assert_eq!(taken(), before + 3, "reversed, on the known path");
+            drop((ga, gb, gc));
+            let (_, _, _) = lock_all((&b, &c, &a));
+            assert_eq!(taken(), before + 6, "mixed, on the known path");
         });
     }
 
