@@ -157,16 +157,15 @@ fn release_plain(meta: &LockMeta) -> bool {
 #[inline(never)]
 extern "C" fn release(meta: &LockMeta) {
     let id = meta.lazy_id().assigned_to_held();
-    // The common ones first, outside the catch: taking the entry out cannot
-    // panic (marking the lock may, on a bug, in a debug build).
-    let popped = context::with(|state| state.pop_in_place(id)).flatten();
-    if popped == Some(false) {
+    // The common ones first, outside the catch: they cannot panic (an entry
+    // had the id, so the lock has one, as marking it checks).
+    if let Some(Some(source)) = context::with(|state| state.pop_in_place(id)) {
+        if source {
+            meta.lazy_id().mark_in_graph();
+        }
         return;
     }
-    let forget = || match popped {
-        Some(_) => meta.lazy_id().mark_in_graph(),
-        None => drop(context::with(|state| state.release(meta, id))),
-    };
+    let forget = || context::with(|state| state.release(meta, id));
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(forget));
 }
 
