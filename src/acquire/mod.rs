@@ -9,7 +9,7 @@
 //! | 2. first use, new held set | the raw lock was free and taken, but step 1 did not apply | the full check, with the lock taken; a lock's first use records its edges without a check (none can close a cycle); if something is to be reported the lock is let go, the report delivered, and the lock taken as in step 4 | `check_taken` |
 //! | 3. check before waiting | the raw lock was busy, or flags are set | the full check (self-deadlock, ascending order, lock order) before anything blocks | `check_then_wait` |
 //! | 4. wait | the raw lock is busy | a short spin, then the raw lock's timed wait (it parks), one [watchdog](crate::watchdog) interval at a time; after a whole interval the wait is published and watched (actual deadlocks, long waits) | [`take_raw`], `wait.rs` |
-//! | off switch | every kind ignored | the raw lock alone, nothing recorded | `check_then_wait` |
+//! | off switch | every kind ignored | the raw lock alone, nothing recorded (one out-of-line call: its test stays out of the steady state's code) | `check` |
 //!
 //! The other ways into the held set:
 //!
@@ -58,7 +58,8 @@ pub(crate) use wait::{Relock, take_raw};
 /// id from a cache line this core already owns; checked first, a contended
 /// lock's line would move to this core once for the read and again for the
 /// take. With flags set (the runtime off switch among them) every
-/// acquisition goes the out-of-line way.
+/// acquisition goes the out-of-line way: tested here, the off switch would
+/// cost the steady state instructions of its own.
 ///
 /// Everything here is inlined into a lock type's `lock()` and from there
 /// into the caller's own wrappers, as long as the whole stays under the
@@ -87,7 +88,7 @@ pub(crate) fn blocking<'a, R: RawAcquire + Copy, W>(
         Some(guard) if tracker::record_if_known(meta, access, site) => {
             (guard, HeldToken::recorded(meta))
         }
-        // Also the runtime off switch: `before_blocking` records nothing then.
+        // Also the runtime off switch (see `check`).
         taken => check(taken, raw, meta, access, site),
     };
     make(guard, token)
@@ -188,6 +189,11 @@ fn check<'a, R: RawAcquire>(
 ) -> (R::Guard, HeldToken<'a>) {
     match taken {
         Some(guard) => check_taken(guard, raw, meta, access, site),
+        // The runtime off switch: the raw lock alone (if it is free).
+        None if flags::is_off(flags::get()) => match raw.try_now() {
+            Ok(guard) => (guard, HeldToken::UNTRACKED),
+            Err(raw) => check_then_wait(raw, meta, access, site),
+        },
         None => check_then_wait(raw, meta, access, site),
     }
 }
