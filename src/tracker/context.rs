@@ -474,13 +474,32 @@ impl ThreadState {
         if self.held.len() > INLINE {
             return false; // rare: the slow path looks at every entry
         }
+        if !config::class_checks() {
+            return true;
+        }
+        // Ungated edges first, with no call on the way: the usual case, and
+        // a pass that needs no registers saved.
+        let to_key = to.key();
+        let ungated = |slot: &Slot| {
+            let from = slot.origin();
+            let kind = Kind::of_bits(slot.access_bits(), access);
+            from.key() == to_key || self.edges.contains(class::edge_key(from, to, kind))
+        };
+        self.held.inline().iter().all(ungated) || self.knows_gated_class_edges_into(to, access)
+    }
+
+    /// [`Self::knows_class_edges_into`] when some class edge is not known
+    /// ungated: each known ungated or with its gate narrowed by this held set.
+    #[cold]
+    #[inline(never)]
+    fn knows_gated_class_edges_into(&self, to: Origin, access: Access) -> bool {
         let to_key = to.key();
         let known = |slot: &Slot| {
             let from = slot.origin();
             let kind = Kind::of_bits(slot.access_bits(), access);
             from.key() == to_key || self.knows_class_edge((from, to, kind), || self.chain())
         };
-        !config::class_checks() || self.held.inline().iter().all(known)
+        self.held.inline().iter().all(known)
     }
 
     /// Whether this thread knows the class edge `from -> to` to be in the
