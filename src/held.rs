@@ -514,6 +514,24 @@ impl HeldLocks {
         let Some(slot) = self.inline.get(len) else {
             return false;
         };
+        self.fill(slot, len, id, origin, access, site, chain);
+        true
+    }
+
+    /// Writes a new entry into `slot`, the place at `len` (the set's length),
+    /// and counts it.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)] // an entry's fields, written in place
+    fn fill(
+        &self,
+        slot: &Slot,
+        len: usize,
+        id: LockId,
+        origin: impl FnOnce() -> Origin,
+        access: Access,
+        site: &'static Location<'static>,
+        chain: u64,
+    ) {
         slot.word.set(word(id, access, false));
         // Read from the lock here, right where it is stored: loaded earlier it
         // goes through the stack.
@@ -521,7 +539,6 @@ impl HeldLocks {
         slot.site.set(site);
         slot.chain.set(chain);
         self.len.set(len + 1);
-        true
     }
 
     /// The fast path of an acquisition: appends an entry for `id` if it fits
@@ -551,14 +568,7 @@ impl HeldLocks {
             }
             Some(_) => return false,
         };
-        let slot = &self.inline[len];
-        slot.word.set(word(id, access, false));
-        // Read from the lock here, right where it is stored: loaded earlier it
-        // goes through the stack.
-        slot.origin.set(origin());
-        slot.site.set(site);
-        slot.chain.set(chain);
-        self.len.set(len + 1);
+        self.fill(&self.inline[len], len, id, origin, access, site, chain);
         true
     }
 

@@ -36,6 +36,9 @@ pub(crate) mod sealed {
         fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
         /// [`take_ordered`](Self::take_ordered) on the known path.
         fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards>;
+        /// [`take_ordered`](Self::take_ordered), always inlined.
+        #[track_caller]
+        fn take_in_order(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
         /// Takes the members at the positions `order` gives, in that order,
         /// blocking.
         #[track_caller]
@@ -183,35 +186,21 @@ macro_rules! tuple_set {
                     // A pair has no other order.
                     return None;
                 }
-                // In id order, written out here rather than through
-                // `take_ordered`: that call would take the chain's address,
-                // and keep it in memory on the path above too.
-                $(let mut $guard = None;)+
-                for (taken, &position) in order.iter().enumerate() {
-                    let got = match position {
-                        $($index => {
-                            $guard = self.$index.take_known(chain);
-                            $guard.is_some()
-                        })+
-                        _ => unreachable!("a position out of the tuple"),
-                    };
-                    if !got {
-                        // All or nothing: let go of what was taken, last first.
-                        for &position in order[..taken].iter().rev() {
-                            match position {
-                                $($index => drop($guard.take()),)+
-                                _ => {}
-                            }
-                        }
-                        return None;
-                    }
-                }
-                Some(($($guard?,)+))
+                // In id order, in line: through `take_ordered`, out of line,
+                // the chain's address would be taken, which keeps it in
+                // memory on the paths above too.
+                self.take_in_order(order, Take::Known(chain))
             }
 
             #[track_caller]
             #[inline]
             fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
+                self.take_in_order(order, how)
+            }
+
+            #[track_caller]
+            #[inline(always)]
+            fn take_in_order(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
                 $(let mut $guard = None;)+
                 for (taken, &position) in order.iter().enumerate() {
                     let got = match position {
