@@ -543,3 +543,57 @@ fn sets_of_every_kind_make_no_class_edges_among_their_members() {
         assert_eq!(report, None);
     }
 }
+
+#[test]
+fn a_set_let_go_out_of_order_leaves_the_lock_still_held_recording_edges() {
+    let a = Mutex::named("out-of-order a", 0u64);
+    let b = Mutex::named("out-of-order b", 0u64);
+    let c = Mutex::named("out-of-order c", 0u64);
+    let _ = (a.id(), b.id(), c.id()); // ids in this order
+    for _ in 0..3 {
+        // Named against id order: a was taken first and is let go first.
+        let (gb, ga) = lock_all((&b, &a));
+        drop(ga);
+        drop(c.lock()); // b -> c, from the entry left
+        drop(gb);
+    }
+    let report = common::on_thread("inverts", || {
+        let _c = c.lock();
+        let _b = b.lock(); // closes b -> c -> b
+    });
+    assert!(
+        report
+            .as_deref()
+            .is_some_and(|r| r.starts_with(common::CYCLE)),
+        "{report:?}"
+    );
+}
+
+#[test]
+fn every_drop_order_of_a_set_of_three_leaves_every_lock_free() {
+    let locks: Vec<Mutex<u32>> = (0..3).map(Mutex::new).collect();
+    let orders = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    for named in orders {
+        for dropped in orders {
+            for _ in 0..2 {
+                let (x, y, z) = lock_all((&locks[named[0]], &locks[named[1]], &locks[named[2]]));
+                let mut guards = [Some(x), Some(y), Some(z)];
+                dropped.iter().for_each(|&at| drop(guards[at].take()));
+                for lock in &locks {
+                    assert!(lock.try_lock().is_some(), "{named:?} let go {dropped:?}");
+                    assert!(
+                        !common::held_here(lock.id()),
+                        "{named:?} let go {dropped:?}"
+                    );
+                }
+            }
+        }
+    }
+}
