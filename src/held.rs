@@ -282,6 +282,20 @@ impl Slot {
         self.origin.get()
     }
 
+    /// Moves the entry of `above` (the next slot) down into this one, whose
+    /// entry is gone: its chain key made again on top of `below`, the key of
+    /// the entry under this slot. Returns that key.
+    #[inline(always)]
+    fn take_from_above(&self, above: &Slot, below: u64) -> u64 {
+        let word = above.word.get();
+        let chain = extend_chain(below, above.id(), Access::from_bits((word & ACCESS) as u8));
+        self.word.set(word);
+        self.origin.set(above.origin.get());
+        self.site.set(above.site.get());
+        self.chain.set(chain);
+        chain
+    }
+
     /// Marks the entry as the source of a graph edge, unless its lock was
     /// marked as in the graph already (its release then has nothing to mark).
     #[inline(always)]
@@ -624,13 +638,7 @@ impl HeldLocks {
         }
         // (`get` throughout: nothing here can panic, see `tracker::release`.)
         let under = self.inline.get(len.wrapping_sub(3));
-        let chain = under.map_or(EMPTY_CHAIN, |under| under.chain.get());
-        let moved = last.word.get();
-        let access = Access::from_bits((moved & ACCESS) as u8);
-        below.word.set(moved);
-        below.origin.set(last.origin.get());
-        below.site.set(last.site.get());
-        below.chain.set(extend_chain(chain, last.id(), access));
+        below.take_from_above(last, under.map_or(EMPTY_CHAIN, |under| under.chain.get()));
         self.len.set(len - 1);
         Some(word & SOURCE != 0)
     }
@@ -720,13 +728,7 @@ impl HeldLocks {
             .checked_sub(1)
             .map_or(EMPTY_CHAIN, |below| slots[below].chain.get());
         for pair in slots[index..].windows(2) {
-            let (to, from) = (&pair[0], &pair[1]);
-            let word = from.word.get();
-            chain = extend_chain(chain, from.id(), Access::from_bits((word & ACCESS) as u8));
-            to.word.set(word);
-            to.origin.set(from.origin.get());
-            to.site.set(from.site.get());
-            to.chain.set(chain);
+            chain = pair[0].take_from_above(&pair[1], chain);
         }
         self.len.set(slots.len() - 1);
         Some((index, removed))

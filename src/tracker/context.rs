@@ -629,12 +629,10 @@ impl ThreadState {
     }
 
     /// Forgets the most recent acquisition of `meta` (a guard is dropped):
-    /// every case the fast path ([`Self::release_fast`]) leaves out. The raw
+    /// every case that neither the fast path ([`Self::release_fast`]) nor
+    /// [`Self::pop_in_place`] (which the caller tries first) takes. The raw
     /// lock is still held.
     pub(crate) fn release(&self, meta: &LockMeta, id: LockId) {
-        if let Some(source) = self.pop_in_place(id) {
-            return mark_if_source(meta, source);
-        }
         if let Some(held) = self.pop(meta, id)
             && poison::released(held.poison)
         {
@@ -1026,22 +1024,17 @@ impl ThreadState {
         // nesting within one class). Its pairs make no class edge, known as
         // such from now on, so that the fast path does not come here again.
         let to_classless = to.made_through_fn_pointer();
-        let (classless, classed): (Vec<&HeldLock>, Vec<&HeldLock>) = sources
-            .iter()
-            .filter(|h| h.origin.key() != to.key())
-            .partition(|h| to_classless || h.origin.made_through_fn_pointer());
-        for held in classless {
-            let key = class::edge_key(held.origin, to, Kind::of(held.access, access));
-            self.edges.insert(key);
+        let mut new: Vec<HeldLock> = Vec::new();
+        for held in sources.iter().filter(|h| h.origin.key() != to.key()) {
+            let kind = Kind::of(held.access, access);
+            if to_classless || held.origin.made_through_fn_pointer() {
+                self.edges.insert(class::edge_key(held.origin, to, kind));
+            } else if !self.set_pair(held.id, target.id)
+                && !self.knows_class_edge((held.origin, to, kind), || chain)
+            {
+                new.push(*held);
+            }
         }
-        let new: Vec<HeldLock> = classed
-            .into_iter()
-            .filter(|h| {
-                !self.set_pair(h.id, target.id)
-                    && !self.knows_class_edge((h.origin, to, Kind::of(h.access, access)), || chain)
-            })
-            .copied()
-            .collect();
         if new.is_empty() {
             return Vec::new();
         }
