@@ -17,23 +17,27 @@ impl Origin {
     /// a place inside the standard library as its creation site, the same
     /// for every such lock.
     pub(crate) fn made_through_fn_pointer(self) -> bool {
+        let in_std = |file: &str| {
+            let file = file.replace('\\', "/");
+            file.starts_with("/rustc/") || std_crate_of(&file).is_some()
+        };
         self.name().is_none() && self.site().is_some_and(|site| in_std(site.file()))
     }
 }
 
-/// Whether `file` is a source file of the standard library, as a caller's
-/// location names it (`/rustc/HASH/library/core/src/ops/function.rs`, or
-/// the sources' own path where std was built locally).
-fn in_std(file: &str) -> bool {
-    let file = file.replace('\\', "/");
-    file.starts_with("/rustc/")
-        || [
-            "/library/core/src/",
-            "/library/alloc/src/",
-            "/library/std/src/",
-        ]
-        .iter()
-        .any(|dir| file.contains(dir))
+/// The path prefix (`std::`, `core::`, `alloc::`) of the standard library
+/// crate whose source file `file` (with `/` separators) is, as a caller's
+/// location or a frame's debug info names it
+/// (`/rustc/HASH/library/core/src/ops/function.rs`, or the sources' own
+/// path where std was built locally).
+pub(crate) fn std_crate_of(file: &str) -> Option<&'static str> {
+    let library = [
+        ("/library/std/", "std::"),
+        ("/library/core/", "core::"),
+        ("/library/alloc/", "alloc::"),
+    ];
+    let (_, krate) = library.iter().find(|(dir, _)| file.contains(dir))?;
+    Some(krate)
 }
 
 /// How a lock is described in reports: the name given to `named`, or else

@@ -110,12 +110,7 @@ fn crate_of_source(file: &Path) -> Option<&'static str> {
     if file.starts_with(&own) {
         return Some("lockgraph::");
     }
-    let library = [
-        ("/library/std/", "std::"),
-        ("/library/core/", "core::"),
-        ("/library/alloc/", "alloc::"),
-    ];
-    if let Some(&(_, krate)) = library.iter().find(|(dir, _)| file.contains(dir)) {
+    if let Some(krate) = crate::meta::std_crate_of(&file) {
         return Some(krate);
     }
     // `NAME-` then the version's first digit: not `NAME-utils-1.0/`.
