@@ -36,9 +36,6 @@ pub(crate) mod sealed {
         fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
         /// [`take_ordered`](Self::take_ordered) on the known path.
         fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards>;
-        /// [`take_ordered`](Self::take_ordered), always inlined.
-        #[track_caller]
-        fn take_in_order(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
         /// Takes the members at the positions `order` gives, in that order,
         /// blocking.
         #[track_caller]
@@ -87,6 +84,14 @@ pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S:
     if let Some(guards) = take_known(set, ids, order) {
         return guards;
     }
+    lock_usual(set, ids, order)
+}
+
+/// The usual path of a tuple set sorted as `(ids, order)`: the set checks,
+/// then every member in ascending order.
+#[track_caller]
+#[inline(always)]
+fn lock_usual<S: Members + Copy>(set: S, ids: &[LockId], order: &[u8]) -> S::Guards {
     let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
     set.lock_ordered(order)
 }
@@ -98,9 +103,7 @@ pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S:
 #[inline(never)]
 fn lock_set_usual<S: Members + Copy>(set: S) -> S::Guards {
     let (ids, order) = ascending(&set);
-    let (ids, order) = (&ids[..S::LEN], &order[..S::LEN]);
-    let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
-    set.lock_ordered(order)
+    lock_usual(set, &ids[..S::LEN], &order[..S::LEN])
 }
 
 /// A blocking acquisition of a set sorted as `(ids, order)` on the known
@@ -116,7 +119,7 @@ fn take_known<S: Members>(set: S, ids: &[LockId], order: &[u8]) -> Option<S::Gua
 macro_rules! tuple_set {
     (
         [$(($M:ident, $guard:ident, $index:tt)),+]
-        [$(($RM:ident, $rguard:ident, $rindex:tt)),+]
+        [$(($_member:ident, $rguard:ident, $rindex:tt)),+]
     ) => {
         impl<$($M: SetMember),+> Members for ($($M,)+) {
             type Guards = ($($M::Guard,)+);
@@ -186,21 +189,15 @@ macro_rules! tuple_set {
                     // A pair has no other order.
                     return None;
                 }
-                // In id order, in line: through `take_ordered`, out of line,
-                // the chain's address would be taken, which keeps it in
-                // memory on the paths above too.
-                self.take_in_order(order, Take::Known(chain))
+                self.take_ordered(order, Take::Known(chain))
             }
 
-            #[track_caller]
-            #[inline]
-            fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
-                self.take_in_order(order, how)
-            }
-
+            // Always inlined: out of line, the known path's call would take
+            // the chain's address, which keeps it in memory on the paths
+            // above too.
             #[track_caller]
             #[inline(always)]
-            fn take_in_order(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
+            fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
                 $(let mut $guard = None;)+
                 for (taken, &position) in order.iter().enumerate() {
                     let got = match position {
