@@ -462,18 +462,22 @@ impl HeldLocks {
     /// back, and the members get the keys of the same locks taken one by one
     /// (theirs were made from salted ones): a member let go and taken again
     /// under the rest is an acquisition of its own, with its class edges,
-    /// and must not find the set's key.
+    /// and must not find the set's key. Returns the set's salt and the held
+    /// set's length when it was entered, if the entries from there on are
+    /// the set's (whatever of it was recorded).
     #[inline]
-    pub(crate) fn unsalt_chains(&self) {
-        let (salt, entered) = (self.salt.get(), self.entered.get());
+    pub(crate) fn unsalt_chains(&self) -> Option<(u64, usize)> {
+        let (salt, entered, salted) = (self.salt.get(), self.entered.get(), self.salted_len.get());
+        self.salt.set(0);
+        self.salted_len.set(0);
         if salt != 0 && self.len() >= entered {
-            if entered > 0 && self.salted_len.get() >= entered {
+            if entered > 0 && salted >= entered {
                 self.xor_chain(entered - 1, salt);
             }
             self.rechain(entered);
+            return Some((salt, entered));
         }
-        self.salt.set(0);
-        self.salted_len.set(0);
+        None
     }
 
     /// Recomputes the chain keys of the entries from `from` on, each from

@@ -1131,23 +1131,28 @@ impl ThreadState {
 /// (emptied, not freed, when the scope ends), so no set allocates once its
 /// thread has taken one.
 fn taking_set(members: &[LockId]) -> SetScope {
-    if members.len() <= SET_INLINE {
-        let _ = with(|state| {
-            state.set.put(members);
-            state.held.salt_chains(members);
-        });
-        return SetScope(Some(Kept::Here));
-    }
-    let _ = with(|state| {
-        state.held.salt_chains(members);
-    });
-    let _ = COLD.try_with(|cold| {
-        let mut set = cold.set.take();
-        set.clear();
-        set.extend_from_slice(members);
-        cold.set.set(set);
-    });
-    SetScope(Some(Kept::Cold))
+    let kept = match members.len() <= SET_INLINE {
+        true => {
+            let _ = with(|state| {
+                state.set.put(members);
+                state.held.salt_chains(members);
+            });
+            Kept::Here
+        }
+        false => {
+            let _ = with(|state| {
+                state.held.salt_chains(members);
+            });
+            let _ = COLD.try_with(|cold| {
+                let mut set = cold.set.take();
+                set.clear();
+                set.extend_from_slice(members);
+                cold.set.set(set);
+            });
+            Kept::Cold
+        }
+    };
+    SetScope(Some((kept, members.len())))
 }
 
 /// [`taking_set`], and whether this thread holds a lock with an id above
@@ -1164,11 +1169,15 @@ pub(crate) fn enter_set(members: &[LockId], lowest: LockId) -> (SetScope, bool) 
         state.held.salt_chains(members);
         state.holds_above_outside(lowest, members)
     });
-    (SetScope(Some(Kept::Here)), above == Some(true))
+    (
+        SetScope(Some((Kept::Here, members.len()))),
+        above == Some(true),
+    )
 }
 
-/// The scope of [`taking_set`]: where the members are kept, if anywhere.
-pub(crate) struct SetScope(Option<Kept>);
+/// The scope of [`taking_set`]: where the members are kept, if anywhere,
+/// and how many there are.
+pub(crate) struct SetScope(Option<(Kept, usize)>);
 
 /// Where a set's members are kept.
 enum Kept {
@@ -1184,24 +1193,28 @@ impl SetScope {
 }
 
 impl Drop for SetScope {
+    /// The set is taken: its members' keys are made plain again, and the
+    /// set is remembered if the cache knew every member (see
+    /// [`known_set`]).
     #[inline]
     fn drop(&mut self) {
-        match self.0 {
-            None => {}
-            Some(Kept::Here) => {
-                let _ = with(|state| {
-                    state.set.len.set(0);
-                    state.held.unsalt_chains();
-                });
+        let Some((kept, members)) = &self.0 else {
+            return;
+        };
+        let _ = with(|state| {
+            if let Kept::Here = kept {
+                state.set.len.set(0);
             }
-            Some(Kept::Cold) => {
-                let _ = with(|state| state.held.unsalt_chains());
-                let _ = COLD.try_with(|cold| {
-                    let mut set = cold.set.take();
-                    set.clear();
-                    cold.set.set(set);
-                });
+            if let Some((salt, entered)) = state.held.unsalt_chains() {
+                state.remember_known_set(salt, entered, *members);
             }
+        });
+        if let Kept::Cold = kept {
+            let _ = COLD.try_with(|cold| {
+                let mut set = cold.set.take();
+                set.clear();
+                cold.set.set(set);
+            });
         }
     }
 }

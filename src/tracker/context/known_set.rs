@@ -5,34 +5,56 @@
 //! state, a salt mixed into the chain key of the entry each member is taken
 //! under, see `HeldLocks::salt_chains`) so that the orders among its members
 //! make no class edges. That scope matters only when something is recorded.
-//! When the chain key of every member's acquisition, salted as the scope would
-//! salt it, is in the chain cache, nothing is: each member is tried, pushed
-//! with the key the scope would have left it, and the set is done. The first
-//! member the cache does not know, or that is busy, ends this path: the
-//! members taken are released (in reverse) and the set takes the usual one.
+//! When the scope ends and every member's acquisition, with its salted key,
+//! was known to the chain cache (nothing left to record), the scope puts one
+//! key for the whole set in the cache: the *set key*, made of the chain key
+//! of the held set below the set and that of the held set with the members
+//! on top of it, both unsalted ([`set_key`]). The next time, the members are
+//! tried in order and pushed with the keys the usual path leaves them (a
+//! multiplication each), and the set key is looked up once, by the last
+//! member: if it is there, the set is done; if it is not, or a member is
+//! busy, the members taken are let go (in reverse) and the set takes the
+//! usual path.
+//!
+//! The two chain keys name the held set below and the members (the set is
+//! the held set's top entries past the lower key), so the set key says what
+//! each member's salted key said: every edge of every member's acquisition
+//! under that held set is known. Such a fact never goes stale (ids are never
+//! reused), so a set key outliving the members' keys in the cache is fine.
 
 use std::cell::Cell;
 use std::panic::Location;
 
 use super::ThreadState;
-use crate::held::{Access, EMPTY_CHAIN, extend_chain, set_salt};
+use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain};
 use crate::id::LockId;
 use crate::meta::Origin;
 
-/// Where a set taken on the known path is: the salted chain key the next
-/// member's key extends, whether that key must be in the cache (not for a
-/// first member taken with nothing held, as for a lone acquisition), the
-/// set's salt, and the chain key of the held set so far as one by one (what
-/// the next member's entry keeps, as the usual path leaves it). Made by
-/// [`ThreadState::start_known_set`]; each member taken moves it on.
+/// Where a set taken on the known path is: the chain key of the held set
+/// below it, that of the held set with the members taken so far (what the
+/// next member's entry extends, as the usual path leaves it), and how many
+/// members are left. Made by [`ThreadState::start_known_set`]; each member
+/// taken moves it on, and the last looks the set up.
 ///
 /// Public only to appear in [`SetLock`](crate::SetLock)'s hidden methods; it
 /// cannot be named or made outside the crate.
 pub struct SetChain {
-    prev: Cell<u64>,
-    check: Cell<bool>,
+    below: u64,
     plain: Cell<u64>,
-    salt: u64,
+    /// The members not yet taken.
+    left: Cell<usize>,
+}
+
+/// The key in the chain cache of a `lock_all` set taken over the held set
+/// with chain key `below`, leaving the held set with chain key `top` (see
+/// the [module docs](self)), never 0. Unlike a chain key, it is made of two
+/// chain keys, not a chain key and an id, so (as for any two different
+/// inputs) it equals a chain key with odds about 2^-64.
+#[inline(always)]
+pub(crate) fn set_key(below: u64, top: u64) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    const MARK: u64 = 0x0C7E_D5E7_5A17_B0A7;
+    (below.rotate_left(32) ^ top ^ MARK).wrapping_mul(K) | 1
 }
 
 impl ThreadState {
@@ -48,23 +70,20 @@ impl ThreadState {
         if !distinct || self.holds_above_outside(lowest, ids) {
             return None;
         }
-        let salt = set_salt(ids);
-        let (prev, check, plain) = match self.held.last_inline_chain()? {
-            None => (EMPTY_CHAIN, false, EMPTY_CHAIN),
-            Some(top) => (top ^ salt, true, top),
-        };
+        let below = self.held.last_inline_chain()?.unwrap_or(EMPTY_CHAIN);
         Some(SetChain {
-            prev: Cell::new(prev),
-            check: Cell::new(check),
-            plain: Cell::new(plain),
-            salt,
+            below,
+            plain: Cell::new(below),
+            left: Cell::new(ids.len()),
         })
     }
 
     /// Records the next member of a set on the known path, its raw lock
-    /// taken: its salted key must be known (see [`SetChain`]); pushed with
-    /// the key of the held set as one by one, as the usual path leaves
-    /// every member. Returns whether it was; if not, nothing changed.
+    /// taken: pushed with the key of the held set as one by one, as the
+    /// usual path leaves every member. The last member looks the set up
+    /// first (see the [module docs](self)). Returns whether it was pushed
+    /// (the set known, and the entry inline); if not, nothing changed, and
+    /// the caller lets go of the members taken before it.
     #[inline(always)]
     pub(crate) fn take_known_member(
         &self,
@@ -74,20 +93,58 @@ impl ThreadState {
         site: &'static Location<'static>,
         chain: &SetChain,
     ) -> bool {
-        let key = extend_chain(chain.prev.get(), id, access);
-        if chain.check.get() && !self.chains.contains(key | 1) {
+        let plain = extend_chain(chain.plain.get(), id, access);
+        let left = chain.left.get().wrapping_sub(1);
+        if left == 0 && !self.chains.contains(set_key(chain.below, plain)) {
             return false;
         }
-        let plain = extend_chain(chain.plain.get(), id, access);
         if !self.held.push_inline(id, origin, access, site, plain) {
             return false;
         }
-        chain.prev.set(key ^ chain.salt);
-        chain.check.set(true);
         chain.plain.set(plain);
+        chain.left.set(left);
         #[cfg(test)]
-        tests::TAKEN.with(|taken| taken.set(taken.get() + 1));
+        if left == 0 {
+            tests::KNOWN.with(|sets| sets.set(sets.get() + 1));
+        }
         true
+    }
+
+    /// The scope of a set of `members` locks taken on the usual path ends,
+    /// its members' keys just made plain again (`salt`: the set's, see
+    /// `HeldLocks::salt_chains`; `entered`: the held set's length when the
+    /// set was entered): if the members are the top entries, in ascending
+    /// order, and the salted key of each one's acquisition is in the chain
+    /// cache, the set's key goes in too (see the [module docs](self)). (With
+    /// nothing held below, the first member needs no key: it is taken as a
+    /// lone acquisition would be.)
+    pub(crate) fn remember_known_set(&self, salt: u64, entered: usize, members: usize) {
+        let len = self.held.len();
+        if members == 0 || len != entered + members || len > INLINE {
+            return;
+        }
+        let entries = &self.held.inline()[..len];
+        let below = entered
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |i| entries[i].get().chain);
+        let mut salted = match entered {
+            0 => EMPTY_CHAIN,
+            _ => below ^ salt,
+        };
+        let mut previous: Option<LockId> = None;
+        for (index, entry) in entries.iter().enumerate().skip(entered) {
+            let entry = entry.get();
+            let key = extend_chain(salted, entry.id, entry.access);
+            let ascending = previous.is_none_or(|previous| previous < entry.id);
+            let needs_key = entered > 0 || index > 0;
+            if !ascending || needs_key && !self.chains.contains(key | 1) {
+                return;
+            }
+            salted = key ^ salt;
+            previous = Some(entry.id);
+        }
+        self.chains
+            .insert(set_key(below, entries[len - 1].get().chain));
     }
 }
 
@@ -100,12 +157,12 @@ mod tests {
     use crate::{Mutex, RwLock, lock_all, stdsync};
 
     thread_local! {
-        /// Members this thread took on the known path.
-        pub(super) static TAKEN: Cell<usize> = const { Cell::new(0) };
+        /// Sets this thread took on the known path.
+        pub(super) static KNOWN: Cell<usize> = const { Cell::new(0) };
     }
 
-    fn taken() -> usize {
-        TAKEN.with(Cell::get)
+    fn known_sets() -> usize {
+        KNOWN.with(Cell::get)
     }
 
     /// The chain keys of the held set's entries, oldest first.
@@ -144,40 +201,40 @@ mod tests {
                 let (_a, _b, _c) = lock_all((&a, b.for_read(), &c));
                 chains()
             };
-            assert!(known(&ids), "taken once, the set is known");
-            assert_eq!(taken(), 0);
+            assert!(known(&ids), "taken once, the set may go the known path");
+            assert_eq!(known_sets(), 0);
             let again = {
                 let (gc, ga, gb) = lock_all((&c, &a, b.for_read()));
                 let gc = gc.unwrap();
                 assert_eq!((*ga, *gb, *gc), (1, 2, 3));
                 chains()
             };
-            assert_eq!(taken(), 3, "the second time on the known path");
+            assert_eq!(known_sets(), 1, "the second time on the known path");
             assert_eq!(again, usual);
             assert_eq!(chains().len(), 1, "only the outer lock is left");
         });
     }
 
-    /// A member the cache does not know, or that is busy, sends the whole
-    /// set to the usual path, with nothing of the known one left behind.
+    /// A set the cache does not know under the held set, or with a busy
+    /// member, takes the usual path, with nothing of the known one left
+    /// behind; the usual path remembers it once every member was known.
     #[test]
-    fn an_unknown_or_busy_member_takes_the_usual_path() {
+    fn an_unknown_set_or_a_busy_member_takes_the_usual_path() {
         on_a_new_thread(|| {
             let held = Mutex::new(0);
             let _ = held.id(); // below the set: the ascending rule holds
             let (a, b) = (Mutex::new(1), Mutex::new(2));
             drop(lock_all((&a, &b)));
-            // With nothing held a first member needs no known key, as a lone
-            // acquisition; b's is unknown the first time.
-            assert_eq!(taken(), 1);
-            // Under a lock never held around the set: a's key is unknown.
+            assert_eq!(known_sets(), 0, "the first time: not known");
+            assert!(chains().is_empty(), "the known path's members let go");
+            // Under a lock never held around the set: not known either.
             let guard = held.lock();
             let (ga, gb) = lock_all((&a, &b));
             assert_eq!(chains().len(), 3);
             drop((gb, ga, guard));
-            assert_eq!(taken(), 1);
+            assert_eq!(known_sets(), 0);
             drop(lock_all((&a, &b)));
-            assert_eq!(taken(), 3, "known with nothing held");
+            assert_eq!(known_sets(), 1, "known with nothing held");
             // b busy on another thread: the set waits for it, as usual.
             let b_taken = std::sync::Barrier::new(2);
             std::thread::scope(|s| {
@@ -192,12 +249,32 @@ mod tests {
                 assert_eq!(*ga + *gb, 3);
                 assert_eq!(chains().len(), 2);
             });
-            assert_eq!(
-                taken(),
-                4,
-                "a on the known path, then b busy: the usual one"
-            );
+            assert_eq!(known_sets(), 1, "b busy: the usual path");
             assert!(chains().is_empty());
+        });
+    }
+
+    /// A set key names the held set below the set as well as the members:
+    /// the members of a set known over one held set are not known as a
+    /// smaller set over a held set with the rest of them in it.
+    #[test]
+    fn a_set_key_names_where_the_set_starts() {
+        on_a_new_thread(|| {
+            let (a, b) = (Mutex::new(1), Mutex::new(2));
+            drop(lock_all((&a, &b)));
+            drop(lock_all((&a, &b)));
+            assert_eq!(known_sets(), 1);
+            // The same held set at the end, a taken on its own first.
+            let ga = a.lock();
+            let (gb,) = lock_all((&b,));
+            assert_eq!(known_sets(), 1, "b alone over a: a set of its own");
+            drop((gb, ga));
+            let ga = a.lock();
+            drop(lock_all((&b,)));
+            assert_eq!(known_sets(), 2, "taken once, known");
+            drop(ga);
+            drop(lock_all((&a, &b)));
+            assert_eq!(known_sets(), 3, "the pair is still known");
         });
     }
 
@@ -209,13 +286,13 @@ mod tests {
         on_a_new_thread(|| {
             let (a, b) = (Mutex::new(1), Mutex::new(2));
             let (gb, ga) = lock_all((&b, &a));
-            assert_eq!(taken(), 1, "a (nothing held) known, then b not: undone");
+            assert_eq!(known_sets(), 0, "not known the first time: undone");
             assert_eq!((*ga, *gb), (1, 2));
             assert_eq!(chains().len(), 2);
             drop((gb, ga));
             assert!(chains().is_empty());
             let (gb, ga) = lock_all((&b, &a));
-            assert_eq!(taken(), 3, "the second time on the known path");
+            assert_eq!(known_sets(), 1, "the second time on the known path");
             drop(ga); // taken first: let go out of order
             let alone = crate::held::extend_chain(EMPTY_CHAIN, b.id(), Access::Exclusive);
             assert_eq!(chains(), [alone], "b's key as if taken alone");
@@ -224,13 +301,12 @@ mod tests {
             // Three, last first and in another order: each taken in id order.
             let c = Mutex::new(3);
             drop(lock_all((&c, &b, &a)));
-            let before = taken();
             let (gc, gb, ga) = lock_all((&c, &b, &a));
             assert_eq!((*ga, *gb, *gc), (1, 2, 3));
-            assert_eq!(taken(), before + 3, "reversed, on the known path");
+            assert_eq!(known_sets(), 2, "reversed, on the known path");
             drop((ga, gb, gc));
             let (_, _, _) = lock_all((&b, &c, &a));
-            assert_eq!(taken(), before + 6, "mixed, on the known path");
+            assert_eq!(known_sets(), 3, "mixed, on the known path");
         });
     }
 
