@@ -664,13 +664,13 @@ impl HeldLocks {
     /// Appends `lock` (its chain key is computed here); returns whether it
     /// was recorded (always: the signature leaves room for a bounded set).
     #[inline(always)]
-    pub(crate) fn push(&self, mut lock: HeldLock) -> bool {
-        lock.chain = extend_chain(self.chain(), lock.id, lock.access);
+    pub(crate) fn push(&self, lock: HeldLock) -> bool {
+        let chain = extend_chain(self.chain(), lock.id, lock.access);
         let len = self.len();
         let Some(slot) = self.inline.get(len) else {
-            return self.push_overflow(lock);
+            return self.push_overflow(HeldLock { chain, ..lock });
         };
-        slot.set(lock);
+        slot.set(HeldLock { chain, ..lock });
         self.len.set(len + 1);
         true
     }

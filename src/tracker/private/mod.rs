@@ -231,7 +231,7 @@ impl Store {
         target: LockId,
         access: Access,
     ) -> Option<u64> {
-        let (held, mut graph) = self.lock_for(held_set, target)?;
+        let (held, mut graph) = self.lock_for(held_set, |_| self.owns(target))?;
         // One pass, the most recent first (a loop re-makes the edges it made
         // last), until every held lock's edge is found (a lock taken twice,
         // by recursive reads, has one edge: its entries are found together).
@@ -286,7 +286,9 @@ impl Store {
         held: &HeldLocks,
         (target, target_origin, site, access): Target,
     ) -> Option<u64> {
-        let (held, mut graph) = self.lock_for(held, target)?;
+        // This thread handed `target` out just now: it is this thread's,
+        // and private unless a publication raised the bound past it since.
+        let (held, mut graph) = self.lock_for(held, |bound| target.as_u64() >= bound)?;
         let to = (target, target_origin, site, access);
         if let [only] = held {
             // The usual case, without the loop's bookkeeping.
@@ -324,20 +326,21 @@ impl Store {
     }
 
     /// The entries of `held` (all of them, or `None` if some are past the
-    /// inline ones) and this graph, locked, if `target` is private to this
-    /// thread: what [`Self::narrow`] and [`Self::record_fresh`] work on.
+    /// inline ones) and this graph, locked, if the target is private to this
+    /// thread (`private`, given the bound below which every id is public):
+    /// what [`Self::narrow`] and [`Self::record_fresh`] work on.
     #[inline(always)]
     fn lock_for<'h>(
         &self,
         held: &'h HeldLocks,
-        target: LockId,
+        private: impl FnOnce(u64) -> bool,
     ) -> Option<(&'h [Slot], OwnerGuard<'_, Private>)> {
         const { assert!(INLINE <= u64::BITS as usize) };
         if held.len() > INLINE {
             return None;
         }
         let graph = self.graph.lock();
-        self.owns(target).then_some((held.inline(), graph))
+        private(self.published_below.load(Relaxed)).then_some((held.inline(), graph))
     }
 
     /// Whether an edge from the held `source` into a fresh lock private to
