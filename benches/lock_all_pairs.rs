@@ -131,7 +131,7 @@ fn stdsync_lock_all_reversed(
 ) -> f64 {
     time(|| {
         let (y, x) = lock_all((black_box(b), black_box(a)));
-        let (mut x, mut y) = (x.unwrap(), y.unwrap());
+        let (mut y, mut x) = (y.unwrap(), x.unwrap());
         *x += 1;
         *y += 1;
     })

@@ -480,6 +480,66 @@ impl HeldLocks {
         None
     }
 
+    /// [`Self::name_order`] for a pair just taken on a set's known path
+    /// (both entries in place): the top two entries swap places, their
+    /// chain keys made again.
+    #[inline(always)]
+    pub(crate) fn swap_top_pair(&self) {
+        let len = self.len();
+        let (Some(lower), Some(upper)) = (
+            self.inline.get(len.wrapping_sub(2)),
+            self.inline.get(len.wrapping_sub(1)),
+        ) else {
+            return;
+        };
+        let under = self.inline.get(len.wrapping_sub(3));
+        let below = under.map_or(EMPTY_CHAIN, |under| under.chain.get());
+        let (word, origin, site) = (lower.word.get(), lower.origin.get(), lower.site.get());
+        let chain = lower.take_from_above(upper, below);
+        upper.word.set(word);
+        upper.origin.set(origin);
+        upper.site.set(site);
+        let access = Access::from_bits((word & ACCESS) as u8);
+        upper.chain.set(extend_chain(chain, upper.id(), access));
+    }
+
+    /// Puts the members of a `lock_all` set just taken, the top entries in
+    /// ascending id order (`ids`; the one at place `k` is the member at
+    /// position `order[k]` of the set), in the set's own order (the member
+    /// at position `p` at place `p`), their chain keys made again (as the
+    /// same locks taken one by one in that order). Guards bound as
+    /// `let (a, b) = lock_all((&a, &b))` are dropped last first, so each
+    /// release then takes the top entry, whichever order the set was named
+    /// in. Returns the place of the first member, or `None`, changing
+    /// nothing, if the top entries are not the members (some were not
+    /// recorded) or are not all in place (past [`INLINE`]).
+    pub(crate) fn name_order(&self, ids: &[LockId], order: &[u8]) -> Option<usize> {
+        const MOST: usize = 8;
+        let len = self.len();
+        let from = len.checked_sub(order.len())?;
+        let members = self.inline.get(from..len)?;
+        // A permutation of the places (the sort made it one).
+        let places = order.iter().fold(0u16, |bits, &p| bits | 1 << (p & 15));
+        if order.len() > MOST || ids.len() != order.len() || places != (1 << order.len()) - 1 {
+            return None;
+        }
+        if !members.iter().zip(ids).all(|(slot, &id)| slot.id() == id) {
+            return None;
+        }
+        let mut moved = [(0, Origin::named(""), Location::caller()); MOST];
+        for (slot, &position) in members.iter().zip(order) {
+            let entry = (slot.word.get(), slot.origin.get(), slot.site.get());
+            *moved.get_mut(usize::from(position))? = entry;
+        }
+        for (slot, &(word, origin, site)) in members.iter().zip(&moved) {
+            slot.word.set(word);
+            slot.origin.set(origin);
+            slot.site.set(site);
+        }
+        self.rechain(from);
+        Some(from)
+    }
+
     /// Recomputes the chain keys of the entries from `from` on, each from
     /// the one before it.
     fn rechain(&self, from: usize) {

@@ -530,6 +530,11 @@ fn deadline_after(timeout: Duration) -> Instant {
 /// as [`stdsync::Mutex::lock`](crate::stdsync::Mutex::lock) does. Every lock
 /// is taken either way.
 ///
+/// The guards may be dropped in any order. A tuple's locks are held (in the
+/// thread's held set) in argument order, so guards bound in argument order,
+/// `let (a, b) = lock_all((&x, &y))`, and dropped at the end of the scope,
+/// last first, each let go of the most recent lock: the cheapest release.
+///
 /// # Lock order
 /// Each lock is a blocking acquisition in ascending id order, so the set
 /// records only edges that agree with id order (`lower -> higher`, a read

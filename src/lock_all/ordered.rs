@@ -202,8 +202,8 @@ impl<S: Members + Copy> OrderedSet<S> {
 
     #[track_caller]
     fn take(&self, how: Take<'_>) -> Option<S::Guards> {
-        let order = &self.sorted.1[..S::LEN];
-        self.set.take_ordered(order, how)
+        let (ids, order) = (&self.sorted.0[..S::LEN], &self.sorted.1[..S::LEN]);
+        self.set.take_ordered(ids, order, how)
     }
 }
 

@@ -29,13 +29,15 @@ pub(crate) mod sealed {
         fn ids(&self) -> [LockId; MAX];
         /// The member at `position`, as reports name it.
         fn describe(&self, position: usize) -> LockRef;
-        /// Takes the members at the positions `order` gives, in that order,
-        /// as `how` says; at the first that is not taken, releases those
-        /// taken (in reverse) and returns `None`.
+        /// Takes the members at the positions `order` gives, in that order
+        /// (their ids, ascending: `ids`), as `how` says, their held entries
+        /// then put in the tuple's order; at the first that is not taken,
+        /// releases those taken (in reverse) and returns `None`.
         #[track_caller]
-        fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
+        fn take_ordered(self, ids: &[LockId], order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
         /// [`take_ordered`](Self::take_ordered) on the known path.
-        fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards>;
+        fn take_known(self, ids: &[LockId], order: &[u8], chain: &SetChain)
+        -> Option<Self::Guards>;
         /// Takes the members at the positions `order` gives, in that order,
         /// blocking.
         #[track_caller]
@@ -92,8 +94,13 @@ pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S:
 #[track_caller]
 #[inline(always)]
 fn lock_usual<S: Members + Copy>(set: S, ids: &[LockId], order: &[u8]) -> S::Guards {
-    let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
-    set.lock_ordered(order)
+    let guards = {
+        let _scope = check_set(ids, &|i| set.describe(usize::from(order[i])));
+        set.lock_ordered(order)
+    };
+    // Once the set's scope has looked at the members in id order.
+    crate::tracker::name_set_order(ids, order);
+    guards
 }
 
 /// A blocking acquisition of a tuple set on the usual path: the set
@@ -113,7 +120,7 @@ fn lock_set_usual<S: Members + Copy>(set: S) -> S::Guards {
 #[inline(always)]
 fn take_known<S: Members>(set: S, ids: &[LockId], order: &[u8]) -> Option<S::Guards> {
     let chain = crate::tracker::start_known_set(ids)?;
-    set.take_known(order, &chain)
+    set.take_known(ids, order, &chain)
 }
 
 macro_rules! tuple_set {
@@ -172,7 +179,12 @@ macro_rules! tuple_set {
 
             #[track_caller]
             #[inline(always)]
-            fn take_known(self, order: &[u8], chain: &SetChain) -> Option<Self::Guards> {
+            fn take_known(
+                self,
+                ids: &[LockId],
+                order: &[u8],
+                chain: &SetChain,
+            ) -> Option<Self::Guards> {
                 // Named in id order already (the common case): straight
                 // through; a member that cannot be taken ends the tuple
                 // expression, and the guards made so far are dropped, last first.
@@ -183,13 +195,17 @@ macro_rules! tuple_set {
                 // straight, last member first.
                 if order.iter().rev().enumerate().all(|(i, &p)| usize::from(p) == i) {
                     $(let $rguard = self.$rindex.take_known(chain)?;)+
+                    match Self::LEN {
+                        2 => crate::tracker::name_known_pair_order(),
+                        _ => crate::tracker::name_set_order_now(ids, order),
+                    }
                     return Some(($($guard,)+));
                 }
                 if Self::LEN <= 2 {
                     // A pair has no other order.
                     return None;
                 }
-                self.take_ordered(order, Take::Known(chain))
+                self.take_ordered(ids, order, Take::Known(chain))
             }
 
             // Always inlined: out of line, the known path's call would take
@@ -197,7 +213,12 @@ macro_rules! tuple_set {
             // above too.
             #[track_caller]
             #[inline(always)]
-            fn take_ordered(self, order: &[u8], how: Take<'_>) -> Option<Self::Guards> {
+            fn take_ordered(
+                self,
+                ids: &[LockId],
+                order: &[u8],
+                how: Take<'_>,
+            ) -> Option<Self::Guards> {
                 $(let mut $guard = None;)+
                 for (taken, &position) in order.iter().enumerate() {
                     let got = match position {
@@ -218,6 +239,7 @@ macro_rules! tuple_set {
                         return None;
                     }
                 }
+                crate::tracker::name_set_order(ids, order);
                 Some(($($guard?,)+))
             }
         }
@@ -240,14 +262,15 @@ macro_rules! tuple_set {
 
             #[track_caller]
             fn try_lock_set(self) -> Option<Self::Guards> {
-                let (_, order) = ascending(&self);
-                self.take_ordered(&order[..Self::LEN], Take::Try)
+                let (ids, order) = ascending(&self);
+                self.take_ordered(&ids[..Self::LEN], &order[..Self::LEN], Take::Try)
             }
 
             #[track_caller]
             fn try_lock_set_until(self, deadline: Instant) -> Option<Self::Guards> {
-                let (_, order) = ascending(&self);
-                self.take_ordered(&order[..Self::LEN], Take::Until(deadline))
+                let (ids, order) = ascending(&self);
+                let how = Take::Until(deadline);
+                self.take_ordered(&ids[..Self::LEN], &order[..Self::LEN], how)
             }
         }
     };

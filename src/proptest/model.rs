@@ -331,6 +331,7 @@ impl Model {
         {
             return Outcome::Skipped;
         }
+        let named: Vec<usize> = members.iter().map(|&(lock, _)| lock).collect();
         members.sort_by_key(|&(lock, _)| lock); // stable, as lockgraph's sort
         let locks: Vec<usize> = members.iter().map(|&(lock, _)| lock).collect();
         let mut verdicts = Vec::new();
@@ -346,14 +347,26 @@ impl Model {
         }
         let before = self.held[thread].len();
         self.set = locks;
+        let mut taken = true;
         for &(lock, hold) in &members {
             if self.acquire(thread, lock, hold, &mut verdicts).is_err() {
                 // The panic unwinds the set: the members taken so far are released.
                 self.held[thread].truncate(before);
+                taken = false;
                 break;
             }
         }
         self.set.clear();
+        if taken {
+            // Taken in id order, held in the set's own order (its guards are
+            // bound in that order and dropped last first).
+            let mut in_id_order = self.held[thread].split_off(before);
+            for lock in named {
+                let at = in_id_order.iter().position(|&(held, _)| held == lock);
+                self.held[thread].extend(at.map(|at| in_id_order.remove(at)));
+            }
+            self.held[thread].extend(in_id_order);
+        }
         Outcome::Ran(verdicts)
     }
 

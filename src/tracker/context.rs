@@ -336,6 +336,19 @@ impl ThreadState {
         }
     }
 
+    /// See [`super::name_known_pair_order`].
+    #[inline(always)]
+    pub(crate) fn name_known_pair_order(&self) {
+        self.held.swap_top_pair();
+    }
+
+    /// See [`super::name_set_order`].
+    pub(crate) fn name_set_order(&self, ids: &[LockId], order: &[u8]) {
+        if let Some(from) = self.held.name_order(ids, order) {
+            self.mirror(from);
+        }
+    }
+
     /// See [`super::before_member`].
     #[inline]
     pub(crate) fn salt_top(&self) {

@@ -642,6 +642,34 @@ pub(crate) fn start_known_set(ids: &[LockId]) -> Option<SetChain> {
     context::with(|state| state.start_known_set(ids)).flatten()
 }
 
+/// A `lock_all` set of the ascending `ids` was just taken, the member at
+/// position `order[k]` of the set `k`-th: its held entries are put in the
+/// set's own order (see [`crate::held::HeldLocks::name_order`]), so that
+/// guards bound in that order and dropped last first release the top entry
+/// each. Nothing for a set named in id order.
+#[inline]
+pub(crate) fn name_set_order(ids: &[LockId], order: &[u8]) {
+    if order.iter().enumerate().any(|(k, &p)| usize::from(p) != k) {
+        name_set_order_now(ids, order);
+    }
+}
+
+/// [`name_set_order`] for a pair named against id order just taken on the
+/// known path (its entries pushed in place, in id order).
+#[inline(always)]
+pub(crate) fn name_known_pair_order() {
+    let _ = context::with(
+        #[inline(always)]
+        |state| state.name_known_pair_order(),
+    );
+}
+
+/// [`name_set_order`] for a set named against id order.
+#[inline(never)]
+pub(crate) fn name_set_order_now(ids: &[LockId], order: &[u8]) {
+    let _ = context::with(|state| state.name_set_order(ids, order));
+}
+
 /// Records a member of a set on the known path, its raw lock taken; returns
 /// whether it did (if not, nothing changed).
 #[inline(always)]

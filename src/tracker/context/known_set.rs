@@ -184,7 +184,9 @@ mod tests {
 
     /// A set taken again goes the known path and leaves the held set with
     /// the keys the usual path leaves: what is taken under it, and the
-    /// release, see no difference.
+    /// release, see no difference. Either way the members' entries are in
+    /// the set's own order, with the keys of the same locks taken one by
+    /// one in that order.
     #[test]
     fn the_known_path_leaves_the_keys_of_the_usual_one() {
         on_a_new_thread(|| {
@@ -197,20 +199,29 @@ mod tests {
                 ids
             };
             let _outer = outer.lock();
-            let usual = {
-                let (_a, _b, _c) = lock_all((&a, b.for_read(), &c));
-                chains()
-            };
-            assert!(known(&ids), "taken once, the set may go the known path");
-            assert_eq!(known_sets(), 0);
-            let again = {
+            let take = || {
                 let (gc, ga, gb) = lock_all((&c, &a, b.for_read()));
                 let gc = gc.unwrap();
                 assert_eq!((*ga, *gb, *gc), (1, 2, 3));
                 chains()
             };
+            let usual = take();
+            assert!(known(&ids), "taken once, the set may go the known path");
+            assert_eq!(known_sets(), 0);
+            let again = take();
             assert_eq!(known_sets(), 1, "the second time on the known path");
             assert_eq!(again, usual);
+            let one_by_one = [
+                (c.id(), Access::Exclusive),
+                (a.id(), Access::Exclusive),
+                (b.id(), Access::Read),
+            ]
+            .into_iter()
+            .scan(usual[0], |chain, (id, access)| {
+                *chain = crate::held::extend_chain(*chain, id, access);
+                Some(*chain)
+            });
+            assert_eq!(usual[1..], one_by_one.collect::<Vec<_>>()[..]);
             assert_eq!(chains().len(), 1, "only the outer lock is left");
         });
     }
@@ -280,33 +291,49 @@ mod tests {
 
     /// A set named against id order goes the known path the same way: the
     /// members taken in id order, and a member the cache does not know lets
-    /// go of those taken before it.
+    /// go of those taken before it. On either path the held entries end in
+    /// the set's own order, with the keys of the locks taken one by one in
+    /// that order.
     #[test]
     fn a_set_named_against_id_order_takes_the_known_path_in_id_order() {
         on_a_new_thread(|| {
-            let (a, b) = (Mutex::new(1), Mutex::new(2));
+            let (a, b, c) = (Mutex::new(1), Mutex::new(2), Mutex::new(3));
+            let _ = (a.id(), b.id(), c.id()); // ids in that order
+            let one_by_one = |locks: &[&Mutex<i32>]| -> Vec<u64> {
+                let mut chain = EMPTY_CHAIN;
+                let chains = locks.iter().map(|lock| {
+                    chain = crate::held::extend_chain(chain, lock.id(), Access::Exclusive);
+                    chain
+                });
+                chains.collect()
+            };
             let (gb, ga) = lock_all((&b, &a));
             assert_eq!(known_sets(), 0, "not known the first time: undone");
             assert_eq!((*ga, *gb), (1, 2));
-            assert_eq!(chains().len(), 2);
+            assert_eq!(chains(), one_by_one(&[&b, &a]), "the usual path");
             drop((gb, ga));
             assert!(chains().is_empty());
             let (gb, ga) = lock_all((&b, &a));
             assert_eq!(known_sets(), 1, "the second time on the known path");
-            drop(ga); // taken first: let go out of order
-            let alone = crate::held::extend_chain(EMPTY_CHAIN, b.id(), Access::Exclusive);
-            assert_eq!(chains(), [alone], "b's key as if taken alone");
+            assert_eq!(chains(), one_by_one(&[&b, &a]), "the known path");
+            drop(ga); // taken first, but named last: the top entry
+            assert_eq!(chains(), one_by_one(&[&b]), "b's key as if taken alone");
             drop(gb);
             assert!(chains().is_empty());
             // Three, last first and in another order: each taken in id order.
-            let c = Mutex::new(3);
             drop(lock_all((&c, &b, &a)));
             let (gc, gb, ga) = lock_all((&c, &b, &a));
             assert_eq!((*ga, *gb, *gc), (1, 2, 3));
             assert_eq!(known_sets(), 2, "reversed, on the known path");
+            assert_eq!(chains(), one_by_one(&[&c, &b, &a]));
             drop((ga, gb, gc));
             let (_, _, _) = lock_all((&b, &c, &a));
             assert_eq!(known_sets(), 3, "mixed, on the known path");
+            // All or nothing, the same.
+            let taken = crate::try_lock_all((&c, &a, &b)).expect("all free");
+            assert_eq!(chains(), one_by_one(&[&c, &a, &b]));
+            drop(taken);
+            assert!(chains().is_empty());
         });
     }
 
