@@ -139,6 +139,14 @@ pub(crate) fn extend_chain(chain: u64, id: LockId, access: Access) -> u64 {
 /// See [`extend_chain`].
 pub(crate) const CHAIN_ROTATION: u32 = 8;
 
+/// [`extend_chain`] with the lock a [`Slot`]'s `word` holds, as it is held:
+/// the id and access as the word has them (one mask, nothing decoded).
+#[inline(always)]
+fn extend_chain_word(chain: u64, word: u64) -> u64 {
+    const AS_HASHED: u64 = !((1 << ID_SHIFT) - 1) | ACCESS;
+    (chain.rotate_left(CHAIN_ROTATION) ^ word & AS_HASHED).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 /// How many entries live inline, without allocation; a thread holding more
 /// keeps the rest in a vector.
 pub(crate) const INLINE: usize = 64;
@@ -288,7 +296,7 @@ impl Slot {
     #[inline(always)]
     fn take_from_above(&self, above: &Slot, below: u64) -> u64 {
         let word = above.word.get();
-        let chain = extend_chain(below, above.id(), Access::from_bits((word & ACCESS) as u8));
+        let chain = extend_chain_word(below, word);
         self.word.set(word);
         self.origin.set(above.origin.get());
         self.site.set(above.site.get());
@@ -499,8 +507,7 @@ impl HeldLocks {
         upper.word.set(word);
         upper.origin.set(origin);
         upper.site.set(site);
-        let access = Access::from_bits((word & ACCESS) as u8);
-        upper.chain.set(extend_chain(chain, upper.id(), access));
+        upper.chain.set(extend_chain_word(chain, word));
     }
 
     /// Puts the members of a `lock_all` set just taken, the top entries in
@@ -934,6 +941,33 @@ mod tests {
             source: false,
             poison: PoisonMarks::NONE,
             chain: 0,
+        }
+    }
+
+    /// The chain key made from a slot's word is the one made from its id
+    /// and access, whatever marks the word carries.
+    #[test]
+    fn a_word_extends_a_chain_as_its_id_and_access_do() {
+        let accesses = [
+            Access::Exclusive,
+            Access::Read,
+            Access::ReadRecursive,
+            Access::Upgradable,
+            Access::Reentrant,
+        ];
+        let marks = [0, SOURCE, REPORTED, IN_GRAPH_WHEN_TAKEN, SOURCE | REPORTED];
+        for id in [1, 0x1234, (1 << 55) + 7].map(LockId::from_u64) {
+            for access in accesses {
+                for mark in marks {
+                    let word = word(id, access, false) | mark;
+                    let chain = 0xDEAD_BEEF_u64.wrapping_mul(id.as_u64());
+                    assert_eq!(
+                        extend_chain_word(chain, word),
+                        extend_chain(chain, id, access),
+                        "{id:?} {access:?} {mark:#x}"
+                    );
+                }
+            }
         }
     }
 
