@@ -488,28 +488,6 @@ impl HeldLocks {
         None
     }
 
-    /// [`Self::name_order`] for a pair just taken on a set's known path
-    /// (both entries in place): the top two entries swap places, their
-    /// chain keys made again.
-    #[inline(always)]
-    pub(crate) fn swap_top_pair(&self) {
-        let len = self.len();
-        let (Some(lower), Some(upper)) = (
-            self.inline.get(len.wrapping_sub(2)),
-            self.inline.get(len.wrapping_sub(1)),
-        ) else {
-            return;
-        };
-        let under = self.inline.get(len.wrapping_sub(3));
-        let below = under.map_or(EMPTY_CHAIN, |under| under.chain.get());
-        let (word, origin, site) = (lower.word.get(), lower.origin.get(), lower.site.get());
-        let chain = lower.take_from_above(upper, below);
-        upper.word.set(word);
-        upper.origin.set(origin);
-        upper.site.set(site);
-        upper.chain.set(extend_chain_word(chain, word));
-    }
-
     /// Puts the members of a `lock_all` set just taken, the top entries in
     /// ascending id order (`ids`; the one at place `k` is the member at
     /// position `order[k]` of the set), in the set's own order (the member

@@ -344,3 +344,26 @@ fn violations_know_their_kind_and_locks() {
     let as_error: &dyn std::error::Error = &v;
     assert_eq!(as_error.to_string(), text);
 }
+
+#[test]
+fn a_lock_all_set_the_set_checks_reported_is_reported_every_time_under_warn() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let count = counting_handler();
+    let (low, high, other) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
+    let _ = (low.id(), high.id(), other.id()); // ids in this order
+    let held = high.lock();
+    // Each time the whole set is taken (Warn goes on), every member known
+    // from the second time: still reported, as the set checks say.
+    for round in 1..=4 {
+        drop(lockgraph::lock_all((&other, &low)));
+        assert_eq!(count.load(Ordering::SeqCst), round, "round {round}");
+    }
+    drop(held);
+    // Without the higher lock held, nothing to report.
+    for _ in 0..3 {
+        drop(lockgraph::lock_all((&other, &low)));
+    }
+    assert_eq!(count.load(Ordering::SeqCst), 4);
+}

@@ -35,9 +35,9 @@ pub(crate) mod sealed {
         /// releases those taken (in reverse) and returns `None`.
         #[track_caller]
         fn take_ordered(self, ids: &[LockId], order: &[u8], how: Take<'_>) -> Option<Self::Guards>;
-        /// [`take_ordered`](Self::take_ordered) on the known path.
-        fn take_known(self, ids: &[LockId], order: &[u8], chain: &SetChain)
-        -> Option<Self::Guards>;
+        /// Tries every member in argument order on the known path (see
+        /// [`SetChain`]): the guards, or `None` with nothing taken.
+        fn take_known(self, chain: &SetChain) -> Option<Self::Guards>;
         /// Takes the members at the positions `order` gives, in that order,
         /// blocking.
         #[track_caller]
@@ -64,29 +64,16 @@ pub(crate) fn ascending<S: Members>(set: &S) -> Order {
     (ids, order)
 }
 
-/// Sorts `ids` ascending (a stable insertion sort), `order` alongside.
-#[inline(always)]
-fn sort_small<const N: usize>(ids: &mut [LockId; N], order: &mut [u8; N]) {
-    for i in 1..N {
-        let mut j = i;
-        while j > 0 && ids[j - 1] > ids[j] {
-            ids.swap(j - 1, j);
-            order.swap(j - 1, j);
-            j -= 1;
-        }
-    }
-}
-
 /// A blocking acquisition of a tuple set already sorted as `(ids, order)`:
-/// the set checks, then every member in ascending order.
+/// the known path, else the set checks, then every member in ascending
+/// order.
 #[track_caller]
 #[inline(always)]
 pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S::Guards {
-    let (ids, order) = (&ids[..S::LEN], &order[..S::LEN]);
-    if let Some(guards) = take_known(set, ids, order) {
+    if let Some(guards) = take_known(set) {
         return guards;
     }
-    lock_usual(set, ids, order)
+    lock_usual(set, &ids[..S::LEN], &order[..S::LEN])
 }
 
 /// The usual path of a tuple set sorted as `(ids, order)`: the set checks,
@@ -99,13 +86,13 @@ fn lock_usual<S: Members + Copy>(set: S, ids: &[LockId], order: &[u8]) -> S::Gua
         set.lock_ordered(order)
     };
     // Once the set's scope has looked at the members in id order.
-    crate::tracker::name_set_order(ids, order);
+    crate::tracker::finish_usual_set(ids, Some(order));
     guards
 }
 
 /// A blocking acquisition of a tuple set on the usual path: the set
-/// checks, then every member in ascending order. Out of line, with the ids
-/// sorted again: the known path's sorted arrays then stay in registers.
+/// checks, then every member in ascending order. Out of line: the known
+/// path needs no ids.
 #[track_caller]
 #[inline(never)]
 fn lock_set_usual<S: Members + Copy>(set: S) -> S::Guards {
@@ -113,21 +100,19 @@ fn lock_set_usual<S: Members + Copy>(set: S) -> S::Guards {
     lock_usual(set, &ids[..S::LEN], &order[..S::LEN])
 }
 
-/// A blocking acquisition of a set sorted as `(ids, order)` on the known
-/// path (see [`crate::acquire::SetChain`]): every member recorded with no
-/// check, or `None` with nothing taken, and the set takes the usual path.
+/// A blocking acquisition of a tuple set on the known path (see
+/// [`crate::acquire::SetChain`]): every member tried in argument order and
+/// recorded with no check, or `None` with nothing taken, and the set takes
+/// the usual path.
 #[track_caller]
 #[inline(always)]
-fn take_known<S: Members>(set: S, ids: &[LockId], order: &[u8]) -> Option<S::Guards> {
-    let chain = crate::tracker::start_known_set(ids)?;
-    set.take_known(ids, order, &chain)
+fn take_known<S: Members>(set: S) -> Option<S::Guards> {
+    let chain = crate::tracker::start_known_set(S::LEN)?;
+    set.take_known(&chain)
 }
 
 macro_rules! tuple_set {
-    (
-        [$(($M:ident, $guard:ident, $index:tt)),+]
-        [$(($_member:ident, $rguard:ident, $rindex:tt)),+]
-    ) => {
+    ($(($M:ident, $guard:ident, $index:tt)),+) => {
         impl<$($M: SetMember),+> Members for ($($M,)+) {
             type Guards = ($($M::Guard,)+);
             const LEN: usize = [$($index),+].len();
@@ -179,33 +164,12 @@ macro_rules! tuple_set {
 
             #[track_caller]
             #[inline(always)]
-            fn take_known(
-                self,
-                ids: &[LockId],
-                order: &[u8],
-                chain: &SetChain,
-            ) -> Option<Self::Guards> {
-                // Named in id order already (the common case): straight
-                // through; a member that cannot be taken ends the tuple
-                // expression, and the guards made so far are dropped, last first.
-                if order.iter().enumerate().all(|(i, &p)| usize::from(p) == i) {
-                    return Some(($(self.$index.take_known(chain)?,)+));
-                }
-                // Named against id order (the other order of a pair): as
-                // straight, last member first.
-                if order.iter().rev().enumerate().all(|(i, &p)| usize::from(p) == i) {
-                    $(let $rguard = self.$rindex.take_known(chain)?;)+
-                    match Self::LEN {
-                        2 => crate::tracker::name_known_pair_order(),
-                        _ => crate::tracker::name_set_order_now(ids, order),
-                    }
-                    return Some(($($guard,)+));
-                }
-                if Self::LEN <= 2 {
-                    // A pair has no other order.
-                    return None;
-                }
-                self.take_ordered(ids, order, Take::Known(chain))
+            fn take_known(self, chain: &SetChain) -> Option<Self::Guards> {
+                // In argument order, straight through (tries: the order
+                // cannot deadlock); a member that cannot be taken ends the
+                // tuple expression, and the guards made so far are
+                // dropped, last first.
+                Some(($(self.$index.take_known(chain)?,)+))
             }
 
             // Always inlined: out of line, the known path's call would take
@@ -250,11 +214,7 @@ macro_rules! tuple_set {
             #[track_caller]
             #[inline(always)]
             fn lock_set(self) -> Self::Guards {
-                // Arrays of the tuple's own length: a pair sorts with one compare.
-                let mut ids = [$(self.$index.lock_id()),+];
-                let mut order = [$($index),+];
-                sort_small(&mut ids, &mut order);
-                if let Some(guards) = take_known(self, &ids, &order) {
+                if let Some(guards) = take_known(self) {
                     return guards;
                 }
                 lock_set_usual(self)
@@ -278,14 +238,14 @@ macro_rules! tuple_set {
 
 /// `tuple_set!` for every prefix of the list: tuples of 1 to 8 members.
 macro_rules! tuple_sets {
-    ([$($done:tt)*] [$($reversed:tt)*]) => {};
-    ([$($done:tt)*] [$($reversed:tt)*] $next:tt $($rest:tt)*) => {
-        tuple_set!([$($done,)* $next] [$next $(, $reversed)*]);
-        tuple_sets!([$($done)* $next] [$next $($reversed)*] $($rest)*);
+    ([$($done:tt)*]) => {};
+    ([$($done:tt)*] $next:tt $($rest:tt)*) => {
+        tuple_set!($($done,)* $next);
+        tuple_sets!([$($done)* $next] $($rest)*);
     };
 }
 
-tuple_sets!([] [] (A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
+tuple_sets!([](A, a, 0)(B, b, 1)(C, c, 2)(D, d, 3)(E, e, 4)(F, f, 5)(
     G, g, 6
 )(H, h, 7));
 
@@ -328,14 +288,20 @@ impl<'a, L: SetLock> LockSet<'a> for &'a [L] {
 
     #[track_caller]
     fn lock_set(self) -> Self::Guards {
+        // Tried in id order on the known path too (see `known_set`): the
+        // entries stay in id order either way.
         let (ids, order) = slice_order(self);
-        if let Some(chain) = crate::tracker::start_known_set(&ids)
+        if let Some(chain) = crate::tracker::start_known_set(ids.len())
             && let Some(guards) = take_slice(self, &order, Take::Known(&chain))
         {
             return guards;
         }
-        let _scope = check_set(&ids, &|i| self[order[i]].lock_ref());
-        match take_slice(self, &order, Take::Block) {
+        let guards = {
+            let _scope = check_set(&ids, &|i| self[order[i]].lock_ref());
+            take_slice(self, &order, Take::Block)
+        };
+        crate::tracker::finish_usual_set(&ids, None);
+        match guards {
             Some(guards) => guards,
             None => unreachable!("a blocking acquisition always takes its lock"),
         }

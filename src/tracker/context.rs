@@ -54,6 +54,10 @@ pub(crate) struct ThreadState {
     /// [`SET_INLINE`] (see [`taking_set`]); a bigger set's are in
     /// [`ColdState::set`].
     set: SetMembers,
+    /// Where the members of the `lock_all` set whose scope ended last start
+    /// in the held set, and the set's salt, if the scope found every member
+    /// known (see [`known_set`]); `(usize::MAX, 0)` if not.
+    known_set: Cell<(usize, u64)>,
 }
 
 /// The most members of a set kept in [`ThreadState::set`].
@@ -122,6 +126,7 @@ thread_local! {
             edges: KeyCache::new(),
             chains: KeyCache::new(),
             set: SetMembers::new(),
+            known_set: Cell::new((usize::MAX, 0)),
         }
     };
     static COLD: ColdState = const {
@@ -334,12 +339,6 @@ impl ThreadState {
                 self.edges.insert(edge_key(from, to, kind));
             }
         }
-    }
-
-    /// See [`super::name_known_pair_order`].
-    #[inline(always)]
-    pub(crate) fn name_known_pair_order(&self) {
-        self.held.swap_top_pair();
     }
 
     /// See [`super::name_set_order`].
@@ -1203,12 +1202,19 @@ enum Kept {
 impl SetScope {
     /// No set: nothing to undo (tracking is off).
     pub(crate) const NONE: SetScope = SetScope(None);
+
+    /// The set checks reported something: the set is never remembered for
+    /// its known path, which has no checks (see [`known_set`]).
+    pub(crate) fn forget_set(&mut self) {
+        if let Some((_, members)) = &mut self.0 {
+            *members = 0;
+        }
+    }
 }
 
 impl Drop for SetScope {
-    /// The set is taken: its members' keys are made plain again, and the
-    /// set is remembered if the cache knew every member (see
-    /// [`known_set`]).
+    /// The set is taken: its members' keys are made plain again, and it is
+    /// noted whether the cache knew every member (see [`known_set`]).
     #[inline]
     fn drop(&mut self) {
         let Some((kept, members)) = &self.0 else {
@@ -1218,9 +1224,11 @@ impl Drop for SetScope {
             if let Kept::Here = kept {
                 state.set.len.set(0);
             }
-            if let Some((salt, entered)) = state.held.unsalt_chains() {
-                state.remember_known_set(salt, entered, *members);
-            }
+            let unsalted = state.held.unsalt_chains();
+            let known =
+                unsalted.filter(|&(salt, entered)| state.all_known(salt, entered, *members));
+            let (salt, entered) = known.unwrap_or((0, usize::MAX));
+            state.known_set.set((entered, salt));
         });
         if let Kept::Cold = kept {
             let _ = COLD.try_with(|cold| {

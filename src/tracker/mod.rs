@@ -625,28 +625,40 @@ pub(crate) fn check_set(
     let twice = set
         .windows(2)
         .any(|pair| pair[0] == pair[1] && pair[0].is_tracked());
-    let (scope, above) = context::enter_set(set, lowest);
+    let (mut scope, above) = context::enter_set(set, lowest);
     if twice || above {
+        // Never known: the next time must report it too.
+        scope.forget_set();
         report_set(set, describe, site);
     }
     scope
 }
 
-/// The start of a `lock_all` set of the ascending `ids` on the known path
-/// (see [`SetChain`]), or `None` if it must take the usual one.
+/// The start of a `lock_all` set of `members` locks on the known path (see
+/// [`SetChain`]), or `None` if it must take the usual one.
 #[inline]
-pub(crate) fn start_known_set(ids: &[LockId]) -> Option<SetChain> {
+pub(crate) fn start_known_set(members: usize) -> Option<SetChain> {
     if flags::get() != 0 {
         return None;
     }
-    context::with(|state| state.start_known_set(ids)).flatten()
+    context::with(|state| state.start_known_set(members)).flatten()
 }
 
-/// A `lock_all` set of the ascending `ids` was just taken, the member at
-/// position `order[k]` of the set `k`-th: its held entries are put in the
-/// set's own order (see [`crate::held::HeldLocks::name_order`]), so that
-/// guards bound in that order and dropped last first release the top entry
-/// each. Nothing for a set named in id order.
+/// A `lock_all` set of the ascending `ids` was just taken on the usual
+/// path, the member at position `order[k]` of the set `k`-th (`None`: a
+/// slice, whose entries stay in id order), its scope ended: a tuple's held
+/// entries are put in the set's own order (see
+/// [`crate::held::HeldLocks::name_order`]), so that guards bound in that
+/// order and dropped last first release the top entry each; and the set is
+/// remembered for its known path if its scope found every member known.
+#[inline(never)]
+pub(crate) fn finish_usual_set(ids: &[LockId], order: Option<&[u8]>) {
+    let _ = context::with(|state| state.finish_usual_set(ids, order));
+}
+
+/// A `lock_all` set of the ascending `ids`, the member at position
+/// `order[k]` `k`-th, was just taken all or nothing: its held entries are
+/// put in the set's own order, as [`finish_usual_set`] does.
 #[inline]
 pub(crate) fn name_set_order(ids: &[LockId], order: &[u8]) {
     if order.iter().enumerate().any(|(k, &p)| usize::from(p) != k) {
@@ -654,19 +666,9 @@ pub(crate) fn name_set_order(ids: &[LockId], order: &[u8]) {
     }
 }
 
-/// [`name_set_order`] for a pair named against id order just taken on the
-/// known path (its entries pushed in place, in id order).
-#[inline(always)]
-pub(crate) fn name_known_pair_order() {
-    let _ = context::with(
-        #[inline(always)]
-        |state| state.name_known_pair_order(),
-    );
-}
-
 /// [`name_set_order`] for a set named against id order.
 #[inline(never)]
-pub(crate) fn name_set_order_now(ids: &[LockId], order: &[u8]) {
+fn name_set_order_now(ids: &[LockId], order: &[u8]) {
     let _ = context::with(|state| state.name_set_order(ids, order));
 }
 

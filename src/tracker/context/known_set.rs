@@ -1,40 +1,46 @@
 //! A `lock_all` set whose every member this thread has taken before under
 //! the same held set: taken with no set bookkeeping at all.
 //!
-//! A blocking set normally enters a scope (its members kept in the thread's
-//! state, a salt mixed into the chain key of the entry each member is taken
-//! under, see `HeldLocks::salt_chains`) so that the orders among its members
-//! make no class edges. That scope matters only when something is recorded.
-//! When the scope ends and every member's acquisition, with its salted key,
-//! was known to the chain cache (nothing left to record), the scope puts one
-//! key for the whole set in the cache: the *set key*, made of the chain key
-//! of the held set below the set and that of the held set with the members
-//! on top of it, both unsalted ([`set_key`]). The next time, the members are
-//! tried in order and pushed with the keys the usual path leaves them (a
-//! multiplication each), and the set key is looked up once, by the last
-//! member: if it is there, the set is done; if it is not, or a member is
-//! busy, the members taken are let go (in reverse) and the set takes the
-//! usual path.
+//! A blocking set normally runs its set checks, enters a scope (its members
+//! kept in the thread's state, a salt mixed into the chain key of the entry
+//! each member is taken under, see `HeldLocks::salt_chains`) so that the
+//! orders among its members make no class edges, and takes its members in
+//! ascending id order. That matters only when something is recorded or
+//! reported. When the scope ends, the set checks found nothing, and every
+//! member's acquisition, with its salted key, was known to the chain cache
+//! (nothing left to record), the set's held entries are put in its own
+//! (argument) order and one more key goes in the cache: the *set key*, made
+//! of the chain key of the held set below the set and that of the held set
+//! with the members on top of it ([`set_key`]).
 //!
-//! The two chain keys name the held set below and the members (the set is
-//! the held set's top entries past the lower key), so the set key says what
-//! each member's salted key said: every edge of every member's acquisition
-//! under that held set is known. Such a fact never goes stale (ids are never
-//! reused), so a set key outliving the members' keys in the cache is fine.
+//! The next time, each member is *tried* in argument order and pushed with
+//! its one-by-one key (a multiplication each), and the last member looks the
+//! set key up before it is pushed. No id is read first, nothing is sorted,
+//! and no set check runs: a try never blocks, so the order of the tries
+//! cannot deadlock; and the two chain keys name the held set below and the
+//! members in order, so the set key says all that the set checks and each
+//! member's salted key said when it went in (that nothing is reported, that
+//! every edge is known), none of which can change while the locks live (ids
+//! are never reused). If the set key is not there, or a member is busy, the
+//! members tried are let go (last first) and the set takes the usual path,
+//! which waits for its members in ascending id order.
+//!
+//! A set named in another order is a set of its own here (its key is made
+//! in its order); a slice set keeps its entries, and its tries, in id order.
 
 use std::cell::Cell;
 use std::panic::Location;
 
 use super::ThreadState;
-use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain};
+use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain, set_salt};
 use crate::id::LockId;
 use crate::meta::Origin;
 
 /// Where a set taken on the known path is: the chain key of the held set
 /// below it, that of the held set with the members taken so far (what the
-/// next member's entry extends, as the usual path leaves it), and how many
-/// members are left. Made by [`ThreadState::start_known_set`]; each member
-/// taken moves it on, and the last looks the set up.
+/// next member's entry extends), and how many members are left. Made by
+/// [`ThreadState::start_known_set`]; each member taken moves it on, and the
+/// last looks the set up.
 ///
 /// Public only to appear in [`SetLock`](crate::SetLock)'s hidden methods; it
 /// cannot be named or made outside the crate.
@@ -58,23 +64,17 @@ pub(crate) fn set_key(below: u64, top: u64) -> u64 {
 }
 
 impl ThreadState {
-    /// A set of locks with the ascending `ids` may go the known path (with
-    /// no [`crate::flags`] set, which the caller checks): no lock twice, and
-    /// no held lock above the lowest outside the set (each a report of the
-    /// usual path). (An untracked member, or one past the inline held set,
-    /// is not taken on the known path: the set then takes the usual one.)
+    /// A set of `members` locks may try the known path (with no
+    /// [`crate::flags`] set, which the caller checks). (A member past the
+    /// inline held set, or untracked, ends it: the set then takes the usual
+    /// path.)
     #[inline]
-    pub(crate) fn start_known_set(&self, ids: &[LockId]) -> Option<SetChain> {
-        let (&lowest, _) = ids.split_first()?;
-        let distinct = ids.windows(2).all(|pair| pair[0] != pair[1]);
-        if !distinct || self.holds_above_outside(lowest, ids) {
-            return None;
-        }
+    pub(crate) fn start_known_set(&self, members: usize) -> Option<SetChain> {
         let below = self.held.last_inline_chain()?.unwrap_or(EMPTY_CHAIN);
         Some(SetChain {
             below,
             plain: Cell::new(below),
-            left: Cell::new(ids.len()),
+            left: Cell::new(members),
         })
     }
 
@@ -110,18 +110,18 @@ impl ThreadState {
         true
     }
 
-    /// The scope of a set of `members` locks taken on the usual path ends,
-    /// its members' keys just made plain again (`salt`: the set's, see
-    /// `HeldLocks::salt_chains`; `entered`: the held set's length when the
-    /// set was entered): if the members are the top entries, in ascending
-    /// order, and the salted key of each one's acquisition is in the chain
-    /// cache, the set's key goes in too (see the [module docs](self)). (With
-    /// nothing held below, the first member needs no key: it is taken as a
-    /// lone acquisition would be.)
-    pub(crate) fn remember_known_set(&self, salt: u64, entered: usize, members: usize) {
+    /// Whether every member of the set whose scope is ending (`members`
+    /// locks, none of them reported by the set checks; `salt`: the set's,
+    /// see `HeldLocks::salt_chains`; `entered`: the held set's length when
+    /// the set was entered) is recorded, on top of the held set in
+    /// ascending id order, with the salted key of its acquisition in the
+    /// chain cache, the members' keys just made plain again. (With nothing
+    /// held below, the first member needs no key: it is taken as a lone
+    /// acquisition would be.)
+    pub(crate) fn all_known(&self, salt: u64, entered: usize, members: usize) -> bool {
         let len = self.held.len();
         if members == 0 || len != entered + members || len > INLINE {
-            return;
+            return false;
         }
         let entries = &self.held.inline()[..len];
         let below = entered
@@ -138,11 +138,33 @@ impl ThreadState {
             let ascending = previous.is_none_or(|previous| previous < entry.id);
             let needs_key = entered > 0 || index > 0;
             if !ascending || needs_key && !self.chains.contains(key | 1) {
-                return;
+                return false;
             }
             salted = key ^ salt;
             previous = Some(entry.id);
         }
+        true
+    }
+
+    /// See [`super::super::finish_usual_set`].
+    pub(crate) fn finish_usual_set(&self, ids: &[LockId], order: Option<&[u8]>) {
+        // The scope that ended last was this set's (its salt is made of the
+        // same members), not one left by an unwinding set.
+        let (from, salt) = self.known_set.replace((usize::MAX, 0));
+        let this_set = from != usize::MAX && salt == set_salt(ids);
+        if let Some(order) = order
+            && order.iter().enumerate().any(|(k, &p)| usize::from(p) != k)
+        {
+            self.name_set_order(ids, order);
+        }
+        let len = self.held.len();
+        if !this_set || len != from + ids.len() || len > INLINE {
+            return;
+        }
+        let entries = &self.held.inline()[..len];
+        let below = from
+            .checked_sub(1)
+            .map_or(EMPTY_CHAIN, |i| entries[i].get().chain);
         self.chains
             .insert(set_key(below, entries[len - 1].get().chain));
     }
@@ -170,11 +192,6 @@ mod tests {
         with(|state| state.held.iter().map(|entry| entry.chain).collect()).unwrap()
     }
 
-    /// Whether the set of `ids` would go the known path now.
-    fn known(ids: &[crate::id::LockId]) -> bool {
-        with(|state| state.start_known_set(ids).is_some()).unwrap()
-    }
-
     /// Runs `test` on a new thread, with the environment read (until it
     /// is, the flags send every set the usual way).
     fn on_a_new_thread(test: impl FnOnce() + Send + 'static) {
@@ -193,11 +210,6 @@ mod tests {
             let outer = Mutex::new(0);
             let _ = outer.id(); // below the set: the ascending rule holds
             let (a, b, c) = (Mutex::new(1), RwLock::new(2), stdsync::Mutex::new(3));
-            let ids = {
-                let mut ids = [a.id(), b.id(), c.id()];
-                ids.sort();
-                ids
-            };
             let _outer = outer.lock();
             let take = || {
                 let (gc, ga, gb) = lock_all((&c, &a, b.for_read()));
@@ -206,7 +218,6 @@ mod tests {
                 chains()
             };
             let usual = take();
-            assert!(known(&ids), "taken once, the set may go the known path");
             assert_eq!(known_sets(), 0);
             let again = take();
             assert_eq!(known_sets(), 1, "the second time on the known path");
@@ -327,6 +338,8 @@ mod tests {
             assert_eq!(known_sets(), 2, "reversed, on the known path");
             assert_eq!(chains(), one_by_one(&[&c, &b, &a]));
             drop((ga, gb, gc));
+            drop(lock_all((&b, &c, &a)));
+            assert_eq!(known_sets(), 2, "another order: a set of its own");
             let (_, _, _) = lock_all((&b, &c, &a));
             assert_eq!(known_sets(), 3, "mixed, on the known path");
             // All or nothing, the same.
@@ -337,18 +350,33 @@ mod tests {
         });
     }
 
-    /// The same lock twice, or a held lock above the lowest member, never
-    /// goes the known path (the usual one reports them).
+    /// The set checks run on the usual path only: a set they report (the
+    /// same lock twice, a held lock above the lowest member) is never
+    /// remembered, so it is reported every time.
     #[test]
     fn what_the_set_checks_report_is_never_known() {
         on_a_new_thread(|| {
-            let (a, b) = (Mutex::new(1), Mutex::new(2));
-            assert!(!known(&[a.id(), a.id()]));
-            drop(lock_all((&a, &b)));
-            assert!(known(&[a.id(), b.id()]));
-            let _above = Mutex::new(3);
-            let _held = _above.lock();
-            assert!(!known(&[a.id(), b.id()]));
+            let reported = |take: &dyn Fn()| {
+                let taken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(take));
+                taken.is_err()
+            };
+            let (low, high, other) = (Mutex::new(1), Mutex::new(2), Mutex::new(3));
+            let _ = (low.id(), high.id(), other.id()); // ids in this order
+            let held = high.lock();
+            for _ in 0..3 {
+                assert!(reported(&|| drop(lock_all((&other, &low)))), "above");
+            }
+            drop(held);
+            let twice = crate::ReentrantMutex::new(0);
+            for _ in 0..3 {
+                assert!(reported(&|| drop(lock_all((&twice, &twice)))), "twice");
+            }
+            assert_eq!(known_sets(), 0);
+            assert!(chains().is_empty(), "nothing left held");
+            // Without them, the same sets are known the second time.
+            drop(lock_all((&other, &low)));
+            drop(lock_all((&other, &low)));
+            assert_eq!(known_sets(), 1);
         });
     }
 }
