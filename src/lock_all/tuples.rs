@@ -69,10 +69,17 @@ pub(crate) fn ascending<S: Members>(set: &S) -> Order {
 /// order.
 #[track_caller]
 #[inline(always)]
-pub(crate) fn lock_sorted<S: Members + Copy>(set: S, (ids, order): &Order) -> S::Guards {
+pub(crate) fn lock_sorted<S: Members + Copy>(set: S, sorted: &Order) -> S::Guards {
     if let Some(guards) = take_known(set) {
         return guards;
     }
+    lock_sorted_usual(set, sorted)
+}
+
+/// The usual path of [`lock_sorted`], out of line as [`lock_set_usual`].
+#[track_caller]
+#[inline(never)]
+fn lock_sorted_usual<S: Members + Copy>(set: S, (ids, order): &Order) -> S::Guards {
     lock_usual(set, &ids[..S::LEN], &order[..S::LEN])
 }
 
