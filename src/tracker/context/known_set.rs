@@ -10,15 +10,16 @@
 //! member's acquisition, with its salted key, was known to the chain cache
 //! (nothing left to record), the set's held entries are put in its own
 //! (argument) order and one more key goes in the cache: the *set key*, made
-//! of the chain key of the held set below the set and that of the held set
-//! with the members on top of it ([`set_key`]).
+//! of the chain key of the held set with the members on top and the number
+//! of members ([`set_key`]).
 //!
 //! The next time, each member is *tried* in argument order and pushed with
 //! its one-by-one key (a multiplication each), and the last member looks the
 //! set key up before it is pushed. No id is read first, nothing is sorted,
 //! and no set check runs: a try never blocks, so the order of the tries
-//! cannot deadlock; and the two chain keys name the held set below and the
-//! members in order, so the set key says all that the set checks and each
+//! cannot deadlock; and the chain key names every lock held and how, in
+//! order, the count where the set starts, so the set key says all that the
+//! set checks and each
 //! member's salted key said when it went in (that nothing is reported, that
 //! every edge is known), none of which can change while the locks live (ids
 //! are never reused). If the set key is not there, or a member is busy, the
@@ -37,30 +38,32 @@ use crate::id::LockId;
 use crate::meta::Origin;
 
 /// Where a set taken on the known path is: the chain key of the held set
-/// below it, that of the held set with the members taken so far (what the
-/// next member's entry extends), and how many members are left. Made by
+/// with the members taken so far (what the next member's entry extends),
+/// how many members the set has and how many are left. Made by
 /// [`ThreadState::start_known_set`]; each member taken moves it on, and the
 /// last looks the set up.
 ///
 /// Public only to appear in [`SetLock`](crate::SetLock)'s hidden methods; it
 /// cannot be named or made outside the crate.
 pub struct SetChain {
-    below: u64,
+    /// How many members the set has.
+    count: usize,
     plain: Cell<u64>,
     /// The members not yet taken.
     left: Cell<usize>,
 }
 
-/// The key in the chain cache of a `lock_all` set taken over the held set
-/// with chain key `below`, leaving the held set with chain key `top` (see
-/// the [module docs](self)), never 0. Unlike a chain key, it is made of two
-/// chain keys, not a chain key and an id, so (as for any two different
-/// inputs) it equals a chain key with odds about 2^-64.
+/// The key in the chain cache of a `lock_all` set of `members` locks that
+/// leaves the held set with chain key `top` (see the [module docs](self)),
+/// never 0. The chain key names the whole held set in order, so the count
+/// says which of its locks are the set and which were held below it. Made
+/// of a chain key and a count, not a chain key and an id, it equals a chain
+/// key with odds about 2^-64, as two different inputs do.
 #[inline(always)]
-pub(crate) fn set_key(below: u64, top: u64) -> u64 {
+pub(crate) fn set_key(top: u64, members: usize) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     const MARK: u64 = 0x0C7E_D5E7_5A17_B0A7;
-    (below.rotate_left(32) ^ top ^ MARK).wrapping_mul(K) | 1
+    (top.rotate_left(32) ^ MARK ^ members as u64).wrapping_mul(K) | 1
 }
 
 impl ThreadState {
@@ -72,7 +75,7 @@ impl ThreadState {
     pub(crate) fn start_known_set(&self, members: usize) -> Option<SetChain> {
         let below = self.held.last_inline_chain()?.unwrap_or(EMPTY_CHAIN);
         Some(SetChain {
-            below,
+            count: members,
             plain: Cell::new(below),
             left: Cell::new(members),
         })
@@ -94,8 +97,8 @@ impl ThreadState {
         chain: &SetChain,
     ) -> bool {
         let plain = extend_chain(chain.plain.get(), id, access);
-        let left = chain.left.get().wrapping_sub(1);
-        if left == 0 && !self.chains.contains(set_key(chain.below, plain)) {
+        let (members, left) = (chain.count, chain.left.get().wrapping_sub(1));
+        if left == 0 && !self.chains.contains(set_key(plain, members)) {
             return false;
         }
         if !self.held.push_inline(id, origin, access, site, plain) {
@@ -161,12 +164,8 @@ impl ThreadState {
         if !this_set || len != from + ids.len() || len > INLINE {
             return;
         }
-        let entries = &self.held.inline()[..len];
-        let below = from
-            .checked_sub(1)
-            .map_or(EMPTY_CHAIN, |i| entries[i].get().chain);
-        self.chains
-            .insert(set_key(below, entries[len - 1].get().chain));
+        let top = self.held.inline()[len - 1].get().chain;
+        self.chains.insert(set_key(top, ids.len()));
     }
 }
 
