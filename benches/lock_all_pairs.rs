@@ -137,6 +137,21 @@ fn stdsync_lock_all_reversed(
     })
 }
 
+#[inline(never)]
+fn stdsync_ordered(
+    set: &OrderedSet<(
+        &lockgraph::stdsync::Mutex<u64>,
+        &lockgraph::stdsync::Mutex<u64>,
+    )>,
+) -> f64 {
+    time(|| {
+        let (x, y) = black_box(set).lock();
+        let (mut x, mut y) = (x.unwrap(), y.unwrap());
+        *x += 1;
+        *y += 1;
+    })
+}
+
 fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
@@ -157,7 +172,7 @@ fn main() {
         })
         .collect();
     let std = (std::sync::Mutex::new(0), std::sync::Mutex::new(0));
-    let stdsync: Vec<_> = (0..3)
+    let stdsync: Vec<_> = (0..4)
         .map(|_| {
             let pair = (
                 lockgraph::stdsync::Mutex::new(0),
@@ -168,7 +183,8 @@ fn main() {
         })
         .collect();
     let ordered = OrderedSet::new((&root[5].0, &root[5].1));
-    let variants: [(&str, &str, &dyn Fn() -> f64); 10] = [
+    let std_ordered = OrderedSet::new((&stdsync[3].0, &stdsync[3].1));
+    let variants: [(&str, &str, &dyn Fn() -> f64); 11] = [
         ("parking_lot", "one by one", &|| pl_lets(&pl.0, &pl.1)),
         ("lockgraph", "one by one", &|| {
             root_lets(&root[0].0, &root[0].1)
@@ -192,6 +208,9 @@ fn main() {
         }),
         ("stdsync", "lock_all, against id order", &|| {
             stdsync_lock_all_reversed(&stdsync[2].0, &stdsync[2].1)
+        }),
+        ("stdsync", "OrderedSet::lock", &|| {
+            stdsync_ordered(&std_ordered)
         }),
     ];
     let mut times: Vec<Vec<f64>> = vec![Vec::with_capacity(rounds); variants.len()];
