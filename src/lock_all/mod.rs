@@ -539,6 +539,11 @@ fn deadline_after(timeout: Duration) -> Instant {
 /// Each lock is a blocking acquisition in ascending id order, so the set
 /// records only edges that agree with id order (`lower -> higher`, a read
 /// like a write), plus `H -> member` for every lock `H` already held.
+/// A set this thread has taken before under the same held locks, with
+/// nothing to report, is *tried* in argument order instead (a try never
+/// blocks, so no order of tries can deadlock) and records nothing new, at
+/// the cost of the same locks taken one by one; if a member is busy, the
+/// locks tried are let go and the set waits for them in ascending id order.
 /// [`Mode::Ascending`](crate::Mode::Ascending) checks each member as it
 /// checks any blocking acquisition, so a set never breaks it.
 ///

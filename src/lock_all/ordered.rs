@@ -73,7 +73,9 @@ impl<S: Members + Copy> OrderedSet<S> {
     ///
     /// # Lock order
     /// As `lock_all`: edges `lower -> higher` within the set, and `H ->
-    /// member` from every lock `H` already held.
+    /// member` from every lock `H` already held (a set taken before under
+    /// the same held locks is tried in argument order and records nothing
+    /// new, as `lock_all` says).
     ///
     /// # Panics
     /// As `lock_all`: the same lock twice in the set is a
