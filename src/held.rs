@@ -910,6 +910,15 @@ mod tests {
     use super::*;
     use crate::id::LazyId;
 
+    /// Every way of holding a lock.
+    const ACCESSES: [Access; 5] = [
+        Access::Exclusive,
+        Access::Read,
+        Access::ReadRecursive,
+        Access::Upgradable,
+        Access::Reentrant,
+    ];
+
     fn held(id: LockId) -> HeldLock {
         HeldLock {
             id,
@@ -926,13 +935,7 @@ mod tests {
     /// and access, whatever marks the word carries.
     #[test]
     fn a_word_extends_a_chain_as_its_id_and_access_do() {
-        let accesses = [
-            Access::Exclusive,
-            Access::Read,
-            Access::ReadRecursive,
-            Access::Upgradable,
-            Access::Reentrant,
-        ];
+        let accesses = ACCESSES;
         let marks = [0, SOURCE, REPORTED, IN_GRAPH_WHEN_TAKEN, SOURCE | REPORTED];
         for id in [1, 0x1234, (1 << 55) + 7].map(LockId::from_u64) {
             for access in accesses {
@@ -1074,13 +1077,7 @@ mod tests {
             limit - 1,
         ];
         let ids = ids.map(LockId::from_u64);
-        let accesses = [
-            Access::Exclusive,
-            Access::Read,
-            Access::ReadRecursive,
-            Access::Upgradable,
-            Access::Reentrant,
-        ];
+        let accesses = ACCESSES;
         let how = |k: usize| (accesses[k % accesses.len()], k % 2 == 1);
         let set = HeldLocks::new();
         for (k, &id) in ids.iter().enumerate() {
