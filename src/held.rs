@@ -672,9 +672,8 @@ impl HeldLocks {
     /// whether the removed entry was the source of an edge, or `None`
     /// (nothing done).
     ///
-    /// The release of a two-member `lock_all` set named against id order:
-    /// `let (to, from) = lock_all((&to, &from))` drops `from` first, and it
-    /// was taken first.
+    /// The release of the first guard of a pair bound against the order it
+    /// was taken in: `let (a, b) = (x.lock(), y.lock()); drop(a)`.
     #[inline]
     pub(crate) fn pop_below_last(&self, id: LockId) -> Option<bool> {
         let len = self.len();
@@ -766,10 +765,8 @@ impl HeldLocks {
     }
 
     /// [`Self::remove`] when every entry is in place (`slots`, the whole
-    /// set): a lock let go out of order, as the first guard of a `lock_all`
-    /// set named against id order is (`let (to, from) = lock_all((&to,
-    /// &from))` drops `from` first). Slot to slot, each later entry's chain
-    /// key made again.
+    /// set): a lock let go out of order (a `Vec` of guards is dropped first
+    /// to last). Slot to slot, each later entry's chain key made again.
     fn remove_in_place(&self, slots: &[Slot], id: LockId) -> Option<(usize, HeldLock)> {
         let index = slots.iter().rposition(|slot| slot.id() == id)?;
         let removed = slots[index].get();

@@ -367,3 +367,22 @@ fn a_lock_all_set_the_set_checks_reported_is_reported_every_time_under_warn() {
     }
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }
+
+#[test]
+fn a_lock_all_set_whose_member_is_reported_is_reported_every_time_under_warn() {
+    let _s = settings();
+    let _r = Restore;
+    set_policy(Policy::Warn);
+    let count = counting_handler();
+    let (shared, other) = (lockgraph::RwLock::new(()), Mutex::new(()));
+    let _ = (shared.id(), other.id()); // ids in this order
+    let outside = shared.read();
+    // The set reads `shared` again (a recursive read, reported) and takes
+    // `other`: the set checks find nothing, the member is reported, so the
+    // set is never known and the read is reported every round.
+    for round in 1..=4 {
+        drop(lockgraph::lock_all((shared.for_read(), &other)));
+        assert_eq!(count.load(Ordering::SeqCst), round, "round {round}");
+    }
+    drop(outside);
+}

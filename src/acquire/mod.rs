@@ -18,7 +18,7 @@
 //! | `try_*` (also timed) | the raw lock's own try; on success, recorded with no edge into the lock (it cannot block forever); busy if this thread holds the lock | [`held_here`], [`after_try`] |
 //! | re-acquisition (condvar wait, `unlocked`, `bump`, upgrade) | the lock leaves the held set and its re-acquisition is checked before anything blocks ([`suspend`]); the raw lock is taken again, watched ([`Relock`], [`take_raw`]); the entry is put back | [`suspend`], [`Relock`] |
 //! | one-time initialisation | checked as a blocking acquisition of the cell, held while the initialiser runs | [`before_blocking`] |
-//! | `lock_all`, known | a set this thread took before under the same held set: each lock tried, its chain key looked up and pushed, in id order, with no set bookkeeping; a busy or unknown member undoes it and the set goes the usual way | [`known_member`] |
+//! | `lock_all`, known | a set this thread took before under the same held set: each lock tried and pushed with its one-by-one chain key, in argument order (a slice: id order), the last looking up the set's key, with no set checks or bookkeeping; a busy member or an unknown set undoes it and the set goes the usual way | [`known_member`] |
 //! | `lock_all` | the whole set checked first (same lock twice, ascending rule), then each lock by step 1-4 in id order | [`check_set`] |
 //!
 //! The checks and the held set live in the [tracker](crate::tracker); the

@@ -518,7 +518,8 @@ fn deadline_after(timeout: Duration) -> Instant {
 }
 
 /// Takes every lock of `set` in ascending [`LockId`] order, whatever the
-/// argument order, and returns the guards in argument order.
+/// argument order (or tries them, see "Lock order"), and returns the guards
+/// in argument order.
 ///
 /// Two threads that take the same set through `lock_all`, in any argument
 /// order, can never deadlock on it. A set is a tuple of up to 8 members —
@@ -540,20 +541,22 @@ fn deadline_after(timeout: Duration) -> Instant {
 /// records only edges that agree with id order (`lower -> higher`, a read
 /// like a write), plus `H -> member` for every lock `H` already held.
 /// A set this thread has taken before under the same held locks, with
-/// nothing to report, is *tried* in argument order instead (a try never
-/// blocks, so no order of tries can deadlock) and records nothing new, at
-/// the cost of the same locks taken one by one; if a member is busy, the
-/// locks tried are let go and the set waits for them in ascending id order.
+/// nothing to report, is *tried* in argument order instead (a slice's in id
+/// order; a try never blocks, so no order of tries can deadlock) and
+/// records nothing new, at the cost of the same locks taken one by one; if
+/// a member is busy, or the set is not known, the locks tried are let go
+/// and the set waits for them in ascending id order.
 /// [`Mode::Ascending`](crate::Mode::Ascending) checks each member as it
 /// checks any blocking acquisition, so a set never breaks it.
 ///
 /// # Panics
 /// - The same lock twice in the set (also once read and once written) is a
 ///   [`Violation::SelfDeadlock`](crate::Violation::SelfDeadlock): it panics
-///   (under `Panic` and `Warn`) instead of hanging, before any lock is taken.
+///   (under `Panic` and `Warn`) instead of hanging, before any lock is
+///   waited for (the known path may have tried and let go of some).
 /// - Holding a lock whose id is higher than the set's lowest is a
 ///   [`Violation::OrderViolation`](crate::Violation::OrderViolation) (panics
-///   under `Panic`, before any lock is taken).
+///   under `Panic`, before any lock is waited for).
 /// - Any member's own report, as its blocking acquisition would make it
 ///   (the members taken before it are released by the unwinding).
 ///

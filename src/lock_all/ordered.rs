@@ -166,7 +166,9 @@ impl<S: Members + Copy> OrderedSet<S> {
         self.take(Take::Until(deadline))
     }
 
-    /// The members' ids, ascending: the order the set takes them in.
+    /// The members' ids, ascending: the order the set waits for them in
+    /// (a set taken before under the same held locks is tried in argument
+    /// order, see [`lock_all`](crate::lock_all)).
     ///
     /// # Lock order
     /// Records nothing.

@@ -63,7 +63,8 @@ pub struct SetChain {
 pub(crate) fn set_key(top: u64, members: usize) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
     const MARK: u64 = 0x0C7E_D5E7_5A17_B0A7;
-    (top.rotate_left(32) ^ MARK ^ members as u64).wrapping_mul(K) | 1
+    // The count multiplied: it then changes every bit of the key's input.
+    (top.rotate_left(32) ^ MARK ^ (members as u64).wrapping_mul(K)).wrapping_mul(K) | 1
 }
 
 impl ThreadState {
@@ -299,13 +300,12 @@ mod tests {
         });
     }
 
-    /// A set named against id order goes the known path the same way: the
-    /// members taken in id order, and a member the cache does not know lets
-    /// go of those taken before it. On either path the held entries end in
-    /// the set's own order, with the keys of the locks taken one by one in
-    /// that order.
+    /// A set named against id order goes the known path the same way (its
+    /// members tried in argument order), and a set not known lets go of the
+    /// members tried. On either path the held entries end in the set's own
+    /// order, with the keys of the locks taken one by one in that order.
     #[test]
-    fn a_set_named_against_id_order_takes_the_known_path_in_id_order() {
+    fn a_set_named_against_id_order_takes_the_known_path_in_argument_order() {
         on_a_new_thread(|| {
             let (a, b, c) = (Mutex::new(1), Mutex::new(2), Mutex::new(3));
             let _ = (a.id(), b.id(), c.id()); // ids in that order

@@ -288,6 +288,7 @@ impl Store {
     ) -> Option<u64> {
         // This thread handed `target` out just now: it is this thread's,
         // and private unless a publication raised the bound past it since.
+        debug_assert!(self.handed_out(target));
         let (held, mut graph) = self.lock_for(held, |bound| target.as_u64() >= bound)?;
         let to = (target, target_origin, site, access);
         if let [only] = held {
