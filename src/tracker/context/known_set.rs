@@ -7,8 +7,8 @@
 //! orders among its members make no class edges, and takes its members in
 //! ascending id order. That matters only when something is recorded or
 //! reported. When the scope ends, the set checks found nothing, and every
-//! member's acquisition, with its salted key, was known to the chain cache
-//! (nothing left to record), the set's held entries are put in its own
+//! member's acquisition, with its salted key, is in the chain cache by then
+//! (checked clean, its edges recorded), the set's held entries are put in its own
 //! (argument) order and one more key goes in the cache: the *set key*, made
 //! of the chain key of the held set with the members on top and the number
 //! of members ([`set_key`]).
@@ -18,11 +18,10 @@
 //! set key up before it is pushed. No id is read first, nothing is sorted,
 //! and no set check runs: a try never blocks, so the order of the tries
 //! cannot deadlock; and the chain key names every lock held and how, in
-//! order, the count where the set starts, so the set key says all that the
-//! set checks and each
-//! member's salted key said when it went in (that nothing is reported, that
-//! every edge is known), none of which can change while the locks live (ids
-//! are never reused). If the set key is not there, or a member is busy, the
+//! order, and the count where the set starts, so the set key says all that
+//! the set checks and each member's salted key said when it went in (that
+//! nothing is reported, that every edge is known), none of which can change
+//! while the locks live (ids are never reused). If the set key is not there, or a member is busy, the
 //! members tried are let go (last first) and the set takes the usual path,
 //! which waits for its members in ascending id order.
 //!
