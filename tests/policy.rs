@@ -37,6 +37,13 @@ fn inversion(a: &Mutex<()>, b: &Mutex<()>) {
     drop((b.lock(), a.lock()));
 }
 
+/// `Policy::Warn`, with a handler that counts the reports (call with the
+/// settings taken and a `Restore` alive).
+fn counting_under_warn() -> Arc<AtomicUsize> {
+    set_policy(Policy::Warn);
+    counting_handler()
+}
+
 fn counting_handler() -> Arc<AtomicUsize> {
     let count = Arc::new(AtomicUsize::new(0));
     let seen = Arc::clone(&count);
@@ -349,8 +356,7 @@ fn violations_know_their_kind_and_locks() {
 fn a_lock_all_set_the_set_checks_reported_is_reported_every_time_under_warn() {
     let _s = settings();
     let _r = Restore;
-    set_policy(Policy::Warn);
-    let count = counting_handler();
+    let count = counting_under_warn();
     let (low, high, other) = (Mutex::new(()), Mutex::new(()), Mutex::new(()));
     let _ = (low.id(), high.id(), other.id()); // ids in this order
     let held = high.lock();
@@ -372,8 +378,7 @@ fn a_lock_all_set_the_set_checks_reported_is_reported_every_time_under_warn() {
 fn a_lock_all_set_whose_member_is_reported_is_reported_every_time_under_warn() {
     let _s = settings();
     let _r = Restore;
-    set_policy(Policy::Warn);
-    let count = counting_handler();
+    let count = counting_under_warn();
     let (shared, other) = (lockgraph::RwLock::new(()), Mutex::new(()));
     let _ = (shared.id(), other.id()); // ids in this order
     let outside = shared.read();

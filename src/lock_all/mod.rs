@@ -478,7 +478,9 @@ pub enum Take<'c> {
     Try,
     /// Waiting at most until then.
     Until(Instant),
-    /// On the known path: the set taken before under the same held set.
+    /// On the known path of a slice set (taken before under the same held
+    /// set): tried and recorded with no check. A tuple tries its members
+    /// in argument order in its own code.
     Known(&'c SetChain),
 }
 
