@@ -173,8 +173,8 @@ impl Private {
     /// Each removed edge is replaced by the last one, not closed up on: the
     /// edges of a lock that others were taken under lie spread over the
     /// newest ones, and closing up would move nearly all of them (each
-    /// with its gate inline) at every drop of such a lock. No verdict depends on the order
-    /// of the edges. It decides how fast `Store::bury` is (its shortcut is
+    /// with its gate inline) at every drop of such a lock. No verdict
+    /// depends on the order of the edges. It decides how fast `Store::bury` is (its shortcut is
     /// for locks dropped in the order they were made; otherwise it makes its
     /// full pass), and, where there are several, which shortest path a
     /// report shows and which of two edges between the same locks gives the
