@@ -174,11 +174,11 @@ impl Private {
     /// edges of a lock that others were taken under lie spread over the
     /// newest ones, and closing up would move nearly all of them (each
     /// with its gate inline) at every drop of such a lock. No verdict
-    /// depends on the order of the edges. It decides how fast `Store::bury` is (its shortcut is
-    /// for locks dropped in the order they were made; otherwise it makes its
-    /// full pass), and, where there are several, which shortest path a
-    /// report shows and which of two edges between the same locks gives the
-    /// call sites once published.
+    /// depends on the order of the edges. It decides how fast `Store::bury`
+    /// is (its shortcut is for locks dropped in the order they were made;
+    /// otherwise it makes its full pass), and, where there are several,
+    /// which shortest path a report shows and which of two edges between the
+    /// same locks gives the call sites once published.
     pub(super) fn remove(&mut self, id: LockId, mut ungated: Option<impl FnMut(&PrivateEdge)>) {
         let mut index = 0;
         while let Some(edge) = self.edges.get_mut(index) {
