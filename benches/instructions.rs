@@ -251,6 +251,11 @@ const SCENARIOS: &[Scenario] = &[
         lock_all_two,
     ),
     (
+        "lock-all-reversed",
+        "the same, named against id order",
+        lock_all_reversed,
+    ),
+    (
         "s9",
         "lockbench's S9: each new mutex taken under the previous 4, released last in first out",
         s9,
@@ -537,6 +542,17 @@ fn lock_all_two(n: u64) {
     let _ = (a.id(), b.id());
     for _ in 0..n {
         let (mut x, mut y) = lockgraph::lock_all((black_box(&a), black_box(&b)));
+        *x += 1;
+        *y += 1;
+    }
+}
+
+fn lock_all_reversed(n: u64) {
+    let (a, b) = (lockgraph::Mutex::new(0u64), lockgraph::Mutex::new(0u64));
+    let _ = (a.id(), b.id());
+    for _ in 0..n {
+        // Named against id order, the guards bound in argument order.
+        let (mut y, mut x) = lockgraph::lock_all((black_box(&b), black_box(&a)));
         *x += 1;
         *y += 1;
     }

@@ -154,6 +154,14 @@ pub(crate) const INLINE: usize = 64;
 /// Where [`HeldLocks::salt_chains`] starts from: any constant.
 pub(crate) const SET_SALT: u64 = 0x5E75_A17E_D00D_F00D;
 
+/// Whether a `lock_all` set whose member at position `order[k]` is the
+/// `k`-th in ascending id order was named in id order (its held entries,
+/// taken in id order, are then in its own order already).
+#[inline(always)]
+pub(crate) fn in_id_order(order: &[u8]) -> bool {
+    order.iter().enumerate().all(|(k, &p)| usize::from(p) == k)
+}
+
 /// The salt of a `lock_all` set of `members` (ascending ids): what
 /// [`HeldLocks::salt_chains`] mixes into its chain keys. Never 0.
 #[inline]

@@ -661,7 +661,7 @@ pub(crate) fn finish_usual_set(ids: &[LockId], order: Option<&[u8]>) {
 /// put in the set's own order, as [`finish_usual_set`] does.
 #[inline]
 pub(crate) fn name_set_order(ids: &[LockId], order: &[u8]) {
-    if order.iter().enumerate().any(|(k, &p)| usize::from(p) != k) {
+    if !crate::held::in_id_order(order) {
         name_set_order_now(ids, order);
     }
 }

@@ -32,7 +32,7 @@ use std::cell::Cell;
 use std::panic::Location;
 
 use super::ThreadState;
-use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain, set_salt};
+use crate::held::{Access, EMPTY_CHAIN, INLINE, extend_chain, in_id_order, set_salt};
 use crate::id::LockId;
 use crate::meta::Origin;
 
@@ -156,7 +156,7 @@ impl ThreadState {
         let (from, salt) = self.known_set.replace((usize::MAX, 0));
         let this_set = from != usize::MAX && salt == set_salt(ids);
         if let Some(order) = order
-            && order.iter().enumerate().any(|(k, &p)| usize::from(p) != k)
+            && !in_id_order(order)
         {
             self.name_set_order(ids, order);
         }
